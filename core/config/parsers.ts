@@ -1,0 +1,103 @@
+import { parseDurationMs } from './durations.js';
+
+/** A parser turns one environment variable's text into a value, or says what it expected instead. */
+export type Parser<T> = {
+  /** Human description of accepted values, used in error messages, `.env.example` and the README. */
+  readonly expects: string;
+  parse(text: string): { ok: true; value: T } | { ok: false };
+};
+
+const ok = <T>(value: T) => ({ ok: true as const, value });
+const fail = { ok: false as const };
+
+export function integer(opts: { min?: number; max?: number } = {}): Parser<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
+  const range =
+    opts.min !== undefined && opts.max !== undefined
+      ? ` from ${min} to ${max}`
+      : opts.min !== undefined
+        ? ` >= ${min}`
+        : opts.max !== undefined
+          ? ` <= ${max}`
+          : '';
+  return {
+    expects: `an integer${range}`,
+    parse(text) {
+      if (!/^\s*-?\d+\s*$/.test(text)) return fail;
+      const value = Number(text);
+      return Number.isSafeInteger(value) && value >= min && value <= max ? ok(value) : fail;
+    },
+  };
+}
+
+export function duration(opts: { minMs?: number; maxMs?: number } = {}): Parser<number> {
+  const { minMs = 0, maxMs = Number.MAX_SAFE_INTEGER } = opts;
+  return {
+    expects: `a duration like 500ms, 30s, 5m, 1h (or plain milliseconds)${minMs > 0 ? `, at least ${minMs}ms` : ''}`,
+    parse(text) {
+      const value = parseDurationMs(text);
+      return value !== undefined && value >= minMs && value <= maxMs ? ok(value) : fail;
+    },
+  };
+}
+
+export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
+  return {
+    expects: `one of ${values.join(', ')}`,
+    parse(text) {
+      const value = text.trim() as T;
+      return values.includes(value) ? ok(value) : fail;
+    },
+  };
+}
+
+export function boolean(): Parser<boolean> {
+  return {
+    expects: 'true or false (also 1/0, yes/no)',
+    parse(text) {
+      const value = text.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(value)) return ok(true);
+      if (['false', '0', 'no', 'off'].includes(value)) return ok(false);
+      return fail;
+    },
+  };
+}
+
+export function url(protocols: readonly string[]): Parser<string> {
+  return {
+    expects: `a URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
+    parse(text) {
+      try {
+        const parsed = new URL(text.trim());
+        return protocols.includes(parsed.protocol) && parsed.hostname !== '' ? ok(text.trim()) : fail;
+      } catch {
+        return fail;
+      }
+    },
+  };
+}
+
+export function text(opts: { pattern?: RegExp; describe?: string; minLength?: number } = {}): Parser<string> {
+  const { pattern, minLength = 1 } = opts;
+  return {
+    expects: opts.describe ?? 'a non-empty string',
+    parse(raw) {
+      const value = raw.trim();
+      if (value.length < minLength) return fail;
+      return pattern && !pattern.test(value) ? fail : ok(value);
+    },
+  };
+}
+
+/** Comma-separated list of items matching `pattern`; duplicates are removed, order kept. */
+export function list(opts: { pattern: RegExp; describe: string; maxItems?: number }): Parser<string[]> {
+  return {
+    expects: `a comma-separated list of ${opts.describe}`,
+    parse(raw) {
+      const items = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      if (items.length === 0 || items.some((item) => !opts.pattern.test(item))) return fail;
+      if (opts.maxItems !== undefined && items.length > opts.maxItems) return fail;
+      return ok(items);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { Coin } from './entities/coin.js';
+import { MarketSnapshot } from './entities/market-snapshot.js';
+import { PipelineBatch } from './entities/pipeline-batch.js';
+import { PipelineRun } from './entities/pipeline-run.js';
+import { QuarantinedRecord } from './entities/quarantined-record.js';
+import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema.js';
+
+export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
+/** Every schema change, in order. A new migration is appended here and nowhere else. */
+export const MIGRATIONS = [InitialSchema1764230400000];
+
+export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    extra: { max: options.poolMax ?? 2, application_name: 'cdp-typeorm' },
+    logging: false,
+  });
+}
+
+/** Applies pending migrations; returns the names applied. Safe to run from many processes at once. */
+export async function runMigrations(databaseUrl: string): Promise<string[]> {
+  const dataSource = createDataSource(databaseUrl);
+  await dataSource.initialize();
+  try {
+    // Serialize concurrent migrators (demo start, compose migrate job, tests) on one advisory lock.
+    await dataSource.query('select pg_advisory_lock(hashtext($1))', ['cdp-migrations']);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await dataSource.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    await dataSource.destroy();
+  }
+}
+
+/** Names of migrations not yet applied (readiness checks use this). */
+export async function pendingMigrations(dataSource: DataSource): Promise<boolean> {
+  return dataSource.showMigrations();
+}

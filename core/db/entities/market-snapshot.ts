@@ -1,0 +1,46 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+const num = (name: string) => Column({ name, type: 'double precision', nullable: true });
+
+/**
+ * One /coins/markets record as loaded. Writes go through COPY (core/snapshots/load-snapshots.ts);
+ * the entity exists for reads and for the TypeORM baseline in the load benchmark.
+ */
+@Entity({ schema: 'raw', name: 'coin_market_snapshots' })
+export class MarketSnapshot {
+  @PrimaryColumn({ name: 'coin_id', type: 'text' }) coinId!: string;
+  @PrimaryColumn({ name: 'vs_currency', type: 'text' }) vsCurrency!: string;
+  @PrimaryColumn({ name: 'last_updated', type: 'timestamptz' }) lastUpdated!: Date;
+  @Column({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ name: 'batch_no', type: 'integer' }) batchNo!: number;
+  @Column({ name: 'loaded_at', type: 'timestamptz', default: () => 'now()' }) loadedAt!: Date;
+  @Column({ type: 'text' }) symbol!: string;
+  @Column({ type: 'text' }) name!: string;
+  @num('current_price') currentPrice!: number | null;
+  @num('market_cap') marketCap!: number | null;
+  @Column({ name: 'market_cap_rank', type: 'integer', nullable: true }) marketCapRank!: number | null;
+  @num('fully_diluted_valuation') fullyDilutedValuation!: number | null;
+  @num('total_volume') totalVolume!: number | null;
+  @num('high_24h') high24h!: number | null;
+  @num('low_24h') low24h!: number | null;
+  @num('price_change_24h') priceChange24h!: number | null;
+  @num('price_change_percentage_24h') priceChangePercentage24h!: number | null;
+  @num('market_cap_change_24h') marketCapChange24h!: number | null;
+  @num('market_cap_change_percentage_24h') marketCapChangePercentage24h!: number | null;
+  @num('circulating_supply') circulatingSupply!: number | null;
+  @num('total_supply') totalSupply!: number | null;
+  @num('max_supply') maxSupply!: number | null;
+  @num('ath') ath!: number | null;
+  @num('ath_change_percentage') athChangePercentage!: number | null;
+  @Column({ name: 'ath_date', type: 'timestamptz', nullable: true }) athDate!: Date | null;
+  @num('atl') atl!: number | null;
+  @num('atl_change_percentage') atlChangePercentage!: number | null;
+  @Column({ name: 'atl_date', type: 'timestamptz', nullable: true }) atlDate!: Date | null;
+  @num('roi_times') roiTimes!: number | null;
+  @Column({ name: 'roi_currency', type: 'text', nullable: true }) roiCurrency!: string | null;
+  @num('roi_percentage') roiPercentage!: number | null;
+  @num('price_change_percentage_1h_in_currency') priceChangePercentage1h!: number | null;
+  @num('price_change_percentage_24h_in_currency') priceChangePercentage24hInCurrency!: number | null;
+  @num('price_change_percentage_7d_in_currency') priceChangePercentage7d!: number | null;
+  @Column({ type: 'json' }) record!: unknown;
+}

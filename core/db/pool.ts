@@ -1,0 +1,42 @@
+import pg from 'pg';
+import type { AppConfig } from '../config/index.js';
+
+// timestamptz and bigint come back as strings/Dates by default; counts fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/**
+ * The pg pool the pipeline's hot paths use (COPY, ledger updates). TypeORM keeps its own small pool
+ * for migrations and entity reads.
+ */
+export function createPool(config: AppConfig, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.postgres.url,
+    max: config.postgres.poolMax,
+    application_name: applicationName,
+    statement_timeout: config.postgres.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (Postgres restart) must not crash the process; the next
+  // checkout reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,120 @@
+import { DelayedError, MetricsTime, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../config/index.js';
+import { errorMessage, PermanentError, RateLimitedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { jobDuration, jobsStalled, jobsTotal, rateLimitWaitSeconds } from '../metrics/registry.js';
+import { BACKOFF_TYPE } from '../queues/job-options.js';
+import { QUEUES, type PayloadOf, type QueueKey, type ResultOf } from '../queues/registry.js';
+import { jitteredBackoff } from './backoff.js';
+
+/** What a handler gets: the validated payload, a logger scoped to this job, and its abort signal. */
+export interface JobContext<K extends QueueKey> {
+  readonly job: Job<PayloadOf<K>, ResultOf<K>>;
+  readonly data: PayloadOf<K>;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly token: string | undefined;
+}
+
+export type Handler<K extends QueueKey> = (context: JobContext<K>) => Promise<ResultOf<K>>;
+
+export interface WorkerDeps {
+  readonly config: AppConfig;
+  /** A worker-role connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
+  readonly redis: Redis;
+  readonly logger: Logger;
+}
+
+export interface WorkerOptions<K extends QueueKey> {
+  readonly concurrency: number;
+  /** Jobs started per window across every process (BullMQ's Redis limiter). */
+  readonly limiter?: { max: number; duration: number };
+  /** Needed to pause the whole queue on RateLimitedError (429). */
+  readonly rateLimitQueue?: Queue;
+  /** Called once when a job fails for good (permanent error or last attempt), before BullMQ records it. */
+  readonly onFinalFailure?: (context: JobContext<K>, reason: string) => Promise<void>;
+  /** Upper bound on starts, counting 429 waits, so a 429 storm cannot loop a job forever. */
+  readonly maxStartedAttempts?: number;
+}
+
+/**
+ * Every handler runs through here: payload validation, a scoped logger (queue, job id, attempt N of
+ * M, run), timing and metrics, and the mapping from our error classes to what BullMQ should do.
+ */
+export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, deps: WorkerDeps, options: WorkerOptions<K>): Worker {
+  const queue = QUEUES[key].name;
+  const { config } = deps;
+
+  // Three declared parameters: BullMQ only passes the AbortSignal to processors with length >= 3.
+  const processor = async (job: Job<PayloadOf<K>, ResultOf<K>>, token?: string, signal?: AbortSignal): Promise<ResultOf<K>> => {
+    const attempts = job.opts.attempts ?? 1;
+    const parsed = QUEUES[key].payload.safeParse(job.data);
+    const runId = parsed.success ? (parsed.data as { runId?: string }).runId : undefined;
+    const log = deps.logger.child({ queue, jobId: job.id, attempt: `${job.attemptsMade + 1}/${attempts}`, runId });
+    if (!parsed.success) {
+      const reason = `invalid ${queue} payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
+      log.error('job rejected', { reason });
+      jobsTotal.inc({ queue, status: 'failed' });
+      throw new UnrecoverableError(reason);
+    }
+    const context: JobContext<K> = { job, data: parsed.data as PayloadOf<K>, log, signal: signal ?? new AbortController().signal, token };
+    const stopTimer = (status: string) => jobDuration.observe({ queue, status }, (performance.now() - started) / 1000);
+    const started = performance.now();
+    try {
+      const result = await handler(context);
+      stopTimer('completed');
+      jobsTotal.inc({ queue, status: 'completed' });
+      log.info('job completed', { durationMs: Math.round(performance.now() - started), result });
+      return result;
+    } catch (error) {
+      if (error instanceof DelayedError || error instanceof WaitingChildrenError) {
+        jobsTotal.inc({ queue, status: 'delayed' });
+        throw error;
+      }
+      if (error instanceof RateLimitedError && options.rateLimitQueue) {
+        await options.rateLimitQueue.rateLimit(error.retryAfterMs);
+        rateLimitWaitSeconds.inc(error.retryAfterMs / 1000);
+        jobsTotal.inc({ queue, status: 'rate_limited' });
+        stopTimer('rate_limited');
+        log.warn('rate limited: pausing the queue for every worker', { waitMs: error.retryAfterMs, reason: error.message });
+        throw new RateLimitError();
+      }
+      const reason = errorMessage(error);
+      const permanent = error instanceof PermanentError || error instanceof UnrecoverableError;
+      const final = permanent || job.attemptsMade + 1 >= attempts;
+      stopTimer(final ? 'failed' : 'retried');
+      jobsTotal.inc({ queue, status: final ? 'failed' : 'retried' });
+      log[final ? 'error' : 'warn'](final ? 'job failed for good' : 'job failed, will retry', { reason, permanent });
+      if (final && options.onFinalFailure) {
+        await options.onFinalFailure(context, reason).catch((hookError: unknown) =>
+          log.error('recording the failure failed', { reason: errorMessage(hookError) }),
+        );
+      }
+      if (error instanceof PermanentError) throw new UnrecoverableError(reason);
+      throw error;
+    }
+  };
+
+  const worker = new Worker<PayloadOf<K>, ResultOf<K>>(queue, processor, {
+    connection: deps.redis,
+    prefix: config.redis.prefix,
+    concurrency: options.concurrency,
+    limiter: options.limiter,
+    lockDuration: config.jobs.lockDurationMs,
+    stalledInterval: config.jobs.stalledIntervalMs,
+    maxStalledCount: config.jobs.maxStalledCount,
+    maxStartedAttempts: options.maxStartedAttempts,
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+    settings: {
+      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+        type === BACKOFF_TYPE ? jitteredBackoff(config.retry.baseDelayMs, config.retry.maxDelayMs)(attemptsMade, type, error) : 1000,
+    },
+  });
+  worker.on('error', (error) => deps.logger.error('worker error', { queue, reason: errorMessage(error) }));
+  worker.on('stalled', (jobId) => {
+    jobsStalled.inc({ queue });
+    deps.logger.warn('job stalled: its worker stopped renewing the lock; returned to the queue', { queue, jobId });
+  });
+  return worker;
+}

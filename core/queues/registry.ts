@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * THE queue registry: every queue's name, payload schema and result type, defined once. Producers
+ * validate before adding, workers validate again on receipt (Redis may hold payloads written by older
+ * code). Payloads evolve by adding optional fields only.
+ */
+
+const runId = z.string().regex(/^[a-z][A-Za-z0-9_-]{1,80}$/, 'run ids look like t1764230400000');
+const coinId = z.string().min(1).max(200);
+
+export const tickPayload = z.object({
+  trigger: z.enum(['schedule', 'manual', 'backfill']),
+  /** Explicit ids for this tick only (backfill / manual runs); otherwise the configured universe. */
+  coinIds: z.array(coinId).max(100_000).optional(),
+});
+
+/** Universe refreshes carry nothing: their id comes from the scheduler slot or the job id. */
+export const universePayload = z.object({});
+
+export const fetchRequest = z.discriminatedUnion('endpoint', [
+  z.object({ endpoint: z.literal('markets'), vsCurrency: z.string(), ids: z.array(coinId).min(1).max(250) }),
+  z.object({ endpoint: z.literal('markets-page'), vsCurrency: z.string(), page: z.number().int().min(1), perPage: z.number().int().min(1).max(250) }),
+  z.object({ endpoint: z.literal('coins-list') }),
+]);
+
+export const fetchPayload = z.object({
+  /** The tick (or universe refresh) this call belongs to; with batchNo, the ledger key. */
+  runId,
+  batchNo: z.number().int().min(0),
+  request: fetchRequest,
+});
+
+export const loadPayload = z.object({ runId, batchNo: z.number().int().min(0), vsCurrency: z.string() });
+export const transformPayload = z.object({ runId });
+
+export interface TickResult {
+  readonly runId: string;
+  readonly status: 'planned' | 'replanned' | 'skipped';
+  readonly batches: number;
+  readonly coins: number;
+  readonly reason?: string;
+}
+export interface UniverseResult {
+  readonly refreshId: string;
+  readonly coins: number;
+  readonly ranked: number;
+  readonly deactivated: number;
+}
+/** Fetch results stay small: the body waits in Redis under payloadKey (see payload-store.ts). */
+export interface FetchResult {
+  readonly payloadKey: string;
+  readonly records: number;
+  readonly bytes: number;
+  readonly httpStatus: number;
+  readonly durationMs: number;
+}
+export interface LoadResult {
+  readonly status: 'loaded' | 'already-loaded';
+  readonly rowsLoaded: number;
+  readonly rowsDuplicate: number;
+  readonly recordsRejected: number;
+}
+export interface TransformResult {
+  readonly status: 'succeeded' | 'coalesced';
+  readonly runId: string;
+  readonly failedBatches: readonly number[];
+  readonly detail?: string;
+}
+
+export const QUEUES = {
+  tick: { name: 'tick', payload: tickPayload, description: 'One job per tick: plans the batches and enqueues the tick flow' },
+  universe: { name: 'universe', payload: universePayload, description: 'Refreshes raw.coins (coin list and market-cap ranks)' },
+  fetch: { name: 'fetch', payload: fetchPayload, description: 'One CoinGecko call per job, rate limited across all processes' },
+  load: { name: 'load', payload: loadPayload, description: 'COPY of one fetched batch into raw.coin_market_snapshots' },
+  transform: { name: 'transform', payload: transformPayload, description: 'One dbt run per tick, after every batch loaded or failed' },
+} as const;
+
+export type QueueKey = keyof typeof QUEUES;
+export type PayloadOf<K extends QueueKey> = z.infer<(typeof QUEUES)[K]['payload']>;
+export type ResultOf<K extends QueueKey> = {
+  tick: TickResult;
+  universe: UniverseResult;
+  fetch: FetchResult;
+  load: LoadResult;
+  transform: TransformResult;
+}[K];
+export const QUEUE_KEYS = Object.keys(QUEUES) as QueueKey[];
+
+/** Deterministic job ids: re-adding a tick's flow adds nothing that already exists. */
+export const jobIds = {
+  fetch: (runId: string, batchNo: number) => `fetch-${runId}-${batchNo}`,
+  load: (runId: string, batchNo: number) => `load-${runId}-${batchNo}`,
+  transform: (runId: string) => `transform-${runId}`,
+  /** Ticks and universe refreshes added by hand (not by a scheduler); see producers/run-identity.ts. */
+  manualTick: (runId: string) => `tick-${runId}`,
+  manualUniverse: (refreshId: string) => `universe-${refreshId}`,
+};
+
+/** Scheduler ids (BullMQ job schedulers). */
+export const SCHEDULERS = { tick: 'market-tick', universe: 'universe-refresh' } as const;

@@ -1,0 +1,66 @@
+import { errorMessage } from '../../core/errors.js';
+import { jobOptions } from '../../core/queues/job-options.js';
+import { SCHEDULERS, type PayloadOf } from '../../core/queues/registry.js';
+import type { Runtime } from '../../core/runtime.js';
+
+/**
+ * The tick and universe job schedulers. Concurrent upserts from many replicas have had race bugs in
+ * BullMQ, so replicas take a short Redis lock first; a watchdog re-creates a scheduler that has
+ * disappeared (e.g. Redis lost its data) or stopped advancing.
+ */
+export async function upsertJobSchedulers(runtime: Runtime): Promise<boolean> {
+  const { config, redis } = runtime;
+  const lockKey = `${config.redis.prefix}:scheduler:upsert-lock`;
+  const locked = await redis.set(lockKey, String(process.pid), 'PX', 10_000, 'NX');
+  if (locked !== 'OK') return false;
+  try {
+    await runtime.queue('tick').upsertJobScheduler(
+      SCHEDULERS.tick,
+      { every: config.tick.intervalMs },
+      { name: 'tick', data: { trigger: 'schedule' } satisfies PayloadOf<'tick'>, opts: jobOptions('tick', config) },
+    );
+    await runtime.queue('universe').upsertJobScheduler(
+      SCHEDULERS.universe,
+      { every: config.universe.refreshIntervalMs },
+      { name: 'refresh', data: {} satisfies PayloadOf<'universe'>, opts: jobOptions('universe', config) },
+    );
+    return true;
+  } finally {
+    await redis.del(lockKey);
+  }
+}
+
+export interface WatchdogFinding {
+  readonly scheduler: string;
+  readonly problem: 'missing' | 'behind';
+}
+
+/** Checks both schedulers; returns what was wrong (and has been repaired). */
+export async function checkJobSchedulers(runtime: Runtime, now = Date.now()): Promise<WatchdogFinding[]> {
+  const { config } = runtime;
+  const findings: WatchdogFinding[] = [];
+  const checks = [
+    { key: 'tick' as const, id: SCHEDULERS.tick, every: config.tick.intervalMs },
+    { key: 'universe' as const, id: SCHEDULERS.universe, every: config.universe.refreshIntervalMs },
+  ];
+  for (const { key, id, every } of checks) {
+    const scheduler = await runtime.queue(key).getJobScheduler(id);
+    if (!scheduler) findings.push({ scheduler: id, problem: 'missing' });
+    else if (scheduler.next !== undefined && scheduler.next < now - 2 * every) findings.push({ scheduler: id, problem: 'behind' });
+  }
+  if (findings.length > 0) await upsertJobSchedulers(runtime);
+  return findings;
+}
+
+export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): () => void {
+  const timer = setInterval(() => {
+    checkJobSchedulers(runtime).then(
+      (findings) => {
+        for (const finding of findings) runtime.logger.warn('job scheduler repaired', { ...finding });
+      },
+      (error: unknown) => runtime.logger.warn('scheduler watchdog could not check (Redis down?)', { reason: errorMessage(error) }),
+    );
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,29 @@
+/** Scheduler process: owns the job schedulers (tick, universe refresh) and plans ticks. */
+import { closeWorker } from '../../core/jobs/close-worker.js';
+import { boot } from '../../core/process/boot.js';
+import { serveMetrics } from '../../core/process/serve-metrics.js';
+import { Runtime } from '../../core/runtime.js';
+import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
+import { formatDurationMs } from '../../core/config/index.js';
+import { startPlannerWorkers } from '../planner-workers.js';
+import { startSchedulerWatchdog, upsertJobSchedulers } from './job-schedulers.js';
+
+const SERVICE = 'scheduler';
+const { config, logger, lifecycle } = boot(SERVICE);
+const runtime = new Runtime(config, logger, SERVICE);
+lifecycle.onShutdown('runtime', () => runtime.close());
+await serveMetrics(config, logger, lifecycle);
+
+await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
+for (const worker of startPlannerWorkers(runtime)) {
+  lifecycle.onShutdown(`${worker.name} worker`, () => closeWorker(worker, config.jobs.shutdownTimeoutMs));
+}
+const upserted = await upsertJobSchedulers(runtime);
+const stopWatchdog = startSchedulerWatchdog(runtime, Math.max(5000, Math.min(config.tick.intervalMs, 60_000)));
+lifecycle.onShutdown('scheduler watchdog', async () => stopWatchdog());
+logger.info('scheduler started', {
+  tickEvery: formatDurationMs(config.tick.intervalMs),
+  universeEvery: formatDurationMs(config.universe.refreshIntervalMs),
+  universe: config.universe.coinIds ? `${config.universe.coinIds.length} explicit ids` : `top ${config.universe.topN}`,
+  upserted,
+});

@@ -1,0 +1,43 @@
+import { DelayedError } from 'bullmq';
+import { PermanentError } from '../../core/errors.js';
+import type { Handler } from '../../core/jobs/run-job.js';
+import { recordPlannedRun, setTransformStatus } from '../../core/pipeline/run-ledger.js';
+import { jobIds } from '../../core/queues/registry.js';
+import type { Runtime } from '../../core/runtime.js';
+import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
+import { idsBudget, planBatches } from './plan-batches.js';
+import { resolveUniverse } from './resolve-universe.js';
+import { tickFlow } from './tick-flow.js';
+import { runIdentity } from '../run-identity.js';
+
+const UNIVERSE_POLL_MS = 2000;
+
+/** Plans one tick: resolve the coins, record the plan in the ledger, enqueue the tick's flow. */
+export function tickHandler(runtime: Runtime): Handler<'tick'> {
+  const { config, pool } = runtime;
+  return async ({ job, data, log: jobLog, token }) => {
+    const { runId, scheduledAt } = runIdentity(job, 't');
+    const log = jobLog.child({ runId });
+    const coinIds = await resolveUniverse(pool, config, data.coinIds);
+    if (coinIds.length === 0) {
+      // First start: the universe refresh runs alongside the first tick; wait for it, within reason.
+      if (Date.now() - job.timestamp < config.universe.waitMs) {
+        log.info('no ranked coins yet; waiting for the universe refresh', { retryInMs: UNIVERSE_POLL_MS });
+        await job.moveToDelayed(Date.now() + UNIVERSE_POLL_MS, token);
+        throw new DelayedError();
+      }
+      throw new PermanentError(`no coins to fetch: raw.coins has no ranked active coin after ${config.universe.waitMs}ms (is the universe refresh failing?)`);
+    }
+    await ensurePartitionsAhead(pool, config.load.partitionDaysAhead);
+    const planned = planBatches(coinIds, {
+      maxIds: config.coingecko.maxIdsPerCall,
+      maxIdsBytes: idsBudget(config.coingecko.baseUrl, config.coingecko.maxUrlBytes),
+    });
+    const { batches, created } = await recordPlannedRun(pool, { runId, trigger: data.trigger, scheduledAt, batches: planned });
+    await runtime.flows.add(tickFlow(config, runId, batches));
+    await setTransformStatus(pool, runId, 'queued', { jobId: jobIds.transform(runId) });
+    const coins = batches.reduce((n, b) => n + b.length, 0);
+    log.info('tick planned', { batches: batches.length, coins, replanned: !created });
+    return { runId, status: created ? 'planned' : 'replanned', batches: batches.length, coins };
+  };
+}

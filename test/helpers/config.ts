@@ -1,0 +1,35 @@
+import { loadConfig, type AppConfig } from '../../core/config/index.js';
+import { configureLogger } from '../../core/log/logger.js';
+import { TEST_REDIS_URL } from './env.js';
+
+/**
+ * Environment for a pipeline under test: its own database and prefix, short lock/stall timings so
+ * crash recovery takes seconds, fast retries, and no metrics port.
+ */
+export function testEnv(options: { databaseUrl: string; prefix: string; coingeckoUrl: string; env?: Record<string, string> }): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: options.prefix,
+    COINGECKO_BASE_URL: options.coingeckoUrl,
+    COINGECKO_RATE_LIMIT_PER_MIN: '0',
+    COINGECKO_TIMEOUT: '3s',
+    TRACK_TOP_N: '15000',
+    RETRY_BASE_DELAY: '100ms',
+    RETRY_MAX_DELAY: '2s',
+    JOB_LOCK_DURATION: '3s',
+    JOB_STALLED_INTERVAL: '1s',
+    UNIVERSE_WAIT: '60s',
+    METRICS_ENABLED: 'false',
+    SHUTDOWN_TIMEOUT: '5s',
+    ...options.env,
+  };
+}
+
+export function testConfig(options: Parameters<typeof testEnv>[0]): AppConfig {
+  const env = testEnv(options);
+  configureLogger({ level: env.LOG_LEVEL!, service: 'test', secrets: [] });
+  return loadConfig(env);
+}

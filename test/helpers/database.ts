@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { databaseUrl, TEMPLATE_DB, TEST_PG_ADMIN_URL } from './env.js';
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** A small pool for assertions. */
+  readonly pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated database of this test file's own, cloned from the template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `cdp_t_${randomBytes(5).toString('hex')}`;
+  await admin((c) => c.query(`create database ${name} template ${TEMPLATE_DB}`));
+  const url = databaseUrl(name);
+  const pool = new pg.Pool({ connectionString: url, max: 3 });
+  pool.on('error', () => undefined);
+  return {
+    name,
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}

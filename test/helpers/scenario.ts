@@ -1,0 +1,79 @@
+import type { Job } from 'bullmq';
+import type { AppConfig } from '../../core/config/index.js';
+import type { PipelineRun } from '../../core/db/entities/pipeline-run.js';
+import { QUEUES } from '../../core/queues/registry.js';
+import type { Runtime } from '../../core/runtime.js';
+import { enqueueTick, enqueueUniverseRefresh } from '../../producers/tick/enqueue-tick.js';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../simulator/server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { testConfig } from './config.js';
+import { deletePrefix, testPrefix } from './redis.js';
+import { waitFor } from './wait-for.js';
+
+/** Everything one pipeline test needs: its own database, BullMQ prefix and simulator. */
+export interface Scenario {
+  readonly db: TestDatabase;
+  readonly prefix: string;
+  readonly simulator: SimulatorHandle;
+  config(env?: Record<string, string>): AppConfig;
+  teardown(): Promise<void>;
+}
+
+export async function createScenario(simulatorOptions: Partial<SimulatorOptions> = {}): Promise<Scenario> {
+  const db = await createTestDatabase();
+  const prefix = testPrefix();
+  const simulator = await startSimulator({ coins: 15_000, ...simulatorOptions });
+  return {
+    db,
+    prefix,
+    simulator,
+    config: (env) => testConfig({ databaseUrl: db.url, prefix, coingeckoUrl: simulator.url, env }),
+    async teardown() {
+      await simulator.close();
+      await deletePrefix(prefix);
+      await db.drop();
+    },
+  };
+}
+
+type RunRow = { [K in keyof PipelineRun]: unknown } & Record<string, unknown>;
+
+export async function runRow(db: TestDatabase, runId: string): Promise<RunRow | undefined> {
+  const result = await db.pool.query('select * from pipeline.pipeline_runs where run_id = $1', [runId]);
+  return result.rows[0];
+}
+
+/** Refreshes the universe and waits for it (top-N ticks need ranks). */
+export async function refreshUniverse(runtime: Runtime, timeoutMs = 60_000): Promise<void> {
+  const refreshId = await enqueueUniverseRefresh(runtime);
+  await waitFor('universe refresh', async () => {
+    const job = await runtime.queue('universe').getJob(`universe-${refreshId}`);
+    const state = await job?.getState();
+    if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
+    return state === 'completed';
+  }, timeoutMs);
+}
+
+/** Enqueues a tick and waits until its run is finished and its transform job has settled. */
+export async function runTick(runtime: Runtime, db: TestDatabase, options: Parameters<typeof enqueueTick>[1] = {}, timeoutMs = 90_000): Promise<{ runId: string; run: RunRow; transform: Job }> {
+  const runId = await enqueueTick(runtime, options);
+  return { runId, ...(await waitForTick(runtime, db, runId, timeoutMs)) };
+}
+
+export async function waitForTick(runtime: Runtime, db: TestDatabase, runId: string, timeoutMs = 90_000): Promise<{ run: RunRow; transform: Job }> {
+  const transform = await waitFor(`transform job of ${runId} to settle`, async () => {
+    const job = await runtime.queue('transform').getJob(`transform-${runId}`);
+    const state = await job?.getState();
+    return state === 'completed' || state === 'failed' ? job : undefined;
+  }, timeoutMs, 200);
+  const run = await waitFor(`run ${runId} to finish`, async () => {
+    const row = await runRow(db, runId);
+    return row?.finished_at ? row : undefined;
+  }, 10_000);
+  return { run, transform: transform as Job };
+}
+
+/** Every job of a queue in any state (for "exactly one" assertions). */
+export async function allJobs(runtime: Runtime, key: keyof typeof QUEUES): Promise<Job[]> {
+  return runtime.queue(key).getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed']);
+}

@@ -1,0 +1,54 @@
+import { CoinGeckoClient, requestTarget } from '../../core/coingecko/client.js';
+import { bodySnippet } from '../../core/coingecko/error-body.js';
+import { RateLimitedError, RetryableError } from '../../core/errors.js';
+import type { Handler } from '../../core/jobs/run-job.js';
+import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
+import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
+import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
+import type { Runtime } from '../../core/runtime.js';
+
+/**
+ * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The body is
+ * parked in Redis for the load job; only a small reference travels as the job's result.
+ */
+export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Handler<'fetch'> {
+  const { config, pool, redis } = runtime;
+  return async ({ job, data, signal }) => {
+    const endpoint = requestTarget(data.request).path;
+    let response;
+    try {
+      response = await client.call(data.request, signal);
+    } catch (error) {
+      const status = error instanceof RateLimitedError ? '429' : /HTTP (\d{3})/.exec((error as Error).message)?.[1] ?? 'error';
+      coingeckoRequests.inc({ endpoint, status });
+      throw error;
+    }
+    coingeckoRequests.inc({ endpoint, status: String(response.status) });
+    coingeckoLatency.observe({ endpoint }, response.durationMs / 1000);
+    coingeckoResponseBytes.observe({ endpoint }, response.bytes);
+    if (!Array.isArray(response.json)) {
+      throw new RetryableError(`GET ${endpoint}: expected a JSON array, got ${typeof response.json}: ${bodySnippet(response.body)}`);
+    }
+    const key = payloadKey(config.redis.prefix, job.id!);
+    await savePayload(redis, key, response.body, config.load.payloadTtlMs);
+    if (data.request.endpoint === 'markets') await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
+    return {
+      payloadKey: key,
+      records: response.json.length,
+      bytes: response.bytes,
+      httpStatus: response.status,
+      durationMs: Math.round(response.durationMs),
+    };
+  };
+}
+
+function clientFor(runtime: Runtime): CoinGeckoClient {
+  const { coingecko } = runtime.config;
+  return new CoinGeckoClient({
+    baseUrl: coingecko.baseUrl,
+    plan: coingecko.plan,
+    apiKey: coingecko.apiKey,
+    timeoutMs: coingecko.timeoutMs,
+    rateLimitWaitMs: coingecko.rateLimitWaitMs,
+  });
+}

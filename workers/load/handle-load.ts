@@ -1,0 +1,50 @@
+import { PermanentError } from '../../core/errors.js';
+import type { Handler } from '../../core/jobs/run-job.js';
+import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
+import { deletePayload, readPayload } from '../../core/queues/payload-store.js';
+import type { FetchResult } from '../../core/queues/registry.js';
+import type { Runtime } from '../../core/runtime.js';
+import { loadSnapshotBatch } from '../../core/snapshots/load-snapshots.js';
+
+/** Loads the batch its fetch child parked in Redis; idempotent per (run, batch). */
+export function loadHandler(runtime: Runtime): Handler<'load'> {
+  const { pool, redis } = runtime;
+  const driftLogged = new Set<string>();
+  return async ({ job, data, log }) => {
+    const fetched = Object.values(await job.getChildrenValues<FetchResult>());
+    const payloadKey = fetched[0]?.payloadKey;
+    if (!payloadKey) throw new PermanentError(`load ${job.id} has no fetch result to load`);
+
+    const body = await readPayload(redis, payloadKey);
+    let items: unknown;
+    try {
+      items = JSON.parse(body);
+    } catch {
+      throw new PermanentError(`payload ${payloadKey} is not JSON (it was checked when fetched; Redis data corrupted?)`);
+    }
+    if (!Array.isArray(items)) throw new PermanentError(`payload ${payloadKey} is not a JSON array`);
+
+    const started = performance.now();
+    const outcome = await loadSnapshotBatch(pool, { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency, items });
+    copyDuration.observe((performance.now() - started) / 1000);
+    await deletePayload(redis, payloadKey);
+
+    rowsLoaded.inc({ outcome: 'inserted' }, outcome.rowsLoaded);
+    rowsLoaded.inc({ outcome: 'duplicate' }, outcome.rowsDuplicate);
+    rowsLoaded.inc({ outcome: 'quarantined' }, outcome.recordsRejected);
+    for (const [field, exampleCoin] of Object.entries(outcome.unknownFields)) {
+      schemaDrift.inc({ field: field.slice(0, 64) });
+      if (!driftLogged.has(field) && driftLogged.size < 100) {
+        driftLogged.add(field);
+        log.warn('schema drift: CoinGecko sent an undocumented field', { field, exampleCoin });
+      }
+    }
+    if (outcome.recordsRejected > 0) log.warn('records quarantined', { rejected: outcome.recordsRejected });
+    return {
+      status: outcome.status,
+      rowsLoaded: outcome.rowsLoaded,
+      rowsDuplicate: outcome.rowsDuplicate,
+      recordsRejected: outcome.recordsRejected,
+    };
+  };
+}
