@@ -68,6 +68,11 @@ export interface BatchLoadCounts {
   readonly recordsRejected: number;
 }
 
+export async function batchStatus(client: Queryable, runId: string, batchNo: number): Promise<string | undefined> {
+  const result = await client.query<{ status: string }>('select status from pipeline.pipeline_batches where run_id = $1 and batch_no = $2', [runId, batchNo]);
+  return result.rows[0]?.status;
+}
+
 /** Current status of a batch (locks it until the transaction ends), or undefined when unknown. */
 export async function lockBatch(client: Queryable, runId: string, batchNo: number): Promise<string | undefined> {
   const result = await client.query<{ status: string }>(

@@ -1,6 +1,7 @@
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
+import { batchStatus } from '../../core/pipeline/run-ledger.js';
 import { deletePayload, readPayload } from '../../core/queues/payload-store.js';
 import type { FetchResult } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
@@ -14,6 +15,12 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     const fetched = Object.values(await job.getChildrenValues<FetchResult>());
     const payloadKey = fetched[0]?.payloadKey;
     if (!payloadKey) throw new PermanentError(`load ${job.id} has no fetch result to load`);
+    // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload gone.
+    if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
+      await deletePayload(redis, payloadKey);
+      log.info('batch already loaded; nothing to do');
+      return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0 };
+    }
 
     const body = await readPayload(redis, payloadKey);
     let items: unknown;

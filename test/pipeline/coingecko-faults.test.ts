@@ -1,0 +1,109 @@
+import type { Job } from 'bullmq';
+import { InProcessPipeline } from '../helpers/pipeline.js';
+import { deletePrefix, testPrefix } from '../helpers/redis.js';
+import { allJobs, createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
+
+/**
+ * CoinGecko misbehaving, one fault at a time, through the real simulator: each is retried,
+ * waited out, quarantined or failed for good exactly as documented in core/errors.ts.
+ */
+describe('CoinGecko faults', () => {
+  let scenario: Scenario;
+  let pipeline: InProcessPipeline;
+  const fetchJobsOf = async (runId: string): Promise<Job[]> =>
+    (await allJobs(pipeline.runtime, 'fetch')).filter((j) => j.id!.startsWith(`fetch-${runId}-`));
+
+  beforeAll(async () => {
+    // A short CoinGecko update step: every tick sees fresh last_updated values, so rows are new.
+    scenario = await createScenario({ coins: 1000, stepMs: 200 });
+    pipeline = await new InProcessPipeline(
+      scenario.config({ TRACK_TOP_N: '1000', FETCH_ATTEMPTS: '3', COINGECKO_TIMEOUT: '400ms', COINGECKO_RATE_LIMIT_WAIT: '1s' }),
+    ).start();
+    await refreshUniverse(pipeline.runtime);
+  });
+  afterEach(() => scenario.simulator.control.reset());
+  afterAll(async () => {
+    await pipeline.stop();
+    await scenario.teardown();
+  });
+
+  it('retries a burst of 5xx responses and still loads every batch', async () => {
+    scenario.simulator.control.setFaults({ failNext: [{ count: 3, kind: '503', path: '/coins/markets' }] });
+    const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 1000, batches_failed: 0 });
+    expect(scenario.simulator.control.stats().byStatus['503']).toBe(3);
+    const retries = (await fetchJobsOf(runId)).reduce((n, j) => n + j.attemptsMade - 1, 0);
+    expect(retries).toBe(3);
+  });
+
+  it('retries requests that time out', async () => {
+    scenario.simulator.control.setFaults({ hangMs: 5000, failNext: [{ count: 2, kind: 'timeout', path: '/coins/markets' }] });
+    const { run } = await runTick(pipeline.runtime, scenario.db);
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 1000, batches_failed: 0 });
+  });
+
+  it('retries a non-JSON body, then fails the batch with the body\'s first bytes in the reason', async () => {
+    scenario.simulator.control.setFaults({ failNext: [{ count: 3, kind: 'html', path: '/coins/markets' }] });
+    const ids = scenario.simulator.control.universeIds().slice(0, 100);
+    const { runId, run, transform } = await runTick(pipeline.runtime, scenario.db, { coinIds: ids });
+    const [fetch] = await fetchJobsOf(runId);
+    expect(fetch!.attemptsMade).toBe(3);
+    expect(fetch!.failedReason).toMatch(/body is not JSON \(HTTP 5\d\d|body is not JSON|HTTP 5\d\d/);
+    expect(fetch!.failedReason).toMatch(/<!DOCTYPE html|<html/i);
+    expect(run).toMatchObject({ status: 'failed', batches_planned: 1, batches_failed: 1, rows_loaded: 0 });
+    const batch = (await scenario.db.pool.query('select status, error from pipeline.pipeline_batches where run_id = $1', [runId])).rows[0];
+    expect(batch.status).toBe('failed');
+    expect(batch.error).toMatch(/<!DOCTYPE html|<html/i);
+    // The tick's transform still ran (and knows which batch is missing).
+    expect(transform.id).toBe(`transform-${runId}`);
+  });
+
+  it('quarantines invalid records with the reason and loads the rest of their batch', async () => {
+    const [bad1, bad2] = scenario.simulator.control.universeIds().slice(5, 7);
+    scenario.simulator.control.setFaults({ invalidCoinIds: [bad1!, bad2!] });
+    const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 998, records_rejected: 2, batches_failed: 0 });
+    const quarantined = await scenario.db.pool.query(
+      'select coin_id, reason, record->>\'current_price\' as price from pipeline.quarantined_records where run_id = $1 order by coin_id',
+      [runId],
+    );
+    expect(quarantined.rows).toEqual(
+      [bad1, bad2].sort().map((coinId) => ({ coin_id: coinId, reason: 'current_price: expected number or null, got string "n/a"', price: 'n/a' })),
+    );
+  });
+
+  it('pauses every fetch on a 429 for as long as Retry-After says, without using an attempt', async () => {
+    scenario.simulator.control.setFaults({ failNext: [{ count: 1, kind: '429', retryAfterSec: 2, path: '/coins/markets' }] });
+    const since = Date.now();
+    const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 1000 });
+    const log = scenario.simulator.control.requests(since).filter((r) => r.path.startsWith('/coins/markets'));
+    const limited = log.find((r) => r.status === 429)!;
+    const after = log.filter((r) => r.t > limited.t);
+    expect(after.length).toBeGreaterThan(0);
+    // Calls already started by the other 3 concurrent slots before the pause was set may land just
+    // after the 429; once the pause is set, nothing is sent until Retry-After has passed.
+    const racing = after.filter((r) => r.t - limited.t < 250);
+    expect(racing.length).toBeLessThanOrEqual(3);
+    expect(after.filter((r) => r.t - limited.t >= 250).every((r) => r.t - limited.t >= 1900)).toBe(true);
+    expect(after.some((r) => r.t - limited.t >= 1900)).toBe(true);
+    expect((await fetchJobsOf(runId)).every((j) => j.attemptsMade === 1)).toBe(true);
+  });
+
+  it('fails a batch at once on a permanent 4xx, with CoinGecko\'s message', async () => {
+    // A second pipeline of its own (own prefix) whose configured currency CoinGecko rejects.
+    const prefix = testPrefix();
+    const badCurrency = await new InProcessPipeline(scenario.config({ VS_CURRENCY: 'xyz', QUEUE_PREFIX: prefix })).start();
+    const runtime = badCurrency.runtime;
+    try {
+      const { runId, run } = await runTick(runtime, scenario.db, { coinIds: ['bitcoin'] });
+      const [fetch] = (await allJobs(runtime, 'fetch')).filter((j) => j.id!.startsWith(`fetch-${runId}-`));
+      expect(fetch!.attemptsMade).toBe(1);
+      expect(fetch!.failedReason).toBe('GET /coins/markets: HTTP 400: invalid vs_currency');
+      expect(run).toMatchObject({ status: 'failed', batches_failed: 1 });
+    } finally {
+      await badCurrency.stop();
+      await deletePrefix(prefix);
+    }
+  });
+});
