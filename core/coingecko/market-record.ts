@@ -87,6 +87,8 @@ function checkField(name: string, spec: FieldSpec, value: unknown): string | und
     case 'string':
       if (typeof value !== 'string') return `${name}: expected string, got ${describe(value)}`;
       if (spec.required && value.trim() === '') return `${name}: empty`;
+      // PostgreSQL text cannot hold NUL; one such record must not fail its whole COPY.
+      if (value.includes('\u0000')) return `${name}: contains a NUL character`;
       if (name === 'id' && value.length > MAX_ID_LENGTH) return `id: longer than ${MAX_ID_LENGTH} characters`;
       return undefined;
     case 'number':

@@ -75,14 +75,16 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Env): AppConfig {
   const problems: ConfigProblem[] = [];
+  const isGiven = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const invalid = new Set<string>();
   const read = <N extends VariableName>(name: N): VariableValue<N> | undefined => {
     const variable = VARIABLES[name];
-    const given = env[name];
-    const raw = given !== undefined && given.trim() !== '' ? given : (variable as { default?: string }).default;
+    const raw = isGiven(name) ? env[name] : (variable as { default?: string }).default;
     if (raw === undefined) return undefined;
     const result = variable.parser.parse(raw);
     if (result.ok) return result.value as VariableValue<N>;
     problems.push({ name, value: 'secret' in variable && variable.secret ? '<redacted>' : raw, expected: variable.parser.expects });
+    invalid.add(name);
     return undefined;
   };
   const need = (name: string, expected: string) => problems.push({ name, value: undefined, expected });
@@ -91,17 +93,17 @@ export function loadConfig(env: Env): AppConfig {
   const plan = read('COINGECKO_PLAN') ?? 'public';
   const apiKey = read('COINGECKO_API_KEY');
   const planInfo = PLANS[plan];
-  if (planInfo.keyHeader && apiKey === undefined) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
+  if (planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY')) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
   if (!planInfo.keyHeader && apiKey !== undefined) need('COINGECKO_PLAN', 'demo or pro: COINGECKO_API_KEY is set but the public plan sends no key');
 
   const dashboardUser = read('DASHBOARD_USER');
   const dashboardPassword = read('DASHBOARD_PASSWORD');
-  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined) && !invalid.has('DASHBOARD_USER') && !invalid.has('DASHBOARD_PASSWORD')) {
     need(dashboardUser === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD', 'to be set together with its partner (DASHBOARD_USER and DASHBOARD_PASSWORD)');
   }
   if (nodeEnv === 'production') {
     for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
-      if (!env[name]) need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
+      if (!isGiven(name)) need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
     }
   }
 
@@ -179,9 +181,17 @@ export function secretValues(config: AppConfig): string[] {
   const secrets = [config.coingecko.apiKey, config.dashboard.credentials?.password];
   for (const connection of [config.postgres.url, config.redis.url]) {
     const password = new URL(connection).password;
-    if (password) secrets.push(password, decodeURIComponent(password));
+    if (password) secrets.push(password, safeDecode(password));
   }
   return [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))];
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a literal '%' that is not an escape
+  }
 }
 
 function deepFreeze<T>(value: T): T {

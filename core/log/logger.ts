@@ -18,7 +18,9 @@ function redactString(text: string): string {
 
 function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactString(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Too deep to walk: flatten to text so a secret buried in it is still caught.
+  if (depth > 6) return redactString(safeStringify(value));
   if (value instanceof Error) {
     return { name: value.name, message: redactString(value.message), stack: value.stack ? redactString(value.stack) : undefined };
   }
@@ -26,6 +28,14 @@ function redactValue(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, depth + 1);
   return out;
+}
+
+function safeStringify(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '[unserializable]';
+  }
 }
 
 const redact = winston.format((info) => {

@@ -1,0 +1,53 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import type { Express, Router } from 'express';
+import type { QueueKey } from '../core/queues/registry.js';
+import { QUEUES } from '../core/queues/registry.js';
+
+export interface BoardOptions {
+  /** Registry queues, in registry order. */
+  readonly queues: ReadonlyArray<{ readonly key: QueueKey; readonly queue: Queue }>;
+  /** Mount path; the UI embeds it, so it must equal the `app.use()` path. */
+  readonly basePath: string;
+  /** Read-only: every adapter refuses actions and the title says so. */
+  readonly readOnly: boolean;
+  /** Failures inside the board's API (logged by the caller; the client gets no message or stack). */
+  readonly onError: (error: Error) => void;
+}
+
+/** Bull Board over the registry's queues: one BullMQAdapter per queue, described by the registry. */
+export function createBoardRouter(options: BoardOptions): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(options.basePath);
+  createBullBoard({
+    queues: options.queues.map(
+      ({ key, queue }) => new BullMQAdapter(queue, { readOnlyMode: options.readOnly, description: QUEUES[key].description }),
+    ),
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: options.readOnly ? 'CDP queues (read-only)' : 'CDP queues',
+        // Anonymous visitors see jobs, not the Redis server's memory, version and clients.
+        hideRedisDetails: options.readOnly,
+        // Off: it costs a CLIENT LIST per queue on every UI poll.
+        showWorkers: false,
+      },
+    },
+  });
+  // Replaces the board's default handler, which returns the error message (and, under
+  // NODE_ENV=development, the stack) to the client.
+  serverAdapter.setErrorHandler((error) => {
+    options.onError(error);
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return {
+      status: status === 400 || status === 404 || status === 409 ? status : 500,
+      body: { error: { key: 'ERRORS.INTERNAL_SERVER_ERROR' }, message: 'internal error' },
+    };
+  });
+  // getRouter() returns the board's own express app, which announces itself unless told not to.
+  const board = serverAdapter.getRouter() as Express;
+  board.disable('x-powered-by');
+  return board;
+}
