@@ -29,7 +29,7 @@ export interface AppConfig {
     readonly refreshIntervalMs: number;
     readonly waitMs: number;
   };
-  readonly tick: { readonly intervalMs: number };
+  readonly tick: { readonly intervalMs: number; readonly scheduleEnabled: boolean };
   readonly fetch: { readonly concurrency: number; readonly attempts: number };
   readonly load: { readonly concurrency: number; readonly attempts: number; readonly payloadTtlMs: number; readonly partitionDaysAhead: number };
   readonly transform: { readonly runner: 'none' | 'auto' | 'dbt' | 'bundled'; readonly attempts: number };
@@ -137,7 +137,7 @@ export function loadConfig(env: Env): AppConfig {
       refreshIntervalMs: read('UNIVERSE_REFRESH_INTERVAL')!,
       waitMs: read('UNIVERSE_WAIT')!,
     },
-    tick: { intervalMs: read('TICK_INTERVAL')! },
+    tick: { intervalMs: read('TICK_INTERVAL')!, scheduleEnabled: read('SCHEDULE_ENABLED')! },
     fetch: { concurrency: read('FETCH_CONCURRENCY')!, attempts: read('FETCH_ATTEMPTS')! },
     load: {
       concurrency: read('LOAD_CONCURRENCY')!,

@@ -40,6 +40,7 @@ export const VARIABLES = {
   VS_CURRENCY: v({ name: 'VS_CURRENCY', parser: text({ pattern: /^[a-z]{2,10}$/, describe: 'a lowercase currency code such as usd' }), default: 'usd', description: 'Quote currency of every snapshot. Fixed for the life of a database.' }),
 
   TICK_INTERVAL: v({ name: 'TICK_INTERVAL', parser: duration({ minMs: 1000 }), default: '60s', description: 'How often a tick fetches the tracked coins.' }),
+  SCHEDULE_ENABLED: v({ name: 'SCHEDULE_ENABLED', parser: boolean(), default: 'true', description: 'Scheduler processes create the tick and universe job schedulers (false: only plan ticks added by hand, e.g. ONCE=1 runs and backfills).' }),
   TRACK_TOP_N: v({ name: 'TRACK_TOP_N', parser: integer({ min: 1, max: 100_000 }), default: '1000', description: 'Track the top N coins by market cap (ignored when COIN_IDS is set).' }),
   COIN_IDS: v({ name: 'COIN_IDS', parser: list({ pattern: COIN_ID, describe: 'CoinGecko coin ids', maxItems: 100_000 }), description: 'Explicit coin ids to track instead of the top N, e.g. bitcoin,ethereum.' }),
   UNIVERSE_REFRESH_INTERVAL: v({ name: 'UNIVERSE_REFRESH_INTERVAL', parser: duration({ minMs: 10_000 }), default: '1h', description: 'How often the coin list and market-cap ranking are refreshed into raw.coins.' }),

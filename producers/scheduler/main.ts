@@ -18,12 +18,15 @@ await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
 for (const worker of startPlannerWorkers(runtime)) {
   lifecycle.onShutdown(`${worker.name} worker`, () => closeWorker(worker, config.jobs.shutdownTimeoutMs));
 }
-const upserted = await upsertJobSchedulers(runtime);
-const stopWatchdog = startSchedulerWatchdog(runtime, Math.max(5000, Math.min(config.tick.intervalMs, 60_000)));
-lifecycle.onShutdown('scheduler watchdog', async () => stopWatchdog());
+let upserted = false;
+if (config.tick.scheduleEnabled) {
+  upserted = await upsertJobSchedulers(runtime);
+  const stopWatchdog = startSchedulerWatchdog(runtime, Math.max(5000, Math.min(config.tick.intervalMs, 60_000)));
+  lifecycle.onShutdown('scheduler watchdog', async () => stopWatchdog());
+}
 logger.info('scheduler started', {
   tickEvery: formatDurationMs(config.tick.intervalMs),
   universeEvery: formatDurationMs(config.universe.refreshIntervalMs),
   universe: config.universe.coinIds ? `${config.universe.coinIds.length} explicit ids` : `top ${config.universe.topN}`,
-  upserted,
+  schedules: config.tick.scheduleEnabled ? (upserted ? 'upserted' : 'upserted by another replica') : 'disabled (planning manual ticks only)',
 });
