@@ -1,0 +1,80 @@
+import { InProcessPipeline } from '../../helpers/pipeline.js';
+import { createScenario, refreshUniverse, runRow, waitForTick, type Scenario } from '../../helpers/scenario.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { enqueueTick } from '../../../producers/tick/enqueue-tick.js';
+import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
+
+describe('tick planning', () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await createScenario({ coins: 600, stepMs: 500 });
+  });
+  afterAll(() => scenario.teardown());
+
+  it('waits for the first universe refresh instead of planning an empty tick', async () => {
+    const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
+    try {
+      const runId = await enqueueTick(pipeline.runtime);
+      await waitFor('the tick to wait', async () => (await pipeline.runtime.queue('tick').getJob(`tick-${runId}`))?.isDelayed());
+      expect(await runRow(scenario.db, runId)).toBeUndefined();
+      await refreshUniverse(pipeline.runtime);
+      const { run } = await waitForTick(pipeline.runtime, scenario.db, runId);
+      expect(run).toMatchObject({ status: 'loaded', coins_planned: 600, rows_loaded: 600 });
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it('tracks only the top N coins by market cap', async () => {
+    const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '100' })).start();
+    try {
+      const runId = await enqueueTick(pipeline.runtime);
+      const { run } = await waitForTick(pipeline.runtime, scenario.db, runId);
+      expect(run).toMatchObject({ status: 'loaded', coins_planned: 100, batches_planned: 1 });
+      const ranks = await scenario.db.pool.query(
+        `select max(c.market_cap_rank)::int as worst, count(*)::int as coins
+           from pipeline.pipeline_batches b cross join unnest(b.coin_ids) as planned(coin_id) join raw.coins c using (coin_id)
+          where b.run_id = $1`,
+        [runId],
+      );
+      expect(ranks.rows[0]).toEqual({ worst: 100, coins: 100 });
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it('re-plans a retried tick with the batches it stored the first time', async () => {
+    const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
+    try {
+      // The first attempt recorded its plan and then "crashed" before enqueueing anything.
+      await recordPlannedRun(pipeline.runtime.pool, { runId: 'mretried', trigger: 'manual', scheduledAt: null, batches: [['bitcoin'], ['ethereum']] });
+      await enqueueTick(pipeline.runtime, { runId: 'mretried' });
+      const { run } = await waitForTick(pipeline.runtime, scenario.db, 'mretried');
+      expect(run).toMatchObject({ status: 'loaded', batches_planned: 2, batches_loaded: 2, coins_planned: 2 });
+      // Loaded now or by an earlier tick in the same CoinGecko update step: either way both coins arrived.
+      expect(Number(run.rows_loaded) + Number(run.rows_duplicate)).toBe(2);
+      const tick = await pipeline.runtime.queue('tick').getJob('tick-mretried');
+      expect(tick?.returnvalue).toMatchObject({ status: 'replanned', batches: 2, coins: 2 });
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it('fails with a clear reason when no universe appears in time', async () => {
+    const empty = await createScenario({ coins: 10 });
+    const pipeline = await new InProcessPipeline(empty.config({ UNIVERSE_WAIT: '0ms' })).start(['planner']);
+    try {
+      const runId = await enqueueTick(pipeline.runtime);
+      const job = await waitFor('the tick to fail', async () => {
+        const tick = await pipeline.runtime.queue('tick').getJob(`tick-${runId}`);
+        return (await tick?.isFailed()) ? tick : undefined;
+      });
+      expect(job.failedReason).toMatch(/no coins to fetch: raw.coins has no ranked active coin/);
+      expect(job.attemptsMade).toBe(1);
+    } finally {
+      await pipeline.stop();
+      await empty.teardown();
+    }
+  });
+});
