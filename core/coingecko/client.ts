@@ -10,6 +10,8 @@ export interface CoinGeckoClientOptions {
   readonly timeoutMs: number;
   /** Wait after a 429 that says nothing about how long to wait. */
   readonly rateLimitWaitMs: number;
+  /** Told about every call's outcome (for metrics): HTTP status, or 'error' when no response came. */
+  readonly observe?: (call: { endpoint: string; status: string; durationMs: number; bytes: number }) => void;
 }
 
 /** One CoinGecko call's outcome: the body as received (kept for the load step) and its parsed JSON. */
@@ -96,11 +98,13 @@ export class CoinGeckoClient {
         signal,
       });
     } catch (error) {
+      this.options.observe?.({ endpoint: path, status: 'error', durationMs: performance.now() - started, bytes: 0 });
       throw this.networkError(label, error);
     }
     const durationMs = performance.now() - started;
     const { statusCode: status, body } = response;
     const bytes = Buffer.byteLength(body);
+    this.options.observe?.({ endpoint: path, status: String(status), durationMs, bytes });
 
     if (status === 429) {
       const wait = retryAfterMs(response.headers) ?? this.options.rateLimitWaitMs;

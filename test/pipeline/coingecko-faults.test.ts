@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { coingeckoRequests } from '../../core/metrics/registry.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { deletePrefix, testPrefix } from '../helpers/redis.js';
 import { allJobs, createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
@@ -28,8 +29,12 @@ describe('CoinGecko faults', () => {
   });
 
   it('retries a burst of 5xx responses and still loads every batch', async () => {
+    const served503 = async () =>
+      (await coingeckoRequests.get()).values.find((v) => v.labels.endpoint === '/coins/markets' && v.labels.status === '503')?.value ?? 0;
+    const before = await served503();
     scenario.simulator.control.setFaults({ failNext: [{ count: 3, kind: '503', path: '/coins/markets' }] });
     const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    expect((await served503()) - before).toBe(3);
     expect(run).toMatchObject({ status: 'loaded', rows_loaded: 1000, batches_failed: 0 });
     expect(scenario.simulator.control.stats().byStatus['503']).toBe(3);
     const retries = (await fetchJobsOf(runId)).reduce((n, j) => n + j.attemptsMade - 1, 0);

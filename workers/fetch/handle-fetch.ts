@@ -1,6 +1,6 @@
 import { CoinGeckoClient, requestTarget } from '../../core/coingecko/client.js';
 import { bodySnippet } from '../../core/coingecko/error-body.js';
-import { RateLimitedError, RetryableError } from '../../core/errors.js';
+import { RetryableError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
 import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
@@ -15,17 +15,7 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
   const { config, pool, redis } = runtime;
   return async ({ job, data, signal }) => {
     const endpoint = requestTarget(data.request).path;
-    let response;
-    try {
-      response = await client.call(data.request, signal);
-    } catch (error) {
-      const status = error instanceof RateLimitedError ? '429' : /HTTP (\d{3})/.exec((error as Error).message)?.[1] ?? 'error';
-      coingeckoRequests.inc({ endpoint, status });
-      throw error;
-    }
-    coingeckoRequests.inc({ endpoint, status: String(response.status) });
-    coingeckoLatency.observe({ endpoint }, response.durationMs / 1000);
-    coingeckoResponseBytes.observe({ endpoint }, response.bytes);
+    const response = await client.call(data.request, signal);
     if (!Array.isArray(response.json)) {
       throw new RetryableError(`GET ${endpoint}: expected a JSON array, got ${typeof response.json}: ${bodySnippet(response.body)}`);
     }
@@ -50,5 +40,10 @@ function clientFor(runtime: Runtime): CoinGeckoClient {
     apiKey: coingecko.apiKey,
     timeoutMs: coingecko.timeoutMs,
     rateLimitWaitMs: coingecko.rateLimitWaitMs,
+    observe: ({ endpoint, status, durationMs, bytes }) => {
+      coingeckoRequests.inc({ endpoint, status });
+      coingeckoLatency.observe({ endpoint }, durationMs / 1000);
+      if (bytes > 0) coingeckoResponseBytes.observe({ endpoint }, bytes);
+    },
   });
 }
