@@ -15,9 +15,9 @@ lifecycle.onShutdown('runtime', () => runtime.close());
 await serveMetrics(config, logger, lifecycle);
 
 await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
-for (const worker of startPlannerWorkers(runtime)) {
-  lifecycle.onShutdown(`${worker.name} worker`, () => closeWorker(worker, config.jobs.shutdownTimeoutMs));
-}
+const plannerWorkers = startPlannerWorkers(runtime);
+// In parallel: the shutdown budget (SHUTDOWN_TIMEOUT) is per closer, not per worker.
+lifecycle.onShutdown('planner workers', () => Promise.all(plannerWorkers.map((w) => closeWorker(w, config.jobs.shutdownTimeoutMs))));
 let upserted = false;
 if (config.tick.scheduleEnabled) {
   upserted = await upsertJobSchedulers(runtime);
