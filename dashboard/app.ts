@@ -44,7 +44,12 @@ export function createApp(deps: AppDeps): express.Express {
   const credentials = deps.config.dashboard.credentials;
   const metrics = createDashboardMetrics(
     queues.map((q) => q.queue),
-    { timeoutMs, onError: (queue, error) => logger.warn('could not read queue job counts', { queue, reason: errorMessage(error) }) },
+    {
+      timeoutMs,
+      pool: deps.pool,
+      onError: (queue, error) => logger.warn('could not read queue job counts', { queue, reason: errorMessage(error) }),
+      onFreshnessError: (error) => logger.warn('could not read freshness gauges', { reason: errorMessage(error) }),
+    },
   );
 
   const app = express();

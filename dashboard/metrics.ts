@@ -1,7 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Request, RequestHandler, Response } from 'express';
+import type pg from 'pg';
 import client from 'prom-client';
 import { registry as processRegistry } from '../core/metrics/registry.js';
+import { registerFreshnessMetrics } from './freshness-metrics.js';
 import { withTimeout } from './timeout.js';
 
 /** The states `cdp_queue_jobs` reports; every one is always present for a reachable queue. */
@@ -26,8 +28,18 @@ export interface DashboardMetrics {
  * tests build several apps in one process, and each must report its own queues without a
  * "metric already registered" clash in the shared registry.
  */
-export function createDashboardMetrics(queues: readonly Queue[], options: { timeoutMs: number; onError?: (queue: string, error: unknown) => void }): DashboardMetrics {
+export function createDashboardMetrics(
+  queues: readonly Queue[],
+  options: {
+    timeoutMs: number;
+    onError?: (queue: string, error: unknown) => void;
+    /** When given, the freshness gauges (freshness-metrics.ts) are exported too, read through this pool. */
+    pool?: pg.Pool;
+    onFreshnessError?: (error: unknown) => void;
+  },
+): DashboardMetrics {
   const registry = new client.Registry();
+  if (options.pool) registerFreshnessMetrics(registry, options.pool, { timeoutMs: options.timeoutMs, onError: options.onFreshnessError });
 
   const collectErrors = new client.Counter({
     name: 'cdp_queue_jobs_collect_errors_total',

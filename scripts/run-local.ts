@@ -66,7 +66,9 @@ const env: Record<string, string> = Object.fromEntries(
     TICK_INTERVAL: '15s',
     UNIVERSE_REFRESH_INTERVAL: '1h',
     ...given,
-    ...(args.once ? { SCHEDULE_ENABLED: 'false' } : {}),
+    // A single tick must not share queues with a scheduler left in Redis by an earlier continuous
+    // run (job schedulers persist): --once works under its own prefix unless one is given.
+    ...(args.once ? { SCHEDULE_ENABLED: 'false', QUEUE_PREFIX: given.QUEUE_PREFIX ?? 'cdp-once' } : {}),
   }).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
 const config = loadConfig(env);

@@ -32,7 +32,14 @@ export interface AppConfig {
   readonly tick: { readonly intervalMs: number; readonly scheduleEnabled: boolean };
   readonly fetch: { readonly concurrency: number; readonly attempts: number };
   readonly load: { readonly concurrency: number; readonly attempts: number; readonly payloadTtlMs: number; readonly partitionDaysAhead: number };
-  readonly transform: { readonly runner: 'none' | 'auto' | 'dbt' | 'bundled'; readonly attempts: number };
+  readonly transform: {
+    readonly runner: 'none' | 'auto' | 'dbt' | 'bundled';
+    readonly attempts: number;
+    /** dbt target schema; models go to <schema>_staging, _intermediate, _marts. */
+    readonly schema: string;
+    /** 0 keeps raw snapshots forever. */
+    readonly rawRetentionDays: number;
+  };
   readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly jobs: {
     readonly lockDurationMs: number;
@@ -145,7 +152,7 @@ export function loadConfig(env: Env): AppConfig {
       payloadTtlMs: read('PAYLOAD_TTL')!,
       partitionDaysAhead: read('PARTITION_DAYS_AHEAD')!,
     },
-    transform: { runner: read('TRANSFORM_RUNNER')!, attempts: read('TRANSFORM_ATTEMPTS')! },
+    transform: { runner: read('TRANSFORM_RUNNER')!, attempts: read('TRANSFORM_ATTEMPTS')!, schema: read('TRANSFORM_SCHEMA')!, rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS')! },
     retry: { baseDelayMs: retryBase!, maxDelayMs: retryMax! },
     jobs: {
       lockDurationMs: read('JOB_LOCK_DURATION')!,

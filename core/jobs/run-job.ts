@@ -111,6 +111,9 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
         type === BACKOFF_TYPE ? jitteredBackoff(config.retry.baseDelayMs, config.retry.maxDelayMs)(attemptsMade, type, error) : 1000,
     },
   });
+  // Zero the incident counters up front so their series exist (and alerts can compare) before the first incident.
+  jobsStalled.inc({ queue }, 0);
+  for (const status of ['completed', 'failed', 'retried'] as const) jobsTotal.inc({ queue, status }, 0);
   worker.on('error', (error) => deps.logger.error('worker error', { queue, reason: errorMessage(error) }));
   worker.on('stalled', (jobId) => {
     jobsStalled.inc({ queue });

@@ -22,6 +22,8 @@ export function testEnv(options: { databaseUrl: string; prefix: string; coingeck
     JOB_LOCK_DURATION: '3s',
     JOB_STALLED_INTERVAL: '1s',
     UNIVERSE_WAIT: '60s',
+    // Extract/load tests need no dbt run; transform tests ask for the bundled runner.
+    TRANSFORM_RUNNER: 'none',
     METRICS_ENABLED: 'false',
     SHUTDOWN_TIMEOUT: '5s',
     ...options.env,
@@ -30,6 +32,9 @@ export function testEnv(options: { databaseUrl: string; prefix: string; coingeck
 
 export function testConfig(options: Parameters<typeof testEnv>[0]): AppConfig {
   const env = testEnv(options);
-  configureLogger({ level: env.LOG_LEVEL!, service: 'test', secrets: [] });
+  const logger = configureLogger({ level: env.LOG_LEVEL!, service: 'test', secrets: [] });
+  // In-process workers log expected failures (that is what many tests provoke); keep the test
+  // output readable unless TEST_LOG_LEVEL asks for logs. Spawned processes log to their own pipes.
+  for (const transport of logger.transports) transport.silent = process.env.TEST_LOG_LEVEL === undefined;
   return loadConfig(env);
 }

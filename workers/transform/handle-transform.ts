@@ -1,7 +1,12 @@
 import type { Handler } from '../../core/jobs/run-job.js';
+import { PermanentError, RetryableError, errorMessage } from '../../core/errors.js';
+import { transformRuns } from '../../core/metrics/transform-metrics.js';
 import { markBatchFailed, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
+import { abortTransformRun, coveringRun, finishTransformRun, startTransformRun } from '../../core/transform/record-results.js';
+import { dropAgedRawPartitions } from '../../core/transform/retention.js';
 import { resolveTransformRunner, type TransformRunner } from '../../core/transform/runner.js';
+import { readyTransforms } from './newer-transform.js';
 
 /** `<prefix>:load:load-<runId>-<batchNo>` → batchNo */
 function batchNoOf(childKey: string): number | undefined {
@@ -12,7 +17,9 @@ function batchNoOf(childKey: string): number | undefined {
 /**
  * Runs once per tick, after every load settled. First it closes the books: batches whose jobs failed
  * without reaching our failure hook (e.g. a job failed after stalling too often) are marked failed
- * from BullMQ's own record. Then it runs the dbt project.
+ * from BullMQ's own record. Then, unless a newer tick's transform is already waiting (which will see
+ * this tick's rows too), it runs the dbt project, records every node's result, and applies raw
+ * retention. A failing error-severity test or model fails the job, naming them.
  */
 export function transformHandler(runtime: Runtime, runner?: () => TransformRunner): Handler<'transform'> {
   const { pool, config } = runtime;
@@ -26,11 +33,52 @@ export function transformHandler(runtime: Runtime, runner?: () => TransformRunne
       await markBatchFailed(pool, data.runId, batchNo, reason);
     }
     if (failedBatches.length > 0) log.warn('tick has failed batches; transforming what loaded', { failedBatches });
+    failedBatches.sort((a, b) => a - b);
+
+    // Coalescing: ticks that finished while a run was going on need one run, of the newest. This job
+    // hands over when a newer tick's transform is ready (it will see these rows too), or when a run
+    // that started while this job was already waiting has succeeded (it saw them). The newest runs.
+    const { newest, others } = await readyTransforms(runtime.queue('transform'), job);
+    const coveredBy = newest?.id ?? (await coveringRun(pool, data.runId));
+    if (coveredBy) {
+      await setTransformStatus(pool, data.runId, 'coalesced', { jobId: job.id });
+      transformRuns.inc({ status: 'coalesced' });
+      log.info("coalesced into another tick's transform", { coveredBy });
+      return { status: 'coalesced', runId: data.runId, failedBatches, detail: `coalesced into ${coveredBy}` };
+    }
 
     await setTransformStatus(pool, data.runId, 'running', { jobId: job.id });
     const chosen = (runner ?? (() => resolveTransformRunner(config)))();
-    const summary = await chosen.run({ runId: data.runId, signal, log });
+    const covers = others.map((other) => (other.data as { runId: string }).runId);
+    const transformRunId = await startTransformRun(pool, { runId: data.runId, jobId: job.id, runner: chosen.name, covers });
+    const started = performance.now();
+    let summary;
+    try {
+      summary = await chosen.run({ runId: data.runId, signal, log });
+    } catch (error) {
+      await abortTransformRun(pool, transformRunId, errorMessage(error), performance.now() - started, chosen.name);
+      throw error;
+    }
+    await finishTransformRun(pool, transformRunId, summary, performance.now() - started);
+    if (summary.status === 'error') {
+      const reason = summary.failureReason ?? 'dbt build failed';
+      throw summary.retryable ? new RetryableError(reason) : new PermanentError(reason);
+    }
+    const warned = summary.nodes.filter((n) => n.status === 'warn').map((n) => n.name);
+    if (warned.length > 0) log.warn('transform passed with warnings', { warned });
+
+    const retention = await dropAgedRawPartitions(pool, {
+      retentionDays: config.transform.rawRetentionDays,
+      martsSchema: `${config.transform.schema}_marts`,
+      vsCurrency: config.coingecko.vsCurrency,
+    }).catch((error: unknown) => {
+      log.warn('raw retention failed; will try again after the next run', { reason: errorMessage(error) });
+      return { dropped: [], kept: [] };
+    });
+    if (retention.dropped.length > 0) log.info('dropped aged raw partitions', { dropped: retention.dropped });
+    if (retention.kept.length > 0) log.warn('kept aged raw partitions: some snapshots have no candle', { kept: retention.kept });
+
     await setTransformStatus(pool, data.runId, 'succeeded');
-    return { status: 'succeeded', runId: data.runId, failedBatches: failedBatches.sort((a, b) => a - b), detail: summary.detail };
+    return { status: 'succeeded', runId: data.runId, failedBatches, detail: summary.detail };
   };
 }

@@ -42,7 +42,7 @@ describe(loadConfig.name, () => {
         tick: { intervalMs: 60_000 },
         fetch: { concurrency: 4, attempts: 6 },
         load: { concurrency: 2, attempts: 8, payloadTtlMs: 21_600_000, partitionDaysAhead: 3 },
-        transform: { runner: 'none', attempts: 3 },
+        transform: { runner: 'auto', attempts: 3 },
         retry: { baseDelayMs: 1000, maxDelayMs: 120_000 },
         jobs: {
           lockDurationMs: 30_000,

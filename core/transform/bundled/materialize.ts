@@ -1,0 +1,69 @@
+import type pg from 'pg';
+
+export interface Relation {
+  readonly schema: string;
+  readonly identifier: string;
+}
+
+export const relationName = (r: Relation) => `"${r.schema}"."${r.identifier}"`;
+
+export async function relationExists(client: pg.ClientBase, relation: Relation): Promise<boolean> {
+  const result = await client.query('select to_regclass($1) is not null as present', [relationName(relation)]);
+  return result.rows[0].present === true;
+}
+
+async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query('begin');
+  try {
+    const result = await work();
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** view: replaced in one transaction (dependent views would be dropped: keep marts as tables). */
+export async function buildView(client: pg.ClientBase, relation: Relation, sql: string): Promise<number | null> {
+  await inTransaction(client, async () => {
+    await client.query(`drop view if exists ${relationName(relation)} cascade`);
+    await client.query(`create view ${relationName(relation)} as (\n${sql}\n)`);
+  });
+  return null;
+}
+
+/** table: built beside the old one and swapped in, so readers never see it empty. */
+export async function buildTable(client: pg.ClientBase, relation: Relation, sql: string): Promise<number | null> {
+  const temp: Relation = { schema: relation.schema, identifier: `${relation.identifier}__dbt_tmp` };
+  return inTransaction(client, async () => {
+    await client.query(`drop table if exists ${relationName(temp)}`);
+    const created = await client.query(`create table ${relationName(temp)} as (\n${sql}\n)`);
+    await client.query(`drop table if exists ${relationName(relation)} cascade`);
+    await client.query(`alter table ${relationName(temp)} rename to "${relation.identifier}"`);
+    return created.rowCount;
+  });
+}
+
+/**
+ * incremental, delete+insert (or append without a unique key), as dbt-postgres does it: the model's
+ * rows go to a temp table; target rows sharing a unique key with them are deleted; the temp rows are
+ * inserted, by the target's column names. All in one transaction.
+ */
+export async function mergeIncremental(client: pg.ClientBase, relation: Relation, sql: string, uniqueKey: readonly string[]): Promise<number | null> {
+  const temp = `"${relation.identifier}__dbt_tmp"`;
+  return inTransaction(client, async () => {
+    await client.query(`create temp table ${temp} on commit drop as (\n${sql}\n)`);
+    const columns = await client.query<{ column_name: string }>(
+      `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`,
+      [relation.schema, relation.identifier],
+    );
+    const list = columns.rows.map((c) => `"${c.column_name}"`).join(', ');
+    if (uniqueKey.length > 0) {
+      const match = uniqueKey.map((k) => `${temp}."${k}" = ${relationName(relation)}."${k}"`).join(' and ');
+      await client.query(`delete from ${relationName(relation)} using ${temp} where (${match})`);
+    }
+    const inserted = await client.query(`insert into ${relationName(relation)} (${list}) select ${list} from ${temp}`);
+    return inserted.rowCount;
+  });
+}

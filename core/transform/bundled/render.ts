@@ -1,0 +1,98 @@
+import nunjucks from 'nunjucks';
+import { UnsupportedConstructError } from './unsupported.js';
+
+/** What a rendered node asked for while rendering: its config() and the refs/sources it read. */
+export interface RenderCapture {
+  config: Record<string, unknown>;
+  refs: Set<string>;
+  sources: Set<string>;
+}
+
+export interface RenderContext {
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** "schema"."name" of a model, or undefined when the project has no such model. */
+  relationOf(model: string): string | undefined;
+  sourceRelation(source: string, table: string): string | undefined;
+  /** The node's own relation ({{ this }}), for models. */
+  readonly self?: { schema: string; identifier: string };
+  readonly isIncremental?: boolean;
+}
+
+type Kwargs = Record<string, unknown> & { __keywords?: true };
+const isKwargs = (value: unknown): value is Kwargs => typeof value === 'object' && value !== null && (value as Kwargs).__keywords === true;
+
+/** Block tags of dbt's Jinja the runner does not execute; nunjucks would otherwise accept some of them. */
+const UNSUPPORTED_TAGS = /\{%-?\s*(macro|call|materialization|test|snapshot|docs|do|filter)\b/;
+
+const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+
+/**
+ * Renders dbt Jinja with nunjucks. Exactly these names exist: ref, source, config, var, env_var,
+ * is_incremental, this. Any other function (a macro, adapter.*, run_query, dbt_utils.*) fails with
+ * the file and the name of what was called.
+ */
+export function renderDbtJinja(file: string, text: string, context: RenderContext, capture: RenderCapture = newCapture()): string {
+  const tag = UNSUPPORTED_TAGS.exec(text);
+  if (tag) throw new UnsupportedConstructError(file, `{% ${tag[1]} %} block`);
+  const args = (values: unknown[]) => values.filter((v) => !isKwargs(v));
+  const fns = {
+    ref(...values: unknown[]) {
+      const plain = args(values);
+      if (plain.length !== 1 || values.some(isKwargs)) throw new UnsupportedConstructError(file, `ref(${plain.map((v) => JSON.stringify(v)).join(', ')}) with a package or version`);
+      const name = String(plain[0]);
+      capture.refs.add(name);
+      const relation = context.relationOf(name);
+      if (!relation) throw new UnsupportedConstructError(file, `ref('${name}') to a node that is not a model of this project`);
+      return relation;
+    },
+    source(...values: unknown[]) {
+      const [source, table] = args(values).map(String);
+      capture.sources.add(`${source}.${table}`);
+      const relation = source && table ? context.sourceRelation(source, table) : undefined;
+      if (!relation) throw new UnsupportedConstructError(file, `source('${source}', '${table}') that no sources YAML declares`);
+      return relation;
+    },
+    config(...values: unknown[]) {
+      for (const value of values) {
+        if (!isKwargs(value)) throw new UnsupportedConstructError(file, 'config() with positional arguments');
+        for (const [key, v] of Object.entries(value)) if (key !== '__keywords') capture.config[key] = v;
+      }
+      return '';
+    },
+    var(...values: unknown[]) {
+      const [name, fallback] = args(values);
+      const key = String(name);
+      if (key in context.vars) return context.vars[key];
+      if (fallback !== undefined) return fallback;
+      throw new UnsupportedConstructError(file, `var('${key}') that is neither defined nor given a default`);
+    },
+    env_var(...values: unknown[]) {
+      const [name, fallback] = args(values);
+      const value = context.env[String(name)];
+      if (value !== undefined) return value;
+      if (fallback !== undefined) return fallback;
+      throw new UnsupportedConstructError(file, `env_var('${String(name)}') that is not set and has no default`);
+    },
+    is_incremental: () => context.isIncremental ?? false,
+  };
+  const self = context.self;
+  const thisRelation = self ? { schema: self.schema, identifier: self.identifier, name: self.identifier, toString: () => `"${self.schema}"."${self.identifier}"` } : undefined;
+  try {
+    return environment.renderString(text, { ...fns, ...(thisRelation ? { this: thisRelation } : {}) });
+  } catch (error) {
+    if (error instanceof UnsupportedConstructError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.cause instanceof UnsupportedConstructError) throw error.cause;
+    const nested = /bundled dbt runner: .*/.exec(message);
+    if (nested) throw new UnsupportedConstructError(file, nested[0].replace(/^bundled dbt runner: [^:]+: unsupported construct: /, '').replace(/ \(see dbt\/README.*$/, ''));
+    const call = /Unable to call `([^`]+)`/.exec(message);
+    if (call) throw new UnsupportedConstructError(file, `macro or function '${call[1]!.replace(/\["([^"]+)"\]/g, '.$1')}'`);
+    const missing = /attempted to output null or undefined value|undefined/.test(message);
+    throw new UnsupportedConstructError(file, missing ? `a name the bundled runner does not define (${message.split('\n').pop()!.trim()})` : `Jinja it cannot render (${message.split('\n').pop()!.trim()})`);
+  }
+}
+
+export function newCapture(): RenderCapture {
+  return { config: {}, refs: new Set(), sources: new Set() };
+}

@@ -1,0 +1,96 @@
+import type pg from 'pg';
+import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../metrics/transform-metrics.js';
+import type { NodeResult, TransformRunSummary } from './runner.js';
+
+/** Opens the run's row before dbt starts, so a dashboard sees a run in progress. Returns its id. */
+export async function startTransformRun(pool: pg.Pool, run: { runId: string; jobId: string | undefined; runner: 'dbt' | 'bundled'; covers: readonly string[] }): Promise<number> {
+  const result = await pool.query<{ transform_run_id: number }>(
+    'insert into pipeline.transform_runs (run_id, job_id, runner, covers_run_ids) values ($1, $2, $3, $4) returning transform_run_id',
+    [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)]],
+  );
+  return Number(result.rows[0]!.transform_run_id);
+}
+
+/** Counts of a run's nodes, as the runs table and the job's detail line show them. */
+export function countNodes(nodes: readonly NodeResult[]) {
+  const of = (type: string, ...statuses: string[]) => nodes.filter((n) => n.resourceType === type && statuses.includes(n.status)).length;
+  return {
+    modelsBuilt: of('model', 'success'),
+    modelsFailed: of('model', 'error'),
+    testsPassed: of('test', 'pass'),
+    testsWarned: of('test', 'warn'),
+    testsFailed: of('test', 'fail', 'error'),
+    skipped: nodes.filter((n) => n.status === 'skipped').length,
+  };
+}
+
+/** Stores every node's outcome and closes the run's row; updates the transform metrics. */
+export async function finishTransformRun(pool: pg.Pool, transformRunId: number, summary: TransformRunSummary, durationMs: number): Promise<void> {
+  const counts = countNodes(summary.nodes);
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const n = summary.nodes;
+    if (n.length > 0) {
+      await client.query(
+        `insert into pipeline.transform_node_results
+           (transform_run_id, unique_id, resource_type, name, status, started_at, completed_at, execution_time_ms, rows_affected, failures, message)
+         select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::bigint[], $10::bigint[], $11::text[])
+         on conflict (transform_run_id, unique_id) do nothing`,
+        [
+          transformRunId,
+          n.map((x) => x.uniqueId),
+          n.map((x) => x.resourceType),
+          n.map((x) => x.name),
+          n.map((x) => x.status),
+          n.map((x) => x.startedAt),
+          n.map((x) => x.completedAt),
+          n.map((x) => Math.round(x.executionTimeMs)),
+          n.map((x) => x.rowsAffected),
+          n.map((x) => x.failures),
+          n.map((x) => (x.message === null ? null : x.message.slice(0, 4000))),
+        ],
+      );
+    }
+    await client.query(
+      `update pipeline.transform_runs
+          set status = $2, finished_at = now(), duration_ms = $3, models_built = $4, models_failed = $5,
+              tests_passed = $6, tests_warned = $7, tests_failed = $8, nodes_skipped = $9, detail = $10, error = left($11, 4000)
+        where transform_run_id = $1`,
+      [transformRunId, summary.status, Math.round(durationMs), counts.modelsBuilt, counts.modelsFailed, counts.testsPassed, counts.testsWarned, counts.testsFailed, counts.skipped, summary.detail, summary.failureReason ?? null],
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  transformRunDuration.observe({ runner: summary.runner, status: summary.status }, durationMs / 1000);
+  transformRuns.inc({ status: summary.status });
+  for (const node of summary.nodes) transformNodes.inc({ resource_type: node.resourceType, status: node.status });
+  if (summary.status === 'success') transformLastSuccess.set(Date.now() / 1000);
+}
+
+/** A run that crashed before producing a summary (runner threw). */
+export async function abortTransformRun(pool: pg.Pool, transformRunId: number, reason: string, durationMs: number, runner: string): Promise<void> {
+  await pool.query(
+    `update pipeline.transform_runs set status = 'error', finished_at = now(), duration_ms = $2, error = left($3, 4000)
+      where transform_run_id = $1`,
+    [transformRunId, Math.round(durationMs), reason],
+  );
+  transformRunDuration.observe({ runner, status: 'error' }, durationMs / 1000);
+  transformRuns.inc({ status: 'error' });
+}
+
+/** The job id of a successful run that started while `runId`'s transform was already waiting, if any. */
+export async function coveringRun(pool: pg.Pool, runId: string): Promise<string | undefined> {
+  const result = await pool.query<{ job_id: string | null; run_id: string }>(
+    `select job_id, run_id from pipeline.transform_runs
+      where status = 'success' and run_id <> $1 and $1 = any(covers_run_ids)
+      order by transform_run_id desc limit 1`,
+    [runId],
+  );
+  const row = result.rows[0];
+  return row ? (row.job_id ?? `transform of ${row.run_id}`) : undefined;
+}

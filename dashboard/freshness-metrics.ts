@@ -1,0 +1,166 @@
+import client from 'prom-client';
+import type pg from 'pg';
+import { withTimeout } from './timeout.js';
+
+/** A tracked coin is stale when none of its batches loaded within this window (the alert threshold). */
+export const STALE_AFTER_SECONDS = 15 * 60;
+
+/** Run statuses of pipeline.pipeline_runs; each is always reported, at 0 when absent. */
+export const RUN_STATUSES = ['running', 'loaded', 'partial', 'failed', 'lost'] as const;
+
+/**
+ * Every query below reads the run ledger through pipeline_runs_started_idx (newest runs first, within
+ * a bounded window) and the pipeline_batches primary key, never raw.coin_market_snapshots: its only
+ * index on loaded_at is a BRIN index, which cannot answer max(loaded_at), so that would scan every
+ * daily partition on each scrape.
+ */
+const LAST_LOADED_SQL = `
+  select extract(epoch from (select max(b.loaded_at) from pipeline.pipeline_batches b
+                              where b.run_id = r.run_id and b.status = 'loaded')) as last_loaded
+    from pipeline.pipeline_runs r
+   where r.batches_loaded > 0 and r.started_at > now() - interval '7 days'
+   order by r.started_at desc
+   limit 1`;
+
+const LAST_FINISHED_SQL = `
+  select extract(epoch from finished_at - started_at) as load_seconds,
+         extract(epoch from transform_finished_at - started_at) as transform_seconds
+    from pipeline.pipeline_runs
+   where finished_at is not null and started_at > now() - interval '7 days'
+   order by started_at desc
+   limit 1`;
+
+const RECENT_RUNS_SQL = `
+  select status, count(*)::int as runs
+    from pipeline.pipeline_runs
+   where started_at > now() - interval '1 hour'
+   group by status`;
+
+// TODO(dbt marts): once a mart keeps each coin's latest snapshot time (e.g. marts.dim_coins), count
+// stale coins there instead. Until then: the coins planned by the newest run, minus those whose batch
+// loaded within the window (bounded by runs started within it, found through the started_at index).
+const STALE_COINS_SQL = `
+  with latest as (
+    select run_id from pipeline.pipeline_runs order by started_at desc limit 1
+  ), tracked as (
+    select distinct unnest(b.coin_ids) as coin_id
+      from pipeline.pipeline_batches b where b.run_id = (select run_id from latest)
+  ), fresh as (
+    select distinct unnest(b.coin_ids) as coin_id
+      from pipeline.pipeline_runs r join pipeline.pipeline_batches b on b.run_id = r.run_id
+     where r.started_at > now() - make_interval(secs => $1)
+       and b.status = 'loaded' and b.loaded_at > now() - make_interval(secs => $1)
+  )
+  select (select count(*) from tracked)::int as tracked,
+         (select count(*) from tracked where coin_id not in (select coin_id from fresh))::int as stale`;
+
+interface Freshness {
+  lastLoaded: number | null;
+  lastTick: { load: number | null; transform: number | null } | undefined;
+  recentRuns: Map<string, number>;
+  coins: { tracked: number; stale: number };
+}
+
+async function readFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
+  const [loaded, finished, recent, coins] = await Promise.all([
+    pool.query<{ last_loaded: string | null }>(LAST_LOADED_SQL),
+    pool.query<{ load_seconds: string | null; transform_seconds: string | null }>(LAST_FINISHED_SQL),
+    pool.query<{ status: string; runs: number }>(RECENT_RUNS_SQL),
+    pool.query<{ tracked: number; stale: number }>(STALE_COINS_SQL, [staleAfterSeconds]),
+  ]);
+  const num = (v: string | null | undefined) => (v === null || v === undefined ? null : Number(v));
+  const tick = finished.rows[0];
+  return {
+    lastLoaded: num(loaded.rows[0]?.last_loaded),
+    lastTick: tick && { load: num(tick.load_seconds), transform: num(tick.transform_seconds) },
+    recentRuns: new Map(recent.rows.map((r) => [r.status, r.runs])),
+    coins: coins.rows[0] ?? { tracked: 0, stale: 0 },
+  };
+}
+
+/**
+ * Data freshness gauges, read from the run ledger on each scrape. Registered by the dashboard only:
+ * like the queue gauges they describe shared state, and N exporters would multiply them.
+ * All gauges come from one set of queries per scrape (prom-client collects every metric of a scrape
+ * concurrently, so they share the in-flight read). A failed read counts an error and reports no
+ * stale values: labelled series disappear, unlabelled gauges read NaN (which no threshold crosses).
+ */
+export function registerFreshnessMetrics(
+  registry: client.Registry,
+  pool: pg.Pool,
+  options: { timeoutMs: number; staleAfterSeconds?: number; onError?: (error: unknown) => void },
+): void {
+  const staleAfter = options.staleAfterSeconds ?? STALE_AFTER_SECONDS;
+  let inflight: Promise<Freshness | undefined> | undefined;
+  const read = () => {
+    inflight ??= withTimeout(readFreshness(pool, staleAfter), options.timeoutMs, 'freshness queries')
+      .catch((error: unknown) => {
+        errors.inc();
+        options.onError?.(error);
+        return undefined;
+      })
+      .finally(() => setImmediate(() => (inflight = undefined)));
+    return inflight;
+  };
+
+  const errors = new client.Counter({
+    name: 'cdp_freshness_collect_errors_total',
+    help: 'Scrapes in which the freshness gauges could not be read from Postgres; they are absent then',
+    registers: [registry],
+  });
+
+  new client.Gauge({
+    name: 'cdp_freshness_last_load_timestamp_seconds',
+    help: 'Unix time at which the newest batch of snapshots was loaded (0 when none in 7 days); age = time() - this',
+    registers: [registry],
+    async collect() {
+      const f = await read();
+      this.set(f ? (f.lastLoaded ?? 0) : NaN);
+    },
+  });
+
+  new client.Gauge({
+    name: 'cdp_tick_last_duration_seconds',
+    help: 'End-to-end duration of the newest finished tick: stage "load" = planned to last batch settled, "transform" = planned to transform settled',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+    async collect() {
+      const f = await read();
+      this.reset();
+      if (f?.lastTick?.load != null) this.set({ stage: 'load' }, f.lastTick.load);
+      if (f?.lastTick?.transform != null) this.set({ stage: 'transform' }, f.lastTick.transform);
+    },
+  });
+
+  new client.Gauge({
+    name: 'cdp_pipeline_runs_recent',
+    help: 'Ticks started in the last hour, by run status (running, loaded, partial, failed, lost)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const f = await read();
+      this.reset();
+      if (f) for (const status of RUN_STATUSES) this.set({ status }, f.recentRuns.get(status) ?? 0);
+    },
+  });
+
+  new client.Gauge({
+    name: 'cdp_freshness_tracked_coins',
+    help: 'Coins planned by the newest tick',
+    registers: [registry],
+    async collect() {
+      const f = await read();
+      this.set(f ? f.coins.tracked : NaN);
+    },
+  });
+
+  new client.Gauge({
+    name: 'cdp_freshness_stale_coins',
+    help: `Coins planned by the newest tick that no batch loaded in the last ${staleAfter} seconds`,
+    registers: [registry],
+    async collect() {
+      const f = await read();
+      this.set(f ? f.coins.stale : NaN);
+    },
+  });
+}

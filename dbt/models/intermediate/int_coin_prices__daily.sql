@@ -1,0 +1,54 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['coin_id', 'bucket_start']
+    )
+}}
+
+with hourly as (
+
+    select * from {{ ref('int_coin_prices__hourly') }}
+    {% if is_incremental() %}
+    -- Whole days that can hold an hour the hourly model just recomputed.
+    where bucket_start >= (
+        select date_trunc('day', coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours', 'UTC')
+        from {{ this }}
+    )
+    {% endif %}
+
+),
+
+bucketed as (
+
+    select
+        *,
+        date_trunc('day', bucket_start, 'UTC') as day_start
+    from hourly
+
+),
+
+aggregated as (
+
+    select
+        coin_id,
+        day_start as bucket_start,
+        (array_agg(open_price order by bucket_start))[1] as open_price,
+        max(high_price) as high_price,
+        min(low_price) as low_price,
+        (array_agg(close_price order by bucket_start desc))[1] as close_price,
+        -- Weighted by snapshots, so it equals the average of the day's snapshots.
+        sum(avg_price * snapshot_count) / sum(snapshot_count) as avg_price,
+        (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
+        (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
+        (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
+        sum(snapshot_count) as snapshot_count,
+        min(first_observed_at) as first_observed_at,
+        max(last_observed_at) as last_observed_at,
+        max(last_loaded_at) as last_loaded_at
+    from bucketed
+    group by coin_id, day_start
+
+)
+
+select * from aggregated

@@ -1,0 +1,75 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='coin_id'
+    )
+}}
+
+with recent_snapshots as (
+
+    select
+        coin_id,
+        coin_symbol,
+        coin_name,
+        vs_currency,
+        price,
+        price_change_pct_1h,
+        price_change_pct_24h,
+        price_change_pct_7d,
+        market_cap,
+        market_cap_rank,
+        volume_24h,
+        high_24h,
+        low_24h,
+        circulating_supply,
+        observed_at,
+        loaded_at
+    from {{ ref('stg_coingecko__coin_markets') }}
+    {% if is_incremental() %}
+    where observed_at >= (
+        select coalesce(max(observed_at), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+        from {{ this }}
+    )
+    {% endif %}
+
+),
+
+candidates as (
+
+    select * from recent_snapshots
+    {% if is_incremental() %}
+    -- A late batch can carry an older observation than the one already kept: compete with it.
+    union all
+    select
+        coin_id,
+        coin_symbol,
+        coin_name,
+        vs_currency,
+        price,
+        price_change_pct_1h,
+        price_change_pct_24h,
+        price_change_pct_7d,
+        market_cap,
+        market_cap_rank,
+        volume_24h,
+        high_24h,
+        low_24h,
+        circulating_supply,
+        observed_at,
+        loaded_at
+    from {{ this }}
+    where coin_id in (select coin_id from recent_snapshots)
+    {% endif %}
+
+),
+
+latest as (
+
+    select distinct on (coin_id) *
+    from candidates
+    order by coin_id, observed_at desc, loaded_at
+
+)
+
+select * from latest

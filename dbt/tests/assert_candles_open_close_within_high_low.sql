@@ -1,0 +1,17 @@
+{{ config(severity='error') }}
+-- Invariant of every candle: low <= open, close <= high (and low <= high).
+
+with candles as (
+
+    select 'hourly' as grain, coin_id, bucket_start, open_price, high_price, low_price, close_price
+    from {{ ref('fct_coin_candles_hourly') }}
+    union all
+    select 'daily' as grain, coin_id, bucket_start, open_price, high_price, low_price, close_price
+    from {{ ref('fct_coin_candles_daily') }}
+
+)
+
+select *
+from candles
+where not (low_price <= open_price and open_price <= high_price
+           and low_price <= close_price and close_price <= high_price)

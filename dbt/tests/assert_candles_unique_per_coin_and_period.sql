@@ -1,0 +1,15 @@
+{{ config(severity='error') }}
+-- The grain of the candle marts: one row per coin and period (the incremental unique key).
+
+with keys as (
+
+    select 'hourly' as grain, coin_id, bucket_start from {{ ref('fct_coin_candles_hourly') }}
+    union all
+    select 'daily' as grain, coin_id, bucket_start from {{ ref('fct_coin_candles_daily') }}
+
+)
+
+select grain, coin_id, bucket_start, count(*) as rows_per_key
+from keys
+group by grain, coin_id, bucket_start
+having count(*) > 1

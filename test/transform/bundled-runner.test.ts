@@ -1,0 +1,145 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppConfig } from '../../core/config/index.js';
+import { rootLogger } from '../../core/log/logger.js';
+import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
+import { dbtVars } from '../../core/transform/dbt-env.js';
+import { findProjectDir } from '../../core/transform/project-dir.js';
+import { dropAgedRawPartitions } from '../../core/transform/retention.js';
+import { testConfig } from '../helpers/config.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { testPrefix } from '../helpers/redis.js';
+import { expectedCandles, insertSnapshots, martCandles, type RawSnapshot } from './snapshots.js';
+
+const MARTS = 'analytics_marts';
+const signal = new AbortController().signal;
+
+/** Three coins, two snapshots an hour for 03:00-05:59 on the given day. */
+function hoursOf(day: string, coins = ['bitcoin', 'ethereum', 'solana']): RawSnapshot[] {
+  return coins.flatMap((coinId, c) =>
+    [3, 4, 5].flatMap((hour) =>
+      [10, 40].map((minute) => ({ coinId, at: `${day}T0${hour}:${minute}:00Z`, price: 100 * (c + 1) + hour * 3 + (minute === 40 ? -1.5 : 2), rank: c + 1 })),
+    ),
+  );
+}
+
+describe(BundledRunner.name, () => {
+  let db: TestDatabase;
+  let config: AppConfig;
+  const run = (options: { fullRefresh?: boolean; projectDir?: string } = {}) =>
+    new BundledRunner({ projectDir: options.projectDir ?? findProjectDir(), config, vars: dbtVars(config) }).run({ runId: 'mtest', signal, log: rootLogger, fullRefresh: options.fullRefresh });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    config = testConfig({ databaseUrl: db.url, prefix: testPrefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'bundled' } });
+  });
+  afterAll(() => db.drop());
+
+  it('builds every model and passes every test on clean snapshots', async () => {
+    await insertSnapshots(db.pool, hoursOf('2026-11-25'));
+    const summary = await run();
+    expect(summary.failureReason).toBeUndefined();
+    expect(summary.status).toBe('success');
+    const models = summary.nodes.filter((n) => n.resourceType === 'model');
+    expect(models.map((m) => [m.name, m.status])).toEqual(expect.arrayContaining([['dim_coins', 'success'], ['fct_price_anomalies', 'success']]));
+    expect(models.every((m) => m.status === 'success')).toBe(true);
+    expect(summary.nodes.filter((n) => n.resourceType === 'test' && n.status !== 'pass' && n.status !== 'warn')).toEqual([]);
+    expect(summary.nodes.find((n) => n.resourceType === 'source')).toMatchObject({ name: 'coingecko.coin_market_snapshots', status: 'pass' });
+    expect(await martCandles(db.pool, MARTS, 'hourly')).toEqual(await expectedCandles(db.pool, 'hour'));
+    expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
+  });
+
+  it('corrects an hour already aggregated when a late batch arrives, and re-runs change nothing', async () => {
+    // A new hour moves the watermark on; then a late snapshot lands inside 04:00, already aggregated.
+    await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-25T06:05:00Z', price: 130 }]);
+    await run();
+    await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-25T04:59:00Z', price: 999, runId: 'mlate' }]);
+    await run();
+    await run();
+    const hourly = await martCandles(db.pool, MARTS, 'hourly');
+    expect(hourly.find((c) => c.coin_id === 'bitcoin' && (c.bucket_start as Date).toISOString() === '2026-11-25T04:00:00.000Z')).toMatchObject({ high_price: 999, close_price: 999, snapshot_count: 3 });
+    expect(hourly).toEqual(await expectedCandles(db.pool, 'hour'));
+    expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
+  });
+
+  it('leaves the incremental aggregates equal to a full refresh', async () => {
+    const tables = ['analytics_intermediate.int_coin_prices__hourly', 'analytics_intermediate.int_coin_prices__daily', 'analytics_marts.dim_coins'];
+    const snapshot = async () => Promise.all(tables.map(async (t) => (await db.pool.query(`select * from ${t} order by 1, 2`)).rows));
+    const incremental = await snapshot();
+    const refreshed = await run({ fullRefresh: true });
+    expect(refreshed.status).toBe('success');
+    expect(await snapshot()).toEqual(incremental);
+  });
+
+  it('fails the run naming the error-severity test a negative price breaks, and builds nothing downstream', async () => {
+    const before = await martCandles(db.pool, MARTS, 'hourly');
+    await insertSnapshots(db.pool, [{ coinId: 'solana', at: '2026-11-25T06:20:00Z', price: -5 }]);
+    const summary = await run();
+    expect(summary.status).toBe('error');
+    expect(summary.failureReason).toMatch(/failing tests: assert_no_negative_prices \(1 rows\)/);
+    expect(summary.nodes.find((n) => n.name === 'int_coin_prices__hourly')).toMatchObject({ status: 'skipped' });
+    expect(await martCandles(db.pool, MARTS, 'hourly')).toEqual(before);
+    await db.pool.query("delete from raw.coin_market_snapshots where current_price < 0");
+  });
+
+  it('records an upstream 24h range with high below low as a warning, not a failure', async () => {
+    await insertSnapshots(db.pool, [{ coinId: 'ethereum', at: '2026-11-25T06:25:00Z', price: 220, high24h: 200, low24h: 240 }]);
+    const summary = await run();
+    expect(summary.status).toBe('success');
+    expect(summary.nodes.find((n) => n.name === 'assert_snapshot_24h_range_consistent')).toMatchObject({ status: 'warn', failures: 1 });
+    expect(summary.detail).toMatch(/warnings: .*assert_snapshot_24h_range_consistent/);
+  });
+
+  describe('raw retention', () => {
+    it('drops aged partitions whose candles exist and keeps those with unaggregated snapshots', async () => {
+      // 2026-11-25 is aggregated above; 2026-11-20 arrives too late for the look-back window.
+      await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-20T12:00:00Z', price: 90 }]);
+      await run();
+      const outcome = await dropAgedRawPartitions(db.pool, { retentionDays: 1, martsSchema: MARTS, vsCurrency: 'usd', now: new Date('2026-11-27T08:00:00Z') });
+      expect(outcome).toEqual({ dropped: ['coin_market_snapshots_p20261125'], kept: ['coin_market_snapshots_p20261120'] });
+      const left = await db.pool.query("select to_regclass('raw.coin_market_snapshots_p20261125') as gone, count(*)::int as n from raw.coin_market_snapshots");
+      expect(left.rows[0]).toEqual({ gone: null, n: 1 });
+      // The marts keep the history the dropped partition held.
+      expect((await martCandles(db.pool, MARTS, 'hourly')).filter((c) => (c.bucket_start as Date).toISOString().startsWith('2026-11-25')).length).toBeGreaterThan(9);
+      expect((await run()).status).toBe('success');
+    });
+
+    it('keeps everything when retention is 0', async () => {
+      expect(await dropAgedRawPartitions(db.pool, { retentionDays: 0, martsSchema: MARTS, vsCurrency: 'usd' })).toEqual({ dropped: [], kept: [] });
+    });
+  });
+
+  describe('unsupported constructs', () => {
+    let copy: string;
+    beforeEach(() => {
+      copy = mkdtempSync(join(tmpdir(), 'cdp-dbt-copy-'));
+      cpSync(findProjectDir(), copy, { recursive: true });
+    });
+    afterEach(() => rmSync(copy, { recursive: true, force: true }));
+
+    it('rejects a model calling a macro, naming the file and the macro, before building anything', async () => {
+      const model = join(copy, 'models/marts/market/fct_with_macro.sql');
+      writeFileSync(model, "select {{ cents_to_dollars('price') }} as price_usd from {{ ref('dim_coins') }}\n");
+      await expect(run({ projectDir: copy })).rejects.toThrow(
+        /models\/marts\/market\/fct_with_macro\.sql: unsupported construct: macro or function 'cents_to_dollars'/,
+      );
+    });
+
+    it('rejects a package macro and a macros folder', async () => {
+      writeFileSync(join(copy, 'models/marts/market/fct_keyed.sql'), "select {{ dbt_utils.generate_surrogate_key(['coin_id']) }} as k from {{ ref('dim_coins') }}\n");
+      await expect(run({ projectDir: copy })).rejects.toThrow(/fct_keyed\.sql: unsupported construct: macro or function 'dbt_utils\.generate_surrogate_key'/);
+      rmSync(join(copy, 'models/marts/market/fct_keyed.sql'));
+      mkdirSync(join(copy, 'macros'));
+      writeFileSync(join(copy, 'macros/cents_to_dollars.sql'), '{% macro cents_to_dollars(column) %}({{ column }} / 100){% endmacro %}\n');
+      await expect(run({ projectDir: copy })).rejects.toThrow(/macros\/cents_to_dollars\.sql: unsupported construct: macros/);
+    });
+
+    it('rejects another materialization and another incremental strategy', async () => {
+      writeFileSync(join(copy, 'models/marts/market/fct_eph.sql'), "{{ config(materialized='ephemeral') }}\nselect 1 as x\n");
+      await expect(run({ projectDir: copy })).rejects.toThrow(/fct_eph\.sql: unsupported construct: materialized='ephemeral'/);
+      writeFileSync(join(copy, 'models/marts/market/fct_eph.sql'), "{{ config(materialized='incremental', incremental_strategy='merge', unique_key='x') }}\nselect 1 as x\n");
+      await expect(run({ projectDir: copy })).rejects.toThrow(/fct_eph\.sql: unsupported construct: incremental_strategy='merge'/);
+    });
+  });
+});
