@@ -26,6 +26,12 @@ export function createPool(config: AppConfig, applicationName: string): pg.Pool 
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A backend killed mid-transaction (pg_terminate_backend, restart) also emits 'error' on the
+  // client; the failing query already rejects, so note it and discard the client instead of crashing.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('begin');
     const result = await work(client);
@@ -37,6 +43,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     });
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
