@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/bench/pipeline-process.js → the repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Built entry points (`npm run build` first), as in test/helpers/processes.ts, which is not built. */
+export const ENTRY_POINTS = {
+  scheduler: 'dist/producers/scheduler/main.js',
+  fetch: 'dist/workers/fetch/main.js',
+  load: 'dist/workers/load/main.js',
+  transform: 'dist/workers/transform/main.js',
+  baseline: 'dist/bench/baseline-script.js',
+} as const;
+export type ProcessKind = keyof typeof ENTRY_POINTS;
+
+/** A real process of one kind, its output lines kept for log checks. */
+export class PipelineProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+
+  constructor(readonly kind: ProcessKind, env: Record<string, string>) {
+    this.child = spawn(process.execPath, [path.join(ROOT, ENTRY_POINTS[kind])], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, ENV_FILE: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let partial = '';
+    const collect = (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      this.lines.push(...parts.filter(Boolean));
+    };
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Waits for a JSON log line with this message (started processes log one when ready). */
+  async waitForLog(message: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const needle = `"message":${JSON.stringify(message)}`;
+    while (!this.lines.some((line) => line.includes(needle))) {
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        throw new Error(`${this.kind} never logged "${message}"; output:\n${this.lines.slice(-20).join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGTERM (graceful), then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
