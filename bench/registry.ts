@@ -2,10 +2,11 @@ import type { Benchmark } from './benchmark.js';
 import { fetchBenchmark } from './fetch/fetch-bench.js';
 import { loadBenchmark } from './load/load-bench.js';
 import { tickLatencyBenchmark } from './tick-latency/tick-latency-bench.js';
+import { transformBenchmark } from './transform-bench.js';
 
 /**
  * Every benchmark `npm run bench` knows, in the order they run. To add one: a file exporting a
  * {@link Benchmark} (name, description, budgetMs, run(ctx) → measurements, each with a reference
  * measured in the same run), then one line here.
  */
-export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, transformBenchmark];

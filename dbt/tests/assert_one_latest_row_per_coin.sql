@@ -1,5 +1,6 @@
 {{ config(severity='error') }}
--- dim_coins holds exactly one latest row per coin, and every coin with a candle has one.
+-- dim_coins holds exactly one latest row per coin, and every coin with a recent candle (rebuilt in the
+-- last data_test_lookback_minutes) has one.
 
 with counts as (
 
@@ -12,6 +13,7 @@ with counts as (
 candle_coins as (
 
     select distinct coin_id from {{ ref('fct_coin_candles_daily') }}
+    where last_loaded_at >= now() - interval '{{ var("data_test_lookback_minutes") }} minutes'
 
 )
 

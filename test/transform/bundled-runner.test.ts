@@ -63,9 +63,13 @@ describe(BundledRunner.name, () => {
     expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
   });
 
-  it('leaves the incremental aggregates equal to a full refresh', async () => {
-    const tables = ['analytics_intermediate.int_coin_prices__hourly', 'analytics_intermediate.int_coin_prices__daily', 'analytics_marts.dim_coins'];
+  it('leaves the incremental models (aggregates, latest state, returns, market overview, anomalies) equal to a full refresh', async () => {
+    const tables = [
+      'analytics_intermediate.int_coin_prices__hourly', 'analytics_intermediate.int_coin_prices__daily', 'analytics_marts.dim_coins',
+      'analytics_marts.fct_coin_returns_hourly', 'analytics_marts.fct_market_overview_hourly', 'analytics_marts.fct_price_anomalies',
+    ];
     const snapshot = async () => Promise.all(tables.map(async (t) => (await db.pool.query(`select * from ${t} order by 1, 2`)).rows));
+    expect((await snapshot()).every((rows) => rows.length > 0)).toBe(true);
     const incremental = await snapshot();
     const refreshed = await run({ fullRefresh: true });
     expect(refreshed.status).toBe('success');

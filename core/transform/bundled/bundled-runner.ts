@@ -114,7 +114,7 @@ export class BundledRunner implements TransformRunner {
     const sql = renderDbtJinja(model.file, model.sql, { ...context, self: relation, isIncremental: incremental });
     if (model.materialized === 'view') return buildView(client, relation, sql);
     if (incremental) return mergeIncremental(client, relation, sql, model.uniqueKey);
-    return buildTable(client, relation, sql);
+    return buildTable(client, relation, sql, model.indexes);
   }
 
   private async runTest(client: pg.Client, project: string, test: PlannedTest, context: Parameters<typeof renderDbtJinja>[2]): Promise<NodeResult> {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import type { IndexSpec } from './plan.js';
 
 export interface Relation {
   readonly schema: string;
@@ -33,14 +35,28 @@ export async function buildView(client: pg.ClientBase, relation: Relation, sql: 
   return null;
 }
 
-/** table: built beside the old one and swapped in, so readers never see it empty. */
-export async function buildTable(client: pg.ClientBase, relation: Relation, sql: string): Promise<number | null> {
+/**
+ * dbt-postgres' create_indexes: `create [unique] index <name> on <relation> [using <type>] (<columns>)`.
+ * The name is derived from the index's definition (dbt adds a timestamp; stable names are easier to read).
+ */
+async function createIndexes(client: pg.ClientBase, relation: Relation, indexes: readonly IndexSpec[]): Promise<void> {
+  for (const index of indexes) {
+    const hash = createHash('md5').update(`${index.columns.join(',')}|${index.unique}|${index.type ?? ''}`).digest('hex').slice(0, 12);
+    const name = `${relation.identifier.slice(0, 48)}__${hash}`;
+    const columns = index.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+    await client.query(`create ${index.unique ? 'unique ' : ''}index "${name}" on ${relationName(relation)} ${index.type ? `using ${index.type} ` : ''}(${columns})`);
+  }
+}
+
+/** table: built beside the old one and swapped in (with its indexes), so readers never see it empty. */
+export async function buildTable(client: pg.ClientBase, relation: Relation, sql: string, indexes: readonly IndexSpec[] = []): Promise<number | null> {
   const temp: Relation = { schema: relation.schema, identifier: `${relation.identifier}__dbt_tmp` };
   return inTransaction(client, async () => {
     await client.query(`drop table if exists ${relationName(temp)}`);
     const created = await client.query(`create table ${relationName(temp)} as (\n${sql}\n)`);
     await client.query(`drop table if exists ${relationName(relation)} cascade`);
     await client.query(`alter table ${relationName(temp)} rename to "${relation.identifier}"`);
+    await createIndexes(client, relation, indexes);
     return created.rowCount;
   });
 }

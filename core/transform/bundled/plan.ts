@@ -3,7 +3,28 @@ import type { DbtProject } from './project.js';
 import { newCapture, renderDbtJinja, type RenderContext } from './render.js';
 import { UnsupportedConstructError } from './unsupported.js';
 
-const MODEL_CONFIG_KEYS = new Set(['materialized', 'schema', 'unique_key', 'incremental_strategy', 'full_refresh', 'tags', 'docs', 'description']);
+const MODEL_CONFIG_KEYS = new Set(['materialized', 'schema', 'unique_key', 'incremental_strategy', 'full_refresh', 'indexes', 'tags', 'docs', 'description']);
+const INDEX_KEYS = new Set(['columns', 'unique', 'type']);
+
+/** dbt-postgres' `indexes` config: one entry per index, created when the table is (re)built. */
+export interface IndexSpec {
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+  readonly type: string | undefined;
+}
+
+function parseIndexes(file: string, raw: unknown): IndexSpec[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new UnsupportedConstructError(file, 'indexes that is not a list');
+  return raw.map((entry: unknown) => {
+    const spec = (entry ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(spec)) if (!INDEX_KEYS.has(key)) throw new UnsupportedConstructError(file, `index option '${key}'`);
+    const columns = spec.columns;
+    if (!Array.isArray(columns) || columns.length === 0) throw new UnsupportedConstructError(file, 'an index without columns');
+    if (spec.type !== undefined && !/^[a-z]+$/.test(String(spec.type))) throw new UnsupportedConstructError(file, `index type '${String(spec.type)}'`);
+    return { columns: columns.map(String), unique: spec.unique === true, type: spec.type === undefined ? undefined : String(spec.type) };
+  });
+}
 const MATERIALIZATIONS = new Set(['view', 'table', 'incremental']);
 
 export interface PlannedModel {
@@ -14,6 +35,7 @@ export interface PlannedModel {
   readonly materialized: 'view' | 'table' | 'incremental';
   readonly uniqueKey: readonly string[];
   readonly fullRefresh: boolean | undefined;
+  readonly indexes: readonly IndexSpec[];
   readonly refs: readonly string[];
 }
 
@@ -23,7 +45,7 @@ export interface PlannedTest {
   readonly severity: 'error' | 'warn';
   /** Models the test reads; it runs once they are all built. */
   readonly models: readonly string[];
-  /** Final SQL for generic tests; singular tests are rendered when they run. */
+  /** Final SQL for generic tests (a `where` config already applied); singular tests are rendered when they run. */
   readonly sql?: string;
   readonly template?: string;
 }
@@ -90,6 +112,7 @@ export function planProject(project: DbtProject, base: Omit<RenderContext, 'rela
       materialized: config.materialized as PlannedModel['materialized'] ?? 'view',
       uniqueKey: key === undefined ? [] : Array.isArray(key) ? key.map(String) : [String(key)],
       fullRefresh: config.full_refresh as boolean | undefined,
+      indexes: parseIndexes(file, config.indexes),
       refs,
     };
   });
@@ -103,8 +126,11 @@ export function planProject(project: DbtProject, base: Omit<RenderContext, 'rela
       else if (Array.isArray(value)) args[key] = value.map((v) => (typeof v === 'string' && v.includes('{{') ? renderDbtJinja(spec.file, v, context, capture) : v));
       else args[key] = typeof value === 'string' && value.includes('{{') ? renderDbtJinja(spec.file, value, context, capture) : value;
     }
-    const relation = spec.model ? relationOf(spec.model)! : sourceRelation(...(spec.source!.split('.') as [string, string]));
-    if (!relation) throw new UnsupportedConstructError(spec.file, `a test on unknown source ${spec.source}`);
+    const tested = spec.model ? relationOf(spec.model)! : sourceRelation(...(spec.source!.split('.') as [string, string]));
+    if (!tested) throw new UnsupportedConstructError(spec.file, `a test on unknown source ${spec.source}`);
+    // dbt's get_where_subquery: the tested relation narrowed to the rows `where` selects.
+    const where = spec.config.where === undefined || spec.config.where === null ? undefined : renderDbtJinja(spec.file, String(spec.config.where), context, capture);
+    const relation = where === undefined ? tested : `(select * from ${tested} where ${where}) dbt_subquery`;
     const severity = String(spec.config.severity ?? 'error').toLowerCase();
     tests.push({
       name: genericTestName(spec, args),

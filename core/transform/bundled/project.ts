@@ -103,7 +103,7 @@ export function loadProject(dir: string): DbtProject {
         if (!SUPPORTED_GENERIC_TESTS.has(test)) throw new UnsupportedConstructError(file, `generic test '${test}' on ${owner.model ?? owner.source}.${String(column.name)}`);
         const { config = {}, arguments: explicitArgs, ...legacyArgs } = (spec ?? {}) as Record<string, unknown>;
         const testConfig = config as Record<string, unknown>;
-        for (const key of Object.keys(testConfig)) if (key !== 'severity') throw new UnsupportedConstructError(file, `test config '${key}' on ${test} of ${String(column.name)}`);
+        for (const key of Object.keys(testConfig)) if (key !== 'severity' && key !== 'where') throw new UnsupportedConstructError(file, `test config '${key}' on ${test} of ${String(column.name)}`);
         genericTests.push({ test, column: String(column.name), args: { ...legacyArgs, ...((explicitArgs as object) ?? {}) }, config: testConfig, ...owner, file });
       }
     }

@@ -79,7 +79,8 @@ export function renderDbtJinja(file: string, text: string, context: RenderContex
   const self = context.self;
   const thisRelation = self ? { schema: self.schema, identifier: self.identifier, name: self.identifier, toString: () => `"${self.schema}"."${self.identifier}"` } : undefined;
   try {
-    return environment.renderString(text, { ...fns, ...(thisRelation ? { this: thisRelation } : {}) });
+    // Jinja's Python-style literals (nunjucks only knows true/false/none).
+    return environment.renderString(text, { True: true, False: false, None: null, ...fns, ...(thisRelation ? { this: thisRelation } : {}) });
   } catch (error) {
     if (error instanceof UnsupportedConstructError) throw error;
     const message = error instanceof Error ? error.message : String(error);

@@ -2,22 +2,47 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['coin_id', 'bucket_start']
+        unique_key=['coin_id', 'bucket_start'],
+        indexes=[
+            {'columns': ['coin_id', 'bucket_start'], 'unique': true},
+            {'columns': ['last_loaded_at']}
+        ]
     )
 }}
 
+{% if is_incremental() %}
+-- The (coin, day) pairs holding an hour rebuilt with snapshots loaded since the last run; each is
+-- rolled up again from all of its hours.
+with touched as (
+
+    select distinct
+        coin_id,
+        date_trunc('day', bucket_start, 'UTC') as day_start
+    from {{ ref('int_coin_prices__hourly') }}
+    where last_loaded_at >= (
+        select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
+        from {{ this }}
+    )
+
+),
+
+hourly as (
+
+    select hourly.*
+    from {{ ref('int_coin_prices__hourly') }} as hourly
+    inner join touched
+        on hourly.coin_id = touched.coin_id
+        and hourly.bucket_start >= touched.day_start
+        and hourly.bucket_start < touched.day_start + interval '1 day'
+
+),
+{% else %}
 with hourly as (
 
     select * from {{ ref('int_coin_prices__hourly') }}
-    {% if is_incremental() %}
-    -- Whole days that can hold an hour the hourly model just recomputed.
-    where bucket_start >= (
-        select date_trunc('day', coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours', 'UTC')
-        from {{ this }}
-    )
-    {% endif %}
 
 ),
+{% endif %}
 
 bucketed as (
 

@@ -2,24 +2,56 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['coin_id', 'bucket_start']
+        unique_key=['coin_id', 'bucket_start'],
+        indexes=[
+            {'columns': ['coin_id', 'bucket_start'], 'unique': true},
+            {'columns': ['bucket_start']},
+            {'columns': ['last_loaded_at']}
+        ]
     )
 }}
 
-with snapshots as (
+{% if is_incremental() %}
+-- Only the (coin, hour) pairs that snapshots loaded since the last run fall into are recomputed, each
+-- from all of its snapshots, so a re-run tick or a late batch replaces its hours with full-refresh
+-- values. Hours before lookback_hours ahead of the newest hour already built stay as they are.
+with touched as (
 
-    select * from {{ ref('stg_coingecko__coin_markets') }}
+    select distinct
+        coin_id,
+        date_trunc('hour', observed_at, 'UTC') as bucket_start
+    from {{ ref('stg_coingecko__coin_markets') }}
     where price is not null
-    {% if is_incremental() %}
-      -- Recompute whole hours from lookback_hours before the newest one already built: late batches
-      -- and re-run ticks inside that window replace their hours instead of adding to them.
+      and loaded_at >= (
+          select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
+          from {{ this }}
+      )
       and observed_at >= (
           select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
           from {{ this }}
       )
-    {% endif %}
 
 ),
+
+snapshots as (
+
+    select snapshots.*
+    from {{ ref('stg_coingecko__coin_markets') }} as snapshots
+    inner join touched
+        on snapshots.coin_id = touched.coin_id
+        and snapshots.observed_at >= touched.bucket_start
+        and snapshots.observed_at < touched.bucket_start + interval '1 hour'
+    where snapshots.price is not null
+
+),
+{% else %}
+with snapshots as (
+
+    select * from {{ ref('stg_coingecko__coin_markets') }}
+    where price is not null
+
+),
+{% endif %}
 
 bucketed as (
 

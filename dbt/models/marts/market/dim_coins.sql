@@ -2,7 +2,11 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='coin_id'
+        unique_key='coin_id',
+        indexes=[
+            {'columns': ['coin_id'], 'unique': true},
+            {'columns': ['loaded_at']}
+        ]
     )
 }}
 
@@ -27,8 +31,9 @@ with recent_snapshots as (
         loaded_at
     from {{ ref('stg_coingecko__coin_markets') }}
     {% if is_incremental() %}
-    where observed_at >= (
-        select coalesce(max(observed_at), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+    -- Only snapshots loaded since the last run (with a few minutes of overlap for late commits).
+    where loaded_at >= (
+        select coalesce(max(loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
         from {{ this }}
     )
     {% endif %}
@@ -39,7 +44,7 @@ candidates as (
 
     select * from recent_snapshots
     {% if is_incremental() %}
-    -- A late batch can carry an older observation than the one already kept: compete with it.
+    -- A late batch can carry an older observation (last_updated) than the one already kept: compete with it.
     union all
     select
         coin_id,

@@ -3,7 +3,11 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['coin_id', 'bucket_start'],
-        full_refresh=false
+        full_refresh=false,
+        indexes=[
+            {'columns': ['coin_id', 'bucket_start'], 'unique': true},
+            {'columns': ['last_loaded_at']}
+        ]
     )
 }}
 -- full_refresh=false: raw snapshots age out (retention), so this mart is the only lasting history of
@@ -13,8 +17,9 @@ with aggregates as (
 
     select * from {{ ref('int_coin_prices__daily') }}
     {% if is_incremental() %}
-    where bucket_start >= (
-        select date_trunc('day', coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours', 'UTC')
+    -- The periods the intermediate model rebuilt from snapshots loaded since this model's last run.
+    where last_loaded_at >= (
+        select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
         from {{ this }}
     )
     {% endif %}

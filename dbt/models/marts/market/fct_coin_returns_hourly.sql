@@ -1,7 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['coin_id', 'bucket_start'],
+        indexes=[
+            {'columns': ['coin_id', 'bucket_start'], 'unique': true},
+            {'columns': ['bucket_start']}
+        ]
+    )
+}}
+-- Incremental: hours from lookback_hours before the newest hour already built are recomputed (the
+-- candles can change only there), reading the 168 hours of candles before them that their 1h/24h/7d
+-- returns and rolling windows need. A changed close inside the window changes only later hours, which
+-- are all inside it too, so the result equals a full refresh.
+
 with candles as (
 
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
+    {% if is_incremental() %}
+    where bucket_start >= (
+        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours' - interval '168 hours'
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 
@@ -67,6 +89,12 @@ final as (
         on day_ago.coin_id = rolling.coin_id and day_ago.bucket_start = rolling.bucket_start - interval '24 hours'
     left join candles as week_ago
         on week_ago.coin_id = rolling.coin_id and week_ago.bucket_start = rolling.bucket_start - interval '168 hours'
+    {% if is_incremental() %}
+    where rolling.bucket_start >= (
+        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+        from {{ this }}
+    )
+    {% endif %}
 
 )
 

@@ -1,6 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='bucket_start',
+        indexes=[{'columns': ['bucket_start'], 'unique': true}]
+    )
+}}
+-- Incremental: the hours from lookback_hours before the newest hour already built are recomputed from
+-- all of their candles (the candles change only there).
+
 with candles as (
 
     select * from {{ ref('fct_coin_candles_hourly') }}
+    {% if is_incremental() %}
+    where bucket_start >= (
+        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 

@@ -1,8 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['coin_id', 'bucket_start'],
+        indexes=[
+            {'columns': ['coin_id', 'bucket_start'], 'unique': true},
+            {'columns': ['bucket_start']}
+        ]
+    )
+}}
 -- Rule: a coin's hourly log return is anomalous when its robust z-score against the coin's own
--- returns in the trailing anomaly_window_hours exceeds anomaly_z_threshold in absolute value:
+-- returns in the trailing anomaly_window_hours (the hour itself included) exceeds
+-- anomaly_z_threshold in absolute value:
 --   z = 0.6745 * (r - median(r)) / MAD(r)                      (Iglewicz & Hoaglin, 1993)
 -- When MAD is 0 (a price flat for most of the window, e.g. a stablecoin) the mean absolute
 -- deviation stands in: z = (r - median(r)) / (1.253314 * MeanAD(r)); if that is 0 too, no score.
+--
+-- Incremental: each hour's score depends only on returns up to that hour, so a run re-scores, per
+-- coin, from the first hour of the look-back window whose return is new or changed (usually just the
+-- newest hour), reading the window's returns from fct_coin_returns_hourly.
 
 with returns as (
 
@@ -12,19 +28,56 @@ with returns as (
 
 ),
 
-window_start as (
+{% if is_incremental() %}
+recent as (
 
-    select max(bucket_start) - interval '{{ var("anomaly_window_hours") }} hours' as starts_after
+    select *
     from returns
+    where bucket_start >= (
+        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+        from {{ this }}
+    )
 
 ),
 
-in_window as (
+rescore_from as (
 
-    select returns.*
-    from returns
-    cross join window_start
-    where returns.bucket_start > window_start.starts_after
+    select recent.coin_id, min(recent.bucket_start) as bucket_start
+    from recent
+    left join {{ this }} as scored
+        on scored.coin_id = recent.coin_id and scored.bucket_start = recent.bucket_start
+    where scored.coin_id is null
+       or scored.log_return_1h is distinct from recent.log_return_1h
+       or recent.bucket_start >= (select max(bucket_start) from {{ this }})
+    group by recent.coin_id
+
+),
+
+targets as (
+
+    select recent.*
+    from recent
+    inner join rescore_from
+        on rescore_from.coin_id = recent.coin_id and recent.bucket_start >= rescore_from.bucket_start
+
+),
+{% else %}
+targets as (
+
+    select * from returns
+
+),
+{% endif %}
+
+-- Each scored hour with the coin's returns of its trailing window.
+baseline as (
+
+    select targets.coin_id, targets.bucket_start, history.log_return_1h
+    from targets
+    inner join returns as history
+        on history.coin_id = targets.coin_id
+        and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
+        and history.bucket_start <= targets.bucket_start
 
 ),
 
@@ -32,55 +85,48 @@ medians as (
 
     select
         coin_id,
+        bucket_start,
         percentile_cont(0.5) within group (order by log_return_1h) as median_log_return,
         count(*) as observation_count
-    from in_window
-    group by coin_id
-
-),
-
-deviations as (
-
-    select
-        in_window.*,
-        medians.median_log_return,
-        medians.observation_count,
-        abs(in_window.log_return_1h - medians.median_log_return) as absolute_deviation
-    from in_window
-    inner join medians on medians.coin_id = in_window.coin_id
+    from baseline
+    group by coin_id, bucket_start
 
 ),
 
 spreads as (
 
     select
-        coin_id,
-        percentile_cont(0.5) within group (order by absolute_deviation) as mad_log_return,
-        avg(absolute_deviation) as mean_absolute_deviation
-    from deviations
-    group by coin_id
+        baseline.coin_id,
+        baseline.bucket_start,
+        percentile_cont(0.5) within group (order by abs(baseline.log_return_1h - medians.median_log_return)) as mad_log_return,
+        avg(abs(baseline.log_return_1h - medians.median_log_return)) as mean_absolute_deviation
+    from baseline
+    inner join medians
+        on medians.coin_id = baseline.coin_id and medians.bucket_start = baseline.bucket_start
+    group by baseline.coin_id, baseline.bucket_start
 
 ),
 
 scored as (
 
     select
-        deviations.coin_id,
-        deviations.bucket_start,
-        deviations.close_price,
-        deviations.return_1h,
-        deviations.log_return_1h,
-        deviations.median_log_return,
+        targets.coin_id,
+        targets.bucket_start,
+        targets.close_price,
+        targets.return_1h,
+        targets.log_return_1h,
+        medians.median_log_return,
         spreads.mad_log_return,
-        deviations.observation_count,
+        medians.observation_count,
         case
             when spreads.mad_log_return > 0
-                then 0.6745 * (deviations.log_return_1h - deviations.median_log_return) / spreads.mad_log_return
+                then 0.6745 * (targets.log_return_1h - medians.median_log_return) / spreads.mad_log_return
             when spreads.mean_absolute_deviation > 0
-                then (deviations.log_return_1h - deviations.median_log_return) / (1.253314 * spreads.mean_absolute_deviation)
+                then (targets.log_return_1h - medians.median_log_return) / (1.253314 * spreads.mean_absolute_deviation)
         end as robust_z_score
-    from deviations
-    inner join spreads on spreads.coin_id = deviations.coin_id
+    from targets
+    inner join medians on medians.coin_id = targets.coin_id and medians.bucket_start = targets.bucket_start
+    inner join spreads on spreads.coin_id = targets.coin_id and spreads.bucket_start = targets.bucket_start
 
 ),
 
