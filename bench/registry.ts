@@ -2,6 +2,7 @@ import type { Benchmark } from './benchmark.js';
 import { fetchBenchmark } from './fetch/fetch-bench.js';
 import { loadBenchmark } from './load/load-bench.js';
 import { tickLatencyBenchmark } from './tick-latency/tick-latency-bench.js';
+import { scalingBenchmark } from './scaling-bench.js';
 import { transformBenchmark } from './transform-bench.js';
 
 /**
@@ -9,4 +10,4 @@ import { transformBenchmark } from './transform-bench.js';
  * {@link Benchmark} (name, description, budgetMs, run(ctx) → measurements, each with a reference
  * measured in the same run), then one line here.
  */
-export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, transformBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, scalingBenchmark, transformBenchmark];
