@@ -4,6 +4,7 @@
  * and the simulator read (core/config/variables.ts, simulator/options.ts), the init scripts.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
 import { loadConfig, parseDurationMs, VARIABLES, type AppConfig } from '../../core/config/index.js';
 import { ENV_NAMES, parseSimulatorEnv } from '../../simulator/options.js';
 import {
@@ -36,6 +37,8 @@ const DOT_ENV: Record<string, string> = {
   CDP_READER_PASSWORD: 'reader-secret-5',
   COINGECKO_API_KEY: 'CG-demo-key-123',
   DASHBOARD_PASSWORD: 'a-long-dashboard-password',
+  GF_ADMIN_PASSWORD: 'grafana-secret-6',
+  CDP_ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook',
 };
 
 /** Environment the image itself sets (Dockerfile ENV of the runtime target), under the service's. */
@@ -53,7 +56,7 @@ describe('compose.yaml', () => {
   it('uses the Compose spec without the obsolete version key', () => {
     expect(compose).not.toHaveProperty('version');
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['postgres', 'redis', 'migrate', 'simulator', 'scheduler', 'fetch-worker', 'load-worker', 'transform-worker', 'dashboard']),
+      expect.arrayContaining(['postgres', 'redis', 'migrate', 'simulator', 'scheduler', 'fetch-worker', 'load-worker', 'transform-worker', 'dashboard', 'prometheus', 'grafana']),
     );
   });
 
@@ -167,7 +170,7 @@ describe('scaling', () => {
         return { name, ip, port: `${host}/${protocol}` };
       }),
     );
-    expect(published.map((p) => p.name).sort()).toEqual(['dashboard', 'simulator']);
+    expect(published.map((p) => p.name).sort()).toEqual(['dashboard', 'grafana', 'prometheus', 'simulator']);
     expect(new Set(published.map((p) => p.port)).size).toBe(published.length);
     for (const p of published) expect([p.name, p.ip]).toEqual([p.name, '127.0.0.1']);
   });
@@ -221,7 +224,7 @@ describe('variables compose interpolates', () => {
 
   it('fail fast naming .env when a required one is missing', () => {
     for (const ref of all.filter((r) => r.modifier === ':?')) expect([ref.name, ref.argument]).toEqual([ref.name, `set ${ref.name} in .env`]);
-    for (const secret of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'COINGECKO_API_KEY', 'DASHBOARD_PASSWORD']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'GF_ADMIN_PASSWORD', 'CDP_ALERT_WEBHOOK_URL']) {
       const { [secret]: _, ...rest } = DOT_ENV;
       expect(() => [...strings(compose)].forEach(([, value]) => interpolate(value, rest))).toThrow(`set ${secret} in .env`);
     }
@@ -295,5 +298,109 @@ describe('redis', () => {
     expect(flag('requirepass')).toBe(DOT_ENV.REDIS_PASSWORD);
     expect(environmentOf(redis, DOT_ENV).REDISCLI_AUTH).toBe(DOT_ENV.REDIS_PASSWORD);
     expect(String(redis.healthcheck!.test)).toMatch(/redis-cli ping/);
+  });
+});
+
+/** `source:target[:mode]` mounts of a service, as [source, target, mode]. */
+const mounts = (service: Service) =>
+  (service.volumes ?? []).map((v) => (typeof v === 'string' ? (v.split(':') as [string, string, string?]) : ([v.source ?? '', v.target, undefined] as [string, string, string?])));
+const mountOf = (service: Service, target: string) => mounts(service).find(([, t]) => t === target);
+
+describe('prometheus', () => {
+  const prometheus = compose.services.prometheus!;
+  const flags = Object.fromEntries(commandOf(prometheus).map((word) => interpolate(word, DOT_ENV).replace(/^--/, '').split('=') as [string, string]));
+  const config = parse(readFileSync(`${ROOT}prometheus/prometheus.yml`, 'utf8')) as {
+    scrape_configs: Array<{ job_name: string; dns_sd_configs: Array<{ names: string[]; port: number }> }>;
+  };
+
+  it('reads prometheus/prometheus.yml, mounted read-only where --config.file points, and keeps its TSDB on a named volume', () => {
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v2\./);
+    expect(mountOf(prometheus, flags['config.file']!)).toEqual(['./prometheus/prometheus.yml', flags['config.file'], 'ro']);
+    expect(mountOf(prometheus, flags['storage.tsdb.path']!)?.[0]).toBe('promdata');
+    expect(flags['storage.tsdb.retention.time']).toMatch(/^\d+[dhwy]$/);
+  });
+
+  it('discovers services that exist, on the port each exposes, so every --scale replica is scraped', () => {
+    const discovered = config.scrape_configs.flatMap((job) => job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => ({ job: job.job_name, name, port: sd.port }))));
+    expect(discovered.length).toBe(5);
+    for (const { job, name, port } of discovered) {
+      const service = compose.services[name];
+      expect([job, name, service !== undefined]).toEqual([job, name, true]);
+      // Compose's DNS returns every replica of a service: a scaled service must not pin its address.
+      expect([name, service!.container_name]).toEqual([name, undefined]);
+      const listens = [...(service!.expose ?? []).map(String), ...(service!.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').at(-1)! : String(p.target)))];
+      expect([name, listens]).toEqual([name, expect.arrayContaining([String(port)])]);
+    }
+  });
+});
+
+describe('grafana', () => {
+  const grafana = compose.services.grafana!;
+  const env = environmentOf(grafana, DOT_ENV);
+  const GRAFANA = `${ROOT}grafana/`;
+  const provisioningFiles = readdirSync(`${GRAFANA}provisioning`, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+  const provisioningText = provisioningFiles.map((f) => readFileSync(`${GRAFANA}provisioning/${f}`, 'utf8')).join('\n');
+  // Grafana expands $VAR / ${VAR} in provisioning files from its environment ($$ escapes a dollar).
+  const provisioningVariables = [...new Set([...provisioningText.replace(/^\s*#.*$/gm, '').matchAll(/(?<!\$)\$\{?([A-Z_][A-Z0-9_]*)\}?/g)].map((m) => m[1]!))];
+
+  it('mounts the provisioning folder and the dashboards read-only, where Grafana and the dashboard provider look', () => {
+    expect(grafana.image).toMatch(/^grafana\/grafana:1[1-9]\./);
+    expect(mountOf(grafana, '/etc/grafana/provisioning')).toEqual(['./grafana/provisioning', '/etc/grafana/provisioning', 'ro']);
+    const providers = (parse(readFileSync(`${GRAFANA}provisioning/dashboards/dashboards.yaml`, 'utf8')) as { providers: Array<{ options: { path: string } }> }).providers;
+    for (const provider of providers) expect(mountOf(grafana, provider.options.path)).toEqual(['./grafana/dashboards', provider.options.path, 'ro']);
+    expect(mountOf(grafana, '/var/lib/grafana')?.[0]).toBe('grafanadata');
+  });
+
+  it('gets every variable the provisioning files read, non-empty given only the required secrets, and each documented in grafana/README.md', () => {
+    const readme = readFileSync(`${GRAFANA}README.md`, 'utf8');
+    expect(provisioningVariables.sort()).toEqual(
+      ['CDP_ALERT_WEBHOOK_URL', 'CDP_GRAFANA_PG_ADDRESS', 'CDP_GRAFANA_PG_DATABASE', 'CDP_PROMETHEUS_URL', 'CDP_READER_PASSWORD', 'CDP_READER_USER'].sort(),
+    );
+    for (const variable of provisioningVariables) {
+      expect([variable, env[variable]]).toEqual([variable, expect.stringMatching(/.+/)]);
+      expect([variable, readme.includes(`\`${variable}\``)]).toEqual([variable, true]);
+    }
+  });
+
+  it('reads the warehouse as the read-only role the init script creates, with its password, on the database the app uses', () => {
+    const initScript = readFileSync(`${ROOT}deploy/postgres/initdb/10-create-roles.sh`, 'utf8');
+    expect(env.CDP_READER_USER).toBe('cdp_reader');
+    expect(initScript).toContain(`alter role ${env.CDP_READER_USER} `);
+    expect(env.CDP_READER_PASSWORD).toBe(DOT_ENV.CDP_READER_PASSWORD);
+    expect(environmentOf(compose.services.postgres!, DOT_ENV).CDP_READER_PASSWORD).toBe(env.CDP_READER_PASSWORD);
+    const appDatabase = new URL(loadConfig(containerEnv(compose.services.dashboard!)).postgres.url);
+    expect(env.CDP_GRAFANA_PG_ADDRESS).toBe(`${appDatabase.hostname}:${appDatabase.port}`);
+    expect(env.CDP_GRAFANA_PG_DATABASE).toBe(appDatabase.pathname.slice(1));
+  });
+
+  it('queries the compose Prometheus, requires an admin password, and allows no sign-up or anonymous access', () => {
+    const prometheusUrl = new URL(env.CDP_PROMETHEUS_URL!);
+    expect(compose.services[prometheusUrl.hostname]?.image).toMatch(/^prom\/prometheus/);
+    expect(prometheusUrl.port).toBe('9090');
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toBe(DOT_ENV.GF_ADMIN_PASSWORD);
+    expect([env.GF_USERS_ALLOW_SIGN_UP, env.GF_AUTH_ANONYMOUS_ENABLED]).toEqual(['false', 'false']);
+  });
+
+  it('starts after a healthy Postgres and Prometheus', () => {
+    expect(dependenciesOf(grafana)).toEqual({ postgres: 'service_healthy', prometheus: 'service_healthy' });
+  });
+
+  it.each([
+    ['prometheus', 9090, '/-/ready'],
+    ['grafana', 3000, '/api/health'],
+  ])('%s is health-checked on its own port and readiness endpoint', (name, port, path) => {
+    const test = compose.services[name]!.healthcheck!.test as string[];
+    expect(test[0]).toBe('CMD');
+    expect(test.at(-1)).toBe(`http://127.0.0.1:${port}${path}`);
+    const published = (compose.services[name]!.ports ?? []).map((p) => String(p).split(':').at(-1));
+    expect(published).toEqual([String(port)]);
+  });
+});
+
+describe('transform-worker', () => {
+  it('passes the transform settings through, empty meaning the app default', () => {
+    const env = environmentOf(compose.services['transform-worker']!, DOT_ENV);
+    expect(env).toEqual(expect.objectContaining({ TRANSFORM_SCHEMA: '', TRANSFORM_RAW_RETENTION_DAYS: '' }));
+    expect(loadConfig(containerEnv(compose.services['transform-worker']!)).transform).toEqual(expect.objectContaining({ schema: 'analytics' }));
   });
 });

@@ -16,6 +16,17 @@ export interface SqlQuery {
   readonly source: string;
   readonly sql: string;
   readonly format: 'time_series' | 'table';
+  /** The panel's type (`candlestick`, `table`...); undefined for alert rules. */
+  readonly panelType?: string;
+}
+
+/** A dashboard template variable: its name and the values a user can pick (query variables: their SQL). */
+export interface TemplateVariable {
+  readonly dashboard: string;
+  readonly name: string;
+  readonly type: string;
+  readonly sql?: string;
+  readonly values: readonly string[];
 }
 
 export interface AlertRule {
@@ -62,7 +73,12 @@ export function alertRules(): AlertRule[] {
         title: rule.title,
         for: rule.for,
         annotations: rule.annotations,
-        query: { datasourceUid: query.datasourceUid, expr: query.model.expr, rawSql: query.model.rawSql, format: query.model.format },
+        query: {
+          datasourceUid: query.datasourceUid,
+          expr: query.model.expr,
+          rawSql: query.model.rawSql,
+          format: query.model.format,
+        },
         threshold: { type: evaluator.type, value: evaluator.params[0]! },
         raw: rule,
       };
@@ -89,13 +105,56 @@ export function sqlQueries(): SqlQuery[] {
     panels(json).flatMap((panel) =>
       ((panel.targets as Json[] | undefined) ?? [])
         .filter((t) => (t.datasource?.uid ?? panel.datasource?.uid) === POSTGRES_UID)
-        .map((t) => ({ source: `${file} / ${panel.title} / ${t.refId}`, sql: t.rawSql as string, format: t.format as SqlQuery['format'] })),
+        .map((t) => ({
+          source: `${file} / ${panel.title} / ${t.refId}`,
+          sql: t.rawSql as string,
+          format: t.format as SqlQuery['format'],
+          panelType: panel.type as string,
+        })),
     ),
   );
   const fromRules = alertRules()
     .filter((r) => r.query.datasourceUid === POSTGRES_UID)
-    .map((r) => ({ source: `alert ${r.uid}`, sql: r.query.rawSql!, format: r.query.format as SqlQuery['format'] }));
+    .map((r) => ({ source: `alert ${r.uid}`, sql: r.query.rawSql!, format: r.query.format as SqlQuery['format']}));
   return [...fromPanels, ...fromRules];
+}
+
+/** The dbt marts schema (TRANSFORM_SCHEMA `analytics` + `_marts`), which the Market dashboard reads. */
+export const MARTS_SCHEMA = 'analytics_marts';
+
+/** Whether a query reads the dbt marts (and so needs a warehouse with transformed data). */
+export function readsMarts(sql: string): boolean {
+  return new RegExp(`\\b${MARTS_SCHEMA}\\.`).test(sql);
+}
+
+/** Schema-qualified relations a query names, e.g. `pipeline.pipeline_runs`, `analytics_marts.fct_coin_candles_$interval`. */
+export function relationsOf(sql: string): string[] {
+  return [...new Set([...sql.matchAll(/\b(raw|pipeline|analytics_\w+)\.(\w+(?:\$\w+)?)/g)].map((m) => `${m[1]}.${m[2]}`))];
+}
+
+export function templateVariables(): TemplateVariable[] {
+  return dashboards().flatMap(({ file, json }) =>
+    ((json.templating?.list as Json[] | undefined) ?? []).map((v) => ({
+      dashboard: file,
+      name: v.name as string,
+      type: v.type as string,
+      sql: v.type === 'query' && v.datasource?.uid === POSTGRES_UID ? (typeof v.query === 'string' ? v.query : v.query?.rawSql) as string : undefined,
+      values: ((v.options as Json[] | undefined) ?? []).map((o) => String(o.value)),
+    })),
+  );
+}
+
+/**
+ * Dashboard variables substituted as Grafana's SQL datasources do for a single-value variable: the
+ * value as is (quotes doubled), so panels write `'$coin'` themselves. Every `$name` / `${name}` must
+ * be given a value; Grafana's own `$__` macros are left to expandMacros.
+ */
+export function expandSqlVariables(sql: string, values: Record<string, string>): string {
+  return sql.replace(/\$\{(\w+)\}|\$(?!__)(\w+)/g, (_m, braced: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    if (!(name in values)) throw new Error(`expandSqlVariables: no value for $${name}`);
+    return values[name]!.replaceAll("'", "''");
+  });
 }
 
 /**

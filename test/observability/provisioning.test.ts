@@ -1,9 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { exportedSeriesNames } from './exported-metrics.js';
-import { alertRules, dashboards, metricNames, panels, POSTGRES_UID, PROMETHEUS_UID, promQueries, sqlQueries, yamlFile } from './grafana-files.js';
+import {
+  alertRules,
+  dashboards,
+  MARTS_SCHEMA,
+  metricNames,
+  panels,
+  POSTGRES_UID,
+  PROMETHEUS_UID,
+  promQueries,
+  relationsOf,
+  sqlQueries,
+  templateVariables,
+  yamlFile,
+} from './grafana-files.js';
 
 const ROOT = process.cwd();
 const PROCESS_KINDS = ['scheduler', 'fetch-worker', 'load-worker', 'transform-worker', 'dashboard'];
@@ -54,7 +67,28 @@ describe('Grafana provisioning', () => {
         const used = [panel.datasource?.uid, ...(panel.targets ?? []).map((t: { datasource?: { uid?: string } }) => t.datasource?.uid)];
         for (const uid of used) expect({ file, panel: panel.title, uid, known: uids.has(uid) }).toEqual(expect.objectContaining({ known: true }));
       }
-      for (const variable of json.templating.list) expect(uids.has(variable.datasource.uid)).toBe(true);
+      for (const variable of json.templating.list) {
+        // Custom variables list their values and query nothing.
+        if (variable.type === 'custom') expect({ file, variable: variable.name, options: variable.options.length > 0 }).toEqual(expect.objectContaining({ options: true }));
+        else expect({ file, variable: variable.name, known: uids.has(variable.datasource?.uid) }).toEqual(expect.objectContaining({ known: true }));
+      }
+    }
+  });
+
+  it('gives the Market dashboard a coin variable from dim_coins and an interval variable, which the candlestick panel uses', () => {
+    const market = dashboards().find((d) => d.file === 'market.json')!.json;
+    const variables = templateVariables().filter((v) => v.dashboard === 'market.json');
+    expect(variables.find((v) => v.name === 'coin')).toEqual(expect.objectContaining({ type: 'query', sql: expect.stringContaining(`${MARTS_SCHEMA}.dim_coins`) }));
+    expect(variables.find((v) => v.name === 'interval')?.values).toEqual(['hourly', 'daily']);
+    const candles = panels(market).filter((p) => p.type === 'candlestick');
+    expect(candles).toHaveLength(1);
+    expect(candles[0].targets[0].rawSql).toMatch(/fct_coin_candles_\$interval[\s\S]*coin_id = '\$coin'/);
+    // Every query the panels send mentions only variables the dashboard defines.
+    const names = new Set(variables.map((v) => v.name));
+    for (const panel of panels(market)) {
+      for (const target of panel.targets ?? []) {
+        for (const [, name] of (target.rawSql as string).matchAll(/\$(?!__)(\w+)/g)) expect({ panel: panel.title, name, known: names.has(name!) }).toEqual(expect.objectContaining({ known: true }));
+      }
     }
   });
 
@@ -68,7 +102,7 @@ describe('Grafana provisioning', () => {
     const dashboardUids = new Set(dashboards().map((d) => d.json.uid));
     const rules = alertRules();
     expect(rules.map((r) => r.uid)).toEqual(
-      expect.arrayContaining(['cdp-data-stale', 'cdp-coins-stale', 'cdp-ticks-failing', 'cdp-queue-backlog', 'cdp-coingecko-429', 'cdp-worker-kind-down', 'cdp-schema-drift', 'cdp-transform-test-failures']),
+      expect.arrayContaining(['cdp-data-stale', 'cdp-coins-stale', 'cdp-ticks-failing', 'cdp-queue-backlog', 'cdp-coingecko-429', 'cdp-worker-kind-down', 'cdp-schema-drift', 'cdp-transform-test-failures', 'cdp-price-anomalies']),
     );
     for (const rule of rules) {
       expect({ rule: rule.uid, known: uids.has(rule.query.datasourceUid) }).toEqual({ rule: rule.uid, known: true });
@@ -79,6 +113,9 @@ describe('Grafana provisioning', () => {
       expect(Number.isFinite(rule.threshold.value)).toBe(true);
       // Grafana alert conditions only accept time series from SQL.
       if (rule.query.rawSql) expect(rule.query.format).toBe('time_series');
+      // Grafana may expand `$...` in provisioned rule models as environment variables (it has, by
+      // version), which turns $__timeFilter(x) into (x): rule SQL states its window with now().
+      if (rule.query.rawSql) expect({ rule: rule.uid, dollar: rule.query.rawSql.includes('$') }).toEqual({ rule: rule.uid, dollar: false });
     }
   });
 
@@ -110,5 +147,49 @@ describe('metric names in panels and alert rules', () => {
   it('has queries to test: PromQL in panels and rules, SQL in panels and the test-failure rule', () => {
     expect(promQueries().length).toBeGreaterThan(20);
     expect(sqlQueries().map((q) => q.source)).toEqual(expect.arrayContaining(['alert cdp-transform-test-failures']));
+  });
+});
+
+describe('tables in SQL panels and alert rules', () => {
+  const MIGRATIONS = readdirSync(path.join(ROOT, 'core', 'db', 'migrations'))
+    .map((file) => readFileSync(path.join(ROOT, 'core', 'db', 'migrations', file), 'utf8'))
+    .join('\n');
+  const MARTS_DIR = path.join(ROOT, 'dbt', 'models', 'marts');
+  const martModels = new Set(
+    readdirSync(MARTS_DIR, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => path.basename(f, '.sql')),
+  );
+  const variableValues = Object.fromEntries(templateVariables().filter((v) => v.values.length > 0).map((v) => [v.name, v.values]));
+
+  /** A relation with `$variable` in its name stands for one relation per value of the variable. */
+  const expand = (relation: string): string[] => {
+    const match = /\$(\w+)/.exec(relation);
+    if (!match) return [relation];
+    return (variableValues[match[1]!] ?? [`<no values for $${match[1]}>`]).flatMap((value) => expand(relation.replace(match[0], value)));
+  };
+  const exists = (relation: string): boolean => {
+    const [schema, name] = relation.split('.') as [string, string];
+    if (schema === MARTS_SCHEMA) return martModels.has(name);
+    if (schema === 'raw' || schema === 'pipeline') return new RegExp(`create table ${schema}\\.${name}\\b`).test(MIGRATIONS);
+    return false; // staging and intermediate models are not for dashboards
+  };
+
+  it('reads table names out of SQL (and so can catch a typo)', () => {
+    expect(relationsOf("select * from analytics_marts.fct_coin_candles_$interval c join pipeline.pipeline_runz r on r.x = c.y where c.coin_id = '$coin'")).toEqual([
+      'analytics_marts.fct_coin_candles_$interval',
+      'pipeline.pipeline_runz',
+    ]);
+    expect(exists('pipeline.pipeline_runz')).toBe(false);
+    expect(exists('analytics_marts.dim_coin')).toBe(false);
+    expect(expand('analytics_marts.fct_coin_candles_$interval')).toEqual(['analytics_marts.fct_coin_candles_hourly', 'analytics_marts.fct_coin_candles_daily']);
+  });
+
+  it('names only tables a migration creates or marts the dbt project builds', () => {
+    const queries = [...sqlQueries(), ...templateVariables().filter((v) => v.sql).map((v) => ({ source: `${v.dashboard} / $${v.name}`, sql: v.sql! }))];
+    const named = queries.flatMap((q) => relationsOf(q.sql).flatMap(expand).map((relation) => ({ source: q.source, relation })));
+    expect(named.length).toBeGreaterThan(15);
+    expect(named.filter((n) => !exists(n.relation))).toEqual([]);
+    expect(existsSync(MARTS_DIR)).toBe(true);
   });
 });
