@@ -11,9 +11,14 @@ import { QUEUE_KEYS, QUEUES, type QueueKey } from '../core/queues/registry.js';
 import { createBoardRouter } from './board.js';
 import { checkReadiness } from './health.js';
 import { createDashboardMetrics, observeRequests, ROUTE_LABEL } from './metrics.js';
-import { LIMIT_ERROR, parseLimit, recentRuns, type RunSummary } from './runs.js';
+import { createApiRouter } from './api/api-router.js';
+import { MarketQueries } from './api/market-queries.js';
+import { coinId, ParamError } from './api/params.js';
+import { createAssetsRouter } from './assets.js';
+import type { TransformEventsOptions } from './live/transform-events.js';
 import { basicAuth, BOARD_CSP, boardWriteGuard, securityHeaders } from './security.js';
-import { HOME_PAGE_CSP, HOME_RUNS, renderHomePage } from './views/home-page.js';
+import { PAGE_CSP } from './views/layout.js';
+import { renderCoinPage, renderMarketPage, renderNotFoundPage, renderPipelinePage } from './views/pages.js';
 
 export const BOARD_PATH = '/queues';
 
@@ -33,10 +38,16 @@ export interface AppDeps {
   readonly checkMigrations: () => Promise<boolean>;
   /** Per readiness check and per queue count on /metrics; default 2 s. */
   readonly timeoutMs?: number;
+  /** Live updates (/api/v1/events): poll interval and limits; defaults suit production. */
+  readonly events?: TransformEventsOptions;
   readonly logger?: Logger;
 }
 
-/** The dashboard: health probes, /metrics, Bull Board, the runs API and a landing page. Does not listen. */
+/**
+ * The dashboard: market, coin and pipeline pages, the /api/v1 JSON API they read (with live updates
+ * over server-sent events), Bull Board, /metrics and health probes. Does not listen. Keeps no state
+ * between requests that matters, so any number of replicas can serve.
+ */
 export function createApp(deps: AppDeps): express.Express {
   const logger = deps.logger ?? rootLogger;
   const timeoutMs = deps.timeoutMs ?? 2000;
@@ -76,27 +87,45 @@ export function createApp(deps: AppDeps): express.Express {
     noStore(res).type(metrics.contentType).send(text);
   });
 
-  app.get('/api/v1/runs', async (req, res) => {
-    const limit = parseLimit(req.query.limit);
-    if (limit === undefined) {
-      noStore(res).status(400).json({ error: LIMIT_ERROR });
+  const martsSchema = `${deps.config.transform.schema}_marts`;
+  const market = new MarketQueries(deps.pool, martsSchema);
+  const boardReadOnly = credentials === undefined;
+  const page = (res: Response, status: number, html: string) => noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
+
+  app.use(
+    '/api/v1',
+    createApiRouter({
+      pool: deps.pool,
+      martsSchema,
+      queues,
+      timeoutMs,
+      events: { onError: (error) => logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }), ...deps.events },
+    }),
+  );
+  app.use('/assets', createAssetsRouter());
+
+  app.get('/', (_req, res) => {
+    page(res, 200, renderMarketPage(boardReadOnly));
+  });
+  app.get('/pipeline', (_req, res) => {
+    page(res, 200, renderPipelinePage(boardReadOnly));
+  });
+  app.get('/coins/:id', async (req, res) => {
+    let id: string;
+    try {
+      id = coinId(String(req.params.id));
+    } catch (error) {
+      if (!(error instanceof ParamError)) throw error;
+      page(res, 400, renderNotFoundPage(error.message, boardReadOnly));
       return;
     }
-    noStore(res).json({ runs: await recentRuns(deps.pool, limit) });
-  });
-
-  app.get('/', async (_req, res) => {
-    let runs: RunSummary[] | undefined;
-    try {
-      runs = await recentRuns(deps.pool, HOME_RUNS);
-    } catch (error) {
-      logger.warn('could not read runs for the home page', { reason: errorMessage(error) });
-    }
-    noStore(res)
-      .status(runs ? 200 : 503)
-      .set('Content-Security-Policy', HOME_PAGE_CSP)
-      .type('html')
-      .send(renderHomePage({ runs, boardReadOnly: credentials === undefined }));
+    const coin = await market.coin(id).catch((error: unknown) => {
+      logger.warn('could not read a coin for its page', { reason: errorMessage(error) });
+      return null;
+    });
+    if (coin === null) page(res, 503, renderNotFoundPage('Market data is unavailable: the database did not answer or no transform has run yet.', boardReadOnly));
+    else if (coin === undefined) page(res, 404, renderNotFoundPage(`No coin "${id}" in the market data.`, boardReadOnly));
+    else page(res, 200, renderCoinPage(coin, boardReadOnly));
   });
 
   app.use(

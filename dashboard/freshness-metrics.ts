@@ -54,14 +54,15 @@ const STALE_COINS_SQL = `
   select (select count(*) from tracked)::int as tracked,
          (select count(*) from tracked where coin_id not in (select coin_id from fresh))::int as stale`;
 
-interface Freshness {
+/** One read of the run ledger: shared by the gauges below and the pipeline page (api/pipeline-queries.ts). */
+export interface Freshness {
   lastLoaded: number | null;
   lastTick: { load: number | null; transform: number | null } | undefined;
   recentRuns: Map<string, number>;
   coins: { tracked: number; stale: number };
 }
 
-async function readFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
+export async function readFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
   const [loaded, finished, recent, coins] = await Promise.all([
     pool.query<{ last_loaded: string | null }>(LAST_LOADED_SQL),
     pool.query<{ load_seconds: string | null; transform_seconds: string | null }>(LAST_FINISHED_SQL),

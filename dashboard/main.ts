@@ -1,4 +1,4 @@
-/** Dashboard process: landing page, runs API, Bull Board, /metrics (incl. queue gauges) and health probes. */
+/** Dashboard process: market, coin and pipeline pages, the /api/v1 JSON API with live updates, Bull Board, /metrics (incl. queue gauges) and health probes. */
 import type { AddressInfo } from 'node:net';
 import { boot } from '../core/process/boot.js';
 import { createRedis } from '../core/queues/redis.js';

@@ -29,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   installed_now=yes
 fi
 
+# The dashboard's browser tests drive Debian's Chromium through playwright-core.
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (Debian package, for the dashboard's browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 if ! pg_up; then
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   say "starting PostgreSQL $version"

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -155,13 +154,14 @@ describe('health probes', () => {
       expect(reply.text).not.toContain(gone.name);
       expect(reply.text).not.toContain('127.0.0.1');
 
-      // The same broken database behind the other routes: a bare 500 and a page that says so.
+      // The same broken database behind the other routes: a bare 500, and a coin page that says so.
       const runs = await call(`${broken}/api/v1/runs`);
       expect(runs.status).toBe(500);
       expect(runs.json()).toEqual({ error: 'internal error' });
-      const page = await call(`${broken}/`);
+      const page = await call(`${broken}/coins/bitcoin`);
       expect(page.status).toBe(503);
-      expect(page.text).toContain('Runs are unavailable');
+      expect(page.text).toContain('Market data is unavailable');
+      expect(page.text).not.toContain(gone.name);
     } finally {
       await brokenServer.close();
       deadRedis.disconnect();
@@ -347,29 +347,40 @@ describe('GET /api/v1/runs', () => {
   });
 });
 
-describe('GET /', () => {
-  it('renders the latest runs, escaped, with links and a mobile viewport', async () => {
-    const reply = await call(`${open}/`);
+describe('pages', () => {
+  it.each(['/', '/pipeline'])('%s is a frame with navigation, a phone viewport and only same-origin scripts', async (path) => {
+    const reply = await call(`${open}${path}`);
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(reply.text).toContain('<title>Crypto Data Pipeline</title>');
+    expect(reply.text).toMatch(/<title>[^<]+ · Crypto Data Pipeline<\/title>/);
     expect(reply.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-    for (const href of ['/queues', '/metrics', '/api/v1/runs']) expect(reply.text).toContain(`href="${href}"`);
-    expect(reply.text).toContain('t1764230460000');
-    expect(reply.text).toContain('1/2'); // batches loaded/planned
-    expect(reply.text).toContain('20.0 s');
-    expect(reply.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;');
-    expect(reply.text).not.toContain('<script');
-    expect(reply.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/); // no external assets
+    for (const href of ['/', '/pipeline', '/queues', '/metrics']) expect(reply.text).toContain(`href="${href}"`);
+    expect(reply.text).toContain('id="last-updated"');
+    // Every script is a file of this origin; no inline code, nothing from elsewhere.
+    expect(reply.text.match(/<script[^>]*>/g)!.every((tag) => / src="\/assets\//.test(tag))).toBe(true);
+    expect(reply.text).not.toMatch(/https?:\/\//);
+    const csp = reply.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
   });
 
-  it('allows exactly its own inline stylesheet in its Content-Security-Policy', async () => {
-    const reply = await call(`${open}/`);
-    const csp = reply.headers.get('content-security-policy')!;
-    const style = /<style>([\s\S]*?)<\/style>/.exec(reply.text)![1]!;
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`);
-    expect(csp).not.toContain('unsafe-inline');
+  it('serves the client modules, the stylesheet and the chart library from this origin', async () => {
+    for (const [path, type] of [['/assets/js/market-page.js', /javascript/], ['/assets/app.css', /css/], ['/assets/vendor/lightweight-charts.js', /javascript/]] as const) {
+      const reply = await call(`${open}${path}`);
+      expect({ path, status: reply.status }).toEqual({ path, status: 200 });
+      expect(reply.headers.get('content-type')).toMatch(type);
+    }
+    expect((await call(`${open}/assets/js/nope.js`)).status).toBe(404);
+    expect((await call(`${open}/assets/js/../app.js`)).status).toBe(404);
+  });
+
+  it('answers a malformed coin id with 400 and, before any transform has run, market data with 503', async () => {
+    expect((await call(`${open}/coins/Not%20A%20Coin`)).status).toBe(400);
+    expect((await call(`${open}/coins/bitcoin`)).status).toBe(503);
+    const api = await call(`${open}/api/v1/coins`);
+    expect(api.status).toBe(503);
+    expect(api.json()).toEqual({ error: 'market data is not built yet: no transform has run' });
   });
 });
 

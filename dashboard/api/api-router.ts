@@ -1,0 +1,134 @@
+import type { Queue } from 'bullmq';
+import express from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type pg from 'pg';
+import { ROUTE_LABEL } from '../metrics.js';
+import { parseLimit, LIMIT_ERROR, recentRuns } from '../runs.js';
+import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
+import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, MarketQueries, type CoinSort } from './market-queries.js';
+import { coinId, integer, oneOf, onlyParams, ParamError, searchText } from './params.js';
+import { freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
+
+export interface ApiDeps {
+  readonly pool: pg.Pool;
+  /** `<TRANSFORM_SCHEMA>_marts`. */
+  readonly martsSchema: string;
+  readonly queues: ReadonlyArray<{ readonly key: string; readonly queue: Queue }>;
+  readonly timeoutMs: number;
+  readonly events?: TransformEventsOptions;
+}
+
+export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * /api/v1: everything the pages show, as JSON. Parameters are validated before any query (a bad one
+ * is a 400 naming it); reads touch the marts and pipeline tables only.
+ */
+export function createApiRouter(deps: ApiDeps): express.Router {
+  const market = new MarketQueries(deps.pool, deps.martsSchema);
+  const router = express.Router();
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  // Runs once a route matched: labels the request metric with the full pattern (/api/v1/coins/:id).
+  const takes = (...names: string[]): RequestHandler => (req, res, next) => {
+    res.locals[ROUTE_LABEL] = `${req.baseUrl}${String(req.route?.path ?? '')}`;
+    onlyParams(req.query, names);
+    next();
+  };
+
+  router.get('/runs', takes('limit'), async (req, res) => {
+    const limit = parseLimit(req.query.limit);
+    if (limit === undefined) {
+      res.status(400).json({ error: LIMIT_ERROR });
+      return;
+    }
+    res.json({ runs: await recentRuns(deps.pool, limit) });
+  });
+
+  router.get('/market/overview', takes(), marts(async (_req, res) => {
+    const overview = await market.overview();
+    if (!overview) return notBuilt(res);
+    res.json({ overview });
+  }));
+
+  router.get('/coins', takes('sort', 'order', 'q', 'page', 'pageSize'), marts(async (req, res) => {
+    const params = {
+      sort: oneOf(req.query, 'sort', COIN_SORT_KEYS, 'rank'),
+      order: oneOf(req.query, 'order', ['asc', 'desc'] as const, 'asc'),
+      search: searchText(req.query, 'q'),
+      page: integer(req.query, 'page', 1, 100_000, 1),
+      pageSize: integer(req.query, 'pageSize', 1, MAX_PAGE_SIZE, 25),
+    };
+    const { coins, total } = await market.coins(params);
+    res.json({ ...params, search: params.search ?? null, total, pages: Math.max(1, Math.ceil(total / params.pageSize)), coins });
+  }));
+
+  router.get('/coins/:id', takes(), marts(async (req, res) => {
+    const id = coinId(String(req.params.id));
+    const coin = await market.coin(id);
+    if (!coin) return unknownCoin(res, id);
+    res.json({ coin });
+  }));
+
+  router.get('/coins/:id/candles', takes('interval', 'range'), marts(async (req, res) => {
+    const id = coinId(String(req.params.id));
+    const interval = oneOf(req.query, 'interval', CANDLE_INTERVALS, 'hourly');
+    const range = oneOf(req.query, 'range', CANDLE_RANGES, '7d');
+    const [coin, candles] = await Promise.all([market.coin(id), market.candles(id, interval, range)]);
+    if (!coin) return unknownCoin(res, id);
+    res.json(candles);
+  }));
+
+  router.get('/pipeline/freshness', takes(), async (_req, res) => {
+    res.json({ freshness: await freshness(deps.pool) });
+  });
+
+  router.get('/pipeline/transform-runs', takes('limit'), async (req, res) => {
+    res.json({ transformRuns: await transformRuns(deps.pool, integer(req.query, 'limit', 1, 50, 5)) });
+  });
+
+  router.get('/pipeline/quarantine', takes('limit'), async (req, res) => {
+    res.json(await quarantine(deps.pool, integer(req.query, 'limit', 1, 500, 50)));
+  });
+
+  router.get('/pipeline/queues', takes(), async (_req, res) => {
+    res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
+  });
+
+  router.get('/events', takes(), transformEvents(deps.pool, deps.events));
+
+  router.use(paramErrors);
+  return router;
+}
+
+/** Marts missing entirely (no transform has run yet on this database) answer 503, not 500. */
+function marts(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      await handler(req, res);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === '42P01' || code === '3F000') return notBuilt(res);
+      next(error);
+    }
+  };
+}
+
+function notBuilt(res: Response): void {
+  res.status(503).json({ error: 'market data is not built yet: no transform has run' });
+}
+
+function unknownCoin(res: Response, id: string): void {
+  res.status(404).json({ error: `unknown coin: ${id}` });
+}
+
+function paramErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (error instanceof ParamError) {
+    res.status(400).json({ error: error.message, parameter: error.param });
+    return;
+  }
+  next(error);
+}

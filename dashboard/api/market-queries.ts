@@ -1,0 +1,332 @@
+import type pg from 'pg';
+import { likePattern } from './params.js';
+
+/**
+ * Reads of the dbt marts (schema `<TRANSFORM_SCHEMA>_marts`), never raw: the marts hold the lasting
+ * history and are rebuilt once per tick. Every value is a bind parameter; only the schema name (a
+ * validated config value) and whitelisted sort expressions are part of the SQL text. Amounts are cast
+ * to float8 so JSON carries numbers.
+ */
+export class MarketQueries {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`MarketQueries: invalid schema name "${schema}"`);
+  }
+
+  private table(name: string): string {
+    return `"${this.schema}".${name}`;
+  }
+
+  /** The newest hour of the whole market, the 24 h before for comparison, the last 7 days of totals and the day's top movers. */
+  async overview(): Promise<MarketOverview | undefined> {
+    const overview = this.table('fct_market_overview_hourly');
+    const [latest, history, movers] = await Promise.all([
+      this.pool.query<OverviewRow>(`
+        select bucket_start, coin_count::int, total_market_cap::float8, total_volume_24h::float8,
+               bitcoin_dominance_pct::float8, ethereum_dominance_pct::float8,
+               top_gainer_coin_id, top_gainer_change_pct::float8, top_loser_coin_id, top_loser_change_pct::float8
+          from ${overview} order by bucket_start desc limit 1`),
+      this.pool.query<{ time: number; total_market_cap: number; total_volume_24h: number }>(`
+        select extract(epoch from bucket_start)::int8::float8 as time, total_market_cap::float8, total_volume_24h::float8
+          from ${overview}
+         where bucket_start > (select max(bucket_start) from ${overview}) - interval '7 days'
+         order by bucket_start`),
+      this.pool.query<Mover & { side: 'gainer' | 'loser' }>(`
+        with ranked as (
+          select coin_id, coin_name, coin_symbol, price::float8, price_change_pct_24h::float8,
+                 row_number() over (order by price_change_pct_24h desc) as up,
+                 row_number() over (order by price_change_pct_24h asc) as down
+            from ${this.table('dim_coins')}
+           where price_change_pct_24h is not null and market_cap_rank <= $1
+        )
+        select coin_id as id, coin_name as name, coin_symbol as symbol, price, price_change_pct_24h as "changePct24h",
+               case when up <= $2 then 'gainer' else 'loser' end as side
+          from ranked where up <= $2 or down <= $2
+         order by price_change_pct_24h desc`, [MOVERS_MAX_RANK, MOVERS]),
+    ]);
+    const row = latest.rows[0];
+    if (!row) return undefined;
+    const dayAgo = history.rows.find((h) => h.time >= row.bucket_start.getTime() / 1000 - 86_400);
+    const strip = ({ side: _side, ...mover }: Mover & { side: string }): Mover => mover;
+    return {
+      asOf: row.bucket_start,
+      coinCount: row.coin_count,
+      totalMarketCap: row.total_market_cap,
+      totalVolume24h: row.total_volume_24h,
+      marketCapChangePct24h: dayAgo && dayAgo.total_market_cap ? (100 * (row.total_market_cap - dayAgo.total_market_cap)) / dayAgo.total_market_cap : null,
+      bitcoinDominancePct: row.bitcoin_dominance_pct,
+      ethereumDominancePct: row.ethereum_dominance_pct,
+      hourTopGainer: row.top_gainer_coin_id ? { coinId: row.top_gainer_coin_id, changePct: row.top_gainer_change_pct } : null,
+      hourTopLoser: row.top_loser_coin_id ? { coinId: row.top_loser_coin_id, changePct: row.top_loser_change_pct } : null,
+      gainers24h: movers.rows.filter((m) => m.side === 'gainer').map(strip),
+      losers24h: movers.rows.filter((m) => m.side === 'loser').reverse().map(strip),
+      history: history.rows.map((h) => ({ time: h.time, totalMarketCap: h.total_market_cap, totalVolume24h: h.total_volume_24h })),
+    };
+  }
+
+  /** One page of dim_coins, sorted and filtered in SQL, each coin with its hourly closes of the last 7 days. */
+  async coins(params: CoinListParams): Promise<{ coins: CoinListItem[]; total: number }> {
+    const column = COIN_SORTS[params.sort];
+    const direction = params.order === 'asc' ? 'asc' : 'desc';
+    const { rows } = await this.pool.query<CoinRow & { total: number }>(
+      `select ${COIN_COLUMNS}, count(*) over ()::int as total
+         from ${this.table('dim_coins')}
+        where $1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1
+        order by ${column} ${direction} nulls last, coin_id
+        limit $2 offset $3`,
+      [params.search === undefined ? null : likePattern(params.search), params.pageSize, (params.page - 1) * params.pageSize],
+    );
+    const total = rows[0]?.total ?? (params.page > 1 ? await this.count(params.search) : 0);
+    const sparklines = await this.sparklines(rows.map((r) => r.coin_id));
+    return { coins: rows.map((r) => ({ ...coinFromRow(r), sparkline7d: sparklines.get(r.coin_id) ?? [] })), total };
+  }
+
+  private async count(search: string | undefined): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `select count(*)::int as n from ${this.table('dim_coins')} where $1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1`,
+      [search === undefined ? null : likePattern(search)],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  private async sparklines(coinIds: string[]): Promise<Map<string, number[]>> {
+    if (coinIds.length === 0) return new Map();
+    const candles = this.table('fct_coin_candles_hourly');
+    const { rows } = await this.pool.query<{ coin_id: string; closes: number[] }>(
+      `select coin_id, array_agg(close_price::float8 order by bucket_start) as closes
+         from ${candles}
+        where coin_id = any($1) and bucket_start > (select max(bucket_start) from ${candles}) - interval '7 days'
+        group by coin_id`,
+      [coinIds],
+    );
+    return new Map(rows.map((r) => [r.coin_id, r.closes]));
+  }
+
+  /** The coin's latest state and its newest returns and volatility; undefined for a coin the marts do not know. */
+  async coin(coinId: string): Promise<CoinDetail | undefined> {
+    const [coin, returns, anomalies] = await Promise.all([
+      this.pool.query<CoinRow & { high_24h: number | null; low_24h: number | null; circulating_supply: number | null; observed_at: Date }>(
+        `select ${COIN_COLUMNS}, high_24h::float8, low_24h::float8, circulating_supply::float8, observed_at
+           from ${this.table('dim_coins')} where coin_id = $1`,
+        [coinId],
+      ),
+      this.pool.query<{ return_1h: number | null; return_24h: number | null; return_7d: number | null; volatility_24h: number | null; volatility_7d: number | null; volatility_7d_annualized: number | null }>(
+        `select return_1h::float8, return_24h::float8, return_7d::float8, volatility_24h::float8, volatility_7d::float8, volatility_7d_annualized::float8
+           from ${this.table('fct_coin_returns_hourly')} where coin_id = $1 order by bucket_start desc limit 1`,
+        [coinId],
+      ),
+      this.pool.query<{ n: number }>(`select count(*)::int as n from ${this.table('fct_price_anomalies')} where coin_id = $1 and is_anomaly`, [coinId]),
+    ]);
+    const row = coin.rows[0];
+    if (!row) return undefined;
+    const r = returns.rows[0];
+    return {
+      ...coinFromRow(row),
+      high24h: row.high_24h,
+      low24h: row.low_24h,
+      circulatingSupply: row.circulating_supply,
+      observedAt: row.observed_at,
+      volatility24h: r?.volatility_24h ?? null,
+      volatility7d: r?.volatility_7d ?? null,
+      volatility7dAnnualized: r?.volatility_7d_annualized ?? null,
+      anomalyCount: anomalies.rows[0]?.n ?? 0,
+    };
+  }
+
+  /**
+   * Candles of one interval within `range` of the coin's newest candle (so a coin whose data stopped
+   * still shows its last period), the hourly volatility over the same span, and its flagged anomalies.
+   */
+  async candles(coinId: string, interval: CandleInterval, range: CandleRange): Promise<CoinCandles> {
+    const table = this.table(interval === 'hourly' ? 'fct_coin_candles_hourly' : 'fct_coin_candles_daily');
+    const span = RANGE_INTERVALS[range];
+    const since = `(select max(bucket_start) from ${table} where coin_id = $1) - $2::interval`;
+    const [candles, volatility, anomalies] = await Promise.all([
+      this.pool.query<Candle>(
+        `select * from (
+           select extract(epoch from bucket_start)::int8::float8 as time, open_price::float8 as open, high_price::float8 as high,
+                  low_price::float8 as low, close_price::float8 as close, volume_24h::float8 as volume
+             from ${table}
+            where coin_id = $1 and ($2::interval is null or bucket_start > ${since})
+            order by bucket_start desc limit $3) newest
+          order by time`,
+        [coinId, span, MAX_POINTS],
+      ),
+      this.pool.query<{ time: number; value: number }>(
+        `select extract(epoch from bucket_start)::int8::float8 as time, volatility_24h::float8 as value
+           from ${this.table('fct_coin_returns_hourly')}
+          where coin_id = $1 and volatility_24h is not null and ($2::interval is null or bucket_start > ${since})
+          order by bucket_start desc limit $3`,
+        [coinId, span, MAX_POINTS],
+      ),
+      this.pool.query<Anomaly>(
+        `select extract(epoch from bucket_start)::int8::float8 as time, anomaly_direction as direction,
+                robust_z_score::float8 as "zScore", return_1h::float8 as "return1h"
+           from ${this.table('fct_price_anomalies')}
+          where coin_id = $1 and is_anomaly and ($2::interval is null or bucket_start > ${since})
+          order by bucket_start`,
+        [coinId, span],
+      ),
+    ]);
+    return { interval, range, candles: candles.rows, volatility24h: volatility.rows.reverse(), anomalies: anomalies.rows };
+  }
+}
+
+export const COIN_SORTS = {
+  rank: 'market_cap_rank',
+  name: 'lower(coin_name)',
+  price: 'price',
+  change_1h: 'price_change_pct_1h',
+  change_24h: 'price_change_pct_24h',
+  change_7d: 'price_change_pct_7d',
+  market_cap: 'market_cap',
+  volume: 'volume_24h',
+} as const;
+export type CoinSort = keyof typeof COIN_SORTS;
+export const CANDLE_INTERVALS = ['hourly', 'daily'] as const;
+export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+const RANGE_INTERVALS = { '24h': '24 hours', '7d': '7 days', '30d': '30 days', all: null } as const;
+export type CandleRange = keyof typeof RANGE_INTERVALS;
+export const CANDLE_RANGES = Object.keys(RANGE_INTERVALS) as CandleRange[];
+/** Points per series at most (`range=all` of hourly candles returns the newest this many). */
+export const MAX_POINTS = 5000;
+const MOVERS = 5;
+/** Movers come from the top of the market, as in fct_market_overview_hourly (movers_max_rank). */
+const MOVERS_MAX_RANK = 100;
+
+const COIN_COLUMNS = `coin_id, coin_name, coin_symbol, vs_currency, market_cap_rank, price::float8, price_change_pct_1h::float8,
+  price_change_pct_24h::float8, price_change_pct_7d::float8, market_cap::float8, volume_24h::float8`;
+
+interface CoinRow {
+  coin_id: string;
+  coin_name: string | null;
+  coin_symbol: string | null;
+  vs_currency: string;
+  market_cap_rank: number | null;
+  price: number | null;
+  price_change_pct_1h: number | null;
+  price_change_pct_24h: number | null;
+  price_change_pct_7d: number | null;
+  market_cap: number | null;
+  volume_24h: number | null;
+}
+
+interface OverviewRow {
+  bucket_start: Date;
+  coin_count: number;
+  total_market_cap: number;
+  total_volume_24h: number;
+  bitcoin_dominance_pct: number | null;
+  ethereum_dominance_pct: number | null;
+  top_gainer_coin_id: string | null;
+  top_gainer_change_pct: number | null;
+  top_loser_coin_id: string | null;
+  top_loser_change_pct: number | null;
+}
+
+function coinFromRow(r: CoinRow): CoinSummary {
+  return {
+    id: r.coin_id,
+    name: r.coin_name,
+    symbol: r.coin_symbol,
+    vsCurrency: r.vs_currency,
+    rank: r.market_cap_rank,
+    price: r.price,
+    changePct1h: r.price_change_pct_1h,
+    changePct24h: r.price_change_pct_24h,
+    changePct7d: r.price_change_pct_7d,
+    marketCap: r.market_cap,
+    volume24h: r.volume_24h,
+  };
+}
+
+export interface CoinListParams {
+  readonly sort: CoinSort;
+  readonly order: 'asc' | 'desc';
+  readonly search: string | undefined;
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+/** A coin's latest state (dim_coins). Percentages are in percent; amounts in vsCurrency. */
+export interface CoinSummary {
+  readonly id: string;
+  readonly name: string | null;
+  readonly symbol: string | null;
+  readonly vsCurrency: string;
+  readonly rank: number | null;
+  readonly price: number | null;
+  readonly changePct1h: number | null;
+  readonly changePct24h: number | null;
+  readonly changePct7d: number | null;
+  readonly marketCap: number | null;
+  readonly volume24h: number | null;
+}
+
+export interface CoinListItem extends CoinSummary {
+  /** Hourly closes of the market's last 7 days, oldest first. */
+  readonly sparkline7d: number[];
+}
+
+export interface CoinDetail extends CoinSummary {
+  readonly high24h: number | null;
+  readonly low24h: number | null;
+  readonly circulatingSupply: number | null;
+  readonly observedAt: Date;
+  /** Standard deviations of hourly log returns (not percent). */
+  readonly volatility24h: number | null;
+  readonly volatility7d: number | null;
+  readonly volatility7dAnnualized: number | null;
+  readonly anomalyCount: number;
+}
+
+export interface Mover {
+  readonly id: string;
+  readonly name: string | null;
+  readonly symbol: string | null;
+  readonly price: number | null;
+  readonly changePct24h: number;
+}
+
+export interface MarketOverview {
+  readonly asOf: Date;
+  readonly coinCount: number;
+  readonly totalMarketCap: number;
+  readonly totalVolume24h: number;
+  readonly marketCapChangePct24h: number | null;
+  readonly bitcoinDominancePct: number | null;
+  readonly ethereumDominancePct: number | null;
+  readonly hourTopGainer: { coinId: string; changePct: number | null } | null;
+  readonly hourTopLoser: { coinId: string; changePct: number | null } | null;
+  readonly gainers24h: Mover[];
+  readonly losers24h: Mover[];
+  /** Hourly totals of the last 7 days; time in Unix seconds. */
+  readonly history: Array<{ time: number; totalMarketCap: number; totalVolume24h: number }>;
+}
+
+/** Time in Unix seconds (UTC), the start of the candle's period. */
+export interface Candle {
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number | null;
+}
+
+export interface Anomaly {
+  readonly time: number;
+  readonly direction: 'spike' | 'drop';
+  readonly zScore: number;
+  readonly return1h: number;
+}
+
+export interface CoinCandles {
+  readonly interval: CandleInterval;
+  readonly range: CandleRange;
+  readonly candles: Candle[];
+  readonly volatility24h: Array<{ time: number; value: number }>;
+  readonly anomalies: Anomaly[];
+}

@@ -1,0 +1,123 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * Browser side, shared by the page modules: API calls, element building, number formats and the
+ * live-update subscription. Compiled by tsc with the server code and served from /assets/js/.
+ */
+
+export async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`/api/v1${path}`, { headers: { accept: 'application/json' } });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { error?: string };
+    throw new Error(body.error ?? `HTTP ${response.status}`);
+  }
+  return (await response.json()) as T;
+}
+
+type Child = Node | string | number | null | undefined | false;
+
+/** Builds an element; text children become text nodes, so nothing from the API is parsed as HTML. */
+export function el(tag: string, attrs: Record<string, string | undefined> = {}, ...children: Child[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) if (value !== undefined) node.setAttribute(name, value);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'object' ? child : String(child));
+  }
+  return node;
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`#${id} missing`);
+  return node as T;
+}
+
+export function setText(id: string, text: string, className?: string): void {
+  const node = byId(id);
+  node.textContent = text;
+  if (className !== undefined) node.className = `value ${className}`;
+}
+
+export function fill(tbody: HTMLElement, rows: HTMLElement[], emptyText: string, columns: number): void {
+  tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'left muted', colspan: String(columns) }, emptyText))]));
+}
+
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
+
+export function usdCompact(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `$${compact.format(value)}`;
+}
+
+export function usdPrice(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  const digits = value >= 1000 ? 0 : value >= 1 ? 2 : value >= 0.01 ? 4 : 8;
+  return `$${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+export function pct(value: number | null | undefined, digits = 2): string {
+  return value === null || value === undefined ? '—' : `${value > 0 ? '+' : ''}${value.toFixed(digits)}%`;
+}
+
+export function trend(value: number | null | undefined): string {
+  return value === null || value === undefined || value === 0 ? '' : value > 0 ? 'up' : 'down';
+}
+
+export function utc(value: string | null | undefined): string {
+  return value ? value.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '—';
+}
+
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+export interface TransformFinished {
+  transformRunId: number | null;
+  runId: string | null;
+  status: string | null;
+  finishedAt: string | null;
+}
+
+/**
+ * Subscribes to /api/v1/events. `refresh` runs whenever a transform run newer than the one the page
+ * was drawn from finishes; "Last updated" shows when that run finished (the data's time), and the
+ * body's data-transform-run attribute its id (tests wait on it).
+ */
+export function live(refresh: () => Promise<void>): void {
+  const status = byId('live-status');
+  const stamp = byId('last-updated');
+  let seen: number | null | undefined;
+  const source = new EventSource('/api/v1/events');
+  source.addEventListener('open', () => status.classList.add('on'));
+  source.addEventListener('error', () => status.classList.remove('on'));
+  source.addEventListener('transform', (event) => {
+    const data = JSON.parse((event as MessageEvent<string>).data) as TransformFinished;
+    const show = () => {
+      stamp.textContent = data.finishedAt ? new Date(data.finishedAt).toLocaleString('en-GB', { timeZone: 'UTC', timeZoneName: 'short' }) : 'no transform yet';
+      if (data.finishedAt) stamp.setAttribute('datetime', data.finishedAt);
+      document.body.dataset.transformRun = String(data.transformRunId ?? '');
+    };
+    if (seen === undefined || seen === data.transformRunId) {
+      seen = data.transformRunId;
+      show();
+      return;
+    }
+    seen = data.transformRunId;
+    refresh().then(show, (error: unknown) => console.error('refresh failed', error));
+  });
+}
+
+/** Runs the page's first load, showing a failure in place of the content instead of a blank page. */
+export function start(load: () => Promise<void>): void {
+  load()
+    .then(() => document.body.setAttribute('data-loaded', 'true'))
+    .catch((error: unknown) => {
+      document.querySelector('main')?.prepend(el('p', { class: 'stale', role: 'alert' }, `Could not load: ${error instanceof Error ? error.message : String(error)}`));
+      document.body.setAttribute('data-loaded', 'error');
+    });
+  live(load);
+}

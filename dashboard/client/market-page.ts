@@ -1,0 +1,135 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { createChart, lwc, type Lwc } from './charts.js';
+import { api, byId, el, fill, pct, setText, start, trend, usdCompact, usdPrice } from './dom.js';
+
+interface Mover { id: string; name: string | null; symbol: string | null; price: number | null; changePct24h: number }
+interface Overview {
+  totalMarketCap: number; totalVolume24h: number; marketCapChangePct24h: number | null; coinCount: number;
+  bitcoinDominancePct: number | null; ethereumDominancePct: number | null;
+  gainers24h: Mover[]; losers24h: Mover[]; history: Array<{ time: number; totalMarketCap: number }>;
+}
+interface Coin {
+  id: string; name: string | null; symbol: string | null; rank: number | null; price: number | null;
+  changePct1h: number | null; changePct24h: number | null; changePct7d: number | null;
+  marketCap: number | null; volume24h: number | null; sparkline7d: number[];
+}
+interface CoinPage { coins: Coin[]; total: number; page: number; pages: number; pageSize: number }
+
+/** Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. */
+const url = new URL(location.href);
+const state = {
+  sort: url.searchParams.get('sort') ?? 'rank',
+  order: url.searchParams.get('order') ?? 'asc',
+  q: url.searchParams.get('q') ?? '',
+  page: Number(url.searchParams.get('page') ?? '1') || 1,
+};
+const PAGE_SIZE = 25;
+let chart: Lwc.IChartApi | undefined;
+let area: Lwc.ISeriesApi<'Area'> | undefined;
+
+async function loadOverview(): Promise<void> {
+  const { overview } = await api<{ overview: Overview }>('/market/overview');
+  setText('total-market-cap', `${usdCompact(overview.totalMarketCap)} ${pct(overview.marketCapChangePct24h)}`, trend(overview.marketCapChangePct24h));
+  setText('total-volume', usdCompact(overview.totalVolume24h));
+  setText('btc-dominance', pct(overview.bitcoinDominancePct).replace('+', ''));
+  setText('eth-dominance', pct(overview.ethereumDominancePct).replace('+', ''));
+  setText('coin-count', String(overview.coinCount));
+  const mover = (m: Mover) =>
+    el('li', {}, el('a', { href: `/coins/${encodeURIComponent(m.id)}` }, m.name ?? m.id), el('span', { class: trend(m.changePct24h) }, pct(m.changePct24h)));
+  byId('gainers').replaceChildren(el('li', { class: 'muted' }, 'Gainers'), ...overview.gainers24h.map(mover));
+  byId('losers').replaceChildren(el('li', { class: 'muted' }, 'Losers'), ...overview.losers24h.map(mover));
+  if (!chart) {
+    chart = createChart(byId('market-chart'), { rightPriceScale: { visible: true } });
+    area = chart.addSeries(lwc().AreaSeries, { lineColor: '#2563eb', topColor: 'rgba(37,99,235,.35)', bottomColor: 'rgba(37,99,235,.02)', priceFormat: { type: 'volume' } });
+  }
+  area!.setData(overview.history.map((h) => ({ time: h.time as Lwc.UTCTimestamp, value: h.totalMarketCap })));
+  chart.timeScale().fitContent();
+}
+
+function sparkline(values: number[]): Element {
+  const width = 100;
+  const height = 28;
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  if (values.length >= 2) {
+    const min = Math.min(...values);
+    const span = Math.max(...values) - min || 1;
+    const points = values.map((v, i) => `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - min) / span) * (height - 4)).toFixed(1)}`);
+    const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+    line.setAttribute('points', points.join(' '));
+    line.setAttribute('fill', 'none');
+    line.setAttribute('stroke', values[values.length - 1]! >= values[0]! ? '#16a34a' : '#dc2626');
+    line.setAttribute('stroke-width', '1.5');
+    svg.append(line);
+  }
+  return svg;
+}
+
+async function loadCoins(): Promise<void> {
+  const params = new URLSearchParams({ sort: state.sort, order: state.order, page: String(state.page), pageSize: String(PAGE_SIZE) });
+  if (state.q) params.set('q', state.q);
+  const page = await api<CoinPage>(`/coins?${params}`);
+  const change = (v: number | null) => el('td', { class: trend(v) }, pct(v));
+  fill(
+    byId('coins').querySelector('tbody')!,
+    page.coins.map((c) =>
+      el('tr', { 'data-coin-id': c.id },
+        el('td', {}, c.rank ?? '—'),
+        el('td', { class: 'left' }, el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, c.name ?? c.id), ' ', el('span', { class: 'muted' }, (c.symbol ?? '').toUpperCase())),
+        el('td', { class: 'price' }, usdPrice(c.price)),
+        change(c.changePct1h), change(c.changePct24h), change(c.changePct7d),
+        el('td', {}, usdCompact(c.marketCap)), el('td', {}, usdCompact(c.volume24h)),
+        el('td', {}, sparkline(c.sparkline7d) as unknown as HTMLElement))),
+    state.q ? `No coin matches "${state.q}".` : 'No coins yet.',
+    9,
+  );
+  for (const th of byId('coins').querySelectorAll<HTMLElement>('th[data-sort]')) {
+    if (th.dataset.sort === state.sort) th.setAttribute('aria-sort', state.order === 'asc' ? 'ascending' : 'descending');
+    else th.removeAttribute('aria-sort');
+  }
+  byId('page-info').textContent = `Page ${page.page} of ${page.pages} · ${page.total} coins`;
+  byId<HTMLButtonElement>('prev').disabled = page.page <= 1;
+  byId<HTMLButtonElement>('next').disabled = page.page >= page.pages;
+}
+
+function changed(): void {
+  const next = new URL(location.pathname, location.origin);
+  if (state.sort !== 'rank') next.searchParams.set('sort', state.sort);
+  if (state.order !== 'asc') next.searchParams.set('order', state.order);
+  if (state.q) next.searchParams.set('q', state.q);
+  if (state.page > 1) next.searchParams.set('page', String(state.page));
+  history.replaceState(null, '', next);
+  loadCoins().catch((error: unknown) => console.error(error));
+}
+
+byId('coins').querySelector('thead')!.addEventListener('click', (event) => {
+  const th = (event.target as HTMLElement).closest<HTMLElement>('th[data-sort]');
+  if (!th) return;
+  const key = th.dataset.sort!;
+  // Names and ranks read naturally ascending, amounts and changes descending (biggest first).
+  state.order = key === state.sort ? (state.order === 'asc' ? 'desc' : 'asc') : key === 'rank' || key === 'name' ? 'asc' : 'desc';
+  state.sort = key;
+  state.page = 1;
+  changed();
+});
+const search = byId<HTMLInputElement>('search');
+search.value = state.q;
+let typing: number | undefined;
+search.addEventListener('input', () => {
+  clearTimeout(typing);
+  typing = window.setTimeout(() => {
+    state.q = search.value.trim();
+    state.page = 1;
+    changed();
+  }, 250);
+});
+byId('prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); changed(); });
+byId('next').addEventListener('click', () => { state.page += 1; changed(); });
+
+start(async () => {
+  await Promise.all([loadOverview(), loadCoins()]);
+});

@@ -1,0 +1,94 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { api, byId, duration, el, fill, setText, start, utc } from './dom.js';
+
+interface Run {
+  runId: string; status: string; durationMs: number | null; batchesLoaded: number; batchesPlanned: number; rowsLoaded: number;
+  recordsRejected: number; transformJobId: string | null; transformStatus: string; startedAt: string; error: string | null;
+}
+interface Node { uniqueId: string; resourceType: string; name: string; status: string; executionTimeMs: number; failures: number | null; message: string | null }
+interface TransformRun {
+  transformRunId: number; runId: string; runner: string; status: string; startedAt: string; durationMs: number | null;
+  modelsBuilt: number; testsPassed: number; testsWarned: number; testsFailed: number; error: string | null; nodes: Node[];
+}
+interface Freshness {
+  lastLoadedAt: string | null; ageSeconds: number | null; staleAfterSeconds: number; stale: boolean;
+  trackedCoins: number; staleCoins: number; lastTickSeconds: { load: number | null; transform: number | null } | null;
+}
+interface QueueDepth { key: string; name: string; counts: Record<string, number> | null }
+interface Quarantined { runId: string; batchNo: number; recordIndex: number; coinId: string | null; reason: string; quarantinedAt: string }
+
+const board = (queue: string | undefined, jobId: string) => (queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues');
+const seconds = (s: number | null | undefined) => (s === null || s === undefined ? '—' : duration(Math.round(s * 1000)));
+
+async function load(): Promise<void> {
+  const [{ freshness: f }, { queues }, { runs }, { transformRuns }, quarantine] = await Promise.all([
+    api<{ freshness: Freshness }>('/pipeline/freshness'),
+    api<{ queues: QueueDepth[] }>('/pipeline/queues'),
+    api<{ runs: Run[] }>('/runs?limit=20'),
+    api<{ transformRuns: TransformRun[] }>('/pipeline/transform-runs?limit=5'),
+    api<{ records: Quarantined[]; total: number }>('/pipeline/quarantine?limit=50'),
+  ]);
+  setText('fresh-state', f.stale ? 'Stale' : 'Fresh', f.stale ? 'stale' : 'ok');
+  setText('fresh-age', f.ageSeconds === null ? 'nothing in 7 days' : `${seconds(f.ageSeconds)} ago (limit ${seconds(f.staleAfterSeconds)})`);
+  setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');
+  setText('fresh-tick', `${seconds(f.lastTickSeconds?.load)} / ${seconds(f.lastTickSeconds?.transform)}`);
+
+  fill(
+    byId('queues').querySelector('tbody')!,
+    queues.map((q) =>
+      el('tr', {}, el('td', { class: 'left' }, el('a', { href: `/queues/queue/${encodeURIComponent(q.name)}` }, q.key)),
+        ...['waiting', 'active', 'delayed', 'waiting-children', 'failed', 'completed'].map((s) => el('td', { class: s === 'failed' && q.counts?.[s] ? 'down' : '' }, q.counts ? q.counts[s] ?? 0 : '?')))),
+    'No queues.',
+    7,
+  );
+
+  const transformQueue = queues.find((q) => q.key === 'transform')?.name;
+  fill(
+    byId('ticks').querySelector('tbody')!,
+    runs.map((r) =>
+      el('tr', {},
+        el('td', { class: 'left' }, el('code', {}, r.runId)),
+        el('td', { class: `left status-${r.status}`, title: r.error ?? undefined }, r.status),
+        el('td', {}, duration(r.durationMs)),
+        el('td', {}, `${r.batchesLoaded}/${r.batchesPlanned}`),
+        el('td', {}, r.rowsLoaded.toLocaleString('en-US')),
+        el('td', { class: r.recordsRejected ? 'down' : '' }, r.recordsRejected),
+        el('td', { class: `left status-${r.transformStatus}` }, r.transformJobId ? el('a', { href: board(transformQueue, r.transformJobId) }, r.transformStatus) : r.transformStatus),
+        el('td', { class: 'left muted' }, utc(r.startedAt)))),
+    'No ticks yet.',
+    8,
+  );
+
+  byId('transform-runs').replaceChildren(
+    ...(transformRuns.length === 0
+      ? [el('p', { class: 'muted' }, 'No dbt run yet.')]
+      : transformRuns.map((t, i) => {
+          const details = el('details', { 'data-transform-run-id': String(t.transformRunId) },
+            el('summary', {},
+              el('span', { class: `status-${t.status}` }, t.status), ` · run ${t.transformRunId} for `, el('code', {}, t.runId),
+              ` · ${t.runner} · ${duration(t.durationMs)} · ${t.modelsBuilt} models · tests ${t.testsPassed} passed, ${t.testsWarned} warned, ${t.testsFailed} failed · ${utc(t.startedAt)}`),
+            t.error ? el('p', { class: 'stale' }, t.error) : null,
+            el('div', { class: 'table' }, el('table', {},
+              el('thead', {}, el('tr', {}, el('th', { class: 'left' }, 'Node'), el('th', { class: 'left' }, 'Type'), el('th', { class: 'left' }, 'Result'), el('th', {}, 'Time'), el('th', { class: 'left' }, 'Message'))),
+              el('tbody', {}, ...t.nodes.map((n) =>
+                el('tr', {}, el('td', { class: 'left' }, n.name), el('td', { class: 'left muted' }, n.resourceType),
+                  el('td', { class: `left status-${n.status.replace(' ', '-')}` }, n.status + (n.failures ? ` (${n.failures})` : '')),
+                  el('td', {}, duration(n.executionTimeMs)), el('td', { class: 'left muted' }, n.message ?? '')))))));
+          if (i === 0) details.setAttribute('open', '');
+          return details;
+        })),
+  );
+
+  byId('quarantine-total').textContent = `${quarantine.total} rejected record${quarantine.total === 1 ? '' : 's'} in all${quarantine.total > quarantine.records.length ? `, newest ${quarantine.records.length} shown` : ''}.`;
+  fill(
+    byId('quarantine').querySelector('tbody')!,
+    quarantine.records.map((q) =>
+      el('tr', {}, el('td', { class: 'left muted' }, utc(q.quarantinedAt)), el('td', { class: 'left' }, el('code', {}, `${q.runId} / ${q.batchNo} / ${q.recordIndex}`)),
+        el('td', { class: 'left' }, q.coinId ?? '—'), el('td', { class: 'left' }, q.reason))),
+    'Nothing quarantined.',
+    4,
+  );
+}
+
+start(load);

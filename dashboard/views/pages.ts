@@ -1,0 +1,109 @@
+import type { CoinDetail } from '../api/market-queries.js';
+import { escapeHtml } from './html.js';
+import { renderPage } from './layout.js';
+
+/*
+ * Each page is a server-rendered frame with the sections' headings, ids and whatever the server
+ * knows cheaply; its client module (dashboard/client/) fills the data in from /api/v1 and refreshes
+ * it on every finished transform run.
+ */
+
+const card = (id: string, label: string, value = '—') =>
+  `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value" id="${id}">${escapeHtml(value)}</div></div>`;
+
+export function renderMarketPage(boardReadOnly: boolean): string {
+  const sortable = (key: string, label: string, left = false) =>
+    `<th class="${left ? 'left' : ''}" data-sort="${key}"><button type="button">${escapeHtml(label)}</button></th>`;
+  return renderPage({
+    page: 'market',
+    title: 'Market',
+    script: 'market-page.js',
+    charts: true,
+    boardReadOnly,
+    body: `<h1>Market overview</h1>
+<section class="cards" id="overview">
+${card('total-market-cap', 'Total market cap')}
+${card('total-volume', '24h volume')}
+${card('btc-dominance', 'BTC dominance')}
+${card('eth-dominance', 'ETH dominance')}
+${card('coin-count', 'Coins tracked')}
+</section>
+<div class="grid2">
+<section><h2>Total market cap, 7 days</h2><div id="market-chart" class="chart small"></div></section>
+<section><h2>Top movers, 24h</h2><div class="grid2"><ul class="movers" id="gainers"></ul><ul class="movers" id="losers"></ul></div></section>
+</div>
+<h2>Coins</h2>
+<div class="toolbar"><input type="search" id="search" placeholder="Search name or symbol" aria-label="Search coins" maxlength="64"></div>
+<div class="table"><table id="coins">
+<thead><tr>${sortable('rank', '#')}${sortable('name', 'Coin', true)}${sortable('price', 'Price')}${sortable('change_1h', '1h')}${sortable('change_24h', '24h')}${sortable('change_7d', '7d')}${sortable('market_cap', 'Market cap')}${sortable('volume', 'Volume 24h')}<th>7 days</th></tr></thead>
+<tbody></tbody>
+</table></div>
+<div class="pager"><button type="button" id="prev">Previous</button><span id="page-info" class="muted"></span><button type="button" id="next">Next</button></div>`,
+  });
+}
+
+export function renderCoinPage(coin: CoinDetail, boardReadOnly: boolean): string {
+  const seg = (attr: string, value: string, label: string, pressed: boolean) =>
+    `<button type="button" class="seg" data-${attr}="${value}" aria-pressed="${pressed}">${label}</button>`;
+  return renderPage({
+    page: 'coin',
+    title: coin.name ?? coin.id,
+    script: 'coin-page.js',
+    charts: true,
+    boardReadOnly,
+    body: `<p><a href="/">← Market</a></p>
+<h1 id="coin-title" data-coin-id="${escapeHtml(coin.id)}">${escapeHtml(coin.name ?? coin.id)} <span class="muted">${escapeHtml((coin.symbol ?? '').toUpperCase())}</span></h1>
+<section class="cards" id="coin-stats">
+${card('stat-price', 'Price', coin.price === null ? '—' : `$${coin.price}`)}
+${card('stat-change-24h', '24h change')}
+${card('stat-market-cap', 'Market cap')}
+${card('stat-volume', 'Volume 24h')}
+${card('stat-range', '24h low / high')}
+${card('stat-volatility', 'Volatility 24h / 7d (hourly)')}
+${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
+</section>
+<div class="toolbar" id="interval-buttons">${seg('interval', 'hourly', 'Hourly', true)}${seg('interval', 'daily', 'Daily', false)}</div>
+<div class="toolbar" id="range-buttons">${seg('range', '24h', '24h', false)}${seg('range', '7d', '7d', true)}${seg('range', '30d', '30d', false)}${seg('range', 'all', 'All', false)}</div>
+<h2>Price and volume</h2>
+<div id="price-chart" class="chart"></div>
+<h2>Volatility (24h, hourly log returns)</h2>
+<div id="volatility-chart" class="chart small"></div>
+<h2>Anomalies</h2>
+<div class="table"><table id="anomalies"><thead><tr><th class="left">Hour (UTC)</th><th class="left">Direction</th><th>1h return</th><th>Robust z</th></tr></thead><tbody></tbody></table></div>`,
+  });
+}
+
+export function renderNotFoundPage(what: string, boardReadOnly: boolean): string {
+  return renderPage({
+    page: 'market',
+    title: 'Not found',
+    script: 'live-status.js',
+    boardReadOnly,
+    body: `<h1>Not found</h1><p>${escapeHtml(what)}</p><p><a href="/">Back to the market</a></p>`,
+  });
+}
+
+export function renderPipelinePage(boardReadOnly: boolean): string {
+  return renderPage({
+    page: 'pipeline',
+    title: 'Pipeline',
+    script: 'pipeline-page.js',
+    boardReadOnly,
+    body: `<h1>Pipeline</h1>
+<section class="cards" id="freshness">
+${card('fresh-state', 'Data freshness')}
+${card('fresh-age', 'Newest load')}
+${card('fresh-coins', 'Stale coins / tracked')}
+${card('fresh-tick', 'Last tick (load / transform)')}
+</section>
+<h2>Queues</h2>
+<div class="table"><table id="queues"><thead><tr><th class="left">Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Waiting children</th><th>Failed</th><th>Completed</th></tr></thead><tbody></tbody></table></div>
+<h2>Recent ticks</h2>
+<div class="table"><table id="ticks"><thead><tr><th class="left">Run</th><th class="left">Status</th><th>Duration</th><th>Batches loaded/planned</th><th>Rows</th><th>Rejects</th><th class="left">Transform</th><th class="left">Started (UTC)</th></tr></thead><tbody></tbody></table></div>
+<h2>dbt runs</h2>
+<div id="transform-runs"></div>
+<h2>Quarantine</h2>
+<p class="muted" id="quarantine-total"></p>
+<div class="table"><table id="quarantine"><thead><tr><th class="left">When (UTC)</th><th class="left">Run / batch / record</th><th class="left">Coin</th><th class="left">Reason</th></tr></thead><tbody></tbody></table></div>`,
+  });
+}
