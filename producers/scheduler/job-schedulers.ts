@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import { jobOptions } from '../../core/queues/job-options.js';
 import { SCHEDULERS, type PayloadOf } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
+import { markLostRuns } from './lost-runs.js';
 
 /**
  * The tick and universe job schedulers. Concurrent upserts from many replicas have had race bugs in
@@ -52,6 +53,11 @@ export async function checkJobSchedulers(runtime: Runtime, now = Date.now()): Pr
   return findings;
 }
 
+/** How old an unfinished run must be before a missing flow means it was lost, not still being planned. */
+export function lostRunAgeMs(runtime: Runtime): number {
+  return Math.max(60_000, 2 * runtime.config.tick.intervalMs + runtime.config.jobs.lockDurationMs);
+}
+
 export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): () => void {
   const timer = setInterval(() => {
     checkJobSchedulers(runtime).then(
@@ -59,6 +65,12 @@ export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): ()
         for (const finding of findings) runtime.logger.warn('job scheduler repaired', { ...finding });
       },
       (error: unknown) => runtime.logger.warn('scheduler watchdog could not check (Redis down?)', { reason: errorMessage(error) }),
+    );
+    markLostRuns(runtime, lostRunAgeMs(runtime)).then(
+      (lost) => {
+        if (lost.length > 0) runtime.logger.warn('runs lost with Redis data marked in the run table', { lost });
+      },
+      (error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }),
     );
   }, intervalMs);
   timer.unref();
