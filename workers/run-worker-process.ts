@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { AppConfig } from '../core/config/index.js';
 import { closeWorker } from '../core/jobs/close-worker.js';
 import { boot } from '../core/process/boot.js';
+import { watchRedis } from '../core/process/redis-watch.js';
 import { serveMetrics } from '../core/process/serve-metrics.js';
 import { Runtime } from '../core/runtime.js';
 
@@ -18,6 +19,8 @@ export async function runWorkerProcess(
   const runtime = new Runtime(config, logger, service);
   lifecycle.onShutdown('runtime', () => runtime.close());
   await serveMetrics(config, logger, lifecycle);
+  const stopWatch = watchRedis(runtime.redis, logger);
+  lifecycle.onShutdown('redis watch', async () => stopWatch());
   const worker = await start(runtime);
   lifecycle.onShutdown(`${service} worker`, () => closeWorker(worker, config.jobs.shutdownTimeoutMs));
   logger.info(`${service.replace('-', ' ')} started`, describe(config));

@@ -1,6 +1,7 @@
 /** Scheduler process: owns the job schedulers (tick, universe refresh) and plans ticks. */
 import { closeWorker } from '../../core/jobs/close-worker.js';
 import { boot } from '../../core/process/boot.js';
+import { watchRedis } from '../../core/process/redis-watch.js';
 import { serveMetrics } from '../../core/process/serve-metrics.js';
 import { Runtime } from '../../core/runtime.js';
 import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
@@ -13,6 +14,8 @@ const { config, logger, lifecycle } = boot(SERVICE);
 const runtime = new Runtime(config, logger, SERVICE);
 lifecycle.onShutdown('runtime', () => runtime.close());
 await serveMetrics(config, logger, lifecycle);
+const stopWatch = watchRedis(runtime.redis, logger);
+lifecycle.onShutdown('redis watch', async () => stopWatch());
 
 await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
 const plannerWorkers = startPlannerWorkers(runtime);
