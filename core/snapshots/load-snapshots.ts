@@ -20,8 +20,8 @@ export interface LoadBatchOutcome {
   readonly rowsLoaded: number;
   readonly rowsDuplicate: number;
   readonly recordsRejected: number;
-  /** Fields CoinGecko sent that the documented schema lacks (schema drift), with one example coin. */
-  readonly unknownFields: Readonly<Record<string, string>>;
+  /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
+  readonly unknownFields: Readonly<Record<string, { readonly records: number; readonly exampleCoin: string }>>;
 }
 
 const STAGING = 'snapshot_staging';
@@ -35,12 +35,15 @@ const STAGING = 'snapshot_staging';
 export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
   const valid: MarketRecord[] = [];
   const rejected: { index: number; coinId: string | null; reason: string; source: unknown }[] = [];
-  const unknownFields: Record<string, string> = {};
+  const unknownFields: Record<string, { records: number; exampleCoin: string }> = {};
   input.items.forEach((item, index) => {
     const result = validateMarketRecord(item);
     if (result.ok) {
       valid.push(result.record);
-      for (const field of result.record.unknownFields) unknownFields[field] ??= result.record.id;
+      for (const field of result.record.unknownFields) {
+        const seen = (unknownFields[field] ??= { records: 0, exampleCoin: result.record.id });
+        seen.records++;
+      }
     } else {
       rejected.push({ index, coinId: result.coinId, reason: result.reason, source: result.source });
     }

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { coingeckoRequests } from '../../core/metrics/registry.js';
+import { coingeckoRequests, schemaDrift } from '../../core/metrics/registry.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { deletePrefix, testPrefix } from '../helpers/redis.js';
 import { allJobs, createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
@@ -110,5 +110,30 @@ describe('CoinGecko faults', () => {
       await badCurrency.stop();
       await deletePrefix(prefix);
     }
+  });
+
+  it('retries a body cut off mid-JSON and loads the batch on the next attempt', async () => {
+    scenario.simulator.control.setFaults({ failNext: [{ count: 2, kind: 'truncated', path: '/coins/markets' }] });
+    const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 1000, batches_failed: 0 });
+    expect((await fetchJobsOf(runId)).reduce((n, j) => n + j.attemptsMade - 1, 0)).toBe(2);
+  });
+
+  it('on schema drift, loads what still fits, quarantines type changes and counts new fields', async () => {
+    const drift = async (field: string) =>
+      (await schemaDrift.get()).values.find((v) => v.labels.field === field)?.value ?? 0;
+    const before = await drift('market_cap_dominance');
+    scenario.simulator.control.setFaults({ stringifyFields: ['total_volume'], extraFields: { market_cap_dominance: 0.5 } });
+    const { runId, run } = await runTick(pipeline.runtime, scenario.db);
+    // A documented field that changed type: every record fails validation and is kept with the reason.
+    expect(run).toMatchObject({ status: 'loaded', rows_loaded: 0, records_rejected: 1000 });
+    const reasons = await scenario.db.pool.query('select reason from pipeline.quarantined_records where run_id = $1', [runId]);
+    expect(reasons.rows).toHaveLength(1000);
+    expect(reasons.rows.every((r) => /^total_volume: expected number or null, got string "\d+(\.\d+)?"$/.test(r.reason))).toBe(true);
+    // An undocumented new field does not block loading; it is counted for the schema-drift alert.
+    scenario.simulator.control.setFaults({ stringifyFields: [], extraFields: { market_cap_dominance: 0.5 } });
+    const next = await runTick(pipeline.runtime, scenario.db);
+    expect(next.run).toMatchObject({ status: 'loaded', rows_loaded: 1000, records_rejected: 0 });
+    expect((await drift('market_cap_dominance')) - before).toBe(1000);
   });
 });

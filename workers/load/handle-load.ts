@@ -7,10 +7,13 @@ import type { FetchResult } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { loadSnapshotBatch } from '../../core/snapshots/load-snapshots.js';
 
+const MAX_DRIFT_LABELS = 50;
+
 /** Loads the batch its fetch child parked in Redis; idempotent per (run, batch). */
 export function loadHandler(runtime: Runtime): Handler<'load'> {
   const { pool, redis } = runtime;
   const driftLogged = new Set<string>();
+  const driftLabels = new Set<string>();
   return async ({ job, data, log }) => {
     const fetched = Object.values(await job.getChildrenValues<FetchResult>());
     const payloadKey = fetched[0]?.payloadKey;
@@ -39,8 +42,11 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     rowsLoaded.inc({ outcome: 'inserted' }, outcome.rowsLoaded);
     rowsLoaded.inc({ outcome: 'duplicate' }, outcome.rowsDuplicate);
     rowsLoaded.inc({ outcome: 'quarantined' }, outcome.recordsRejected);
-    for (const [field, exampleCoin] of Object.entries(outcome.unknownFields)) {
-      schemaDrift.inc({ field: field.slice(0, 64) });
+    for (const [field, { records, exampleCoin }] of Object.entries(outcome.unknownFields)) {
+      // Label values stay a small, bounded set even if CoinGecko sends many new names.
+      const label = driftLabels.has(field) || driftLabels.size < MAX_DRIFT_LABELS ? field.slice(0, 64) : 'other';
+      driftLabels.add(field);
+      schemaDrift.inc({ field: label }, records);
       if (!driftLogged.has(field) && driftLogged.size < 100) {
         driftLogged.add(field);
         log.warn('schema drift: CoinGecko sent an undocumented field', { field, exampleCoin });
