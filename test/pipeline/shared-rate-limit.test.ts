@@ -1,19 +1,10 @@
+import { busiestWindow } from '../helpers/busiest-window.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { testEnv } from '../helpers/config.js';
 import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 
-/** Most calls seen in any `windowMs` span of the request log (a sliding window: stricter than CoinGecko's fixed one). */
-function busiestWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let start = 0, end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
 
 describe('three fetch processes against a rate-limited CoinGecko', () => {
   let scenario: Scenario;

@@ -1,3 +1,4 @@
+import { busiestWindow } from '../helpers/busiest-window.js';
 import { testEnv } from '../helpers/config.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
@@ -7,16 +8,6 @@ import { waitFor } from '../helpers/wait-for.js';
 
 type Kind = 'scheduler' | 'fetch' | 'load' | 'transform';
 
-/** Most calls in any `windowMs` span (sliding window). */
-function busiest(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let start = 0, end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
 
 describe('4 fetch + 2 load + 2 transform processes on one Redis and Postgres', () => {
   let scenario: Scenario;
@@ -81,7 +72,7 @@ describe('4 fetch + 2 load + 2 transform processes on one Redis and Postgres', (
 
     const calls = scenario.simulator.control.requests(since).filter((r) => r.path.startsWith('/coins/markets'));
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
-    expect(busiest(calls.map((c) => c.t), 5000)).toBeLessThanOrEqual(50);
+    expect(busiestWindow(calls.map((c) => c.t), 5000)).toBeLessThanOrEqual(50);
 
     // dbt runs never overlapped, across both transform processes (a run cut short by the kill
     // never finished and is left out).
