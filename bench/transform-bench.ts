@@ -7,6 +7,7 @@ import { findProjectDir } from '../core/transform/project-dir.js';
 import { finishTransformRun, startTransformRun } from '../core/transform/record-results.js';
 import type { Benchmark, BenchContext, Measurement } from './benchmark.js';
 import { pipelineEnv } from './pipeline-env.js';
+import { BENCH_PG_ADMIN_URL } from './services.js';
 
 const COINS = Number(process.env.BENCH_TRANSFORM_COINS ?? 1000);
 /** History of the large case: 3.5 days of 1-minute ticks, ~5M rows at 1000 coins. */
@@ -36,6 +37,17 @@ async function insertTicks(pool: pg.Pool, from: Date, to: Date, loadedNow: boole
     [from.toISOString(), to.toISOString(), COINS, loadedNow],
   );
   return result.rowCount ?? 0;
+}
+
+async function copyDatabase(from: string, to: string): Promise<void> {
+  const client = new pg.Client({ connectionString: BENCH_PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${to}" with (force)`);
+    await client.query(`create database "${to}" template "${from}"`);
+  } finally {
+    await client.end();
+  }
 }
 
 interface TimedRun {
@@ -99,6 +111,10 @@ export const transformBenchmark: Benchmark = {
   budgetMs: 600_000,
   async run(ctx) {
     const db = await ctx.database();
+    // BENCH_TRANSFORM_KEEP_DB=<name>: after the run, copy the database under that name (for EXPLAIN
+    // ANALYZE against a long history); registered before the pool, so it runs after the pool ends.
+    const keep = process.env.BENCH_TRANSFORM_KEEP_DB;
+    if (keep) ctx.defer(() => copyDatabase(db.name, keep));
     const env = { ...pipelineEnv({ databaseUrl: db.url, prefix: ctx.prefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3' }), TRANSFORM_RUNNER: 'bundled', LOG_LEVEL: 'error' };
     const config = loadConfig(env);
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });

@@ -9,8 +9,18 @@ export function dbtVars(config: AppConfig): Record<string, string | number> {
 }
 
 /**
+ * Session settings of every transform connection (libpq's PGOPTIONS, which dbt-postgres' psycopg2
+ * reads; the bundled runner passes the same string). JIT off: a run is a series of small incremental
+ * queries whose plans are costed against watermarks Postgres cannot see, so their estimates cross
+ * jit_above_cost and compiling them took far longer (0.7 s for the hourly aggregate) than running them.
+ * work_mem 64MB: the window and group sorts of returns and anomaly scores (a week of hours per coin)
+ * spilled to disk at the 4MB default; one transform connection at a time can afford it.
+ */
+export const TRANSFORM_PGOPTIONS = '-c jit=off -c work_mem=64MB';
+
+/**
  * The environment profiles.yml reads (env_var('DBT_HOST') ...), taken apart from DATABASE_URL so the
- * project needs no second copy of the connection settings.
+ * project needs no second copy of the connection settings, plus PGOPTIONS.
  */
 export function dbtEnv(config: AppConfig): Record<string, string> {
   const url = new URL(config.postgres.url);
@@ -22,6 +32,7 @@ export function dbtEnv(config: AppConfig): Record<string, string> {
     DBT_PASSWORD: decodeURIComponent(url.password),
     DBT_DATABASE: decodeURIComponent(url.pathname.replace(/^\//, '')),
     DBT_SCHEMA: config.transform.schema,
+    PGOPTIONS: TRANSFORM_PGOPTIONS,
     ...(sslmode ? { DBT_SSLMODE: sslmode } : {}),
   };
 }

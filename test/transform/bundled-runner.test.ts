@@ -147,3 +147,49 @@ describe(BundledRunner.name, () => {
     });
   });
 });
+
+describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => {
+  let db: TestDatabase;
+  let config: AppConfig;
+  const run = (fullRefresh = false) =>
+    new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) }).run({ runId: 'mreturns', signal, log: rootLogger, fullRefresh });
+  const tables = ['analytics_intermediate.int_coin_prices__hourly', 'analytics_marts.fct_coin_returns_hourly', 'analytics_marts.fct_price_anomalies'];
+  const contents = async () => Promise.all(tables.map(async (t) => (await db.pool.query(`select * from ${t} order by 1, 2`)).rows));
+
+  /** Two snapshots an hour with prices no float sum rounds the same in every order. */
+  const hour = (h: number, coins = ['bitcoin', 'ethereum', 'solana']): RawSnapshot[] =>
+    coins.flatMap((coinId, c) =>
+      [10, 40].map((minute) => ({
+        coinId,
+        at: new Date(Date.UTC(2026, 10, 20, h, minute)).toISOString(),
+        price: 100 * (c + 1) * (1 + 0.03 * Math.sin(h * 0.7 + c + minute / 60) + (h === 30 && c === 0 ? 0.4 : 0)),
+        rank: c + 1,
+      })),
+    );
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    config = testConfig({ databaseUrl: db.url, prefix: testPrefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'bundled' } });
+  });
+  afterAll(() => db.drop());
+
+  it('equal a full refresh after a day and a half of ticks, a late snapshot and a corrected close', async () => {
+    for (let h = 0; h < 36; h += 2) {
+      await insertSnapshots(db.pool, [...hour(h), ...hour(h + 1)]);
+      expect((await run()).status).toBe('success');
+      // A late snapshot inside the look-back window changes a close two hours back.
+      if (h === 26) {
+        await insertSnapshots(db.pool, [{ coinId: 'ethereum', at: '2026-11-21T01:55:00Z', price: 171.123456789 }]);
+        expect((await run()).status).toBe('success');
+      }
+    }
+    const incremental = await contents();
+    const returns = incremental[1]!;
+    // The test means something only if the rolling windows and the anomaly baseline filled up.
+    expect(returns.filter((r) => r.volatility_24h !== null && Number(r.return_count_24h) === 24).length).toBeGreaterThan(20);
+    expect(incremental[2]!.filter((r) => r.robust_z_score !== null && Number(r.observation_count) >= 12).length).toBeGreaterThan(20);
+    expect(incremental[2]!.some((r) => r.is_anomaly === true)).toBe(true);
+    expect((await run(true)).status).toBe('success');
+    expect(await contents()).toEqual(incremental);
+  });
+});

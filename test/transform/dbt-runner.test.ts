@@ -34,6 +34,8 @@ describe(DbtRunner.name, () => {
     expect(build!.args).toEqual(expect.arrayContaining(['--project-dir', '--profiles-dir', '--target-path', '--vars']));
     expect(JSON.parse(build!.args[build!.args.indexOf('--vars') + 1]!)).toEqual({ tick_interval_minutes: 5, vs_currency: 'usd' });
     expect(build!.env).toMatchObject({ DBT_HOST: 'db.internal', DBT_PORT: '6543', DBT_USER: 'reader', DBT_PASSWORD: 's3cret!', DBT_DATABASE: 'warehouse', DBT_SCHEMA: 'analytics' });
+    // The same session settings as the bundled runner: JIT compiling cost more than these small queries.
+    expect(build!.env.PGOPTIONS).toMatch(/-c jit=off/);
   });
 
   it('records every node of run_results.json and sources.json with status, timing, rows and failures', async () => {

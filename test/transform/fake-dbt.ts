@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 /**
  * A STAND-IN for dbt: dbt-core cannot be installed here (no PyPI), so the dbt runner is tested against
- * this executable. It records its arguments and DBT_* environment, writes artifacts shaped like dbt
+ * this executable. It records its arguments and DBT_* environment (and PGOPTIONS), writes artifacts shaped like dbt
  * 1.x's target/run_results.json and sources.json, and exits with FAKE_DBT_BUILD_EXIT (default 0).
  * With FAKE_DBT_FAIL_TEST set, that test is reported as failing.
  */
@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DBT_')));
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DBT_') || k === 'PGOPTIONS'));
 fs.appendFileSync(${JSON.stringify(callsFile)}, JSON.stringify({ args, env }) + '\\n');
 const target = opt('--target-path');
 const t = (s) => ({ name: 'execute', started_at: '2026-11-27T10:00:0' + s + '.000000Z', completed_at: '2026-11-27T10:00:0' + s + '.500000Z' });

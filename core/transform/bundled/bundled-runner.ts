@@ -40,7 +40,7 @@ export class BundledRunner implements TransformRunner {
     const { plan, context } = planProject(project, { vars, env }, config.transform.schema);
     const project_ = project.name;
 
-    const client = new pg.Client({ connectionString: config.postgres.url, application_name: 'cdp-transform-bundled' });
+    const client = new pg.Client({ connectionString: config.postgres.url, application_name: 'cdp-transform-bundled', options: env.PGOPTIONS });
     await client.connect().catch((error: unknown) => {
       throw classifyPostgresError(error, 'bundled dbt runner: connecting');
     });

@@ -12,7 +12,7 @@
 
 {% if is_incremental() %}
 -- The (coin, day) pairs holding an hour rebuilt with snapshots loaded since the last run; each is
--- rolled up again from all of its hours.
+-- rolled up again from all of its hours. (The upper bound and `offset 0`: see int_coin_prices__hourly.)
 with touched as (
 
     select distinct
@@ -23,17 +23,22 @@ with touched as (
         select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
         from {{ this }}
     )
+      and last_loaded_at <= 'infinity'::timestamptz
 
 ),
 
 hourly as (
 
-    select hourly.*
-    from {{ ref('int_coin_prices__hourly') }} as hourly
-    inner join touched
-        on hourly.coin_id = touched.coin_id
-        and hourly.bucket_start >= touched.day_start
-        and hourly.bucket_start < touched.day_start + interval '1 day'
+    select day_rows.*
+    from touched
+    cross join lateral (
+        select *
+        from {{ ref('int_coin_prices__hourly') }} as day_hours
+        where day_hours.coin_id = touched.coin_id
+          and day_hours.bucket_start >= touched.day_start
+          and day_hours.bucket_start < touched.day_start + interval '1 day'
+        offset 0
+    ) as day_rows
 
 ),
 {% else %}

@@ -15,6 +15,11 @@
 -- Only the (coin, hour) pairs that snapshots loaded since the last run fall into are recomputed, each
 -- from all of its snapshots, so a re-run tick or a late batch replaces its hours with full-refresh
 -- values. Hours before lookback_hours ahead of the newest hour already built stay as they are.
+--
+-- The watermarks come from subqueries, so Postgres plans without knowing them: alone, `loaded_at >= ?`
+-- is estimated to keep a third of raw and every partition is scanned in full. Paired with an upper
+-- bound it is estimated as a narrow range, so each partition is read through its loaded_at btree; the
+-- observed_at bound (the partition key) prunes the older partitions when the run starts.
 with touched as (
 
     select distinct
@@ -26,6 +31,7 @@ with touched as (
           select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
           from {{ this }}
       )
+      and loaded_at <= 'infinity'::timestamptz
       and observed_at >= (
           select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
           from {{ this }}
@@ -33,15 +39,21 @@ with touched as (
 
 ),
 
+-- Each touched hour's snapshots, looked up per (coin, hour) through raw's primary key. `offset 0` keeps
+-- the lateral subquery from being flattened into a join that scans every partition.
 snapshots as (
 
     select snapshots.*
-    from {{ ref('stg_coingecko__coin_markets') }} as snapshots
-    inner join touched
-        on snapshots.coin_id = touched.coin_id
-        and snapshots.observed_at >= touched.bucket_start
-        and snapshots.observed_at < touched.bucket_start + interval '1 hour'
-    where snapshots.price is not null
+    from touched
+    cross join lateral (
+        select *
+        from {{ ref('stg_coingecko__coin_markets') }} as hour_snapshots
+        where hour_snapshots.coin_id = touched.coin_id
+          and hour_snapshots.observed_at >= touched.bucket_start
+          and hour_snapshots.observed_at < touched.bucket_start + interval '1 hour'
+          and hour_snapshots.price is not null
+        offset 0
+    ) as snapshots
 
 ),
 {% else %}

@@ -18,25 +18,33 @@
 --
 -- Incremental: each hour's score depends only on returns up to that hour, so a run re-scores, per
 -- coin, from the first hour of the look-back window whose return is new or changed (usually just the
--- newest hour), reading the window's returns from fct_coin_returns_hourly.
+-- newest hour), reading only those hours' trailing windows from fct_coin_returns_hourly. Every
+-- watermark predicate has an upper bound too: with it Postgres estimates a narrow range it does not
+-- know at plan time, and reads both tables through their bucket_start indexes instead of in full.
 
-with returns as (
+{% if is_incremental() %}
+with recent as (
 
     select coin_id, bucket_start, close_price, return_1h, log_return_1h
     from {{ ref('fct_coin_returns_hourly') }}
     where log_return_1h is not null
+      and bucket_start >= (
+          select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
+          from {{ this }}
+      )
+      and bucket_start <= 'infinity'::timestamptz
 
 ),
 
-{% if is_incremental() %}
-recent as (
+recently_scored as (
 
-    select *
-    from returns
+    select coin_id, bucket_start, log_return_1h
+    from {{ this }}
     where bucket_start >= (
         select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
         from {{ this }}
     )
+      and bucket_start <= 'infinity'::timestamptz
 
 ),
 
@@ -44,7 +52,7 @@ rescore_from as (
 
     select recent.coin_id, min(recent.bucket_start) as bucket_start
     from recent
-    left join {{ this }} as scored
+    left join recently_scored as scored
         on scored.coin_id = recent.coin_id and scored.bucket_start = recent.bucket_start
     where scored.coin_id is null
        or scored.log_return_1h is distinct from recent.log_return_1h
@@ -62,51 +70,18 @@ targets as (
 
 ),
 {% else %}
-targets as (
+with targets as (
 
-    select * from returns
+    select coin_id, bucket_start, close_price, return_1h, log_return_1h
+    from {{ ref('fct_coin_returns_hourly') }}
+    where log_return_1h is not null
 
 ),
 {% endif %}
 
--- Each scored hour with the coin's returns of its trailing window.
-baseline as (
-
-    select targets.coin_id, targets.bucket_start, history.log_return_1h
-    from targets
-    inner join returns as history
-        on history.coin_id = targets.coin_id
-        and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
-        and history.bucket_start <= targets.bucket_start
-
-),
-
-medians as (
-
-    select
-        coin_id,
-        bucket_start,
-        percentile_cont(0.5) within group (order by log_return_1h) as median_log_return,
-        count(*) as observation_count
-    from baseline
-    group by coin_id, bucket_start
-
-),
-
-spreads as (
-
-    select
-        baseline.coin_id,
-        baseline.bucket_start,
-        percentile_cont(0.5) within group (order by abs(baseline.log_return_1h - medians.median_log_return)) as mad_log_return,
-        avg(abs(baseline.log_return_1h - medians.median_log_return)) as mean_absolute_deviation
-    from baseline
-    inner join medians
-        on medians.coin_id = baseline.coin_id and medians.bucket_start = baseline.bucket_start
-    group by baseline.coin_id, baseline.bucket_start
-
-),
-
+-- Each target hour's median and spread of the coin's returns in its trailing window, read through the
+-- returns' (coin_id, bucket_start) index in hour order: a few hundred rows per target, however long the
+-- history, and the same input order in full and incremental runs (avg's float sum depends on it).
 scored as (
 
     select
@@ -125,8 +100,26 @@ scored as (
                 then (targets.log_return_1h - medians.median_log_return) / (1.253314 * spreads.mean_absolute_deviation)
         end as robust_z_score
     from targets
-    inner join medians on medians.coin_id = targets.coin_id and medians.bucket_start = targets.bucket_start
-    inner join spreads on spreads.coin_id = targets.coin_id and spreads.bucket_start = targets.bucket_start
+    cross join lateral (
+        select
+            percentile_cont(0.5) within group (order by history.log_return_1h) as median_log_return,
+            count(*) as observation_count
+        from {{ ref('fct_coin_returns_hourly') }} as history
+        where history.coin_id = targets.coin_id
+          and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
+          and history.bucket_start <= targets.bucket_start
+          and history.log_return_1h is not null
+    ) as medians
+    cross join lateral (
+        select
+            percentile_cont(0.5) within group (order by abs(history.log_return_1h - medians.median_log_return)) as mad_log_return,
+            avg(abs(history.log_return_1h - medians.median_log_return) order by history.bucket_start) as mean_absolute_deviation
+        from {{ ref('fct_coin_returns_hourly') }} as history
+        where history.coin_id = targets.coin_id
+          and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
+          and history.bucket_start <= targets.bucket_start
+          and history.log_return_1h is not null
+    ) as spreads
 
 ),
 
