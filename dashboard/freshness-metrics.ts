@@ -36,9 +36,10 @@ const RECENT_RUNS_SQL = `
    where started_at > now() - interval '1 hour'
    group by status`;
 
-// TODO(dbt marts): once a mart keeps each coin's latest snapshot time (e.g. marts.dim_coins), count
-// stale coins there instead. Until then: the coins planned by the newest run, minus those whose batch
-// loaded within the window (bounded by runs started within it, found through the started_at index).
+// Counted from the run ledger rather than the analytics_marts.dim_coin_freshness mart (which lists
+// *which* coins, on the pipeline page): the ledger exists before the first transform and does not go
+// stale when transforms stop. The coins planned by the newest run, minus those whose batch loaded
+// within the window (bounded by runs started within it, found through the started_at index).
 const STALE_COINS_SQL = `
   with latest as (
     select run_id from pipeline.pipeline_runs order by started_at desc limit 1

@@ -94,6 +94,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json(await quarantine(deps.pool, integer(req.query, 'limit', 1, 500, 50)));
   });
 
+  router.get('/pipeline/stale-coins', takes('limit'), marts(async (req, res) => {
+    res.json(await market.staleCoins(integer(req.query, 'limit', 1, 500, 50)));
+  }));
+
   router.get('/pipeline/queues', takes(), async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
   });

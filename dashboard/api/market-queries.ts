@@ -7,6 +7,16 @@ import { likePattern } from './params.js';
  * validated config value) and whitelisted sort expressions are part of the SQL text. Amounts are cast
  * to float8 so JSON carries numbers.
  */
+/** A tracked coin whose data stopped arriving. */
+export interface StaleCoin {
+  readonly id: string;
+  readonly name: string;
+  readonly symbol: string;
+  readonly rank: number | null;
+  readonly loadedAt: Date;
+  readonly secondsSinceLoaded: number;
+}
+
 export class MarketQueries {
   constructor(
     private readonly pool: pg.Pool,
@@ -17,6 +27,21 @@ export class MarketQueries {
 
   private table(name: string): string {
     return `"${this.schema}".${name}`;
+  }
+
+  /** Coins whose newest snapshot is older than the staleness threshold (dim_coin_freshness), stalest first. */
+  async staleCoins(limit: number): Promise<{ coins: StaleCoin[]; total: number }> {
+    const freshness = this.table('dim_coin_freshness');
+    const [rows, total] = await Promise.all([
+      this.pool.query<StaleCoin>(
+        `select coin_id as id, coin_name as name, coin_symbol as symbol, market_cap_rank as rank,
+                loaded_at as "loadedAt", seconds_since_loaded::float8 as "secondsSinceLoaded"
+           from ${freshness} where is_stale order by loaded_at, coin_id limit $1`,
+        [limit],
+      ),
+      this.pool.query<{ n: number }>(`select count(*)::int as n from ${freshness} where is_stale`),
+    ]);
+    return { coins: rows.rows, total: total.rows[0]?.n ?? 0 };
   }
 
   /** The newest hour of the whole market, the 24 h before for comparison, the last 7 days of totals and the day's top movers. */

@@ -16,6 +16,7 @@ interface Freshness {
   trackedCoins: number; staleCoins: number; lastTickSeconds: { load: number | null; transform: number | null } | null;
 }
 interface QueueDepth { key: string; name: string; counts: Record<string, number> | null }
+interface StaleCoin { id: string; name: string; symbol: string; rank: number | null; loadedAt: string; secondsSinceLoaded: number }
 interface Quarantined { runId: string; batchNo: number; recordIndex: number; coinId: string | null; reason: string; quarantinedAt: string }
 
 const board = (queue: string | undefined, jobId: string) => (queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues');
@@ -29,6 +30,8 @@ async function load(): Promise<void> {
     api<{ transformRuns: TransformRun[] }>('/pipeline/transform-runs?limit=5'),
     api<{ records: Quarantined[]; total: number }>('/pipeline/quarantine?limit=50'),
   ]);
+  // Per-coin freshness comes from a mart: before the first transform there is none (503), not an error.
+  const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(() => undefined);
   setText('fresh-state', f.stale ? 'Stale' : 'Fresh', f.stale ? 'stale' : 'ok');
   setText('fresh-age', f.ageSeconds === null ? 'nothing in 7 days' : `${seconds(f.ageSeconds)} ago (limit ${seconds(f.staleAfterSeconds)})`);
   setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');
@@ -78,6 +81,18 @@ async function load(): Promise<void> {
           if (i === 0) details.setAttribute('open', '');
           return details;
         })),
+  );
+
+  byId('stale-total').textContent = stale
+    ? `${stale.total} coin${stale.total === 1 ? '' : 's'} with no snapshot loaded within ${seconds(f.staleAfterSeconds)}${stale.total > stale.coins.length ? `, stalest ${stale.coins.length} shown` : ''}.`
+    : 'Per-coin freshness appears after the first transform run.';
+  fill(
+    byId('stale-coins').querySelector('tbody')!,
+    (stale?.coins ?? []).map((c) =>
+      el('tr', {}, el('td', { class: 'left' }, el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, `${c.name} (${c.symbol.toUpperCase()})`)),
+        el('td', {}, c.rank === null ? '—' : String(c.rank)), el('td', {}, utc(c.loadedAt)), el('td', {}, seconds(c.secondsSinceLoaded)))),
+    'No stale coin.',
+    4,
   );
 
   byId('quarantine-total').textContent = `${quarantine.total} rejected record${quarantine.total === 1 ? '' : 's'} in all${quarantine.total > quarantine.records.length ? `, newest ${quarantine.records.length} shown` : ''}.`;

@@ -96,6 +96,9 @@ ${card('fresh-age', 'Newest load')}
 ${card('fresh-coins', 'Stale coins / tracked')}
 ${card('fresh-tick', 'Last tick (load / transform)')}
 </section>
+<h2>Stale coins</h2>
+<p class="muted" id="stale-total"></p>
+<div class="table"><table id="stale-coins"><thead><tr><th class="left">Coin</th><th>Rank</th><th>Last loaded (UTC)</th><th>Age</th></tr></thead><tbody></tbody></table></div>
 <h2>Queues</h2>
 <div class="table"><table id="queues"><thead><tr><th class="left">Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Waiting children</th><th>Failed</th><th>Completed</th></tr></thead><tbody></tbody></table></div>
 <h2>Recent ticks</h2>

@@ -119,9 +119,9 @@ describe('GET /api/v1/pipeline/*', () => {
     const { transformRuns } = (await get('/pipeline/transform-runs?limit=2')).json();
     expect(transformRuns).toHaveLength(2);
     expect(transformRuns[0].transformRunId).toBeGreaterThan(transformRuns[1].transformRunId);
-    expect(transformRuns[0]).toMatchObject({ status: 'success', runner: 'bundled', modelsBuilt: 10, testsFailed: 0 });
+    expect(transformRuns[0]).toMatchObject({ status: 'success', runner: 'bundled', modelsBuilt: 11, testsFailed: 0 });
     const nodes = transformRuns[0].nodes;
-    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'model')).toHaveLength(10);
+    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'model')).toHaveLength(11);
     expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'test').length).toBe(transformRuns[0].testsPassed + transformRuns[0].testsWarned);
   });
 
@@ -130,6 +130,18 @@ describe('GET /api/v1/pipeline/*', () => {
     expect(total).toBe(TICKS);
     expect(records).toHaveLength(TICKS);
     expect(records[0]).toMatchObject({ coinId: f.invalidCoinId, reason: expect.stringMatching(/current_price/), record: expect.any(Object) });
+  });
+
+  it('lists the coins whose data stopped arriving, from the per-coin freshness mart', async () => {
+    expect((await get('/pipeline/stale-coins')).json()).toEqual({ coins: [], total: 0 });
+    // bitcoin's newest snapshot was loaded 2 hours ago, ethereum's 30 minutes ago (threshold 15).
+    await f.q(`update ${MARTS}.dim_coins set loaded_at = now() - interval '2 hours' where coin_id = 'bitcoin'`);
+    await f.q(`update ${MARTS}.dim_coins set loaded_at = now() - interval '30 minutes' where coin_id = 'ethereum'`);
+    const reply = (await get('/pipeline/stale-coins?limit=1')).json();
+    expect(reply.total).toBe(2);
+    expect(reply.coins).toEqual([{ id: 'bitcoin', name: 'Bitcoin', symbol: 'btc', rank: 1, loadedAt: expect.any(String), secondsSinceLoaded: expect.any(Number) }]);
+    expect(reply.coins[0].secondsSinceLoaded).toBeGreaterThanOrEqual(7199);
+    await f.q(`update ${MARTS}.dim_coins set loaded_at = now() where coin_id in ('bitcoin', 'ethereum')`);
   });
 
   it('reports the depth of every registry queue', async () => {
@@ -186,6 +198,7 @@ describe('parameter validation', () => {
     ['/market/overview?x=1', 'x', 'x must be absent: this endpoint takes no parameters'],
     ['/pipeline/transform-runs?limit=51', 'limit', 'limit must be an integer from 1 to 50'],
     ['/pipeline/quarantine?limit=-1', 'limit', 'limit must be an integer from 1 to 500'],
+    ['/pipeline/stale-coins?limit=0', 'limit', 'limit must be an integer from 1 to 500'],
   ])('%s → 400 naming %s', async (path, parameter, error) => {
     const reply = await get(path);
     expect(reply.status).toBe(400);
