@@ -61,7 +61,8 @@ export function universeHandler(runtime: Runtime): Handler<'universe'> {
         ranked.push({ id: item.id, rank });
       });
     }
-    const outcome = await upsertUniverse(pool, listed, ranked, Object.keys(failures).length === 0);
+    // A coin that slipped between two ranking pages keeps its rank for two refreshes.
+    const outcome = await upsertUniverse(pool, listed, ranked, Object.keys(failures).length === 0, 2 * config.universe.refreshIntervalMs);
     await Promise.all(Object.values(results).map((r) => deletePayload(redis, r.payloadKey)));
     if (Object.keys(failures).length > 0) log.warn('some ranking pages failed; their coins keep their previous rank', { failed: Object.keys(failures).length });
     return { refreshId, ...outcome };

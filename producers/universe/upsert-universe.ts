@@ -18,6 +18,11 @@ export async function upsertUniverse(
   listed: readonly ListedCoin[],
   ranked: readonly { id: string; rank: number | null }[],
   rankingComplete: boolean,
+  /**
+   * A coin missing from a complete ranking keeps its rank until it is this old: ranks move while
+   * the pages are fetched, so a coin can slip between two pages and appear on neither.
+   */
+  keepMissingRankMs = 0,
 ): Promise<{ coins: number; ranked: number; deactivated: number }> {
   const valid = listed.filter((c) => typeof c?.id === 'string' && c.id !== '' && typeof c.symbol === 'string' && typeof c.name === 'string');
   const bestRank = new Map<string, number>();
@@ -41,10 +46,16 @@ export async function upsertUniverse(
     );
     if (bestRank.size > 0) {
       // A complete ranking is a snapshot: coins that dropped out of the ranked range lose their old
-      // rank. After a partial one (a page failed), the coins of the missing pages keep theirs.
-      if (rankingComplete) await client.query(`update raw.coins set market_cap_rank = null where market_cap_rank is not null and not (coin_id = any($1::text[]))`, [
-        [...bestRank.keys()],
-      ]);
+      // rank (once it is older than keepMissingRankMs). After a partial one (a page failed), the
+      // coins of the missing pages keep theirs.
+      if (rankingComplete) {
+        await client.query(
+          `update raw.coins set market_cap_rank = null
+            where market_cap_rank is not null and not (coin_id = any($1::text[]))
+              and (rank_observed_at is null or rank_observed_at <= now() - make_interval(secs => $2::float8 / 1000))`,
+          [[...bestRank.keys()], keepMissingRankMs],
+        );
+      }
       await client.query(
         `update raw.coins c set market_cap_rank = t.rank, rank_observed_at = now()
            from unnest($1::text[], $2::int[]) as t(id, rank) where c.coin_id = t.id`,

@@ -43,15 +43,28 @@ export async function runRow(db: TestDatabase, runId: string): Promise<RunRow | 
   return result.rows[0];
 }
 
-/** Refreshes the universe and waits for it (top-N ticks need ranks). */
+/**
+ * Refreshes the universe and waits for it (top-N ticks need ranks). The simulator's market moves
+ * every step, so a ranking fetched across a step boundary can miss a coin that slipped between two
+ * pages (it keeps its rank from an earlier refresh, but on the first one it has none): tests that
+ * count every coin refresh again until the top N are all ranked, as the next hourly refresh would.
+ */
 export async function refreshUniverse(runtime: Runtime, timeoutMs = 60_000): Promise<void> {
-  const refreshId = await enqueueUniverseRefresh(runtime);
-  await waitFor('universe refresh', async () => {
-    const job = await runtime.queue('universe').getJob(`universe-${refreshId}`);
-    const state = await job?.getState();
-    if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
-    return state === 'completed';
-  }, timeoutMs);
+  for (let attempt = 1; ; attempt++) {
+    const refreshId = await enqueueUniverseRefresh(runtime);
+    await waitFor('universe refresh', async () => {
+      const job = await runtime.queue('universe').getJob(`universe-${refreshId}`);
+      const state = await job?.getState();
+      if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
+      return state === 'completed';
+    }, timeoutMs);
+    if (runtime.config.universe.coinIds) return;
+    const { rows } = await runtime.pool.query<{ active: number; ranked: number }>(
+      'select count(*)::int as active, count(market_cap_rank)::int as ranked from raw.coins where is_active',
+    );
+    if (rows[0]!.ranked >= Math.min(rows[0]!.active, runtime.config.universe.topN) || attempt === 3) return;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // distinct refresh ids (milliseconds)
+  }
 }
 
 /** Enqueues a tick and waits until its run is finished and its transform job has settled. */
