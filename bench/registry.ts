@@ -1,4 +1,5 @@
 import type { Benchmark } from './benchmark.js';
+import { dashboardBenchmark } from './dashboard-bench.js';
 import { fetchBenchmark } from './fetch/fetch-bench.js';
 import { loadBenchmark } from './load/load-bench.js';
 import { tickLatencyBenchmark } from './tick-latency/tick-latency-bench.js';
@@ -10,4 +11,4 @@ import { transformBenchmark } from './transform-bench.js';
  * {@link Benchmark} (name, description, budgetMs, run(ctx) → measurements, each with a reference
  * measured in the same run), then one line here.
  */
-export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, scalingBenchmark, transformBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, scalingBenchmark, transformBenchmark, dashboardBenchmark];
