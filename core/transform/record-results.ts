@@ -2,8 +2,18 @@ import type pg from 'pg';
 import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../metrics/transform-metrics.js';
 import type { NodeResult, TransformRunSummary } from './runner.js';
 
-/** Opens the run's row before dbt starts, so a dashboard sees a run in progress. Returns its id. */
+/**
+ * Opens the run's row before dbt starts, so a dashboard sees a run in progress. Returns its id.
+ * Only one run executes at a time (the transform queue's global concurrency is 1), so a row still
+ * 'running' now belongs to a worker that died mid-run: it is closed as an error saying so.
+ */
 export async function startTransformRun(pool: pg.Pool, run: { runId: string; jobId: string | undefined; runner: 'dbt' | 'bundled'; covers: readonly string[] }): Promise<number> {
+  await pool.query(
+    `update pipeline.transform_runs
+        set status = 'error', finished_at = now(),
+            error = 'aborted: its transform worker stopped before the run finished (crash, kill or lost lock); a later run covered its ticks'
+      where status = 'running'`,
+  );
   const result = await pool.query<{ transform_run_id: number }>(
     'insert into pipeline.transform_runs (run_id, job_id, runner, covers_run_ids) values ($1, $2, $3, $4) returning transform_run_id',
     [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)]],
