@@ -4,7 +4,7 @@ import pg from 'pg';
 import { loadConfig } from '../core/config/index.js';
 import type { Benchmark, BenchContext, BenchDatabase, Measurement } from './benchmark.js';
 import { measureCpu, describeCpu } from './cpu-usage.js';
-import { DashboardProcess } from './dashboard/dashboard-process.js';
+import { PipelineProcess } from './pipeline-process.js';
 import { buildMarts, insertHistory } from './dashboard/history.js';
 import { httpGetter, runLoad, type LoadResult } from './dashboard/load-loop.js';
 import { pipelineEnv } from './pipeline-env.js';
@@ -90,7 +90,7 @@ export const dashboardBenchmark: Benchmark = {
 
     // As deployed (DATABASE_POOL_MAX default) unless BENCH_DASHBOARD_POOL_MAX says otherwise.
     const poolMax = process.env.BENCH_DASHBOARD_POOL_MAX;
-    const dashboard = new DashboardProcess({
+    const dashboard = new PipelineProcess('dashboard', {
       ...env(db.url),
       DASHBOARD_PORT: '0',
       DASHBOARD_HOST: '127.0.0.1',
@@ -98,7 +98,7 @@ export const dashboardBenchmark: Benchmark = {
       ...(poolMax ? { DATABASE_POOL_MAX: poolMax } : {}),
     });
     ctx.defer(() => dashboard.stop());
-    const url = await dashboard.url();
+    const url = String(await dashboard.logField('dashboard listening', 'url'));
     const dashboardPool = loadConfig({ ...env(db.url), ...(poolMax ? { DATABASE_POOL_MAX: poolMax } : {}) }).postgres.poolMax;
     ctx.log(`dashboard at ${url} (pid ${dashboard.pid}, pg pool of ${dashboardPool})`);
 

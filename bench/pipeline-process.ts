@@ -12,6 +12,7 @@ export const ENTRY_POINTS = {
   fetch: 'dist/workers/fetch/main.js',
   load: 'dist/workers/load/main.js',
   transform: 'dist/workers/transform/main.js',
+  dashboard: 'dist/dashboard/main.js',
   baseline: 'dist/bench/baseline-script.js',
 } as const;
 export type ProcessKind = keyof typeof ENTRY_POINTS;
@@ -53,6 +54,13 @@ export class PipelineProcess {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** The `field` of the first JSON log line with this message, e.g. the dashboard's URL from 'dashboard listening'. */
+  async logField(message: string, field: string, timeoutMs = 20_000): Promise<unknown> {
+    await this.waitForLog(message, timeoutMs);
+    const needle = `"message":${JSON.stringify(message)}`;
+    return (JSON.parse(this.lines.find((line) => line.includes(needle))!) as Record<string, unknown>)[field];
   }
 
   /** SIGTERM (graceful), then SIGKILL if it has not exited after `graceMs`. */

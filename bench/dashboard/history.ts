@@ -1,37 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { AppConfig } from '../../core/config/index.js';
-import { rootLogger } from '../../core/log/logger.js';
-import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
-import { dbtVars } from '../../core/transform/dbt-env.js';
-import { findProjectDir } from '../../core/transform/project-dir.js';
-import { finishTransformRun, startTransformRun } from '../../core/transform/record-results.js';
+import { insertSyntheticSnapshots, runBundledTransform } from '../synthetic-history.js';
 
 const MINUTE = 60_000;
 /** Minutes inserted per statement: ~720k rows at 1000 coins, so progress shows and the abort signal is checked. */
 const CHUNK_MINUTES = 720;
-
-/**
- * One snapshot per coin per minute in [from, to] straight into raw (what the load workers would have
- * written), as in transform-bench: coin 1 is 'bitcoin', 2 'ethereum', then 'coin-<n>'; ranks follow
- * the coin number and prices drift smoothly.
- */
-async function insertMinutes(pool: pg.Pool, coins: number, from: Date, to: Date): Promise<number> {
-  await pool.query('select raw.ensure_snapshot_partitions($1::date, $2::date)', [from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)]);
-  const result = await pool.query(
-    `insert into raw.coin_market_snapshots
-       (coin_id, vs_currency, last_updated, run_id, batch_no, loaded_at, symbol, name, current_price, market_cap, market_cap_rank,
-        total_volume, high_24h, low_24h, price_change_percentage_1h_in_currency, price_change_percentage_24h_in_currency,
-        price_change_percentage_7d_in_currency, circulating_supply, record)
-     select case c when 1 then 'bitcoin' when 2 then 'ethereum' else 'coin-' || c end, 'usd', t,
-            'bench-' || to_char(t at time zone 'UTC', 'YYYYMMDDHH24MI'), 0, t + interval '2 seconds',
-            'c' || c, 'Coin ' || c, p, p * 1e7 * ($3::int + 1 - c), c, p * 1e5, p * 1.02, p * 0.98, 0.1, -1.2, 3.4, 1e7, '{}'
-       from generate_series($1::timestamptz, $2::timestamptz, interval '1 minute') as t
-      cross join generate_series(1, $3::int) as c
-      cross join lateral (select (1000.0 / c) * (1 + 0.05 * sin(extract(epoch from t) / 3600.0 + c) + 0.002 * sin(extract(epoch from t) / 61.0 * c)) as p) as price`,
-    [from.toISOString(), to.toISOString(), coins],
-  );
-  return result.rowCount ?? 0;
-}
 
 /** Inserts `minutes` of history for `coins` coins ending at the current minute; returns the row count. */
 export async function insertHistory(
@@ -44,7 +17,7 @@ export async function insertHistory(
   let inserted = 0;
   for (let from = start; from <= end; from += CHUNK_MINUTES * MINUTE) {
     options.signal.throwIfAborted();
-    inserted += await insertMinutes(pool, options.coins, new Date(from), new Date(Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, end)));
+    inserted += await insertSyntheticSnapshots(pool, { coins: options.coins, from: new Date(from), to: new Date(Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, end)) });
     options.log(`history: ${inserted.toLocaleString('en-US')} rows inserted (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   await pool.query('analyze raw.coin_market_snapshots');
@@ -53,13 +26,7 @@ export async function insertHistory(
 
 /** One full build of the marts with the bundled runner, recorded like the transform worker records it. */
 export async function buildMarts(pool: pg.Pool, config: AppConfig, runId: string, signal: AbortSignal): Promise<number> {
-  const runner = new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) });
-  const transformRunId = await startTransformRun(pool, { runId, jobId: undefined, runner: 'bundled', covers: [] });
-  const started = performance.now();
-  const summary = await runner.run({ runId, signal, log: rootLogger });
-  const ms = performance.now() - started;
-  await finishTransformRun(pool, transformRunId, summary, ms);
-  if (summary.status !== 'success') throw new Error(`transform ${runId} failed: ${summary.failureReason ?? summary.detail}`);
+  const { ms } = await runBundledTransform(pool, config, runId, signal);
   // Fresh tables: statistics now, as autovacuum would soon after a deployment's first build.
   const marts = `${config.transform.schema}_marts`;
   const tables = await pool.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = $1`, [marts]);
