@@ -53,7 +53,8 @@ export async function dropAgedRawPartitions(pool: pg.Pool, options: { retentionD
       kept.push(name);
       continue;
     }
-    await pool.query(`drop table raw."${name}"`);
+    // Through the owner's SECURITY DEFINER function: the transformer role may not drop raw tables itself.
+    await pool.query('select raw.drop_snapshot_partition($1::date)', [`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`]);
     dropped.push(name);
     rawPartitionsDropped.inc();
   }
