@@ -124,8 +124,24 @@ describe('app services', () => {
 
   it('share one pipeline: the same database, Redis and queue prefix everywhere', () => {
     const configs = appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js').map(([, s]) => loadConfig(containerEnv(s)));
-    const identity = (c: AppConfig) => [c.postgres.url, c.redis.url, c.redis.prefix, c.coingecko.vsCurrency];
+    const database = (url: string) => { const u = new URL(url); return `${u.host}${u.pathname}`; };
+    const identity = (c: AppConfig) => [database(c.postgres.url), c.redis.url, c.redis.prefix, c.coingecko.vsCurrency];
     for (const config of configs) expect(identity(config)).toEqual(identity(configs[0]!));
+  });
+
+  it('connect each process kind as its least-privilege role; only migrate as the schema owner', () => {
+    const roleOf = (service: Service) => {
+      const url = new URL(containerEnv(service).DATABASE_URL!);
+      return { user: url.username, password: decodeURIComponent(url.password) };
+    };
+    expect(Object.fromEntries(appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js').map(([name, s]) => [name, roleOf(s)]))).toEqual({
+      migrate: { user: 'postgres', password: DOT_ENV.POSTGRES_PASSWORD },
+      scheduler: { user: 'cdp_loader', password: DOT_ENV.CDP_LOADER_PASSWORD },
+      'fetch-worker': { user: 'cdp_loader', password: DOT_ENV.CDP_LOADER_PASSWORD },
+      'load-worker': { user: 'cdp_loader', password: DOT_ENV.CDP_LOADER_PASSWORD },
+      'transform-worker': { user: 'cdp_transformer', password: DOT_ENV.CDP_TRANSFORMER_PASSWORD },
+      dashboard: { user: 'cdp_reader', password: DOT_ENV.CDP_READER_PASSWORD },
+    });
   });
 
   it('wait for healthy Postgres and Redis and a finished migration, and restart unless stopped', () => {
@@ -270,8 +286,8 @@ describe('postgres', () => {
     for (const variable of required) expect([variable, variable in env]).toEqual([variable, true]);
   });
 
-  it('is what DATABASE_URL points at: same user, password and database', () => {
-    const url = new URL(loadConfig(containerEnv(compose.services['load-worker']!)).postgres.url);
+  it('is what the migrate job\'s DATABASE_URL points at: same user (the schema owner), password and database', () => {
+    const url = new URL(loadConfig(containerEnv(compose.services.migrate!)).postgres.url);
     expect(url.hostname).toBe('postgres');
     expect(url.port).toBe('5432');
     expect(decodeURIComponent(url.username)).toBe(env.POSTGRES_USER);

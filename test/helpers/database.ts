@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DATABASE_GRANTS } from '../../core/db/migrations/1764489600000-least-privilege-roles.js';
 import { databaseUrl, TEMPLATE_DB, TEST_PG_ADMIN_URL } from './env.js';
 
 export interface TestDatabase {
@@ -27,6 +28,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 3 });
   pool.on('error', () => undefined);
+  // Database-level grants are not part of the template's contents (see DATABASE_GRANTS).
+  await pool.query(DATABASE_GRANTS);
   return {
     name,
     url,

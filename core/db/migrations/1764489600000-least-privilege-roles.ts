@@ -12,6 +12,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * that. The reader sees the dbt marts schema (analytics_marts, from the default TRANSFORM_SCHEMA)
  * through default privileges on what cdp_transformer creates there; change them with the schema.
  */
+/**
+ * Rights on the database itself. They live in the shared catalog (pg_database), so unlike every other
+ * grant here they do not travel with `CREATE DATABASE … TEMPLATE`: a clone needs them applied again.
+ */
+export const DATABASE_GRANTS = `
+      do $db$ begin
+        execute format('grant connect, temporary on database %I to cdp_loader, cdp_transformer', current_database());
+        execute format('grant connect on database %I to cdp_reader', current_database());
+        -- dbt creates its own schemas (analytics_staging, _intermediate, _marts).
+        execute format('grant create on database %I to cdp_transformer', current_database());
+      end $db$;`;
+
 export class LeastPrivilegeRoles1764489600000 implements MigrationInterface {
   name = 'LeastPrivilegeRoles1764489600000';
 
@@ -23,12 +35,7 @@ export class LeastPrivilegeRoles1764489600000 implements MigrationInterface {
         if not exists (select from pg_roles where rolname = 'cdp_reader') then create role cdp_reader nologin; end if;
       end $roles$;
 
-      do $db$ begin
-        execute format('grant connect, temporary on database %I to cdp_loader, cdp_transformer', current_database());
-        execute format('grant connect on database %I to cdp_reader', current_database());
-        -- dbt creates its own schemas (analytics_staging, _intermediate, _marts).
-        execute format('grant create on database %I to cdp_transformer', current_database());
-      end $db$;
+      ${DATABASE_GRANTS}
 
       -- loader
       grant usage on schema raw, pipeline to cdp_loader;

@@ -9,7 +9,8 @@
 #
 # Only the roles, their passwords and database-level rights are set here. Schema and table grants
 # need the schemas (raw, pipeline, the dbt ones), which the TypeORM migrations create after this
-# script has run, so they belong in a later migration; until then the app connects as POSTGRES_USER.
+# script has run, so they live in the least-privilege-roles migration. compose.yaml connects each
+# process kind as its role; only the one-shot migrate connects as POSTGRES_USER.
 # The script is idempotent (re-running it updates the passwords).
 set -euo pipefail
 
