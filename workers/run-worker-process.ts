@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { AppConfig } from '../core/config/index.js';
+import type { AppConfig, ConfigNeed } from '../core/config/index.js';
 import { closeWorker } from '../core/jobs/close-worker.js';
 import { boot } from '../core/process/boot.js';
 import { watchRedis } from '../core/process/redis-watch.js';
@@ -14,8 +14,9 @@ export async function runWorkerProcess(
   service: string,
   start: (runtime: Runtime) => Worker | Promise<Worker>,
   describe: (config: AppConfig) => Record<string, unknown>,
+  needs: readonly ConfigNeed[] = [],
 ): Promise<void> {
-  const { config, logger, lifecycle } = boot(service);
+  const { config, logger, lifecycle } = boot(service, undefined, needs);
   const runtime = new Runtime(config, logger, service);
   lifecycle.onShutdown('runtime', () => runtime.close());
   await serveMetrics(config, logger, lifecycle);

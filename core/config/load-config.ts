@@ -77,10 +77,24 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Something a process does that needs settings other processes can leave out. Only the fetch worker
+ * sends HTTP requests to CoinGecko (the scheduler's universe refresh goes through the fetch queue),
+ * so only it must have an API key on the demo and pro plans.
+ */
+export type ConfigNeed = 'coingecko-api';
+export const CONFIG_NEEDS: readonly ConfigNeed[] = ['coingecko-api'];
+
+export interface LoadConfigOptions {
+  /** What this process does beyond Postgres and Redis; each need adds its required variables. Default: none. */
+  readonly needs?: readonly ConfigNeed[];
+}
+
+/**
  * Parses and validates the whole configuration at once, so a bad deployment is told about every
  * problem in one message instead of one per restart.
  */
-export function loadConfig(env: Env): AppConfig {
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
+  const needs = new Set(options.needs ?? []);
   const problems: ConfigProblem[] = [];
   const isGiven = (name: string) => (env[name]?.trim() ?? '') !== '';
   const invalid = new Set<string>();
@@ -100,7 +114,7 @@ export function loadConfig(env: Env): AppConfig {
   const plan = read('COINGECKO_PLAN') ?? 'public';
   const apiKey = read('COINGECKO_API_KEY');
   const planInfo = PLANS[plan];
-  if (planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY')) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
+  if (needs.has('coingecko-api') && planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY')) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
   if (!planInfo.keyHeader && apiKey !== undefined) need('COINGECKO_PLAN', 'demo or pro: COINGECKO_API_KEY is set but the public plan sends no key');
 
   const dashboardUser = read('DASHBOARD_USER');

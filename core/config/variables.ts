@@ -30,7 +30,7 @@ export const VARIABLES = {
   QUEUE_PREFIX: v({ name: 'QUEUE_PREFIX', parser: text({ pattern: /^[A-Za-z0-9_{}-]{1,64}$/, describe: 'letters, digits, _ - { } (use {tag} for Redis Cluster)' }), default: 'cdp', description: 'BullMQ key prefix; every process of one pipeline must share it.' }),
 
   COINGECKO_PLAN: v({ name: 'COINGECKO_PLAN', parser: oneOf(['public', 'demo', 'pro'] as const), default: 'public', description: 'CoinGecko access plan: decides the default base URL, key header and rate limit.' }),
-  COINGECKO_API_KEY: v({ name: 'COINGECKO_API_KEY', parser: text({ pattern: /^[A-Za-z0-9_-]{8,128}$/, describe: 'an API key (8-128 letters, digits, _ or -)' }), secret: true, description: 'API key for the demo or pro plan (sent as a header, never in the URL).' }),
+  COINGECKO_API_KEY: v({ name: 'COINGECKO_API_KEY', parser: text({ pattern: /^[A-Za-z0-9_-]{8,128}$/, describe: 'an API key (8-128 letters, digits, _ or -)' }), secret: true, description: 'API key for the demo or pro plan (sent as a header, never in the URL). Required there by fetch workers only: no other process calls CoinGecko.' }),
   COINGECKO_BASE_URL: v({ name: 'COINGECKO_BASE_URL', parser: url(['http:', 'https:']), description: 'Override the plan\'s base URL, e.g. the simulator at http://127.0.0.1:8484/api/v3.' }),
   COINGECKO_RATE_LIMIT_PER_MIN: v({ name: 'COINGECKO_RATE_LIMIT_PER_MIN', parser: integer({ min: 0, max: 100_000 }), description: 'Calls per minute shared by all fetch workers (0 = unlimited). Default by plan: public 5, demo 30, pro 500.' }),
   COINGECKO_TIMEOUT: v({ name: 'COINGECKO_TIMEOUT', parser: duration({ minMs: 100, maxMs: 600_000 }), default: '20s', description: 'Per-request timeout; a timeout is retried with backoff.' }),

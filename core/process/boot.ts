@@ -1,4 +1,4 @@
-import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type AppConfig } from '../config/index.js';
+import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type AppConfig, type ConfigNeed } from '../config/index.js';
 import { configureLogger, type Logger } from '../log/logger.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -8,15 +8,21 @@ export const EXIT_BAD_CONFIG = 78;
 /**
  * Start of every process: configuration parsed and validated once (every problem listed, then exit
  * 78), logger scoped to the service with secrets redacted, signal handlers for graceful shutdown.
+ * `needs` names what this process does that requires more settings (see ConfigNeed), e.g. the fetch
+ * worker's calls to CoinGecko.
  */
-export function boot(service: string, env: Record<string, string | undefined> = environmentWithDotenv()): {
+export function boot(
+  service: string,
+  env: Record<string, string | undefined> = environmentWithDotenv(),
+  needs: readonly ConfigNeed[] = [],
+): {
   config: AppConfig;
   logger: Logger;
   lifecycle: Lifecycle;
 } {
   let config: AppConfig;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, { needs });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${service}: ${error.message}\n`);

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type ConfigProblem } from '../../../core/config/index.js';
+import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type ConfigProblem, type LoadConfigOptions } from '../../../core/config/index.js';
 
 const API_KEY = 'CG-abcdefgh12345678';
 
 /** Runs loadConfig and returns the ConfigError it throws (fails the test when it does not throw). */
-function configError(env: Record<string, string>): ConfigError {
+function configError(env: Record<string, string>, options?: LoadConfigOptions): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig(env, options);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -149,9 +149,32 @@ describe(loadConfig.name, () => {
       expect(config.coingecko).toMatchObject({ plan, apiKey, baseUrl, rateLimitPerMin });
     });
 
-    it.each(['demo', 'pro'])('requires COINGECKO_API_KEY on the %s plan', (plan) => {
-      const error = configError({ COINGECKO_PLAN: plan });
+    it.each(['demo', 'pro'])('requires COINGECKO_API_KEY on the %s plan from a process that calls CoinGecko', (plan) => {
+      const error = configError({ COINGECKO_PLAN: plan }, { needs: ['coingecko-api'] });
       expect(error.problems).toEqual([{ name: 'COINGECKO_API_KEY', value: undefined, expected: `an API key: COINGECKO_PLAN=${plan} requires one` }]);
+    });
+
+    it.each(['demo', 'pro'])('does not require COINGECKO_API_KEY on the %s plan from a process that never calls CoinGecko', (plan) => {
+      const config = loadConfig({ COINGECKO_PLAN: plan });
+      expect(config.coingecko).toMatchObject({ plan, apiKey: undefined });
+      expect(loadConfig({ COINGECKO_PLAN: plan }, { needs: [] }).coingecko.apiKey).toBeUndefined();
+    });
+
+    it('lists the missing key together with every other problem when the process needs it', () => {
+      const error = configError({ COINGECKO_PLAN: 'pro', FETCH_CONCURRENCY: '0', DASHBOARD_USER: 'admin' }, { needs: ['coingecko-api'] });
+      expect(names(error.problems).sort()).toEqual(['COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'FETCH_CONCURRENCY']);
+      expect(error.message).toMatch(/^Invalid configuration \(3 problems\):/);
+    });
+
+    it('still refuses a malformed key, and a key on the public plan, in a process that does not need one', () => {
+      expect(names(configError({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'short' }).problems)).toEqual(['COINGECKO_API_KEY']);
+      expect(names(configError({ COINGECKO_API_KEY: API_KEY }).problems)).toEqual(['COINGECKO_PLAN']);
+    });
+
+    it('accepts a key on the demo and pro plans whether or not the process needs it', () => {
+      for (const needs of [[], ['coingecko-api']] as const) {
+        expect(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY }, { needs }).coingecko.apiKey).toBe(API_KEY);
+      }
     });
 
     it('rejects an API key on the public plan', () => {
