@@ -16,6 +16,8 @@ import { MarketQueries } from './api/market-queries.js';
 import { coinId, ParamError } from './api/params.js';
 import { createAssetsRouter } from './assets.js';
 import type { TransformEventsOptions } from './live/transform-events.js';
+import { TransformWatch } from './live/transform-watch.js';
+import { responseCache, type ResponseCache, type ResponseCacheOptions } from './api/response-cache.js';
 import { basicAuth, BOARD_CSP, boardWriteGuard, securityHeaders } from './security.js';
 import { PAGE_CSP } from './views/layout.js';
 import { renderCoinPage, renderMarketPage, renderNotFoundPage, renderPipelinePage } from './views/pages.js';
@@ -40,6 +42,10 @@ export interface AppDeps {
   readonly timeoutMs?: number;
   /** Live updates (/api/v1/events): poll interval and limits; defaults suit production. */
   readonly events?: TransformEventsOptions;
+  /** Market API responses kept until the next transform run (api/response-cache.ts); false turns it off. */
+  readonly cache?: Pick<ResponseCacheOptions, 'maxBytes' | 'maxEntries'> | false;
+  /** Receives the cache, for its hit and miss counts. */
+  readonly onCache?: (cache: ResponseCache) => void;
   readonly logger?: Logger;
 }
 
@@ -92,14 +98,22 @@ export function createApp(deps: AppDeps): express.Express {
   const boardReadOnly = credentials === undefined;
   const page = (res: Response, status: number, html: string) => noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
 
+  // One view of the newest transform run for the live updates and the response cache (see TransformWatch).
+  const watch = new TransformWatch(deps.pool, deps.events?.pollMs ?? 1000);
+  const cache =
+    deps.cache === false
+      ? undefined
+      : responseCache({ ...deps.cache, watch, onError: (error) => logger.warn('could not read the newest transform run for the response cache', { reason: errorMessage(error) }) });
+  if (cache) deps.onCache?.(cache);
   app.use(
     '/api/v1',
+    ...(cache ? [cache.middleware] : []),
     createApiRouter({
       pool: deps.pool,
       martsSchema,
       queues,
       timeoutMs,
-      events: { onError: (error) => logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }), ...deps.events },
+      events: { onError: (error) => logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }), ...deps.events, watch },
     }),
   );
   app.use('/assets', createAssetsRouter());

@@ -5,8 +5,16 @@
  * live-update subscription. Compiled by tsc with the server code and served from /assets/js/.
  */
 
+/**
+ * The newest transform run a live update told us of. Sent with API calls so a replica that has not
+ * seen that run yet checks before answering from its response cache (api/response-cache.ts).
+ */
+let seenRun: number | null = null;
+
 export async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`/api/v1${path}`, { headers: { accept: 'application/json' } });
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (seenRun !== null) headers['x-transform-run'] = String(seenRun);
+  const response = await fetch(`/api/v1${path}`, { headers });
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: string };
     throw new Error(body.error ?? `HTTP ${response.status}`);
@@ -103,10 +111,12 @@ export function live(refresh: () => Promise<void>): void {
     };
     if (seen === undefined || seen === data.transformRunId) {
       seen = data.transformRunId;
+      seenRun = data.transformRunId;
       show();
       return;
     }
     seen = data.transformRunId;
+    seenRun = data.transformRunId;
     refresh().then(show, (error: unknown) => console.error('refresh failed', error));
   });
 }

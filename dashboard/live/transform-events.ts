@@ -1,24 +1,8 @@
 import type { Request, Response } from 'express';
 import type pg from 'pg';
+import { TransformWatch, type TransformFinished } from './transform-watch.js';
 
-/** What every open page is told when a transform run finishes (and once on connecting). */
-export interface TransformFinished {
-  readonly transformRunId: number | null;
-  readonly runId: string | null;
-  readonly status: string | null;
-  readonly finishedAt: Date | null;
-}
-
-// Newest settled run, by the primary key (a backward index scan that stops at the first settled row).
-const LATEST_SQL = `
-  select transform_run_id::int as "transformRunId", run_id as "runId", status, finished_at as "finishedAt"
-    from pipeline.transform_runs where status <> 'running'
-   order by transform_run_id desc limit 1`;
-
-export async function latestTransform(pool: pg.Pool): Promise<TransformFinished> {
-  const { rows } = await pool.query<TransformFinished>(LATEST_SQL);
-  return rows[0] ?? { transformRunId: null, runId: null, status: null, finishedAt: null };
-}
+export { latestTransform, type TransformFinished } from './transform-watch.js';
 
 export interface TransformEventsOptions {
   readonly pollMs?: number;
@@ -27,6 +11,11 @@ export interface TransformEventsOptions {
   /** Connections at most per process; more get a 503 (each holds a socket). */
   readonly maxClients?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * This process's view of the newest run, shared with the response cache (app.ts), so the cache has
+   * dropped what it held before a run by the time clients are told of that run. Default: a private one.
+   */
+  readonly watch?: TransformWatch;
 }
 
 /**
@@ -39,32 +28,21 @@ export function transformEvents(pool: pg.Pool, options: TransformEventsOptions =
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxClients = options.maxClients ?? 500;
   const clients = new Set<Response>();
+  const watch = options.watch ?? new TransformWatch(pool, pollMs);
   let timer: NodeJS.Timeout | undefined;
-  let lastId: number | null | undefined;
-  let polling = false;
 
   const send = (res: Response, event: TransformFinished) => res.write(`event: transform\ndata: ${JSON.stringify(event)}\n\n`);
+  // Fires whoever saw the change first: this poller or a market request checking the cache's version.
+  watch.onChange((latest) => {
+    for (const res of clients) send(res, latest);
+  });
 
-  const poll = async () => {
-    if (polling) return; // a slow query: skip this beat rather than pile up
-    polling = true;
-    try {
-      const latest = await latestTransform(pool);
-      if (latest.transformRunId !== lastId) {
-        lastId = latest.transformRunId;
-        for (const res of clients) send(res, latest);
-      }
-    } catch (error) {
-      options.onError?.(error);
-    } finally {
-      polling = false;
-    }
-  };
+  // check() is single-flight: a slow query is shared by the next beats rather than piled up.
+  const poll = () => watch.check().catch((error: unknown) => options.onError?.(error));
 
   const stop = () => {
     clearInterval(timer);
     timer = undefined;
-    lastId = undefined;
   };
 
   return async function handler(req: Request, res: Response): Promise<void> {
@@ -74,7 +52,7 @@ export function transformEvents(pool: pg.Pool, options: TransformEventsOptions =
     }
     let latest: TransformFinished;
     try {
-      latest = await latestTransform(pool);
+      latest = await watch.check();
     } catch (error) {
       options.onError?.(error);
       res.status(503).set('Retry-After', '5').json({ error: 'live updates are unavailable: the database did not answer' });
@@ -85,10 +63,7 @@ export function transformEvents(pool: pg.Pool, options: TransformEventsOptions =
     res.write(`retry: 3000\n\n`);
     send(res, latest);
     clients.add(res);
-    if (!timer) {
-      lastId = latest.transformRunId;
-      timer = setInterval(() => void poll(), pollMs);
-    }
+    timer ??= setInterval(() => void poll(), pollMs);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
     req.socket.setTimeout(0);
     res.once('close', () => {
