@@ -4,8 +4,18 @@ import { parseDurationMs } from './durations.js';
 export type Parser<T> = {
   /** Human description of accepted values, used in error messages, `.env.example` and the README. */
   readonly expects: string;
+  /** Which of the factories below made it: tests derive a wrong value for every variable from it. */
+  readonly kind: 'integer' | 'duration' | 'oneOf' | 'boolean' | 'url' | 'text' | 'list';
+  /**
+   * The limits the parser enforces beyond the shape of the text, where one was configured: the
+   * value for integers, milliseconds for durations, characters for text, items for lists.
+   */
+  readonly bounds?: { readonly min?: number; readonly max?: number };
   parse(text: string): { ok: true; value: T } | { ok: false };
 };
+
+const bounds = (min: number | undefined, max: number | undefined): Parser<unknown>['bounds'] =>
+  min === undefined && max === undefined ? undefined : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
 
 const ok = <T>(value: T) => ({ ok: true as const, value });
 const fail = { ok: false as const };
@@ -22,6 +32,8 @@ export function integer(opts: { min?: number; max?: number } = {}): Parser<numbe
           : '';
   return {
     expects: `an integer${range}`,
+    kind: 'integer',
+    bounds: bounds(opts.min, opts.max),
     parse(text) {
       if (!/^\s*-?\d+\s*$/.test(text)) return fail;
       const value = Number(text);
@@ -34,6 +46,9 @@ export function duration(opts: { minMs?: number; maxMs?: number } = {}): Parser<
   const { minMs = 0, maxMs = Number.MAX_SAFE_INTEGER } = opts;
   return {
     expects: `a duration like 500ms, 30s, 5m, 1h (or plain milliseconds)${minMs > 0 ? `, at least ${minMs}ms` : ''}`,
+    kind: 'duration',
+    // A minimum of 0 is no limit: a negative duration is not a duration at all.
+    bounds: bounds(minMs > 0 ? minMs : undefined, opts.maxMs),
     parse(text) {
       const value = parseDurationMs(text);
       return value !== undefined && value >= minMs && value <= maxMs ? ok(value) : fail;
@@ -44,6 +59,7 @@ export function duration(opts: { minMs?: number; maxMs?: number } = {}): Parser<
 export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
   return {
     expects: `one of ${values.join(', ')}`,
+    kind: 'oneOf',
     parse(text) {
       const value = text.trim() as T;
       return values.includes(value) ? ok(value) : fail;
@@ -54,6 +70,7 @@ export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
 export function boolean(): Parser<boolean> {
   return {
     expects: 'true or false (also 1/0, yes/no)',
+    kind: 'boolean',
     parse(text) {
       const value = text.trim().toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(value)) return ok(true);
@@ -66,6 +83,7 @@ export function boolean(): Parser<boolean> {
 export function url(protocols: readonly string[]): Parser<string> {
   return {
     expects: `a URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
+    kind: 'url',
     parse(text) {
       try {
         const parsed = new URL(text.trim());
@@ -81,6 +99,8 @@ export function text(opts: { pattern?: RegExp; describe?: string; minLength?: nu
   const { pattern, minLength = 1 } = opts;
   return {
     expects: opts.describe ?? 'a non-empty string',
+    kind: 'text',
+    bounds: bounds(opts.minLength, undefined),
     parse(raw) {
       const value = raw.trim();
       if (value.length < minLength) return fail;
@@ -93,6 +113,8 @@ export function text(opts: { pattern?: RegExp; describe?: string; minLength?: nu
 export function list(opts: { pattern: RegExp; describe: string; maxItems?: number }): Parser<string[]> {
   return {
     expects: `a comma-separated list of ${opts.describe}`,
+    kind: 'list',
+    bounds: bounds(undefined, opts.maxItems),
     parse(raw) {
       const items = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
       if (items.length === 0 || items.some((item) => !opts.pattern.test(item))) return fail;

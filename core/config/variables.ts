@@ -17,6 +17,12 @@ export interface Variable<T = unknown> {
 const v = <T>(variable: Variable<T>): Variable<T> => variable;
 
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+/**
+ * A host name or IPv4 address, or an IPv6 address without brackets (two colons at least, so that
+ * host:port is refused): what net.Server#listen takes.
+ */
+const LISTEN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$/;
+const listenHost = () => text({ pattern: LISTEN_HOST, describe: 'a host name or IP address to listen on, e.g. 0.0.0.0, 127.0.0.1 or ::' });
 
 export const VARIABLES = {
   NODE_ENV: v({ name: 'NODE_ENV', parser: oneOf(['development', 'production', 'test'] as const), default: 'development', description: 'Runtime environment. In production no secret may fall back to a default.' }),
@@ -68,11 +74,11 @@ export const VARIABLES = {
   SHUTDOWN_TIMEOUT: v({ name: 'SHUTDOWN_TIMEOUT', parser: duration({ minMs: 100 }), default: '25s', description: 'On SIGTERM, active jobs get this long to finish before they are handed back.' }),
 
   METRICS_PORT: v({ name: 'METRICS_PORT', parser: integer({ min: 0, max: 65_535 }), default: '9464', description: 'Port of this process\'s /metrics endpoint (0 = pick a free port).' }),
-  METRICS_HOST: v({ name: 'METRICS_HOST', parser: text(), default: '0.0.0.0', description: 'Interface the /metrics endpoint listens on.' }),
+  METRICS_HOST: v({ name: 'METRICS_HOST', parser: listenHost(), default: '0.0.0.0', description: 'Interface the /metrics endpoint listens on.' }),
   METRICS_ENABLED: v({ name: 'METRICS_ENABLED', parser: boolean(), default: 'true', description: 'Serve /metrics from worker and scheduler processes.' }),
 
   DASHBOARD_PORT: v({ name: 'DASHBOARD_PORT', parser: integer({ min: 0, max: 65_535 }), default: '3000', description: 'HTTP port of the dashboard (pages, /api/v1, /queues, /metrics).' }),
-  DASHBOARD_HOST: v({ name: 'DASHBOARD_HOST', parser: text(), default: '0.0.0.0', description: 'Interface the dashboard listens on.' }),
+  DASHBOARD_HOST: v({ name: 'DASHBOARD_HOST', parser: listenHost(), default: '0.0.0.0', description: 'Interface the dashboard listens on.' }),
   DASHBOARD_USER: v({ name: 'DASHBOARD_USER', parser: text({ pattern: /^[^:\s]{1,64}$/, describe: '1-64 characters without spaces or colons' }), description: 'Admin user for Bull Board and state-changing actions (unset = read-only).' }),
   DASHBOARD_PASSWORD: v({ name: 'DASHBOARD_PASSWORD', parser: text({ minLength: 12, describe: 'at least 12 characters' }), secret: true, description: 'Admin password (required together with DASHBOARD_USER).' }),
 } as const satisfies Record<string, Variable<never> | Variable<any>>;
