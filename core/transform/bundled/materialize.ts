@@ -76,8 +76,13 @@ export async function mergeIncremental(client: pg.ClientBase, relation: Relation
     );
     const list = columns.rows.map((c) => `"${c.column_name}"`).join(', ');
     if (uniqueKey.length > 0) {
-      const match = uniqueKey.map((k) => `${temp}."${k}" = ${relationName(relation)}."${k}"`).join(' and ');
-      await client.query(`delete from ${relationName(relation)} using ${temp} where (${match})`);
+      // The statement of dbt-adapters' default__get_delete_insert_merge_sql (dbt-postgres uses it). The `in (select distinct ...)`
+      // form matters: Postgres estimates the unanalyzed temp table's distinct keys low and probes the
+      // target's unique-key index per key; the older `delete ... using <temp> where <keys match>` form
+      // was planned as a hash join over a sequential scan of the whole target, a cost that grew with the
+      // mart's history (32 ms of fct_coin_returns_hourly's run at ~86k rows, against 7 ms by index).
+      const keys = uniqueKey.map((k) => `"${k}"`).join(', ');
+      await client.query(`delete from ${relationName(relation)} as DBT_INTERNAL_DEST where (${keys}) in (select distinct ${keys} from ${temp} as DBT_INTERNAL_SOURCE)`);
     }
     const inserted = await client.query(`insert into ${relationName(relation)} (${list}) select ${list} from ${temp}`);
     return inserted.rowCount;
