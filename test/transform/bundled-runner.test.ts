@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../../core/config/index.js';
@@ -130,13 +130,59 @@ describe(BundledRunner.name, () => {
       );
     });
 
-    it('rejects a package macro and a macros folder', async () => {
+    it('rejects a package macro', async () => {
       writeFileSync(join(copy, 'models/marts/market/fct_keyed.sql'), "select {{ dbt_utils.generate_surrogate_key(['coin_id']) }} as k from {{ ref('dim_coins') }}\n");
       await expect(run({ projectDir: copy })).rejects.toThrow(/fct_keyed\.sql: unsupported construct: macro or function 'dbt_utils\.generate_surrogate_key'/);
-      rmSync(join(copy, 'models/marts/market/fct_keyed.sql'));
-      mkdirSync(join(copy, 'macros'));
-      writeFileSync(join(copy, 'macros/cents_to_dollars.sql'), '{% macro cents_to_dollars(column) %}({{ column }} / 100){% endmacro %}\n');
-      await expect(run({ projectDir: copy })).rejects.toThrow(/macros\/cents_to_dollars\.sql: unsupported construct: macros/);
+    });
+
+    it('rejects what it does not support inside a project macro, naming the macro file and the construct', async () => {
+      const cases: [macro: string, error: RegExp][] = [
+        ["{% macro m() %}{% if execute %}select 1{% endif %}{% endmacro %}", /macros\/bad\.sql: unsupported construct: dbt's 'execute'/],
+        ["{% macro m() %}{{ adapter.dispatch('m')() }}{% endmacro %}", /macros\/bad\.sql: unsupported construct: macro or function 'adapter\.dispatch'/],
+        ["{% macro m() %}{% set rows = run_query('select 1') %}{{ rows }}{% endmacro %}", /macros\/bad\.sql: unsupported construct: macro or function 'run_query'/],
+        ["{% macro m() %}{% call statement('x') %}select 1{% endcall %}{% endmacro %}", /macros\/bad\.sql: unsupported construct: \{% call %\} block/],
+        ["select 1\n{% macro m() %}1{% endmacro %}", /macros\/bad\.sql: unsupported construct: 'select 1' outside a \{% macro %\} block/],
+        ['{% macro generate_schema_name(custom, node) %}{{ custom }}{% endmacro %}', /macros\/bad\.sql: unsupported construct: macro 'generate_schema_name'/],
+        // Only seen when rendering the model that calls it: the error still names the macro's file.
+        ["\n\n{% macro m() %}\n  {{ dbt_utils.star(ref('dim_coins')) }}\n{% endmacro %}", /macros\/bad\.sql: unsupported construct: macro or function 'dbt_utils\.star'/],
+      ];
+      writeFileSync(join(copy, 'models/marts/market/fct_calls_m.sql'), "{{ config(materialized='table') }}\nselect {{ m() }} as x\n");
+      for (const [macro, error] of cases) {
+        writeFileSync(join(copy, 'macros/bad.sql'), `${macro}\n`);
+        await expect(run({ projectDir: copy })).rejects.toThrow(error);
+      }
+    });
+
+    it('runs project macros from any model, in the calling model\'s context, across macro files', async () => {
+      // dbt makes project macros global and renders them with the caller's this, is_incremental() and ref.
+      writeFileSync(join(copy, 'macros/money.sql'), "{% macro cents_to_dollars(column, scale=100) -%}\n  ({{ column }}::numeric / {{ scale }})\n{%- endmacro %}\n");
+      writeFileSync(join(copy, 'macros/probe.sql'), [
+        '{# The model that renders it, and how. #}',
+        "{% macro build_label() -%}'{{ this.identifier }}:{{ 'incremental' if is_incremental() else 'full' }}:{{ cents_to_dollars(250) }}'{%- endmacro %}",
+        "{% macro coins() %}{{ ref('dim_coins') }}{% endmacro %}",
+        '',
+      ].join('\n'));
+      writeFileSync(join(copy, 'models/marts/market/fct_macro_probe.sql'), [
+        "{{ config(materialized='incremental', unique_key='coin_count') }}",
+        "select count(*) as coin_count, {{ cents_to_dollars('12345') }} as dollars, {{ cents_to_dollars('12345', scale=1000) }} as thousandths,",
+        '       {{ build_label() }} as label',
+        'from {{ coins() }}',
+        '',
+      ].join('\n'));
+      const probe = async () => (await db.pool.query('select coin_count::int, dollars::float8, thousandths::float8, label from analytics_marts.fct_macro_probe')).rows;
+      try {
+        const first = await run({ projectDir: copy });
+        expect(first.status).toBe('success');
+        // The ref inside coins() orders the probe after dim_coins.
+        const names = first.nodes.filter((n) => n.resourceType === 'model').map((n) => n.name);
+        expect(names.indexOf('fct_macro_probe')).toBeGreaterThan(names.indexOf('dim_coins'));
+        const coins = (await db.pool.query('select count(*)::int as n from analytics_marts.dim_coins')).rows[0].n as number;
+        expect(await probe()).toEqual([{ coin_count: coins, dollars: 123.45, thousandths: 12.345, label: 'fct_macro_probe:full:(250::numeric / 100)' }]);
+        expect((await run({ projectDir: copy })).status).toBe('success');
+        expect(await probe()).toEqual([expect.objectContaining({ label: 'fct_macro_probe:incremental:(250::numeric / 100)' })]);
+      } finally {
+        await db.pool.query('drop table if exists analytics_marts.fct_macro_probe');
+      }
     });
 
     it('rejects another materialization and another incremental strategy', async () => {

@@ -1,4 +1,5 @@
 import { genericTestName, genericTestSql } from './generic-tests.js';
+import { macroLibrary } from './macros.js';
 import type { DbtProject } from './project.js';
 import { newCapture, renderDbtJinja, type RenderContext } from './render.js';
 import { UnsupportedConstructError } from './unsupported.js';
@@ -78,7 +79,8 @@ function orderModels(models: Map<string, { refs: string[]; file: string }>): str
  * parser does) to learn its config() and refs, validates what it asks for, orders the models and
  * attaches the tests. Anything unsupported throws here, so a run never half-builds.
  */
-export function planProject(project: DbtProject, base: Omit<RenderContext, 'relationOf' | 'sourceRelation'>, targetSchema: string): { plan: Plan; context: Omit<RenderContext, 'self' | 'isIncremental'> } {
+export function planProject(project: DbtProject, given: Omit<RenderContext, 'relationOf' | 'sourceRelation' | 'macros'>, targetSchema: string): { plan: Plan; context: Omit<RenderContext, 'self' | 'isIncremental'> } {
+  const base = { ...given, macros: macroLibrary(project.macros) };
   const sourceRelation = (source: string, table: string) => {
     const t = project.sources.get(`${source}.${table}`);
     return t ? `"${t.schema}"."${t.identifier}"` : undefined;

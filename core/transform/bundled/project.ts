@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadMacros, type MacroFile } from './macros.js';
 import { UnsupportedConstructError } from './unsupported.js';
 
 /** A generic test declared in YAML on a column (unique, not_null, accepted_values, relationships). */
@@ -41,6 +42,8 @@ export interface DbtProject {
   readonly singularTests: { name: string; file: string; sql: string }[];
   readonly genericTests: GenericTestSpec[];
   readonly sources: Map<string, SourceTable>;
+  /** macros/**.sql: plain macro definitions, global to every model and test. */
+  readonly macros: readonly MacroFile[];
 }
 
 const SUPPORTED_YAML_KEYS = new Set(['version', 'models', 'sources', 'exposures']);
@@ -82,7 +85,7 @@ export function loadProject(dir: string): DbtProject {
   for (const unsupported of ['packages.yml', 'dependencies.yml']) {
     if (existsSync(join(dir, unsupported))) throw new UnsupportedConstructError(unsupported, 'dbt packages');
   }
-  for (const folder of ['macros', 'snapshots', 'seeds']) {
+  for (const folder of ['snapshots', 'seeds']) {
     const files = walk(join(dir, folder), '').filter((f) => !basename(f).startsWith('.'));
     if (files.length > 0) throw new UnsupportedConstructError(relative(dir, files[0]!), `${folder} (the bundled runner has no ${folder})`);
   }
@@ -155,5 +158,11 @@ export function loadProject(dir: string): DbtProject {
     if (file.startsWith('tests/generic/')) throw new UnsupportedConstructError(file, 'custom generic tests');
     return { name: basename(path, '.sql'), file, sql: readFileSync(path, 'utf8') };
   });
-  return { dir, name, vars: (projectFile.vars as Record<string, unknown>) ?? {}, models, singularTests, genericTests, sources };
+  for (const key of ['macro-paths', 'test-paths', 'model-paths']) {
+    const paths = projectFile[key];
+    const expected = { 'macro-paths': 'macros', 'test-paths': 'tests', 'model-paths': 'models' }[key];
+    if (paths !== undefined && JSON.stringify(paths) !== JSON.stringify([expected])) throw new UnsupportedConstructError('dbt_project.yml', `${key} other than ["${expected}"]`);
+  }
+  const macros = loadMacros(dir);
+  return { dir, name, vars: (projectFile.vars as Record<string, unknown>) ?? {}, models, singularTests, genericTests, sources, macros };
 }

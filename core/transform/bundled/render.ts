@@ -1,4 +1,5 @@
 import nunjucks from 'nunjucks';
+import { checkTemplate, type MacroLibrary } from './macros.js';
 import { UnsupportedConstructError } from './unsupported.js';
 
 /** What a rendered node asked for while rendering: its config() and the refs/sources it read. */
@@ -17,15 +18,33 @@ export interface RenderContext {
   /** The node's own relation ({{ this }}), for models. */
   readonly self?: { schema: string; identifier: string };
   readonly isIncremental?: boolean;
+  /** The project's macros/ definitions, callable from every template. */
+  readonly macros?: MacroLibrary;
 }
 
 type Kwargs = Record<string, unknown> & { __keywords?: true };
 const isKwargs = (value: unknown): value is Kwargs => typeof value === 'object' && value !== null && (value as Kwargs).__keywords === true;
 
-/** Block tags of dbt's Jinja the runner does not execute; nunjucks would otherwise accept some of them. */
-const UNSUPPORTED_TAGS = /\{%-?\s*(macro|call|materialization|test|snapshot|docs|do|filter)\b/;
-
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+
+/** What the macro definitions alone render to (the whitespace between them), cut from each output. */
+const macroOutput = new WeakMap<MacroLibrary, string>();
+function libraryOutput(library: MacroLibrary): string {
+  let output = macroOutput.get(library);
+  if (output === undefined) {
+    output = environment.renderString(library.text, {});
+    macroOutput.set(library, output);
+  }
+  return output;
+}
+
+/** The file a nunjucks error points into: a macro's when its (0-based) line lies in the macro prefix. */
+function fileOfError(message: string, file: string, library: MacroLibrary | undefined): string {
+  const line = /\[Line (\d+), Column \d+\]/.exec(message);
+  if (!library || !line) return file;
+  const at = Number(line[1]);
+  return library.files.find((f) => at >= f.firstLine && at < f.firstLine + f.lineCount)?.file ?? file;
+}
 
 /**
  * Renders dbt Jinja with nunjucks. Exactly these names exist: ref, source, config, var, env_var,
@@ -33,8 +52,7 @@ const environment = new nunjucks.Environment(null, { autoescape: false, throwOnU
  * the file and the name of what was called.
  */
 export function renderDbtJinja(file: string, text: string, context: RenderContext, capture: RenderCapture = newCapture()): string {
-  const tag = UNSUPPORTED_TAGS.exec(text);
-  if (tag) throw new UnsupportedConstructError(file, `{% ${tag[1]} %} block`);
+  checkTemplate(file, text);
   const args = (values: unknown[]) => values.filter((v) => !isKwargs(v));
   const fns = {
     ref(...values: unknown[]) {
@@ -78,19 +96,26 @@ export function renderDbtJinja(file: string, text: string, context: RenderContex
   };
   const self = context.self;
   const thisRelation = self ? { schema: self.schema, identifier: self.identifier, name: self.identifier, toString: () => `"${self.schema}"."${self.identifier}"` } : undefined;
+  const library = context.macros;
   try {
-    // Jinja's Python-style literals (nunjucks only knows true/false/none).
-    return environment.renderString(text, { True: true, False: false, None: null, ...fns, ...(thisRelation ? { this: thisRelation } : {}) });
+    // Jinja's Python-style literals (nunjucks only knows true/false/none). The project's macros are
+    // defined in front of the template, so they are global and run in the caller's context, as in dbt.
+    const names = { True: true, False: false, None: null, ...fns, ...(thisRelation ? { this: thisRelation } : {}) };
+    if (!library || !/\{[{%]/.test(text)) return environment.renderString(text, names);
+    const prefix = libraryOutput(library);
+    const output = environment.renderString(library.text + text, names);
+    return output.startsWith(prefix) ? output.slice(prefix.length) : output;
   } catch (error) {
     if (error instanceof UnsupportedConstructError) throw error;
     const message = error instanceof Error ? error.message : String(error);
+    const where = fileOfError(message, file, library);
     if (error instanceof Error && error.cause instanceof UnsupportedConstructError) throw error.cause;
     const nested = /bundled dbt runner: .*/.exec(message);
-    if (nested) throw new UnsupportedConstructError(file, nested[0].replace(/^bundled dbt runner: [^:]+: unsupported construct: /, '').replace(/ \(see dbt\/README.*$/, ''));
+    if (nested) throw new UnsupportedConstructError(where, nested[0].replace(/^bundled dbt runner: [^:]+: unsupported construct: /, '').replace(/ \(see dbt\/README.*$/, ''));
     const call = /Unable to call `([^`]+)`/.exec(message);
-    if (call) throw new UnsupportedConstructError(file, `macro or function '${call[1]!.replace(/\["([^"]+)"\]/g, '.$1')}'`);
+    if (call) throw new UnsupportedConstructError(where, `macro or function '${call[1]!.replace(/\["([^"]+)"\]/g, '.$1')}'`);
     const missing = /attempted to output null or undefined value|undefined/.test(message);
-    throw new UnsupportedConstructError(file, missing ? `a name the bundled runner does not define (${message.split('\n').pop()!.trim()})` : `Jinja it cannot render (${message.split('\n').pop()!.trim()})`);
+    throw new UnsupportedConstructError(where, missing ? `a name the bundled runner does not define (${message.split('\n').pop()!.trim()})` : `Jinja it cannot render (${message.split('\n').pop()!.trim()})`);
   }
 }
 

@@ -12,18 +12,14 @@
 
 {% if is_incremental() %}
 -- The (coin, day) pairs holding an hour rebuilt with snapshots loaded since the last run; each is
--- rolled up again from all of its hours. (The upper bound and `offset 0`: see int_coin_prices__hourly.)
+-- rolled up again from all of its hours. (`offset 0`: see int_coin_prices__hourly.)
 with touched as (
 
     select distinct
         coin_id,
         date_trunc('day', bucket_start, 'UTC') as day_start
     from {{ ref('int_coin_prices__hourly') }}
-    where last_loaded_at >= (
-        select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
-        from {{ this }}
-    )
-      and last_loaded_at <= 'infinity'::timestamptz
+    where {{ loaded_since_last_run('last_loaded_at') }}
 
 ),
 

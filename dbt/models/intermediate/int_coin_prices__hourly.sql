@@ -15,11 +15,8 @@
 -- Only the (coin, hour) pairs that snapshots loaded since the last run fall into are recomputed, each
 -- from all of its snapshots, so a re-run tick or a late batch replaces its hours with full-refresh
 -- values. Hours before lookback_hours ahead of the newest hour already built stay as they are.
---
--- The watermarks come from subqueries, so Postgres plans without knowing them: alone, `loaded_at >= ?`
--- is estimated to keep a third of raw and every partition is scanned in full. Paired with an upper
--- bound it is estimated as a narrow range, so each partition is read through its loaded_at btree; the
--- observed_at bound (the partition key) prunes the older partitions when the run starts.
+-- (The watermark macros are in macros/incremental_windows.sql: each partition is read through its
+-- loaded_at btree, and the observed_at bound, the partition key, prunes the older partitions.)
 with touched as (
 
     select distinct
@@ -27,15 +24,8 @@ with touched as (
         date_trunc('hour', observed_at, 'UTC') as bucket_start
     from {{ ref('stg_coingecko__coin_markets') }}
     where price is not null
-      and loaded_at >= (
-          select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
-          from {{ this }}
-      )
-      and loaded_at <= 'infinity'::timestamptz
-      and observed_at >= (
-          select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
-          from {{ this }}
-      )
+      and {{ loaded_since_last_run('loaded_at') }}
+      and {{ in_lookback_window('observed_at') }}
 
 ),
 

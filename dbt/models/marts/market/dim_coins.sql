@@ -31,13 +31,8 @@ with recent_snapshots as (
         loaded_at
     from {{ ref('stg_coingecko__coin_markets') }}
     {% if is_incremental() %}
-    -- Only snapshots loaded since the last run (with a few minutes of overlap for late commits). The
-    -- upper bound lets Postgres read them through raw's loaded_at btree (see int_coin_prices__hourly).
-    where loaded_at >= (
-        select coalesce(max(loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
-        from {{ this }}
-    )
-      and loaded_at <= 'infinity'::timestamptz
+    -- Only snapshots loaded since the last run (with a few minutes of overlap for late commits).
+    where {{ loaded_since_last_run('loaded_at', watermark='loaded_at') }}
     {% endif %}
 
 ),

@@ -18,13 +18,7 @@ with aggregates as (
     select * from {{ ref('int_coin_prices__daily') }}
     {% if is_incremental() %}
     -- The periods the intermediate model rebuilt from snapshots loaded since this model's last run.
-    -- The upper bound lets Postgres estimate a narrow range and use the last_loaded_at index (see
-    -- int_coin_prices__hourly).
-    where last_loaded_at >= (
-        select coalesce(max(last_loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
-        from {{ this }}
-    )
-      and last_loaded_at <= 'infinity'::timestamptz
+    where {{ loaded_since_last_run('last_loaded_at') }}
     {% endif %}
 
 ),

@@ -17,21 +17,13 @@
 -- That keeps lookback_hours under 24: an older candle never changes under a 24h return.
 
 {% if is_incremental() %}
-with window_start as (
+with candles as (
 
-    select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours' as bucket_start
-    from {{ this }}
-
-),
-
-candles as (
-
+    -- The look-back window and the hour before it (for the first hour's 1h return), through the
+    -- bucket_start index (macros/incremental_windows.sql).
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
-    -- The upper bound lets Postgres estimate a narrow range and use the bucket_start index (a watermark
-    -- from a subquery alone is estimated to keep a third of the table).
-    where bucket_start >= (select bucket_start - interval '1 hour' from window_start)
-      and bucket_start <= 'infinity'::timestamptz
+    where {{ in_lookback_window('bucket_start', extra_hours=1) }}
 
 ),
 {% else %}
@@ -73,7 +65,7 @@ returns as (
 recent_returns as (
 
     select * from returns
-    where bucket_start >= (select bucket_start from window_start)
+    where bucket_start >= {{ lookback_window_start() }}
 
 ),
 

@@ -13,12 +13,7 @@ with candles as (
 
     select * from {{ ref('fct_coin_candles_hourly') }}
     {% if is_incremental() %}
-    -- The upper bound lets Postgres estimate a narrow range and use the bucket_start index.
-    where bucket_start >= (
-        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
-        from {{ this }}
-    )
-      and bucket_start <= 'infinity'::timestamptz
+    where {{ in_lookback_window('bucket_start') }}
     {% endif %}
 
 ),

@@ -18,9 +18,8 @@
 --
 -- Incremental: each hour's score depends only on returns up to that hour, so a run re-scores, per
 -- coin, from the first hour of the look-back window whose return is new or changed (usually just the
--- newest hour), reading only those hours' trailing windows from fct_coin_returns_hourly. Every
--- watermark predicate has an upper bound too: with it Postgres estimates a narrow range it does not
--- know at plan time, and reads both tables through their bucket_start indexes instead of in full.
+-- newest hour), reading only those hours' trailing windows from fct_coin_returns_hourly. Both tables
+-- are read through their bucket_start indexes (macros/incremental_windows.sql).
 
 {% if is_incremental() %}
 with recent as (
@@ -28,11 +27,7 @@ with recent as (
     select coin_id, bucket_start, close_price, return_1h, log_return_1h
     from {{ ref('fct_coin_returns_hourly') }}
     where log_return_1h is not null
-      and bucket_start >= (
-          select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
-          from {{ this }}
-      )
-      and bucket_start <= 'infinity'::timestamptz
+      and {{ in_lookback_window('bucket_start') }}
 
 ),
 
@@ -40,11 +35,7 @@ recently_scored as (
 
     select coin_id, bucket_start, log_return_1h
     from {{ this }}
-    where bucket_start >= (
-        select coalesce(max(bucket_start), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") }} hours'
-        from {{ this }}
-    )
-      and bucket_start <= 'infinity'::timestamptz
+    where {{ in_lookback_window('bucket_start') }}
 
 ),
 

@@ -1,0 +1,36 @@
+{#
+    The watermarks of the incremental models. Each reads the newest value the model already holds
+    ({{ this }}) in a subquery, so Postgres plans the query before it knows the watermark: alone,
+    `column >= (subquery)` is estimated to keep a third of the table and the table is scanned in full.
+    Paired with an upper bound (`column <= 'infinity'`) it is estimated as a narrow range, so the
+    column's index is used (raw's loaded_at btree, the models' last_loaded_at / bucket_start indexes);
+    on raw's partition key it also prunes partitions when the run starts.
+
+    Plain Jinja that dbt-core and the bundled runner (nunjucks) both render: no dispatch, no
+    run_query, no `execute`. Callers use them only inside `{% if is_incremental() %}`.
+#}
+
+{#- Rows loaded (or rebuilt) since the model's last run: `column` at or after the newest `watermark`
+    the model holds, minus loaded_lookback_minutes for load transactions that committed late. -#}
+{% macro loaded_since_last_run(column, watermark='last_loaded_at') -%}
+    {{ column }} >= (
+        select coalesce(max({{ watermark }}), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
+        from {{ this }}
+    )
+    and {{ column }} <= 'infinity'::timestamptz
+{%- endmacro %}
+
+{#- Start of the look-back window: lookback_hours (plus `extra_hours`) before the newest
+    `watermark` (a bucket_start) the model holds. A scalar subquery. -#}
+{% macro lookback_window_start(watermark='bucket_start', extra_hours=0) -%}
+    (
+        select coalesce(max({{ watermark }}), '-infinity'::timestamptz) - interval '{{ var("lookback_hours") | int + extra_hours }} hours'
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#- Rows whose `column` lies in the look-back window (from lookback_window_start on). -#}
+{% macro in_lookback_window(column, watermark='bucket_start', extra_hours=0) -%}
+    {{ column }} >= {{ lookback_window_start(watermark, extra_hours) }}
+    and {{ column }} <= 'infinity'::timestamptz
+{%- endmacro %}
