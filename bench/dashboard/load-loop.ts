@@ -1,42 +1,63 @@
 import http from 'node:http';
 
-/** Latency distribution and throughput of one closed-loop load run. */
-export interface LoadResult {
+/** Latency distribution of a set of requests. */
+export interface Latencies {
   readonly requests: number;
-  readonly errors: number;
-  readonly firstError: string | undefined;
-  readonly durationMs: number;
-  readonly perSecond: number;
   readonly p50: number;
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
 }
 
+/** Latency distribution and throughput of one closed-loop load run. */
+export interface LoadResult extends Latencies {
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly durationMs: number;
+  readonly perSecond: number;
+  /** The discarded warm-up, reported so a slow start is visible rather than hidden. */
+  readonly warmup: Latencies;
+  /** The measured requests split by the tag request() resolved with (e.g. the X-Cache header: hit, miss). */
+  readonly byTag: Readonly<Record<string, Latencies>>;
+}
+
+/** Exact nearest-rank percentiles (sorts `latencies` in place). */
+export function latencies(values: number[]): Latencies {
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)] ?? Number.NaN;
+  return { requests: values.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: values.at(-1) ?? Number.NaN };
+}
+
 /**
  * `concurrency` loops each issue `request()` back to back (a closed loop, like autocannon's
- * connections): the first `warmupMs` are discarded, then every completion within `durationMs` is
+ * connections): the first `warmupMs` are reported apart, then every completion within `durationMs` is
  * timed. Latencies are kept exactly (a few hundred thousand doubles at most), so the percentiles are
- * exact nearest-rank values rather than histogram buckets.
+ * exact nearest-rank values rather than histogram buckets. `during(elapsedMs)` is awaited by nobody:
+ * it runs beside the loops at the given offsets from the start of the measured window.
  */
 export async function runLoad(options: {
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
-  readonly request: () => Promise<void>;
+  readonly request: () => Promise<string | void>;
   readonly signal: AbortSignal;
+  /** Side actions at offsets (ms) into the measured window, e.g. a transform run that invalidates the cache. */
+  readonly at?: ReadonlyArray<{ readonly offsetMs: number; readonly action: () => Promise<unknown> }>;
 }): Promise<LoadResult> {
   const begin = performance.now();
   const measureFrom = begin + options.warmupMs;
   const measureTo = measureFrom + options.durationMs;
-  const latencies: number[] = [];
+  const measured: number[] = [];
+  const warm: number[] = [];
+  const tagged = new Map<string, number[]>();
   let errors = 0;
   let firstError: string | undefined;
   const loop = async () => {
     while (performance.now() < measureTo && !options.signal.aborted) {
       const started = performance.now();
+      let tag: string | void;
       try {
-        await options.request();
+        tag = await options.request();
       } catch (error) {
         if (started >= measureFrom) errors++;
         firstError ??= (error as Error).message;
@@ -44,38 +65,53 @@ export async function runLoad(options: {
       }
       const ended = performance.now();
       // Counted when it started inside the window and finished by its end: no partial requests.
-      if (started >= measureFrom && ended <= measureTo) latencies.push(ended - started);
+      if (started < measureFrom) warm.push(ended - started);
+      else if (ended <= measureTo) {
+        measured.push(ended - started);
+        if (tag) {
+          let list = tagged.get(tag);
+          if (!list) tagged.set(tag, (list = []));
+          list.push(ended - started);
+        }
+      }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, loop));
+  const actions = (options.at ?? []).map(async ({ offsetMs, action }) => {
+    await new Promise((r) => setTimeout(r, Math.max(0, measureFrom + offsetMs - performance.now())));
+    if (!options.signal.aborted) await action();
+  });
+  await Promise.all([...Array.from({ length: options.concurrency }, loop), ...actions]);
   options.signal.throwIfAborted();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? Number.NaN;
+  const all = latencies(measured);
   return {
-    requests: latencies.length,
+    ...all,
     errors,
     firstError,
     durationMs: options.durationMs,
-    perSecond: (latencies.length * 1000) / options.durationMs,
-    p50: at(0.5),
-    p95: at(0.95),
-    p99: at(0.99),
-    max: latencies.at(-1) ?? Number.NaN,
+    perSecond: (all.requests * 1000) / options.durationMs,
+    warmup: latencies(warm),
+    byTag: Object.fromEntries([...tagged].map(([tag, values]) => [tag, latencies(values)])),
   };
 }
 
 /**
- * A GET that resolves once the whole body arrived with status 200, over `agent` (keep-alive, one
- * socket per concurrent loop, so no connection setup is timed).
+ * A GET of `path()` (a new path each call, so load spreads over many keys) that resolves once the
+ * whole body arrived with status 200, with the response's X-Cache header (hit, miss) when it has one,
+ * over `agent` (keep-alive, one socket per concurrent loop, so no connection setup is timed).
  */
-export function httpGetter(baseUrl: string, path: string, agent: http.Agent): () => Promise<void> {
-  const url = new URL(path, baseUrl);
+export function httpGetter(baseUrl: string, path: string | (() => string), agent: http.Agent): () => Promise<string | void> {
+  const pick = typeof path === 'string' ? () => path : path;
   return () =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.get(url, { agent }, (res) => {
+    new Promise<string | void>((resolve, reject) => {
+      const p = pick();
+      const req = http.get(new URL(p, baseUrl), { agent }, (res) => {
         let bytes = 0;
         res.on('data', (chunk: Buffer) => void (bytes += chunk.length));
-        res.on('end', () => (res.statusCode === 200 && bytes > 0 ? resolve() : reject(new Error(`GET ${path}: HTTP ${res.statusCode}`))));
+        res.on('end', () => {
+          const cache = res.headers['x-cache'];
+          if (res.statusCode === 200 && bytes > 0) resolve(typeof cache === 'string' ? cache : undefined);
+          else reject(new Error(`GET ${p}: HTTP ${res.statusCode}`));
+        });
         res.on('error', reject);
       });
       req.on('error', reject);
