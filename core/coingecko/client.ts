@@ -33,6 +33,14 @@ export type CoinGeckoRequest =
 
 const PRICE_CHANGE_WINDOWS = '1h,24h,7d';
 
+/**
+ * A 429 pauses at least this long. `Retry-After: 0`, or an x-ratelimit-reset that our clock has
+ * already passed (skew; the header has one-second resolution), would otherwise mean no pause: a
+ * retry straight into the same window, and a 0 ms queue pause that Redis rejects (PX 0), which
+ * turned the 429 into a failed attempt.
+ */
+export const MIN_RATE_LIMIT_WAIT_MS = 1000;
+
 /** Path and query of a request; the key never goes in the URL (URLs end up in logs and errors). */
 export function requestTarget(request: CoinGeckoRequest): { path: string; searchParams: Record<string, string> } {
   switch (request.endpoint) {
@@ -107,7 +115,7 @@ export class CoinGeckoClient {
     this.options.observe?.({ endpoint: path, status: String(status), durationMs, bytes });
 
     if (status === 429) {
-      const wait = retryAfterMs(response.headers) ?? this.options.rateLimitWaitMs;
+      const wait = Math.max(MIN_RATE_LIMIT_WAIT_MS, retryAfterMs(response.headers) ?? this.options.rateLimitWaitMs);
       throw new RateLimitedError(`${label}: HTTP 429 rate limited (${describeErrorBody(body).message}); waiting ${wait}ms`, wait);
     }
     if (status >= 500 || status === 408 || (status === 403 && !looksLikeJson(body))) {
