@@ -3,10 +3,10 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
 import { ROUTE_LABEL } from '../metrics.js';
-import { parseLimit, LIMIT_ERROR, recentRuns } from '../runs.js';
+import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT, recentRuns } from '../runs.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
 import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, MarketQueries, type CoinSort } from './market-queries.js';
-import { coinId, integer, oneOf, onlyParams, ParamError, searchText } from './params.js';
+import { coinId, coinIdError, integer, oneOf, onlyParams, ParamError, searchText } from './params.js';
 import { freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
 
 export interface ApiDeps {
@@ -22,6 +22,25 @@ export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
 export const MAX_PAGE_SIZE = 100;
 
 /**
+ * Every endpoint and the query parameters it takes (any other is a 400). The router is built from
+ * this list, and the API fuzz test covers exactly these, so a new endpoint cannot go untested.
+ */
+export const API_PARAMS = {
+  '/runs': ['limit'],
+  '/market/overview': [],
+  '/coins': ['sort', 'order', 'q', 'page', 'pageSize'],
+  '/coins/:id': [],
+  '/coins/:id/candles': ['interval', 'range'],
+  '/pipeline/freshness': [],
+  '/pipeline/transform-runs': ['limit'],
+  '/pipeline/quarantine': ['limit'],
+  '/pipeline/stale-coins': ['limit'],
+  '/pipeline/queues': [],
+  '/events': [],
+} as const satisfies Record<string, readonly string[]>;
+export type ApiPath = keyof typeof API_PARAMS;
+
+/**
  * /api/v1: everything the pages show, as JSON. Parameters are validated before any query (a bad one
  * is a 400 naming it); reads touch the marts and pipeline tables only.
  */
@@ -33,28 +52,24 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     next();
   });
   // Runs once a route matched: labels the request metric with the full pattern (/api/v1/coins/:id).
-  const takes = (...names: string[]): RequestHandler => (req, res, next) => {
+  const takes = (path: ApiPath): RequestHandler => (req, res, next) => {
     res.locals[ROUTE_LABEL] = `${req.baseUrl}${String(req.route?.path ?? '')}`;
-    onlyParams(req.query, names);
+    onlyParams(req.query, API_PARAMS[path]);
     next();
   };
+  const get = (path: ApiPath, handler: RequestHandler) => router.get(path, takes(path), handler);
 
-  router.get('/runs', takes('limit'), async (req, res) => {
-    const limit = parseLimit(req.query.limit);
-    if (limit === undefined) {
-      res.status(400).json({ error: LIMIT_ERROR });
-      return;
-    }
-    res.json({ runs: await recentRuns(deps.pool, limit) });
+  get('/runs', async (req, res) => {
+    res.json({ runs: await recentRuns(deps.pool, integer(req.query, 'limit', 1, MAX_RUNS_LIMIT, DEFAULT_RUNS_LIMIT)) });
   });
 
-  router.get('/market/overview', takes(), marts(async (_req, res) => {
+  get('/market/overview', marts(async (_req, res) => {
     const overview = await market.overview();
     if (!overview) return notBuilt(res);
     res.json({ overview });
   }));
 
-  router.get('/coins', takes('sort', 'order', 'q', 'page', 'pageSize'), marts(async (req, res) => {
+  get('/coins', marts(async (req, res) => {
     const params = {
       sort: oneOf(req.query, 'sort', COIN_SORT_KEYS, 'rank'),
       order: oneOf(req.query, 'order', ['asc', 'desc'] as const, 'asc'),
@@ -66,14 +81,14 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ ...params, search: params.search ?? null, total, pages: Math.max(1, Math.ceil(total / params.pageSize)), coins });
   }));
 
-  router.get('/coins/:id', takes(), marts(async (req, res) => {
+  get('/coins/:id', marts(async (req, res) => {
     const id = coinId(String(req.params.id));
     const coin = await market.coin(id);
     if (!coin) return unknownCoin(res, id);
     res.json({ coin });
   }));
 
-  router.get('/coins/:id/candles', takes('interval', 'range'), marts(async (req, res) => {
+  get('/coins/:id/candles', marts(async (req, res) => {
     const id = coinId(String(req.params.id));
     const interval = oneOf(req.query, 'interval', CANDLE_INTERVALS, 'hourly');
     const range = oneOf(req.query, 'range', CANDLE_RANGES, '7d');
@@ -82,27 +97,27 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json(candles);
   }));
 
-  router.get('/pipeline/freshness', takes(), async (_req, res) => {
+  get('/pipeline/freshness', async (_req, res) => {
     res.json({ freshness: await freshness(deps.pool) });
   });
 
-  router.get('/pipeline/transform-runs', takes('limit'), async (req, res) => {
+  get('/pipeline/transform-runs', async (req, res) => {
     res.json({ transformRuns: await transformRuns(deps.pool, integer(req.query, 'limit', 1, 50, 5)) });
   });
 
-  router.get('/pipeline/quarantine', takes('limit'), async (req, res) => {
+  get('/pipeline/quarantine', async (req, res) => {
     res.json(await quarantine(deps.pool, integer(req.query, 'limit', 1, 500, 50)));
   });
 
-  router.get('/pipeline/stale-coins', takes('limit'), marts(async (req, res) => {
+  get('/pipeline/stale-coins', marts(async (req, res) => {
     res.json(await market.staleCoins(integer(req.query, 'limit', 1, 500, 50)));
   }));
 
-  router.get('/pipeline/queues', takes(), async (_req, res) => {
+  get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
   });
 
-  router.get('/events', takes(), transformEvents(deps.pool, deps.events));
+  get('/events', transformEvents(deps.pool, deps.events));
 
   router.use(paramErrors);
   return router;
@@ -130,8 +145,12 @@ function unknownCoin(res: Response, id: string): void {
 }
 
 function paramErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (error instanceof ParamError) {
-    res.status(400).json({ error: error.message, parameter: error.param });
+  // The router could not percent-decode a path parameter (`/coins/%E0%A4`, a lone surrogate
+  // `%ED%A0%80`): refused like any other bad coin id. `:id` is the only path parameter of the API.
+  const badPath = error instanceof URIError && (error as { status?: unknown }).status === 400 ? coinIdError('not valid percent-encoded UTF-8') : undefined;
+  const paramError = error instanceof ParamError ? error : badPath;
+  if (paramError) {
+    res.status(400).json({ error: paramError.message, parameter: paramError.param });
     return;
   }
   next(error);

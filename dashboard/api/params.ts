@@ -5,7 +5,8 @@
  */
 export class ParamError extends Error {
   constructor(readonly param: string, allowed: string) {
-    super(`${param} must be ${allowed}`);
+    // `?=1` has a parameter with an empty name: say so rather than start the message with a blank.
+    super(`${param === '' ? 'a parameter with an empty name' : param} must be ${allowed}`);
     this.name = 'ParamError';
   }
 }
@@ -25,7 +26,9 @@ export function integer(query: Query, name: string, min: number, max: number, fa
   const raw = query[name];
   if (raw === undefined) return fallback;
   const allowed = `an integer from ${min} to ${max}`;
-  if (typeof raw !== 'string' || !/^[0-9]{1,9}$/.test(raw)) throw new ParamError(name, allowed);
+  // Digits only (no sign, exponent, fraction or blanks); any length: leading zeros are fine, and a
+  // longer number is simply above max (Number() of many digits is Infinity at worst, never NaN).
+  if (typeof raw !== 'string' || !/^[0-9]+$/.test(raw)) throw new ParamError(name, allowed);
   const value = Number(raw);
   if (value < min || value > max) throw new ParamError(name, allowed);
   return value;
@@ -48,8 +51,13 @@ export function searchText(query: Query, name: string): string | undefined {
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 export function coinId(raw: string): string {
-  if (!COIN_ID.test(raw)) throw new ParamError('id', 'a coin id: lowercase letters, digits, ".", "_" or "-", at most 100 characters');
+  if (!COIN_ID.test(raw)) throw coinIdError();
   return raw;
+}
+
+/** The 400 for a malformed coin id; `why` adds what was wrong when it was not the characters. */
+export function coinIdError(why?: string): ParamError {
+  return new ParamError('id', `a coin id: lowercase letters, digits, ".", "_" or "-", at most 100 characters${why ? ` (${why})` : ''}`);
 }
 
 /** Escapes LIKE wildcards so a search for `_` or `%` matches those characters. */

@@ -342,7 +342,7 @@ describe('GET /api/v1/runs', () => {
   it.each(['0', '501', '-1', '1.5', 'abc', '', '1e2', '10&limit=20', '99999999999999999999'])('refuses limit=%s with 400', async (limit) => {
     const reply = await call(`${open}/api/v1/runs?limit=${limit}`);
     expect(reply.status).toBe(400);
-    expect(reply.json()).toEqual({ error: LIMIT_ERROR });
+    expect(reply.json()).toEqual({ error: LIMIT_ERROR, parameter: 'limit' });
     expect(LIMIT_ERROR).toBe('limit must be an integer from 1 to 500');
   });
 });
