@@ -42,8 +42,11 @@ export interface AppDeps {
   readonly timeoutMs?: number;
   /** Live updates (/api/v1/events): poll interval and limits; defaults suit production. */
   readonly events?: TransformEventsOptions;
-  /** Market API responses kept until the next transform run (api/response-cache.ts); false turns it off. */
-  readonly cache?: Pick<ResponseCacheOptions, 'maxBytes' | 'maxEntries'> | false;
+  /**
+   * Market API responses kept until the next transform run (api/response-cache.ts); false turns it off.
+   * maxAgeMs: how old this process's view of the newest run may get before a request checks it (1 s).
+   */
+  readonly cache?: (Pick<ResponseCacheOptions, 'maxBytes' | 'maxEntries'> & { readonly maxAgeMs?: number }) | false;
   /** Receives the cache, for its hit and miss counts. */
   readonly onCache?: (cache: ResponseCache) => void;
   readonly logger?: Logger;
@@ -99,11 +102,12 @@ export function createApp(deps: AppDeps): express.Express {
   const page = (res: Response, status: number, html: string) => noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
 
   // One view of the newest transform run for the live updates and the response cache (see TransformWatch).
-  const watch = new TransformWatch(deps.pool, deps.events?.pollMs ?? 1000);
+  const cacheOptions = deps.cache === false ? undefined : deps.cache;
+  const watch = new TransformWatch(deps.pool, cacheOptions?.maxAgeMs ?? 1000);
   const cache =
     deps.cache === false
       ? undefined
-      : responseCache({ ...deps.cache, watch, onError: (error) => logger.warn('could not read the newest transform run for the response cache', { reason: errorMessage(error) }) });
+      : responseCache({ maxBytes: cacheOptions?.maxBytes, maxEntries: cacheOptions?.maxEntries, watch, onError: (error) => logger.warn('could not read the newest transform run for the response cache', { reason: errorMessage(error) }) });
   if (cache) deps.onCache?.(cache);
   app.use(
     '/api/v1',

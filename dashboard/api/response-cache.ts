@@ -124,9 +124,12 @@ export function responseCache(options: ResponseCacheOptions): ResponseCache {
 
     misses++;
     let settle!: (entry: Entry | undefined) => void;
-    inflight.set(flightKey, new Promise<Entry | undefined>((resolve) => (settle = resolve)));
+    const flight = new Promise<Entry | undefined>((resolve) => (settle = resolve));
+    inflight.set(flightKey, flight);
+    // Only this flight's own entry is removed: after a client hung up, a later miss may have started its own.
     const done = (entry: Entry | undefined) => {
-      if (inflight.delete(flightKey)) settle(entry);
+      if (inflight.get(flightKey) === flight) inflight.delete(flightKey);
+      settle(entry);
     };
     res.once('close', () => done(undefined));
     const json = res.json.bind(res);

@@ -17,8 +17,8 @@ let marts: SyntheticMarts;
 let runtime: Runtime;
 const servers: Served[] = [];
 
-/** A dashboard replica; `maxAgeMs` is how old its view of the newest run may get (the live poll interval). */
-async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number } = {}): Promise<{ url: string; cache: ResponseCache }> {
+/** A dashboard replica; `maxAgeMs` is how old its view of the newest run may get before a request checks it. */
+async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number } = {}, pollMs = 100): Promise<{ url: string; cache: ResponseCache }> {
   let cache: ResponseCache | undefined;
   const app = createApp({
     config: marts.config(),
@@ -26,8 +26,8 @@ async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number } =
     redis: runtime.redis,
     queues: (key) => runtime.queue(key),
     checkMigrations: async () => false,
-    events: { pollMs: maxAgeMs },
-    cache: cacheOptions,
+    events: { pollMs },
+    cache: { ...cacheOptions, maxAgeMs },
     onCache: (c) => (cache = c),
     logger: silent,
   });
@@ -129,7 +129,8 @@ describe('market responses', () => {
   });
 
   it('are dropped before live clients are told of the run, so their re-fetch is fresh', async () => {
-    const { url } = await replica(100);
+    // Requests alone would not look again for 60 s: only the live poller (every 100 ms) sees the run.
+    const { url } = await replica(60_000, {}, 100);
     const original = await dbPrice('coin-4');
     expect((await call(`${url}/coins/coin-4`)).json().coin.price).toBe(original);
     const controller = new AbortController();
