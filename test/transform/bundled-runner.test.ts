@@ -238,4 +238,39 @@ describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => 
     expect((await run(true)).status).toBe('success');
     expect(await contents()).toEqual(incremental);
   });
+
+  it('scores a price flat most hours (MAD 0) by the mean absolute deviation, in full and incremental runs', async () => {
+    // A stablecoin: 1.0 every hour but every fifth, 1.002. Most of its returns are 0, so the median and
+    // the MAD are 0 and the score falls back to (r - median) / (1.253314 * mean absolute deviation).
+    const stable = (h: number) => [10, 40].map((minute) => ({ coinId: 'tether', at: new Date(Date.UTC(2026, 10, 20, h, minute)).toISOString(), price: h % 5 === 4 ? 1.002 : 1, rank: 4 }));
+    await insertSnapshots(db.pool, Array.from({ length: 36 }, (_, h) => stable(h)).flat());
+    expect((await run(true)).status).toBe('success');
+    await insertSnapshots(db.pool, [...hour(36), ...stable(36), ...hour(37), ...stable(37)]);
+    expect((await run()).status).toBe('success');
+
+    const returns = (await db.pool.query("select bucket_start, log_return_1h from analytics_marts.fct_coin_returns_hourly where coin_id = 'tether' and log_return_1h is not null order by bucket_start")).rows as { bucket_start: Date; log_return_1h: number }[];
+    const scores = (await db.pool.query("select bucket_start, median_log_return, mad_log_return, observation_count::int, robust_z_score from analytics_marts.fct_price_anomalies where coin_id = 'tether' order by bucket_start")).rows;
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    const expected = returns.map(({ bucket_start, log_return_1h: r }) => {
+      const window = returns.filter((x) => x.bucket_start <= bucket_start && x.bucket_start.getTime() > bucket_start.getTime() - 168 * 3_600_000).map((x) => x.log_return_1h);
+      const m = median(window);
+      const mad = median(window.map((x) => Math.abs(x - m)));
+      const meanAd = window.reduce((sum, x) => sum + Math.abs(x - m), 0) / window.length;
+      return { bucket_start, median: m, mad, count: window.length, z: mad > 0 ? (0.6745 * (r - m)) / mad : meanAd > 0 ? (r - m) / (1.253314 * meanAd) : null };
+    });
+    expect(scores.map((s) => s.bucket_start)).toEqual(expected.map((e) => e.bucket_start));
+    // Hours whose score came from the fallback, among them the incrementally scored last two.
+    const fallback = expected.filter((e) => e.mad === 0 && e.z !== null);
+    expect(fallback.length).toBeGreaterThan(10);
+    expect(fallback.map((e) => e.bucket_start)).toEqual(expect.arrayContaining([new Date('2026-11-21T12:00:00Z'), new Date('2026-11-21T13:00:00Z')]));
+    scores.forEach((s, i) => {
+      const e = expected[i]!;
+      expect([s.observation_count, s.median_log_return, s.mad_log_return]).toEqual([e.count, expect.closeTo(e.median, 12), expect.closeTo(e.mad, 12)]);
+      if (e.z === null) expect(s.robust_z_score).toBeNull();
+      else expect(s.robust_z_score).toBeCloseTo(e.z, 6);
+    });
+  });
 });

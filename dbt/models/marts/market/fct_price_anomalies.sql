@@ -70,46 +70,61 @@ with targets as (
 ),
 {% endif %}
 
--- Each target hour's median and spread of the coin's returns in its trailing window, read through the
--- returns' (coin_id, bucket_start) index in hour order: a few hundred rows per target, however long the
--- history, and the same input order in full and incremental runs (avg's float sum depends on it).
+-- Each target hour's trailing window of the coin's returns, read once through the returns'
+-- (coin_id, bucket_start) index in hour order into an array (ARRAY(subquery) keeps the subquery's
+-- order): at most anomaly_window_hours rows per target, however long the history. `materialized`
+-- computes each step once per target (inlined, every expression reading a value would re-run its
+-- subquery). The median and the MAD sort the window; the mean absolute deviation, needed only when
+-- the MAD is 0, is computed only then (a CASE runs its subquery lazily), summed in hour order.
+windows as materialized (
+
+    select
+        targets.*,
+        array(
+            select history.log_return_1h
+            from {{ ref('fct_coin_returns_hourly') }} as history
+            where history.coin_id = targets.coin_id
+              and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
+              and history.bucket_start <= targets.bucket_start
+              and history.log_return_1h is not null
+            order by history.bucket_start
+        ) as window_returns
+    from targets
+
+),
+
+medians as materialized (
+
+    select
+        windows.*,
+        (select percentile_cont(0.5) within group (order by r) from unnest(window_returns) as r) as median_log_return
+    from windows
+
+),
+
 scored as (
 
     select
-        targets.coin_id,
-        targets.bucket_start,
-        targets.close_price,
-        targets.return_1h,
-        targets.log_return_1h,
-        medians.median_log_return,
-        spreads.mad_log_return,
-        medians.observation_count,
+        coin_id,
+        bucket_start,
+        close_price,
+        return_1h,
+        log_return_1h,
+        median_log_return,
+        mad_log_return,
+        cardinality(window_returns)::bigint as observation_count,
         case
-            when spreads.mad_log_return > 0
-                then 0.6745 * (targets.log_return_1h - medians.median_log_return) / spreads.mad_log_return
-            when spreads.mean_absolute_deviation > 0
-                then (targets.log_return_1h - medians.median_log_return) / (1.253314 * spreads.mean_absolute_deviation)
+            when mad_log_return > 0
+                then 0.6745 * (log_return_1h - median_log_return) / mad_log_return
+            else (
+                select (log_return_1h - median_log_return) / nullif(1.253314 * avg(abs(r - median_log_return) order by i), 0)
+                from unnest(window_returns) with ordinality as window_return (r, i)
+            )
         end as robust_z_score
-    from targets
+    from medians
     cross join lateral (
-        select
-            percentile_cont(0.5) within group (order by history.log_return_1h) as median_log_return,
-            count(*) as observation_count
-        from {{ ref('fct_coin_returns_hourly') }} as history
-        where history.coin_id = targets.coin_id
-          and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
-          and history.bucket_start <= targets.bucket_start
-          and history.log_return_1h is not null
-    ) as medians
-    cross join lateral (
-        select
-            percentile_cont(0.5) within group (order by abs(history.log_return_1h - medians.median_log_return)) as mad_log_return,
-            avg(abs(history.log_return_1h - medians.median_log_return) order by history.bucket_start) as mean_absolute_deviation
-        from {{ ref('fct_coin_returns_hourly') }} as history
-        where history.coin_id = targets.coin_id
-          and history.bucket_start > targets.bucket_start - interval '{{ var("anomaly_window_hours") }} hours'
-          and history.bucket_start <= targets.bucket_start
-          and history.log_return_1h is not null
+        select percentile_cont(0.5) within group (order by abs(r - medians.median_log_return)) as mad_log_return
+        from unnest(medians.window_returns) as r
     ) as spreads
 
 ),
