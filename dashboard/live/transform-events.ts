@@ -21,7 +21,8 @@ export interface TransformEventsOptions {
 /**
  * Server-sent events at /api/v1/events. Replicas share nothing: each process polls Postgres for the
  * newest settled transform run once per pollMs, only while it has clients, and tells its own clients
- * when the id changes. A client that reconnects gets the current run at once and compares it itself.
+ * when the id changes (also when a market request's cache check saw it first: they share one
+ * TransformWatch). A client that reconnects gets the current run at once and compares it itself.
  */
 export function transformEvents(pool: pg.Pool, options: TransformEventsOptions = {}) {
   const pollMs = options.pollMs ?? 1000;
