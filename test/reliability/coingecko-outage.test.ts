@@ -14,7 +14,8 @@ const BATCHES = 4;
 const FETCH_ATTEMPTS = 6;
 /** Longest possible retry chain of one fetch job: equal jitter, base 1 s, cap 10 s → 1+2+4+8+10 s. */
 const RETRY_CHAIN_MS = 25_000;
-const STEP_MS = 1000;
+/** CoinGecko's update step: short, so two ticks 3 s apart never fetch the same step. */
+const STEP_MS = 250;
 
 type Kind = 'scheduler' | 'fetch' | 'load' | 'dashboard';
 
