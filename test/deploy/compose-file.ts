@@ -4,6 +4,7 @@
  * a Docker engine.
  */
 import { readFileSync } from 'node:fs';
+import { CONFIG_NEEDS, type ConfigNeed } from '../../core/config/index.js';
 import { isMap, isNode, parseDocument } from 'yaml';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -139,4 +140,13 @@ export function isAppService(service: Service): boolean {
 
 export function isOneShot(service: Service): boolean {
   return service.restart === 'no';
+}
+
+/**
+ * What a process entry point (`dist/…/main.js`) declares it needs beyond the common settings (see
+ * ConfigNeed), read from its TypeScript source so the deploy tests load its configuration as it does.
+ */
+export function needsOf(entry: string): ConfigNeed[] {
+  const source = readFileSync(`${ROOT}${entry.replace(/^dist\//, '').replace(/\.js$/, '.ts')}`, 'utf8');
+  return CONFIG_NEEDS.filter((need) => source.includes(`'${need}'`));
 }

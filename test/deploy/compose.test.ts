@@ -15,6 +15,7 @@ import {
   isAppService,
   isOneShot,
   loadCompose,
+  needsOf,
   references,
   ROOT,
   strings,
@@ -109,8 +110,16 @@ describe('app services', () => {
     for (const [name, service] of appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js')) {
       const env = containerEnv(service);
       expect([name, env.NODE_ENV]).toEqual([name, 'production']);
-      expect(() => loadConfig(env)).not.toThrow();
+      expect(() => loadConfig(env, { needs: needsOf(entryOf(service)!) })).not.toThrow();
     }
+  });
+
+  it('hand the CoinGecko key only to the processes that call CoinGecko', () => {
+    for (const [name, service] of appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js')) {
+      const callsCoinGecko = needsOf(entryOf(service)!).includes('coingecko-api');
+      expect([name, 'COINGECKO_API_KEY' in containerEnv(service)]).toEqual([name, callsCoinGecko]);
+    }
+    expect(needsOf('dist/workers/fetch/main.js')).toEqual(['coingecko-api']);
   });
 
   it('start the simulator with valid SIM_* settings, listening on every interface, checking the key the workers send', () => {

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, parseDurationMs, VARIABLES } from '../../core/config/index.js';
-import { ROOT } from './compose-file.js';
+import { needsOf, ROOT } from './compose-file.js';
 
 interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
 interface Probe { httpGet: { path: string; port: string | number } }
@@ -115,7 +115,9 @@ describe('deploy/kubernetes', () => {
     for (const { workload, container } of containers) {
       const env = containerEnv(container);
       expect([workload.metadata.name, env.NODE_ENV]).toEqual([workload.metadata.name, 'production']);
-      expect(() => loadConfig(env)).not.toThrow();
+      expect(() => loadConfig(env, { needs: needsOf(entryOf(container)) })).not.toThrow();
+      // The CoinGecko key goes only where CoinGecko is called.
+      expect([workload.metadata.name, 'COINGECKO_API_KEY' in env]).toEqual([workload.metadata.name, needsOf(entryOf(container)).includes('coingecko-api')]);
     }
   });
 
