@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { validateMarketRecord } from '../../core/coingecko/market-record.js';
 import { SNAPSHOT_COLUMNS, snapshotRow } from '../../core/snapshots/snapshot-row.js';
+import { statCpuMs, waitedChildrenCpuMs } from './process-cpu.js';
 import type { SnapshotFixture } from './snapshot-fixture.js';
 
 function csvValue(value: unknown): string {
@@ -32,15 +33,39 @@ export async function writeFixtureCsv(fixture: SnapshotFixture, file: string): P
   return rows;
 }
 
-/** Times `psql -c "\copy table (columns) from 'file' csv"` — the physical reference for loading. */
-export async function psqlCopy(databaseUrl: string, table: string, file: string): Promise<number> {
-  const command = `\\copy ${table} (${SNAPSHOT_COLUMNS.join(', ')}) from '${file}' with (format csv)`;
+export interface PsqlCopyRun {
+  readonly ms: number;
+  /** CPU of psql itself (read, parse CSV lines, send). */
+  readonly psqlCpuMs: number;
+  /** CPU of the Postgres backend serving psql, from its start (connection setup included) to after the COPY. */
+  readonly backendCpuMs: number;
+}
+
+/**
+ * Times `psql \copy table (columns) from 'file' csv` — the physical reference for loading — and
+ * the CPU psql and its backend spent (psql reads the backend's /proc entry through `\!` before it
+ * disconnects, since the backend exits with the session).
+ */
+export async function psqlCopy(databaseUrl: string, table: string, file: string): Promise<PsqlCopyRun> {
+  const script = [
+    'select pg_backend_pid() as cdp_backend_pid \\gset',
+    `\\copy ${table} (${SNAPSHOT_COLUMNS.join(', ')}) from '${file}' with (format csv)`,
+    '\\setenv CDP_BACKEND_PID :cdp_backend_pid',
+    '\\! cat /proc/$CDP_BACKEND_PID/stat',
+    '',
+  ].join('\n');
+  const children0 = waitedChildrenCpuMs();
   const started = performance.now();
-  const child = spawn('psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin.end(script);
   const [code] = (await once(child, 'exit')) as [number | null];
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`psql \\copy exited ${code}: ${stderr.trim()}`);
-  return ms;
+  const stat = stdout.split('\n').find((line) => /^\d+ \(/.test(line));
+  if (!stat) throw new Error(`psql did not print its backend's /proc stat: ${stdout.slice(0, 200)}`);
+  return { ms, psqlCpuMs: waitedChildrenCpuMs() - children0, backendCpuMs: statCpuMs(stat, 14) };
 }

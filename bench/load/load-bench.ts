@@ -1,17 +1,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
+import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/market-record.js';
+import { copyTextLine } from '../../core/db/copy-text.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
-import { loadSnapshotBatch } from '../../core/snapshots/load-snapshots.js';
+import { savePayload } from '../../core/queues/payload-store.js';
+import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
+import { snapshotRow } from '../../core/snapshots/snapshot-row.js';
+import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
 import { describeCpu, measureCpu } from '../cpu-usage.js';
+import { BENCH_REDIS_URL } from '../services.js';
 import { perSecond } from '../stats.js';
-import { psqlCopy, writeFixtureCsv } from './copy-reference.js';
+import { psqlCopy, writeFixtureCsv, type PsqlCopyRun } from './copy-reference.js';
 import { multiRowInsert } from './insert-baseline.js';
-import { loadBatchPhased, type LoadVariant, type Phases } from './load-phases.js';
-import { benchPool, countRows, planRuns, resetRawTable, runLoaders } from './load-path.js';
+import { benchPool, countRows, planRuns, resetRawTable, runLoaders, trackedPool } from './load-path.js';
+import { processCpuMs } from './process-cpu.js';
 import { snapshotFixture, type SnapshotFixture } from './snapshot-fixture.js';
 import { typeormSave } from './typeorm-baseline.js';
 
@@ -20,16 +27,31 @@ const STEPS = Number(process.env.BENCH_LOAD_STEPS ?? 10);
 /** TypeORM save() is slow enough that it gets a time box instead of the whole fixture. */
 const TYPEORM_BUDGET_MS = 20_000;
 
+/** One timed pass of the project's load path. */
+interface LoadRun {
+  readonly ms: number;
+  /** CPU of this (loader) process: Redis read, split, parse, validate, encode, pg driver, COPY stream. */
+  readonly nodeCpuMs: number;
+  /** CPU of the Postgres backends of the loader connections. */
+  readonly backendCpuMs: number;
+}
+
+const seconds = (ms: number) => ms / 1000;
+const perRowUs = (ms: number, rows: number) => `${((ms * 1000) / rows).toFixed(1)} µs/row`;
+
 export const loadBenchmark: Benchmark = {
   name: 'load',
-  description: `${COINS * STEPS} snapshot rows: loadSnapshotBatch (1 and 2 loaders) vs psql \\copy, multi-row INSERT, TypeORM save(); phase breakdown and candidate fixes`,
+  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
   budgetMs: 420_000,
   async run(ctx) {
     const db = await ctx.database();
     const admin = benchPool(db.url, 2);
     ctx.defer(() => admin.end());
+    const redis = new Redis(BENCH_REDIS_URL);
+    ctx.defer(() => redis.disconnect());
+    const prefix = ctx.prefix();
     const fixture = await snapshotFixture(COINS, STEPS);
-    ctx.log(`fixture: ${fixture.rows} records from the simulator`);
+    ctx.log(`fixture: ${fixture.rows} records from the simulator, ${fixture.bodies.flat().length} bodies`);
     await ensurePartitionsFor(admin, fixture.timestamps);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cdp-bench-load-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
@@ -43,28 +65,43 @@ export const loadBenchmark: Benchmark = {
     };
 
     // (b) the physical reference, measured first and last; the faster run counts.
-    const copyRuns: number[] = [];
+    const copyRuns: PsqlCopyRun[] = [];
     const reference = async () => {
       await resetRawTable(admin);
-      const { result: ms, cpu } = await measureCpu(() => psqlCopy(db.url, 'raw.coin_market_snapshots', csv));
-      copyRuns.push(ms);
+      const { result: run, cpu } = await measureCpu(() => psqlCopy(db.url, 'raw.coin_market_snapshots', csv));
+      copyRuns.push(run);
       await check('psql \\copy');
-      ctx.log(`psql \\copy: ${Math.round(ms)} ms for ${csvRows} rows; ${describeCpu(cpu)}`);
+      ctx.log(`psql \\copy: ${Math.round(run.ms)} ms for ${csvRows} rows; psql CPU ${run.psqlCpuMs} ms, its backend ${run.backendCpuMs} ms; ${describeCpu(cpu)}`);
     };
     await reference();
 
-    // (a) the project's load path, as the load worker calls it.
+    // (a) the project's load path: what a load job does per batch once it has its payload key.
     let pass = 0;
-    const loadPath = async (concurrency: number) => {
+    const loadPath = async (concurrency: number): Promise<LoadRun> => {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
-      const inputs = await planRuns(admin, fixture, `a${concurrency}x${pass++}x`);
-      const pool = benchPool(db.url, concurrency + 1);
+      const runPrefix = `a${concurrency}x${pass++}x`;
+      const inputs = await planRuns(admin, fixture, runPrefix);
+      // The fetch workers' part, untimed: each response body parked in Redis as fetched.
+      const bodies = fixture.bodies.flat();
+      const jobs = inputs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
+      await Promise.all(jobs.map((job, i) => savePayload(redis, job.key, bodies[i]!, 600_000)));
+      const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
-        const { result: ms, cpu } = await measureCpu(() => runLoaders(inputs, concurrency, (input) => loadSnapshotBatch(pool, input), ctx.signal));
-        await check(`loadSnapshotBatch x${concurrency}`);
-        ctx.log(`loadSnapshotBatch x${concurrency}: ${Math.round(ms)} ms; ${describeCpu(cpu)}`);
-        return perSecond(rows, ms);
+        const { result: ms, cpu } = await measureCpu(() =>
+          runLoaders(jobs, concurrency, async ({ input, key }) => {
+            const outcome = await loadParkedBatch({ pool, redis }, key, input);
+            if (outcome.status !== 'loaded' || outcome.recordsRejected > 0) throw new Error(`batch ${input.runId}/${input.batchNo}: ${JSON.stringify(outcome)}`);
+          }, ctx.signal),
+        );
+        const backendCpuMs = backendPids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+        await check(`load path x${concurrency}`);
+        if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left payloads in Redis');
+        ctx.log(
+          `load path x${concurrency}: ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
+            `backends ${backendCpuMs} ms (${perRowUs(backendCpuMs, rows)}); ${describeCpu(cpu)}`,
+        );
+        return { ms, nodeCpuMs: cpu.processMs, backendCpuMs };
       } finally {
         await pool.end();
       }
@@ -74,8 +111,13 @@ export const loadBenchmark: Benchmark = {
     const a2Runs = [await loadPath(2)];
     a1Runs.push(await loadPath(1));
     a2Runs.push(await loadPath(2));
-    const a1 = Math.max(...a1Runs);
-    const a2 = Math.max(...a2Runs);
+    const fastest = (runs: LoadRun[]) => runs.reduce((best, r) => (r.ms < best.ms ? r : best));
+    const a1 = fastest(a1Runs);
+    const a2 = fastest(a2Runs);
+
+    // Where the loader's Node CPU goes: the per-record steps alone, over the same bodies.
+    const steps = nodeCpuSteps(fixture);
+    ctx.log(`Node CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`);
 
     // (c) multi-row parameterized INSERT, one connection.
     await resetRawTable(admin);
@@ -88,60 +130,56 @@ export const loadBenchmark: Benchmark = {
     // (d) TypeORM save(), time-boxed.
     const d = await typeormRate(ctx, db.url, fixture, admin);
 
-    // Where loadSnapshotBatch's time goes, and what the candidate fixes buy.
-    const phases = await phased(ctx, db.url, admin, fixture, { write: 'staged-copy' }, 1);
-    const variants: [string, LoadVariant, number][] = [
-      ['staged COPY + async commit', { write: 'staged-copy', asyncCommit: true }, 1],
-      ['COPY straight into raw', { write: 'direct-copy' }, 1],
-      ['insert from json_populate_recordset', { write: 'json-recordset' }, 1],
-      ['COPY straight into raw', { write: 'direct-copy' }, 2],
-      ['COPY straight into raw + async commit', { write: 'direct-copy', asyncCommit: true }, 2],
-      ['staged COPY + async commit', { write: 'staged-copy', asyncCommit: true }, 2],
-    ];
-    const variantRates: [string, number][] = [];
-    for (const [label, variant, concurrency] of variants) {
-      const result = await phased(ctx, db.url, admin, fixture, variant, concurrency);
-      variantRates.push([`variant: ${label}, ${concurrency} loader${concurrency > 1 ? 's' : ''}`, perSecond(rows, result.ms)]);
-    }
-
     await reference();
-    const b = perSecond(csvRows, Math.min(...copyRuns));
+    const b = copyRuns.reduce((best, r) => (r.ms < best.ms ? r : best));
+    const bRate = perSecond(csvRows, b.ms);
     const copyRef = 'psql \\copy (1 stream, CSV)';
-    const totalPhases = [...phases.phases.values()].reduce((s, v) => s + v, 0);
-    const out: Measurement[] = [
-      { metric: 'loadSnapshotBatch, 1 loader (a1/b)', value: a1, unit: 'rows/s', reference: copyRef, referenceValue: b },
-      { metric: 'loadSnapshotBatch, 2 loaders (a2/b)', value: a2, unit: 'rows/s', reference: copyRef, referenceValue: b },
-      { metric: 'loadSnapshotBatch, 1 loader (a1/c)', value: a1, unit: 'rows/s', reference: 'multi-row INSERT, 250 rows/stmt, 1 conn', referenceValue: c },
-      { metric: 'loadSnapshotBatch, 1 loader (a1/d)', value: a1, unit: 'rows/s', reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`, referenceValue: d },
-      ...[...phases.phases.entries()].map(([phase, ms]): Measurement => ({
-        metric: `phase (1 loader): ${phase}`, value: ms, unit: 'ms', reference: 'sum of phases', referenceValue: totalPhases,
+    const bCpu = `psql \\copy: psql + its backend`;
+    const nodeTotal = seconds(a1.nodeCpuMs);
+    const stepTotal = [...steps.values()].reduce((s, v) => s + v, 0);
+    return [
+      { metric: 'load path, 1 loader (a1/b)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
+      { metric: 'load path, 2 loaders (a2/b)', value: perSecond(rows, a2.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
+      { metric: 'load path, 1 loader (a1/c)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: 'multi-row INSERT, 250 rows/stmt, 1 conn', referenceValue: c },
+      { metric: 'load path, 1 loader (a1/d)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`, referenceValue: d },
+      // CPU-seconds for the whole fixture: steadier than rows/s on a shared machine. Lower is better.
+      { metric: 'CPU-s, 2 loaders: Node + backends (lower is better)', value: seconds(a2.nodeCpuMs + a2.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
+      { metric: 'CPU-s, 2 loaders: Node loader process', value: seconds(a2.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
+      { metric: 'CPU-s, 2 loaders: Postgres backends', value: seconds(a2.backendCpuMs), unit: 's', reference: "psql's backend", referenceValue: seconds(b.backendCpuMs) },
+      { metric: 'CPU-s, 1 loader: Node + backends (lower is better)', value: seconds(a1.nodeCpuMs + a1.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
+      ...[...steps.entries()].map(([step, ms]): Measurement => ({
+        metric: `Node CPU-s, 1 loader: ${step}`, value: seconds(ms), unit: 's', reference: 'Node CPU-s, 1 loader, whole path', referenceValue: nodeTotal,
       })),
-      ...variantRates.map(([metric, value]): Measurement => ({ metric, value, unit: 'rows/s', reference: copyRef, referenceValue: b })),
+      {
+        metric: 'Node CPU-s, 1 loader: the rest (Redis read, pg driver, COPY stream, ledger, GC)',
+        value: Math.max(0, nodeTotal - seconds(stepTotal)), unit: 's', reference: 'Node CPU-s, 1 loader, whole path', referenceValue: nodeTotal,
+      },
     ];
-    return out;
   },
 };
 
-async function phased(ctx: BenchContext, url: string, admin: ReturnType<typeof benchPool>, fixture: SnapshotFixture, variant: LoadVariant, concurrency: number): Promise<{ phases: Phases; ms: number }> {
-  await resetRawTable(admin);
-  const inputs = await planRuns(admin, fixture, `p${Math.random().toString(36).slice(2, 8)}`);
-  const pool = benchPool(url, concurrency);
-  const phases: Phases = new Map();
-  try {
-    const { result: ms, cpu } = await measureCpu(() => runLoaders(inputs, concurrency, (input) => loadBatchPhased(pool, input, variant, phases), ctx.signal));
-    ctx.log(describeCpu(cpu));
-    const n = await countRows(admin);
-    if (n !== fixture.rows) throw new Error(`variant ${JSON.stringify(variant)} left ${n} rows`);
-    ctx.log(`${JSON.stringify(variant)} x${concurrency}: ${Math.round(ms)} ms; ${[...phases].map(([p, v]) => `${p} ${Math.round(v)}`).join(', ')}`);
-    return { phases, ms };
-  } finally {
-    await pool.end();
+/** CPU of each per-record step of the load path, run alone over every body of the fixture. */
+function nodeCpuSteps(fixture: SnapshotFixture): Map<string, number> {
+  const steps = new Map<string, number>();
+  const timed = <T>(step: string, work: () => T): T => {
+    const started = process.cpuUsage();
+    const result = work();
+    const spent = process.cpuUsage(started);
+    steps.set(step, (steps.get(step) ?? 0) + (spent.user + spent.system) / 1000);
+    return result;
+  };
+  const context = { runId: 'bench', batchNo: 0, vsCurrency: 'usd' };
+  for (const body of fixture.bodies.flat()) {
+    const items = timed('JSON.parse body', () => JSON.parse(body) as unknown[]);
+    const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
+    timed('encode COPY lines', () => records.map((record: MarketRecord) => copyTextLine(snapshotRow(record, context))).join(''));
   }
+  return steps;
 }
 
 async function typeormRate(ctx: BenchContext, url: string, fixture: SnapshotFixture, admin: ReturnType<typeof benchPool>): Promise<number> {
   await resetRawTable(admin);
-  const inputs = await planRuns(admin, fixture, 'd');
+  const inputs: LoadBatchInput[] = await planRuns(admin, fixture, 'd');
   const dataSource = createDataSource(url, { poolMax: 2 });
   await dataSource.initialize();
   try {

@@ -48,3 +48,13 @@ export async function countRows(pool: pg.Pool): Promise<number> {
   const result = await pool.query<{ n: number }>('select count(*)::int as n from raw.coin_market_snapshots');
   return result.rows[0]!.n;
 }
+
+/** A pool that remembers the pid of every backend it opened, so their CPU can be read from /proc. */
+export function trackedPool(url: string, max: number): { pool: pg.Pool; backendPids: number[] } {
+  const pool = benchPool(url, max);
+  const backendPids: number[] = [];
+  pool.on('connect', (client) => {
+    backendPids.push((client as unknown as { processID: number }).processID);
+  });
+  return { pool, backendPids };
+}

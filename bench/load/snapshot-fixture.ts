@@ -1,9 +1,12 @@
+import { toJson } from '../../simulator/json.js';
 import { startSimulator } from '../../simulator/server.js';
 
 /** The records one benchmark loads: `steps` market snapshots of `coins` coins, cut into 250-record batches. */
 export interface SnapshotFixture {
   /** batches[step][batchNo] = the parsed /coins/markets items of one call. */
   readonly batches: readonly (readonly Record<string, unknown>[])[][];
+  /** bodies[step][batchNo] = that call's response body, serialised as the simulator's HTTP API sends it. */
+  readonly bodies: readonly (readonly string[])[];
   readonly rows: number;
   /** Every distinct last_updated (partitions must exist for them). */
   readonly timestamps: readonly string[];
@@ -29,7 +32,8 @@ export async function snapshotFixture(coins: number, steps: number): Promise<Sna
       for (const r of records) timestamps.add(String(r.last_updated));
       batches.push(stepBatches);
     }
-    return { batches, rows: coins * steps, timestamps: [...timestamps] };
+    const bodies = batches.map((stepBatches) => stepBatches.map((items) => toJson(items)));
+    return { batches, bodies, rows: coins * steps, timestamps: [...timestamps] };
   } finally {
     await simulator.close();
   }
