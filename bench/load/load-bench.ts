@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { jsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/market-record.js';
-import { copyTextLine } from '../../core/db/copy-text.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
 import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
-import { snapshotRow } from '../../core/snapshots/snapshot-row.js';
+import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
 import { describeCpu, measureCpu } from '../cpu-usage.js';
@@ -170,9 +170,10 @@ function nodeCpuSteps(fixture: SnapshotFixture): Map<string, number> {
   };
   const context = { runId: 'bench', batchNo: 0, vsCurrency: 'usd' };
   for (const body of fixture.bodies.flat()) {
-    const items = timed('JSON.parse body', () => JSON.parse(body) as unknown[]);
+    const texts = timed('split body into record texts', () => jsonArrayItems(body));
+    const items = timed('JSON.parse each record', () => texts.map((t) => JSON.parse(t) as unknown));
     const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
-    timed('encode COPY lines', () => records.map((record: MarketRecord) => copyTextLine(snapshotRow(record, context))).join(''));
+    timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])).join(''));
   }
   return steps;
 }

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { validateMarketRecord, type MarketRecord } from '../coingecko/market-record.js';
-import { copyLines, copyTextLine } from '../db/copy-text.js';
+import { validateMarketRecord } from '../coingecko/market-record.js';
+import { copyLines } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
 import { classifyPostgresError, PermanentError, RetryableError } from '../errors.js';
 import { lockBatch, markBatchLoaded } from '../pipeline/run-ledger.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
-import { SNAPSHOT_COLUMNS, snapshotRow } from './snapshot-row.js';
+import { SNAPSHOT_COLUMNS, snapshotCopyLine } from './snapshot-row.js';
 
 export interface LoadBatchInput {
   readonly runId: string;
@@ -13,6 +13,11 @@ export interface LoadBatchInput {
   readonly vsCurrency: string;
   /** The parsed /coins/markets array, unvalidated. */
   readonly items: readonly unknown[];
+  /**
+   * Each item's JSON text as CoinGecko sent it, in the same order (see parseJsonArrayItems). Stored
+   * as the `record` column; without it each record is serialised again.
+   */
+  readonly texts?: readonly string[];
 }
 
 export interface LoadBatchOutcome {
@@ -33,21 +38,25 @@ const STAGING = 'snapshot_staging';
  * a failure anywhere leaves nothing half-written.
  */
 export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
-  const valid: MarketRecord[] = [];
-  const rejected: { index: number; coinId: string | null; reason: string; source: unknown }[] = [];
+  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
+  const valid: { lastUpdated: string; line: string }[] = [];
+  const rejected: { index: number; coinId: string | null; reason: string; text: string }[] = [];
   const unknownFields: Record<string, { records: number; exampleCoin: string }> = {};
-  input.items.forEach((item, index) => {
-    const result = validateMarketRecord(item);
+  const { items, texts } = input;
+  for (let index = 0; index < items.length; index++) {
+    const result = validateMarketRecord(items[index]);
     if (result.ok) {
-      valid.push(result.record);
-      for (const field of result.record.unknownFields) {
-        const seen = (unknownFields[field] ??= { records: 0, exampleCoin: result.record.id });
+      const { record } = result;
+      // Encoded before the transaction starts, so the ledger row is locked for the database work only.
+      valid.push({ lastUpdated: record.lastUpdated, line: snapshotCopyLine(record, context, texts?.[index]) });
+      for (const field of record.unknownFields) {
+        const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
         seen.records++;
       }
     } else {
-      rejected.push({ index, coinId: result.coinId, reason: result.reason, source: result.source });
+      rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
     }
-  });
+  }
 
   try {
     await ensurePartitionsFor(pool, valid.map((r) => r.lastUpdated));
@@ -57,10 +66,10 @@ export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): P
       if (status === 'loaded') {
         return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields };
       }
-      const rowsLoaded = await insertSnapshots(client, valid, input);
+      const rowsLoaded = await insertSnapshots(client, valid.map((r) => r.line));
       await quarantine(client, input, rejected);
       const counts = {
-        recordsReceived: input.items.length,
+        recordsReceived: items.length,
         rowsLoaded,
         rowsDuplicate: valid.length - rowsLoaded,
         recordsRejected: rejected.length,
@@ -80,16 +89,13 @@ export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): P
   }
 }
 
-async function insertSnapshots(client: pg.PoolClient, records: readonly MarketRecord[], input: LoadBatchInput): Promise<number> {
-  if (records.length === 0) return 0;
+async function insertSnapshots(client: pg.PoolClient, lines: readonly string[]): Promise<number> {
+  if (lines.length === 0) return 0;
   // A temp table per session (not per transaction) avoids catalog churn; ON COMMIT DELETE ROWS empties it.
   await client.query(
     `create temp table if not exists ${STAGING} (like raw.coin_market_snapshots including defaults) on commit delete rows`,
   );
-  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-  await copyLines(client, STAGING, SNAPSHOT_COLUMNS, (function* () {
-    for (const record of records) yield copyTextLine(snapshotRow(record, context));
-  })());
+  await copyLines(client, STAGING, SNAPSHOT_COLUMNS, lines);
   const columns = SNAPSHOT_COLUMNS.join(', ');
   const inserted = await client.query(
     `insert into raw.coin_market_snapshots (${columns}) select ${columns} from ${STAGING} on conflict do nothing`,
@@ -100,7 +106,7 @@ async function insertSnapshots(client: pg.PoolClient, records: readonly MarketRe
 async function quarantine(
   client: pg.PoolClient,
   input: LoadBatchInput,
-  rejected: readonly { index: number; coinId: string | null; reason: string; source: unknown }[],
+  rejected: readonly { index: number; coinId: string | null; reason: string; text: string }[],
 ): Promise<void> {
   if (rejected.length === 0) return;
   await client.query(
@@ -114,7 +120,7 @@ async function quarantine(
       rejected.map((r) => r.index),
       rejected.map((r) => r.coinId),
       rejected.map((r) => r.reason),
-      rejected.map((r) => JSON.stringify(r.source ?? null)),
+      rejected.map((r) => r.text),
     ],
   );
 }

@@ -1,4 +1,5 @@
 import type { MarketRecord } from '../coingecko/market-record.js';
+import { copyTextEscape } from '../db/copy-text.js';
 
 /** CoinGecko fields copied verbatim into the raw column of the same name. */
 const VERBATIM_FIELDS = [
@@ -27,4 +28,27 @@ export function snapshotRow(record: MarketRecord, context: { runId: string; batc
     roi?.times ?? null, roi?.currency ?? null, roi?.percentage ?? null,
     record.source,
   ];
+}
+
+export interface SnapshotContext {
+  readonly runId: string;
+  readonly batchNo: number;
+  readonly vsCurrency: string;
+}
+
+const encode = (value: unknown): string =>
+  value === null || value === undefined ? '\\N' : typeof value === 'number' ? String(value) : copyTextEscape(String(value));
+
+/**
+ * The COPY text line of one validated record, in SNAPSHOT_COLUMNS order: what
+ * `copyTextLine(snapshotRow(record, context))` gives, without the intermediate array, and with the
+ * record column taken from `recordText` (the record's JSON as CoinGecko sent it) when there is one.
+ */
+export function snapshotCopyLine(record: MarketRecord, context: SnapshotContext, recordText?: string): string {
+  const values = record.values;
+  let line = `${copyTextEscape(record.id)}\t${copyTextEscape(context.vsCurrency)}\t${copyTextEscape(record.lastUpdated)}\t${copyTextEscape(context.runId)}\t${context.batchNo}\t${copyTextEscape(record.symbol)}\t${copyTextEscape(record.name)}`;
+  for (const field of VERBATIM_FIELDS) line += `\t${encode(values[field])}`;
+  const roi = values.roi as { times: number; currency: string; percentage: number } | null;
+  line += roi === null ? '\t\\N\t\\N\t\\N' : `\t${encode(roi.times)}\t${encode(roi.currency)}\t${encode(roi.percentage)}`;
+  return `${line}\t${copyTextEscape(recordText ?? JSON.stringify(record.source))}\n`;
 }

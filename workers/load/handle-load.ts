@@ -1,3 +1,4 @@
+import { parseJsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
@@ -64,10 +65,10 @@ export async function loadParkedBatch(
     return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
   }
   const body = await readPayload(redis, payloadKey);
-  let parsed: { items: unknown[] };
+  let parsed: { items: unknown[]; texts: string[] };
   try {
-    parsed = { items: JSON.parse(body) as unknown[] };
-    if (!Array.isArray(parsed.items)) throw new Error('not an array');
+    // Each record's text is kept so the raw table stores it as sent, without serialising it again.
+    parsed = parseJsonArrayItems(body);
   } catch (error) {
     throw new PermanentError(`payload ${payloadKey} is not a JSON array (${(error as Error).message}; it was checked when fetched: Redis data corrupted?)`);
   }
