@@ -36,8 +36,21 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** SQLSTATE classes that a retry can cure: connection, resources, lock contention, cancellation, shutdown. */
-const RETRYABLE_SQLSTATE_PREFIXES = ['08', '40', '53', '55P03', '57014', '57P01', '57P02', '57P03', '58'];
+/**
+ * SQLSTATEs a retry can cure, by prefix (a whole class, or one code). Everything else with a SQLSTATE
+ * (42501 permission denied, 42P01 undefined table, 23xxx constraints, 22xxx bad data, XX001 corruption…)
+ * fails the same way every time, so it is permanent and its message becomes the job's reason.
+ */
+const RETRYABLE_SQLSTATE_PREFIXES = [
+  '08', // connection exception: refused, lost, cannot establish
+  '40000', '40001', '40003', '40P01', // rolled back: serialization failure, deadlock, outcome unknown (not 40002, a deferred constraint)
+  '53', // insufficient resources: 53100 disk full, 53200 out of memory, 53300 too many connections; all can clear
+  '55P03', // lock not available (lock_timeout)
+  '57014', // statement timeout / cancel
+  '57P01', '57P02', '57P03', '57P05', // admin shutdown (restart -m fast), crash shutdown, starting up / recovering, idle session timeout
+  '25P03', // idle-in-transaction timeout ended the session
+  '58000', '58030', // system error, I/O error
+];
 const RETRYABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Maps a pg driver error to RetryableError or PermanentError, keeping the SQLSTATE in the message. */

@@ -1,7 +1,8 @@
 import { DelayedError, MetricsTime, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import pg from 'pg';
 import type { AppConfig } from '../config/index.js';
-import { errorMessage, PermanentError, RateLimitedError } from '../errors.js';
+import { classifyPostgresError, errorMessage, PermanentError, RateLimitedError, RetryableError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { jobDuration, jobsStalled, jobsTotal, rateLimitWaitSeconds } from '../metrics/registry.js';
 import { BACKOFF_TYPE } from '../queues/job-options.js';
@@ -67,7 +68,8 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
       jobsTotal.inc({ queue, status: 'completed' });
       log.info('job completed', { durationMs: Math.round(performance.now() - started), result });
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      const error = classifyUnclassified(thrown, queue);
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) {
         jobsTotal.inc({ queue, status: 'delayed' });
         throw error;
@@ -120,4 +122,16 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
     deps.logger.warn('job stalled: its worker stopped renewing the lock; returned to the queue', { queue, jobId });
   });
   return worker;
+}
+
+/**
+ * Handlers classify the errors they expect; anything else is retried. One kind of Postgres error
+ * that slips through unclassified (a ledger query outside a handler's try) must not be retried:
+ * class 42 (42501 permission denied, 42P01 undefined table, 42703 undefined column…) fails the same
+ * way every time, so it fails the job at once with Postgres's message as the reason instead of
+ * burning every attempt. Other unclassified errors keep being retried, as before.
+ */
+export function classifyUnclassified(error: unknown, queue: string): unknown {
+  if (error instanceof RetryableError || error instanceof PermanentError || error instanceof RateLimitedError) return error;
+  return error instanceof pg.DatabaseError && error.code?.startsWith('42') ? classifyPostgresError(error, `${queue} job, Postgres`) : error;
 }
