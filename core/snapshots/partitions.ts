@@ -13,7 +13,10 @@ const knownDays = (pool: pg.Pool) => {
   return days;
 };
 
-const dayOf = (iso: string) => new Date(iso).toISOString().slice(0, 10);
+// A plain UTC timestamp's day is its first ten characters (called per record); offsets, 24:00 or leap
+// seconds go through date arithmetic.
+const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$/;
+const dayOf = (iso: string) => (UTC_TIMESTAMP.test(iso) ? iso.slice(0, 10) : new Date(iso).toISOString().slice(0, 10));
 
 export async function ensurePartitions(pool: pg.Pool, fromDay: string, toDay: string): Promise<number> {
   const result = await pool.query<{ created: number }>('select raw.ensure_snapshot_partitions($1::date, $2::date) as created', [fromDay, toDay]);

@@ -1,0 +1,93 @@
+import pg from 'pg';
+import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
+import { loadSnapshotBatch } from '../../../core/snapshots/load-snapshots.js';
+import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+describe(loadSnapshotBatch.name, () => {
+  let db: TestDatabase;
+  let simulator: SimulatorHandle;
+  let loaders: pg.Pool;
+  let runs = 0;
+
+  /** A planned run of one batch, and that batch's input. */
+  async function batchOf(items: Record<string, unknown>[], texts?: string[]) {
+    const runId = `mload${runs++}`;
+    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [items.map((i) => String(i.id))] });
+    return { runId, batchNo: 0, vsCurrency: 'usd', items, texts };
+  }
+  const snapshot = (ids: string[], lastUpdated: string) => simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: lastUpdated }));
+  const rows = async (ids: string[]) =>
+    (await db.pool.query('select coin_id, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, run_id', [ids])).rows;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    simulator = await startSimulator({ coins: 20 });
+    loaders = new pg.Pool({ connectionString: db.url, max: 4 });
+    loaders.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await loaders.end();
+    await simulator.close();
+    await db.drop();
+  });
+
+  it('stores the record text it was given, as sent', async () => {
+    const [item] = snapshot(['bitcoin'], '2026-11-27T08:00:00.000Z');
+    const text = ` { "id": "bitcoin", ${JSON.stringify(item).slice(1, -1).replace('"id":"bitcoin",', '')} } `.trim();
+    const input = await batchOf([JSON.parse(text) as Record<string, unknown>], [text]);
+    await loadSnapshotBatch(loaders, input);
+    expect(await rows(['bitcoin'])).toEqual([{ coin_id: 'bitcoin', run_id: input.runId, record: text }]);
+  });
+
+  it('counts keys another batch already loaded as duplicates and loads the rest', async () => {
+    const first = await batchOf(snapshot(['ethereum'], '2026-11-27T09:00:00.000Z'));
+    const second = await batchOf(snapshot(['ethereum', 'tether'], '2026-11-27T09:00:00.000Z'));
+    expect(await loadSnapshotBatch(loaders, first)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 });
+    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 });
+    expect((await rows(['ethereum', 'tether'])).map((r) => [r.coin_id, r.run_id])).toEqual([['ethereum', first.runId], ['tether', second.runId]]);
+  });
+
+  it('loads a coin sent twice in one batch once, however its timestamp is spelled', async () => {
+    const [a] = snapshot(['solana'], '2026-11-27T09:30:00.000Z');
+    const input = await batchOf([a!, { ...a!, last_updated: '2026-11-27T09:30:00+00:00' }]);
+    expect(await loadSnapshotBatch(loaders, input)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 });
+    const batch = (await db.pool.query('select rows_loaded, rows_duplicate from pipeline.pipeline_batches where run_id = $1', [input.runId])).rows[0];
+    expect(batch).toEqual({ rows_loaded: 1, rows_duplicate: 1 });
+  });
+
+  it('loads each key once when two batches with the same keys race past the key check', async () => {
+    const first = await batchOf(snapshot(['cardano'], '2026-11-27T10:00:00.000Z'));
+    const second = await batchOf(snapshot(['cardano', 'dogecoin'], '2026-11-27T10:00:00.000Z'));
+    // Hold the first load just before its commit (its ledger update waits for this lock), after
+    // it has copied its row; the second then copies the same key and waits on it.
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from pipeline.pipeline_runs where run_id = $1 for update', [first.runId]);
+      const firstLoad = loadSnapshotBatch(loaders, first);
+      await waitFor('first load waiting on the ledger', () => waitingBackends(1));
+      const secondLoad = loadSnapshotBatch(loaders, second);
+      await waitFor('second load waiting on the first one\'s row', () => waitingBackends(2));
+      await holder.query('commit');
+      const outcomes = await Promise.all([firstLoad, secondLoad]);
+      // The second load hit a unique violation when the first committed, and its retry left the key out.
+      expect(outcomes).toEqual([
+        expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 }),
+        expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 }),
+      ]);
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      holder.release();
+    }
+    expect((await rows(['cardano', 'dogecoin'])).map((r) => [r.coin_id, r.run_id])).toEqual([['cardano', first.runId], ['dogecoin', second.runId]]);
+  });
+
+  async function waitingBackends(n: number): Promise<boolean> {
+    const result = await db.pool.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+    return result.rows[0]!.n >= n;
+  }
+});
