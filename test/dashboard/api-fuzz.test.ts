@@ -245,6 +245,10 @@ const value = fc.oneof({ weight: 4, arbitrary: validish }, { weight: 2, arbitrar
 const part = (text: fc.Arbitrary<string>) => fc.record({ text, raw: fc.boolean() });
 const name = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...ALL_NAMES) }, { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', 'q[]', 'sort[0]', 'Limit', '') }, { weight: 1, arbitrary: marked });
 const pair = fc.tuple(part(name), fc.option(part(value), { freq: 8, nil: null }));
+/** Any endpoint, those with a coin id in the path half of the time (the id is one more parameter). */
+const pathArb = fc.oneof(fc.constantFrom(...PATHS), fc.constantFrom(...PATHS.filter((p) => p.includes(':id'))));
+/** A third of the requests have no query, so that ids (200 and 404) get their share. */
+const queryPairs = fc.oneof(fc.constant([]), fc.array(pair, { minLength: 1, maxLength: 4 }), fc.array(pair, { minLength: 1, maxLength: 2 }));
 
 let validIds: string[];
 const rawId = () =>
@@ -298,7 +302,7 @@ describe('the fuzzed API', () => {
   it('refuses, accepts or 404s any request exactly as documented, never 500 (property)', async () => {
     statuses.clear();
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...PATHS), rawId(), fc.array(pair, { maxLength: 4 }), async (path, id, pairs) => {
+      fc.asyncProperty(pathArb, rawId(), queryPairs, async (path, id, pairs) => {
         const query = queryOf(pairs);
         // /events with no parameter is a valid, endless event stream: not a case for this property.
         fc.pre(!(path === '/events' && Object.keys(querystring.parse(query)).length === 0));
@@ -307,7 +311,8 @@ describe('the fuzzed API', () => {
       { numRuns: 1000 },
     );
     // Not only refusals: the generated requests reach every outcome.
-    expect(statuses.get(200)).toBeGreaterThan(50);
+    // (Typical counts of the 1000: about 190 × 200, 770 × 400, 45 × 404.)
+    expect(statuses.get(200)).toBeGreaterThan(100);
     expect(statuses.get(400)).toBeGreaterThan(300);
     expect(statuses.get(404)).toBeGreaterThan(10);
     expect([...statuses.keys()].sort()).toEqual([200, 400, 404]);
