@@ -16,10 +16,10 @@ function csvValue(value: unknown): string {
 export async function writeFixtureCsv(fixture: SnapshotFixture, file: string): Promise<number> {
   const out = createWriteStream(file);
   let rows = 0;
-  for (const [step, batches] of fixture.batches.entries()) {
-    for (const [batchNo, items] of batches.entries()) {
+  for (const [step, bodies] of fixture.bodies.entries()) {
+    for (const [batchNo, body] of bodies.entries()) {
       let chunk = '';
-      for (const item of items) {
+      for (const item of JSON.parse(body) as unknown[]) {
         const result = validateMarketRecord(item);
         if (!result.ok) continue;
         chunk += `${snapshotRow(result.record, { runId: `ref${step}`, batchNo, vsCurrency: 'usd' }).map(csvValue).join(',')}\n`;

@@ -7,7 +7,6 @@ import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/ma
 import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
-import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
 import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
@@ -17,7 +16,7 @@ import { BENCH_REDIS_URL } from '../services.js';
 import { perSecond } from '../stats.js';
 import { psqlCopy, writeFixtureCsv, type PsqlCopyRun } from './copy-reference.js';
 import { multiRowInsert } from './insert-baseline.js';
-import { benchPool, countRows, planRuns, resetRawTable, runLoaders, trackedPool } from './load-path.js';
+import { benchPool, countRows, planRuns, resetRawTable, runLoaders, trackedPool, withItems } from './load-path.js';
 import { processCpuMs } from './process-cpu.js';
 import { snapshotFixture, type SnapshotFixture } from './snapshot-fixture.js';
 import { typeormSave } from './typeorm-baseline.js';
@@ -81,11 +80,10 @@ export const loadBenchmark: Benchmark = {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
       const runPrefix = `a${concurrency}x${pass++}x`;
-      const inputs = await planRuns(admin, fixture, runPrefix);
+      const refs = await planRuns(admin, fixture, runPrefix);
       // The fetch workers' part, untimed: each response body parked in Redis as fetched.
-      const bodies = fixture.bodies.flat();
-      const jobs = inputs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
-      await Promise.all(jobs.map((job, i) => savePayload(redis, job.key, bodies[i]!, 600_000)));
+      const jobs = refs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
+      await Promise.all(jobs.map(({ input, key }) => savePayload(redis, key, fixture.bodies[input.step]![input.batchNo]!, 600_000)));
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
         const { result: ms, cpu } = await measureCpu(() =>
@@ -119,10 +117,12 @@ export const loadBenchmark: Benchmark = {
     const steps = nodeCpuSteps(fixture);
     ctx.log(`Node CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`);
 
-    // (c) multi-row parameterized INSERT, one connection.
+    // (c) multi-row parameterized INSERT, one connection (parsing each body included, as for (a)).
     await resetRawTable(admin);
     const insertInputs = await planRuns(admin, fixture, 'c');
-    const { result: insertMs, cpu: insertCpu } = await measureCpu(() => runLoaders(insertInputs, 1, (input) => multiRowInsert(admin, input), ctx.signal));
+    const { result: insertMs, cpu: insertCpu } = await measureCpu(() =>
+      runLoaders(insertInputs, 1, (ref) => multiRowInsert(admin, withItems(fixture, ref)), ctx.signal),
+    );
     await check('multi-row INSERT');
     const c = perSecond(rows, insertMs);
     ctx.log(`multi-row INSERT: ${Math.round(insertMs)} ms; ${describeCpu(insertCpu)}`);
@@ -180,16 +180,17 @@ function nodeCpuSteps(fixture: SnapshotFixture): Map<string, number> {
 
 async function typeormRate(ctx: BenchContext, url: string, fixture: SnapshotFixture, admin: ReturnType<typeof benchPool>): Promise<number> {
   await resetRawTable(admin);
-  const inputs: LoadBatchInput[] = await planRuns(admin, fixture, 'd');
+  const refs = await planRuns(admin, fixture, 'd');
   const dataSource = createDataSource(url, { poolMax: 2 });
   await dataSource.initialize();
   try {
     const repository = dataSource.getRepository(MarketSnapshot);
     let saved = 0;
     const started = performance.now();
-    for (const input of inputs) {
+    for (const ref of refs) {
       ctx.signal.throwIfAborted();
       if (performance.now() - started > TYPEORM_BUDGET_MS) break;
+      const input = withItems(fixture, ref);
       await typeormSave(repository, input);
       saved += input.items.length;
     }

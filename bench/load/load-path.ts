@@ -1,17 +1,22 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
 import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
-import type { SnapshotFixture } from './snapshot-fixture.js';
+import { batchItems, type BatchRef, type SnapshotFixture } from './snapshot-fixture.js';
 
 /** One step of the fixture = one tick (run) of the ledger; its batches are that run's batches. */
-export async function planRuns(pool: pg.Pool, fixture: SnapshotFixture, runPrefix: string): Promise<LoadBatchInput[]> {
-  const inputs: LoadBatchInput[] = [];
-  for (const [step, batches] of fixture.batches.entries()) {
+export async function planRuns(pool: pg.Pool, fixture: SnapshotFixture, runPrefix: string): Promise<BatchRef[]> {
+  const refs: BatchRef[] = [];
+  for (const [step, batches] of fixture.ids.entries()) {
     const runId = `b${runPrefix}${step}`;
-    await recordPlannedRun(pool, { runId, trigger: 'manual', scheduledAt: null, batches: batches.map((b) => b.map((r) => String(r.id))) });
-    batches.forEach((items, batchNo) => inputs.push({ runId, batchNo, vsCurrency: 'usd', items }));
+    await recordPlannedRun(pool, { runId, trigger: 'manual', scheduledAt: null, batches: batches.map((ids) => [...ids]) });
+    batches.forEach((_, batchNo) => refs.push({ runId, batchNo, vsCurrency: 'usd', step }));
   }
-  return inputs;
+  return refs;
+}
+
+/** A batch with its records parsed from the fixture's body. */
+export function withItems(fixture: SnapshotFixture, ref: BatchRef): LoadBatchInput {
+  return { runId: ref.runId, batchNo: ref.batchNo, vsCurrency: ref.vsCurrency, items: batchItems(fixture, ref) };
 }
 
 /**
