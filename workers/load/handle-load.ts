@@ -59,12 +59,18 @@ export async function loadParkedBatch(
   payloadKey: string,
   data: Pick<PayloadOf<'load'>, 'runId' | 'batchNo' | 'vsCurrency'>,
 ): Promise<LoadBatchOutcome> {
-  // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload gone.
-  if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
-    await deletePayload(redis, payloadKey);
-    return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
+  let body: string;
+  try {
+    body = await readPayload(redis, payloadKey);
+  } catch (error) {
+    // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload
+    // gone. Asked only then, which saves a round trip on every other batch; a batch loaded with its
+    // payload still there is caught under the ledger lock in loadSnapshotBatch.
+    if (error instanceof PermanentError && (await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
+      return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
+    }
+    throw error;
   }
-  const body = await readPayload(redis, payloadKey);
   let parsed: { items: unknown[]; texts: string[] };
   try {
     // Each record's text is kept so the raw table stores it as sent, without serialising it again.
