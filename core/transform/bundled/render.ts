@@ -27,12 +27,30 @@ const isKwargs = (value: unknown): value is Kwargs => typeof value === 'object' 
 
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
 
+/**
+ * Compiled templates by source text. nunjucks' renderString compiles on every call, and a run renders
+ * every model, test and `where` string (each with the macro definitions in front) at least once to
+ * parse the project, then again to run: tens of milliseconds per run went to compiling the same texts
+ * again (see dbt/README.md, "Cost per run"). The texts are the project's files, so the map stays
+ * small; it is emptied if a long-lived process sees the project change often.
+ */
+const compiled = new Map<string, nunjucks.Template>();
+function renderSource(source: string, names: object): string {
+  let template = compiled.get(source);
+  if (!template) {
+    if (compiled.size >= 1000) compiled.clear();
+    template = new nunjucks.Template(source, environment);
+    compiled.set(source, template);
+  }
+  return template.render(names);
+}
+
 /** What the macro definitions alone render to (the whitespace between them), cut from each output. */
 const macroOutput = new WeakMap<MacroLibrary, string>();
 function libraryOutput(library: MacroLibrary): string {
   let output = macroOutput.get(library);
   if (output === undefined) {
-    output = environment.renderString(library.text, {});
+    output = renderSource(library.text, {});
     macroOutput.set(library, output);
   }
   return output;
@@ -101,9 +119,9 @@ export function renderDbtJinja(file: string, text: string, context: RenderContex
     // Jinja's Python-style literals (nunjucks only knows true/false/none). The project's macros are
     // defined in front of the template, so they are global and run in the caller's context, as in dbt.
     const names = { True: true, False: false, None: null, ...fns, ...(thisRelation ? { this: thisRelation } : {}) };
-    if (!library || !/\{[{%]/.test(text)) return environment.renderString(text, names);
+    if (!library || !/\{[{%]/.test(text)) return renderSource(text, names);
     const prefix = libraryOutput(library);
-    const output = environment.renderString(library.text + text, names);
+    const output = renderSource(library.text + text, names);
     return output.startsWith(prefix) ? output.slice(prefix.length) : output;
   } catch (error) {
     if (error instanceof UnsupportedConstructError) throw error;

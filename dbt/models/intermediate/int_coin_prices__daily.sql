@@ -12,7 +12,7 @@
 
 {% if is_incremental() %}
 -- The (coin, day) pairs holding an hour rebuilt with snapshots loaded since the last run; each is
--- rolled up again from all of its hours. (`offset 0`: see int_coin_prices__hourly.)
+-- rolled up again from all of its hours.
 with touched as (
 
     select distinct
@@ -23,27 +23,40 @@ with touched as (
 
 ),
 
-hourly as (
+-- Each touched day rolled up from its hours, looked up per (coin, day) through the hourly model's
+-- (coin_id, bucket_start) index: the full refresh's aggregates, computed per day inside the lateral
+-- subquery, so no sort of every hour by (coin, day) precedes them.
+aggregated as (
 
-    select day_rows.*
+    select touched.coin_id, touched.day_start as bucket_start, day_aggregates.*
     from touched
     cross join lateral (
-        select *
+        select
+            (array_agg(open_price order by bucket_start))[1] as open_price,
+            max(high_price) as high_price,
+            min(low_price) as low_price,
+            (array_agg(close_price order by bucket_start desc))[1] as close_price,
+            sum(avg_price * snapshot_count) / sum(snapshot_count) as avg_price,
+            (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
+            (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
+            (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
+            sum(snapshot_count) as snapshot_count,
+            min(first_observed_at) as first_observed_at,
+            max(last_observed_at) as last_observed_at,
+            max(last_loaded_at) as last_loaded_at
         from {{ ref('int_coin_prices__hourly') }} as day_hours
         where day_hours.coin_id = touched.coin_id
           and day_hours.bucket_start >= touched.day_start
           and day_hours.bucket_start < touched.day_start + interval '1 day'
-        offset 0
-    ) as day_rows
+    ) as day_aggregates
 
-),
+)
 {% else %}
 with hourly as (
 
     select * from {{ ref('int_coin_prices__hourly') }}
 
 ),
-{% endif %}
 
 bucketed as (
 
@@ -76,5 +89,6 @@ aggregated as (
     group by coin_id, day_start
 
 )
+{% endif %}
 
 select * from aggregated

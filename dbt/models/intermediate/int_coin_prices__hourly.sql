@@ -29,23 +29,35 @@ with touched as (
 
 ),
 
--- Each touched hour's snapshots, looked up per (coin, hour) through raw's primary key. `offset 0` keeps
--- the lateral subquery from being flattened into a join that scans every partition.
-snapshots as (
+-- Each touched hour aggregated from its snapshots, looked up per (coin, hour) through raw's primary
+-- key: the same aggregates as the full refresh, computed per hour inside the lateral subquery, so no
+-- sort of every snapshot by (coin, hour) precedes them.
+aggregated as (
 
-    select snapshots.*
+    select touched.coin_id, touched.bucket_start, hour_aggregates.*
     from touched
     cross join lateral (
-        select *
+        select
+            (array_agg(price order by observed_at))[1] as open_price,
+            max(price) as high_price,
+            min(price) as low_price,
+            (array_agg(price order by observed_at desc))[1] as close_price,
+            avg(price) as avg_price,
+            (array_agg(market_cap order by observed_at desc))[1] as market_cap,
+            (array_agg(market_cap_rank order by observed_at desc))[1] as market_cap_rank,
+            (array_agg(volume_24h order by observed_at desc))[1] as volume_24h,
+            count(*) as snapshot_count,
+            min(observed_at) as first_observed_at,
+            max(observed_at) as last_observed_at,
+            max(loaded_at) as last_loaded_at
         from {{ ref('stg_coingecko__coin_markets') }} as hour_snapshots
         where hour_snapshots.coin_id = touched.coin_id
           and hour_snapshots.observed_at >= touched.bucket_start
           and hour_snapshots.observed_at < touched.bucket_start + interval '1 hour'
           and hour_snapshots.price is not null
-        offset 0
-    ) as snapshots
+    ) as hour_aggregates
 
-),
+)
 {% else %}
 with snapshots as (
 
@@ -53,7 +65,6 @@ with snapshots as (
     where price is not null
 
 ),
-{% endif %}
 
 bucketed as (
 
@@ -85,5 +96,6 @@ aggregated as (
     group by coin_id, bucket_start
 
 )
+{% endif %}
 
 select * from aggregated
