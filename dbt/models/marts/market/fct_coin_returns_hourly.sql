@@ -69,11 +69,21 @@ recent_returns as (
 
 ),
 
+-- The rows this model holds in the look-back window, read in one index range (matching each recent
+-- hour by a lookup of its own cost thousands of index probes per run).
+recently_built as (
+
+    select coin_id, bucket_start, close_price, log_return_1h
+    from {{ this }}
+    where {{ in_lookback_window('bucket_start') }}
+
+),
+
 rebuild_from as (
 
     select recent_returns.coin_id, min(recent_returns.bucket_start) as bucket_start
     from recent_returns
-    left join {{ this }} as built
+    left join recently_built as built
         on built.coin_id = recent_returns.coin_id and built.bucket_start = recent_returns.bucket_start
     where built.coin_id is null
        or built.close_price is distinct from recent_returns.close_price
