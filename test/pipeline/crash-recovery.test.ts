@@ -69,7 +69,7 @@ describe('a worker killed mid-job', () => {
     await first.waitForLog('load worker started');
 
     // Hold a lock that blocks INSERTs into the raw table: the load worker's transaction stops midway
-    // (staging filled, ledger row locked, insert waiting).
+    // (ledger row locked, the COPY into the raw table waiting).
     const blocker = new pg.Client({ connectionString: scenario.db.url });
     await blocker.connect();
     try {

@@ -21,7 +21,7 @@ describe('a load worker\'s Postgres backend killed in the middle of a load', () 
   it('rolls the interrupted transaction back, retries, and ends with the exact row count', async () => {
     // Partitions first (creating one needs a lock the blocker below would hold up).
     await scenario.db.pool.query("select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)");
-    // Park every load inside its transaction (after COPY into staging, waiting to insert).
+    // Park every load inside its transaction (ledger row locked, its COPY into the raw table waiting).
     const blocker = new pg.Client({ connectionString: scenario.db.url });
     await blocker.connect();
     await blocker.query('begin');
@@ -29,7 +29,7 @@ describe('a load worker\'s Postgres backend killed in the middle of a load', () 
     const runId = await enqueueTick(pipeline.runtime);
     const victims = await waitFor('loads waiting inside their transaction', async () => {
       const waiting = await scenario.db.pool.query<{ pid: number }>(
-        "select pid from pg_stat_activity where application_name = 'cdp-test' and wait_event_type = 'Lock' and query ilike 'insert into raw.coin_market_snapshots%'",
+        "select pid from pg_stat_activity where application_name = 'cdp-test' and wait_event_type = 'Lock' and query ~* '^\\s*(copy|insert into) raw\\.coin_market_snapshots'",
       );
       return waiting.rows.length > 0 ? waiting.rows : undefined;
     }, 30_000);
