@@ -60,6 +60,8 @@ describe('Postgres disk full while loading', () => {
       throw error;
     }
   }, 60_000);
+  // A test that fails midway must not leave the disk full for the next one.
+  afterEach(() => rmSync(path.join(mount, 'filler'), { force: true }));
   afterAll(async () => {
     await rig?.stop();
     await server?.stop();
@@ -119,16 +121,17 @@ describe('Postgres disk full while loading', () => {
   });
 
   it('with the disk still full at the last attempt, fails the batch for good with the reason, and the next tick loads once space is back', async () => {
-    // A pipeline and database of its own (raw partitions on the same tiny disk) whose loads get 2
-    // attempts (attempts are set when the planner adds the job).
-    const ownUrl = await server.createDatabase('cdp_disk_full_short');
-    const short = await startLoaderRig({ databaseUrl: ownUrl, coins: COINS, loaders: 1, env: { LOAD_ATTEMPTS: '2' } });
-    await short.db.pool.query('alter table raw.coin_market_snapshots set tablespace tiny');
-    // Partitions while there is room: creating one writes its TOAST index's metapage, which a full
-    // disk refuses too (the tick planner then fails and retries the same way, 53100).
-    await short.db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
     const filler = path.join(mount, 'filler');
+    let short: LoaderRig | undefined;
     try {
+      // A pipeline and database of its own (raw partitions on the same tiny disk) whose loads get 2
+      // attempts (attempts are set when the planner adds the job).
+      const ownUrl = await server.createDatabase('cdp_disk_full_short');
+      short = await startLoaderRig({ databaseUrl: ownUrl, coins: COINS, loaders: 1, env: { LOAD_ATTEMPTS: '2' } });
+      await short.db.pool.query('alter table raw.coin_market_snapshots set tablespace tiny');
+      // Partitions while there is room: creating one writes its TOAST index's metapage, which a full
+      // disk refuses too (the tick planner then fails and retries the same way, 53100).
+      await short.db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
       expect(fillUp(filler)).toBeGreaterThan(0);
       const mark = short.logMark();
       short.nextMarketStep();
@@ -159,7 +162,7 @@ describe('Postgres disk full while loading', () => {
       short.expectLoadersUp();
     } finally {
       rmSync(filler, { force: true });
-      await short.stop();
+      await short?.stop();
     }
   });
 });
