@@ -39,25 +39,32 @@ recently_scored as (
 
 ),
 
-rescore_from as (
+-- Per coin, the hours from the first new or changed one on: a window over the compared rows, not an
+-- aggregate joined back to them. (Joined back, a stale row estimate, e.g. statistics taken while every
+-- return was still null, made Postgres re-run the aggregate once per recent row: 140 ms for 1000.)
+compared as (
 
-    select recent.coin_id, min(recent.bucket_start) as bucket_start
+    select
+        recent.*,
+        scored.coin_id is null
+            or scored.log_return_1h is distinct from recent.log_return_1h
+            or recent.bucket_start >= (select max(bucket_start) from {{ this }}) as is_new_or_changed
     from recent
     left join recently_scored as scored
         on scored.coin_id = recent.coin_id and scored.bucket_start = recent.bucket_start
-    where scored.coin_id is null
-       or scored.log_return_1h is distinct from recent.log_return_1h
-       or recent.bucket_start >= (select max(bucket_start) from {{ this }})
-    group by recent.coin_id
 
 ),
 
 targets as (
 
-    select recent.*
-    from recent
-    inner join rescore_from
-        on rescore_from.coin_id = recent.coin_id and recent.bucket_start >= rescore_from.bucket_start
+    select coin_id, bucket_start, close_price, return_1h, log_return_1h
+    from (
+        select
+            compared.*,
+            min(case when is_new_or_changed then bucket_start end) over (partition by coin_id) as rescore_from
+        from compared
+    ) as with_rescore_from
+    where bucket_start >= rescore_from
 
 ),
 {% else %}
