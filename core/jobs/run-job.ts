@@ -33,7 +33,10 @@ export interface WorkerOptions<K extends QueueKey> {
   readonly limiter?: { max: number; duration: number };
   /** Needed to pause the whole queue on RateLimitedError (429). */
   readonly rateLimitQueue?: Queue;
-  /** Called once when a job fails for good (permanent error or last attempt), before BullMQ records it. */
+  /**
+   * Called once when a job fails for good: a permanent error or its last attempt (before BullMQ
+   * records it), or failed by BullMQ without running (too many starts or stalls; just after).
+   */
   readonly onFinalFailure?: (context: JobContext<K>, reason: string) => Promise<void>;
   /** Upper bound on starts, counting 429 waits, so a 429 storm cannot loop a job forever. */
   readonly maxStartedAttempts?: number;
@@ -47,8 +50,12 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
   const queue = QUEUES[key].name;
   const { config } = deps;
 
+  /** Job objects the processor ran for: their failures, final or not, were handled there. */
+  const processed = new WeakSet<Job>();
+
   // Three declared parameters: BullMQ only passes the AbortSignal to processors with length >= 3.
   const processor = async (job: Job<PayloadOf<K>, ResultOf<K>>, token?: string, signal?: AbortSignal): Promise<ResultOf<K>> => {
+    processed.add(job);
     const attempts = job.opts.attempts ?? 1;
     const parsed = QUEUES[key].payload.safeParse(job.data);
     const runId = parsed.success ? (parsed.data as { runId?: string }).runId : undefined;
@@ -69,18 +76,27 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
       log.info('job completed', { durationMs: Math.round(performance.now() - started), result });
       return result;
     } catch (thrown) {
-      const error = classifyUnclassified(thrown, queue);
+      let error = classifyUnclassified(thrown, queue);
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) {
         jobsTotal.inc({ queue, status: 'delayed' });
         throw error;
       }
       if (error instanceof RateLimitedError && options.rateLimitQueue) {
-        await options.rateLimitQueue.rateLimit(error.retryAfterMs);
-        rateLimitWaitSeconds.inc(error.retryAfterMs / 1000);
-        jobsTotal.inc({ queue, status: 'rate_limited' });
-        stopTimer('rate_limited');
-        log.warn('rate limited: pausing the queue for every worker', { waitMs: error.retryAfterMs, reason: error.message });
-        throw new RateLimitError();
+        try {
+          await options.rateLimitQueue.rateLimit(error.retryAfterMs);
+        } catch (pauseError) {
+          // The queue could not be paused (Redis refused or went away), so this start cannot be handed
+          // back as "rate limited": it fails as an ordinary transient failure below, uses an attempt,
+          // and on the last one goes through the same failure recording (ledger) as every other.
+          error = new RetryableError(`${error.message}; pausing the queue for the 429 failed: ${errorMessage(pauseError)}`, { cause: pauseError });
+        }
+        if (error instanceof RateLimitedError) {
+          rateLimitWaitSeconds.inc(error.retryAfterMs / 1000);
+          jobsTotal.inc({ queue, status: 'rate_limited' });
+          stopTimer('rate_limited');
+          log.warn('rate limited: pausing the queue for every worker', { waitMs: error.retryAfterMs, reason: error.message });
+          throw new RateLimitError();
+        }
       }
       const reason = errorMessage(error);
       const permanent = error instanceof PermanentError || error instanceof UnrecoverableError;
@@ -117,6 +133,26 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
   jobsStalled.inc({ queue }, 0);
   for (const status of ['completed', 'failed', 'retried'] as const) jobsTotal.inc({ queue, status }, 0);
   worker.on('error', (error) => deps.logger.error('worker error', { queue, reason: errorMessage(error) }));
+  // BullMQ fails some jobs without calling the processor: started more than maxStartedAttempts
+  // times (a 429 storm), or stalled more than maxStalledCount times. Those failures are final and
+  // go through the same recording as the processor's own.
+  worker.on('failed', (job, error) => {
+    if (!job || processed.has(job) || !options.onFinalFailure) return;
+    void recordFailureOutsideProcessor(job as Job<PayloadOf<K>, ResultOf<K>>, errorMessage(error)).catch((hookError: unknown) =>
+      deps.logger.error('recording the failure failed', { queue, jobId: job.id, reason: errorMessage(hookError) }),
+    );
+  });
+  const recordFailureOutsideProcessor = async (job: Job<PayloadOf<K>, ResultOf<K>>, reason: string) => {
+    // A parent failed because its child failed for good (failParentOnFailure): the child's own worker
+    // recorded that failure, with the useful reason; "child … failed" would only overwrite it.
+    if (/^child \S+ failed$/.test(reason)) return;
+    const parsed = QUEUES[key].payload.safeParse(job.data);
+    if (!parsed.success || (await job.getState()) !== 'failed') return;
+    const log = deps.logger.child({ queue, jobId: job.id, runId: (parsed.data as { runId?: string }).runId });
+    jobsTotal.inc({ queue, status: 'failed' });
+    log.error('job failed for good', { reason, permanent: true });
+    await options.onFinalFailure!({ job, data: parsed.data as PayloadOf<K>, log, signal: new AbortController().signal, token: undefined }, reason);
+  };
   worker.on('stalled', (jobId) => {
     jobsStalled.inc({ queue });
     deps.logger.warn('job stalled: its worker stopped renewing the lock; returned to the queue', { queue, jobId });

@@ -3,9 +3,10 @@ import { inTransaction } from '../db/pool.js';
 
 /**
  * The run ledger: pipeline_runs (one row per tick) and pipeline_batches (one per id batch).
- * Batch transitions are idempotent (planned → fetched → loaded, or → failed) and move the run's
- * counters in the same transaction, so a retried or duplicated job never counts twice. The run is
- * finished by whichever transition completes it.
+ * Batch transitions are idempotent (planned → fetched → loaded, or → failed; failed → loaded when a
+ * failed job is retried from Bull Board) and move the run's counters in the same transaction, so a
+ * retried or duplicated job never counts twice. The run is finished by whichever transition
+ * completes it.
  */
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -43,11 +44,18 @@ export async function recordPlannedRun(pool: pg.Pool, run: PlannedRun): Promise<
   });
 }
 
+const RUN_OUTCOME = `case when batches_failed = 0 then 'loaded' when batches_loaded = 0 then 'failed' else 'partial' end`;
+
+/**
+ * Finishes the run once every batch has settled. A run already finished as failed or partial is
+ * finished again when a failed batch of it has since loaded (a job retried from Bull Board), so its
+ * status follows its counters; a lost run (its jobs gone from Redis) stays lost.
+ */
 const FINISH_RUN = `
   update pipeline.pipeline_runs
-     set finished_at = now(),
-         status = case when batches_failed = 0 then 'loaded' when batches_loaded = 0 then 'failed' else 'partial' end
-   where run_id = $1 and finished_at is null and batches_loaded + batches_failed >= batches_planned`;
+     set finished_at = now(), status = ${RUN_OUTCOME}
+   where run_id = $1 and batches_loaded + batches_failed >= batches_planned
+     and (finished_at is null or (status in ('failed', 'partial') and status <> ${RUN_OUTCOME}))`;
 
 export async function markBatchFetched(pool: pg.Pool, runId: string, batchNo: number, recordsReceived: number): Promise<void> {
   await inTransaction(pool, async (client) => {
@@ -82,21 +90,29 @@ export async function lockBatch(client: Queryable, runId: string, batchNo: numbe
   return result.rows[0]?.status;
 }
 
-/** Inside the load transaction, after the rows are in: batch → loaded, run counters up, maybe finish. */
+/**
+ * Inside the load transaction (the batch row locked by lockBatch), after the rows are in: batch →
+ * loaded, run counters up, maybe finish. A failed batch may load too: its job was retried from Bull
+ * Board once the cause was fixed. It then moves out of batches_failed (and into batches_fetched if
+ * it failed before its fetch), and the run, if already finished, is finished again with the status
+ * its counters now give. Only the one transition out of planned/fetched/failed counts; a duplicate
+ * finds the batch loaded.
+ */
 export async function markBatchLoaded(client: Queryable, runId: string, batchNo: number, counts: BatchLoadCounts): Promise<void> {
   await client.query(
     `with previous as (
-       select status from pipeline.pipeline_batches where run_id = $1 and batch_no = $2),
+       select status, fetched_at from pipeline.pipeline_batches where run_id = $1 and batch_no = $2),
      moved as (
        update pipeline.pipeline_batches b
           set status = 'loaded', loaded_at = now(), fetched_at = coalesce(b.fetched_at, now()),
               records_received = $3, rows_loaded = $4, rows_duplicate = $5, records_rejected = $6, error = null
          from previous
-        where b.run_id = $1 and b.batch_no = $2 and previous.status in ('planned', 'fetched')
-        returning previous.status as previous_status)
+        where b.run_id = $1 and b.batch_no = $2 and previous.status in ('planned', 'fetched', 'failed')
+        returning previous.status as previous_status, previous.fetched_at is null as unfetched)
      update pipeline.pipeline_runs r
         set batches_loaded = batches_loaded + 1,
-            batches_fetched = batches_fetched + (case when moved.previous_status = 'planned' then 1 else 0 end),
+            batches_failed = batches_failed - (case when moved.previous_status = 'failed' then 1 else 0 end),
+            batches_fetched = batches_fetched + (case when moved.unfetched then 1 else 0 end),
             rows_loaded = rows_loaded + $4, rows_duplicate = rows_duplicate + $5, records_rejected = records_rejected + $6
        from moved where r.run_id = $1`,
     [runId, batchNo, counts.recordsReceived, counts.rowsLoaded, counts.rowsDuplicate, counts.recordsRejected],
@@ -104,8 +120,13 @@ export async function markBatchLoaded(client: Queryable, runId: string, batchNo:
   await client.query(FINISH_RUN, [runId]);
 }
 
-/** A batch failed for good (its job exhausted attempts or hit a permanent error). */
-export async function markBatchFailed(pool: pg.Pool, runId: string, batchNo: number, error: string): Promise<void> {
+/**
+ * A batch failed for good (its job exhausted attempts or hit a permanent error). `latestReason`: the
+ * job's own failure hook passes it, so a job retried from Bull Board that fails again shows its new
+ * reason (counted once all the same); the transform's sweep of BullMQ's record does not, since a load
+ * failed by its fetch only says "child … failed" there and the fetch's reason is the useful one.
+ */
+export async function markBatchFailed(pool: pg.Pool, runId: string, batchNo: number, error: string, options: { latestReason?: boolean } = {}): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query(
       `with moved as (
@@ -114,6 +135,13 @@ export async function markBatchFailed(pool: pg.Pool, runId: string, batchNo: num
        update pipeline.pipeline_runs r set batches_failed = batches_failed + 1 from moved where r.run_id = moved.run_id`,
       [runId, batchNo, error],
     );
+    if (options.latestReason) {
+      await client.query(
+        `update pipeline.pipeline_batches set failed_at = now(), error = left($3, 2000)
+          where run_id = $1 and batch_no = $2 and status = 'failed' and error is distinct from left($3, 2000)`,
+        [runId, batchNo, error],
+      );
+    }
     await client.query(FINISH_RUN, [runId]);
   });
 }

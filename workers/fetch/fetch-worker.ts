@@ -16,7 +16,7 @@ export function startFetchWorker(runtime: Runtime): Worker {
     rateLimitQueue: runtime.queue('fetch'),
     maxStartedAttempts: MAX_STARTS,
     onFinalFailure: async ({ data }, reason) => {
-      if (data.request.endpoint === 'markets') await markBatchFailed(pool, data.runId, data.batchNo, reason);
+      if (data.request.endpoint === 'markets') await markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true });
     },
   });
 }

@@ -5,6 +5,7 @@ import type { Handler } from '../../core/jobs/run-job.js';
 import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
 import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
+import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 
 /**
@@ -21,7 +22,10 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
     }
     const key = payloadKey(config.redis.prefix, job.id!);
     await savePayload(redis, key, response.body, config.load.payloadTtlMs);
-    if (data.request.endpoint === 'markets') await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
+    if (data.request.endpoint === 'markets') {
+      await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
+      await retryFailedLoad(runtime, data.runId, data.batchNo);
+    }
     return {
       payloadKey: key,
       records: response.json.length,
@@ -30,6 +34,21 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       durationMs: Math.round(response.durationMs),
     };
   };
+}
+
+/**
+ * A fetch that failed for good failed its load with it (failParentOnFailure). When that fetch is
+ * retried from Bull Board, BullMQ puts it back among the load's dependencies but leaves the load
+ * failed; retrying the load here makes the one Retry recover the batch. The load, finding no fetch
+ * result yet, waits for this job in waiting-children (workers/load/handle-load.ts).
+ */
+async function retryFailedLoad(runtime: Runtime, runId: string, batchNo: number): Promise<void> {
+  const load = await runtime.queue('load').getJob(jobIds.load(runId, batchNo));
+  if (!load || (await load.getState()) !== 'failed') return;
+  // Not failed any more by the time we retry (an operator retried it too): nothing left to do.
+  await load.retry('failed').catch(async (error: unknown) => {
+    if ((await load.getState()) === 'failed') throw error;
+  });
 }
 
 function clientFor(runtime: Runtime): CoinGeckoClient {

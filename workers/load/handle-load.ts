@@ -1,10 +1,12 @@
+import { WaitingChildrenError, type Job } from 'bullmq';
 import { parseJsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
 import { batchStatus } from '../../core/pipeline/run-ledger.js';
 import { deletePayload, readPayload } from '../../core/queues/payload-store.js';
-import type { FetchResult, PayloadOf } from '../../core/queues/registry.js';
+import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/registry.js';
+import type { Logger } from '../../core/log/logger.js';
 import type { Runtime } from '../../core/runtime.js';
 import { loadSnapshotBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
 
@@ -14,12 +16,20 @@ const MAX_DRIFT_LABELS = 50;
 export function loadHandler(runtime: Runtime): Handler<'load'> {
   const driftLogged = new Set<string>();
   const driftLabels = new Set<string>();
-  return async ({ job, data, log }) => {
-    const fetched = Object.values(await job.getChildrenValues<FetchResult>());
-    const payloadKey = fetched[0]?.payloadKey;
-    if (!payloadKey) throw new PermanentError(`load ${job.id} has no fetch result to load`);
+  return async ({ job, data, log, token }) => {
+    let payloadKey = (await fetchResult(job)) ?? (await awaitFetch(runtime, job, data, token, log, 'failed'));
     const started = performance.now();
-    const outcome = await loadParkedBatch(runtime, payloadKey, data);
+    let outcome: LoadBatchOutcome;
+    try {
+      outcome = await loadParkedBatch(runtime, payloadKey, data);
+    } catch (error) {
+      // Retried after PAYLOAD_TTL (a disk full overnight): the body is gone, the batch not loaded.
+      // Fetched again (once per job, so nothing can loop), then loaded.
+      if (!(error instanceof PayloadGoneError) || refetches(job) >= 1) throw error;
+      await job.updateProgress({ refetches: refetches(job) + 1 });
+      payloadKey = await awaitFetch(runtime, job, data, token, log, 'completed');
+      outcome = await loadParkedBatch(runtime, payloadKey, data);
+    }
     if (outcome.status === 'already-loaded') {
       log.info('batch already loaded; nothing to do');
       return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0 };
@@ -49,6 +59,59 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
   };
 }
 
+async function fetchResult(job: Job): Promise<string | undefined> {
+  return Object.values(await job.getChildrenValues<FetchResult>())[0]?.payloadKey;
+}
+
+/** How often this job had its fetch run again because the parked body was gone. */
+function refetches(job: Job): number {
+  const progress = job.progress as { refetches?: number } | number | undefined;
+  return typeof progress === 'object' && progress !== null ? (progress.refetches ?? 0) : 0;
+}
+
+/** The parked body of a batch not loaded yet is gone (expired after PAYLOAD_TTL, or lost with Redis). */
+export class PayloadGoneError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadGoneError';
+  }
+}
+
+/**
+ * Runs the batch's fetch again and waits for it, for a load retried from Bull Board ("redo this
+ * batch"): `from` 'failed' when the fetch failed for good (the load failed with it, so it ran without
+ * a fetch result), 'completed' when its parked body has expired since. BullMQ moves the retried fetch
+ * back into this job's dependencies, and this job waits in waiting-children until it completes; so
+ * one Retry of the load recovers the batch. A fetch retried on its own retries its failed load the
+ * same way (workers/fetch/handle-fetch.ts), and the load waits here for it.
+ */
+async function awaitFetch(
+  runtime: Runtime,
+  job: Job,
+  data: Pick<PayloadOf<'load'>, 'runId' | 'batchNo'>,
+  token: string | undefined,
+  log: Logger,
+  from: 'failed' | 'completed',
+): Promise<string> {
+  const fetch = await runtime.queue('fetch').getJob(jobIds.fetch(data.runId, data.batchNo));
+  if (!fetch) {
+    throw new PermanentError(`load ${job.id} has nothing to load and its fetch job ${jobIds.fetch(data.runId, data.batchNo)} is gone (removed after JOB_KEEP_COMPLETED/JOB_KEEP_FAILED); the next tick loads these coins`);
+  }
+  if (!token) throw new PermanentError(`load ${job.id} has no fetch result to load`);
+  if ((await fetch.getState()) === from) {
+    log.info(from === 'failed' ? "the batch's fetch failed for good: fetching again, then loading" : "the batch's fetched body is gone: fetching again, then loading", { fetchJobId: fetch.id });
+    // Not in that state any more by the time we retry (retried by an operator too): waiting for it is enough.
+    await fetch.retry(from).catch(async (error: unknown) => {
+      if ((await fetch.getState()) === from) throw error;
+    });
+  }
+  if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+  // The fetch completed between our two looks.
+  const payloadKey = await fetchResult(job);
+  if (!payloadKey) throw new PermanentError(`load ${job.id} has no fetch result to load (its fetch ${fetch.id} is ${await fetch.getState()})`);
+  return payloadKey;
+}
+
 /**
  * Everything a load job does with its batch once it knows the payload key: skip a batch already
  * loaded, read the parked body, split and parse it, load it, delete the payload. The load benchmark
@@ -66,8 +129,11 @@ export async function loadParkedBatch(
     // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload
     // gone. Asked only then, which saves a round trip on every other batch; a batch loaded with its
     // payload still there is caught under the ledger lock in loadSnapshotBatch.
-    if (error instanceof PermanentError && (await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
-      return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
+    if (error instanceof PermanentError) {
+      if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
+        return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
+      }
+      throw new PayloadGoneError(error.message);
     }
     throw error;
   }
