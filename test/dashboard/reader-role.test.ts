@@ -7,7 +7,8 @@ import { createRedis } from '../../core/queues/redis.js';
 import { Runtime } from '../../core/runtime.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
 import { call, serve, type Served } from './http.js';
-import { startSyntheticMarts, urlAsRole, type SyntheticMarts } from './synthetic-marts.js';
+import { urlAsRole } from '../helpers/database.js';
+import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
 
 /**
  * The dashboard as deployed with least privilege: connected as cdp_reader (core/db/migrations

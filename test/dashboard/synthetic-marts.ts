@@ -2,17 +2,10 @@ import pg from 'pg';
 import { insertSyntheticSnapshots, runBundledTransform } from '../../bench/synthetic-history.js';
 import type { AppConfig } from '../../core/config/index.js';
 import { testConfig } from '../helpers/config.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, urlAsRole, type TestDatabase } from '../helpers/database.js';
 import { deletePrefix, testPrefix } from '../helpers/redis.js';
 
 const MINUTE = 60_000;
-
-/** The same database URL, its sessions running as `role` (as the roles test logs in: switch at connect). */
-export function urlAsRole(url: string, role: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c role=${role}`);
-  return u.toString();
-}
 
 /**
  * Marts built by real runs of the bundled dbt project over synthetic history (bench/synthetic-history:

@@ -8,6 +8,7 @@
  * privilege checks are the role's, which is what the compose passwords would give.
  */
 import { testEnv } from '../helpers/config.js';
+import { urlAsRole } from '../helpers/database.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
@@ -61,11 +62,9 @@ describe('every process kind under the database role compose.yaml gives it', () 
   it('runs real ticks end to end, builds the marts as cdp_transformer, and serves them as cdp_reader', async () => {
     const base = testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url });
     for (const [service, kind] of Object.entries(KIND_OF_SERVICE) as [Service, (typeof KIND_OF_SERVICE)[Service]][]) {
-      const url = new URL(scenario.db.url);
-      url.searchParams.set('options', `-c role=${roles[service]}`);
       processes.set(service, new PipelineProcess(kind, {
         ...base,
-        DATABASE_URL: url.toString(),
+        DATABASE_URL: urlAsRole(scenario.db.url, roles[service]),
         LOG_LEVEL: 'info',
         TRACK_TOP_N: '400',
         SCHEDULE_ENABLED: 'false',

@@ -21,6 +21,17 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The same database URL, its sessions running as `role`: the test logs in as the superuser and
+ * switches role at connect (the roles are NOLOGIN until deploy gives them passwords), so privilege
+ * checks are the role's.
+ */
+export function urlAsRole(url: string, role: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `-c role=${role}`);
+  return u.toString();
+}
+
 /** A fresh, migrated database of this test file's own, cloned from the template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `cdp_t_${randomBytes(5).toString('hex')}`;
