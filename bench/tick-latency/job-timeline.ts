@@ -54,7 +54,7 @@ export const STAGES: readonly [string, (t: TickTimeline) => number][] = [
   ['fetch (first fetch start→last fetch end)', (t) => t.lastFetchEnd - t.firstFetchStart],
   ['load (first load start→last load end)', (t) => t.lastLoadEnd - t.firstLoadStart],
   ['transform wait (last load end→transform start)', (t) => t.transformStarted - t.lastLoadEnd],
-  ['transform job (start→settled; no runner yet)', (t) => t.transformSettled - t.transformStarted],
+  ['transform job (start→settled: the dbt run, bundled runner here)', (t) => t.transformSettled - t.transformStarted],
 ];
 
 export const totalMs = (t: TickTimeline) => t.transformSettled - t.tickAdded;
