@@ -40,8 +40,11 @@ describe('every process kind under the database role compose.yaml gives it', () 
   let client: InProcessPipeline;
   const processes = new Map<Service, PipelineProcess>();
 
+  // A pinned market clock moved a minute per tick, so every tick brings every coin a new snapshot.
+  let now = Date.UTC(2026, 10, 27, 9, 0);
+
   beforeAll(async () => {
-    scenario = await createScenario({ coins: 400, stepMs: 1000 });
+    scenario = await createScenario({ coins: 400, stepMs: 1000, staleFraction: 0, clock: () => now });
   });
   afterAll(async () => {
     await Promise.all([...processes.values()].map((p) => p.kill('SIGTERM')));
@@ -84,6 +87,7 @@ describe('every process kind under the database role compose.yaml gives it', () 
     await refreshUniverse(client.runtime);
     // Two ticks: the first builds every model, the second runs the incremental path over them.
     for (let i = 0; i < 2; i++) {
+      now += 60_000;
       const { run, transform } = await runTick(client.runtime, scenario.db);
       expect({ status: run.status, rows: run.rows_loaded, transform: await transform.getState(), reason: transform.failedReason }).toEqual({
         status: 'loaded', rows: 400, transform: 'completed', reason: undefined,

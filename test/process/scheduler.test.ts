@@ -44,7 +44,11 @@ describe('scheduler processes', () => {
     const tick = workers.runtime.queue('tick');
     expect(await tick.removeJobScheduler(SCHEDULERS.tick)).toBe(true);
     await waitFor('the watchdog to re-create the scheduler', async () => tick.getJobScheduler(SCHEDULERS.tick), 15_000, 250);
-    const repaired = schedulers.flatMap((s) => s.logs()).filter((l) => l.message === 'job scheduler repaired');
+    // The repair is logged after the upsert returns, so the log line may trail the scheduler by a moment.
+    const repaired = await waitFor('the repair to be logged', async () => {
+      const lines = schedulers.flatMap((s) => s.logs()).filter((l) => l.message === 'job scheduler repaired');
+      return lines.length > 0 ? lines : undefined;
+    }, 5_000, 100);
     expect(repaired.map((l) => l.problem)).toContain('missing');
   });
 
