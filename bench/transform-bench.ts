@@ -18,6 +18,22 @@ const SHORT_MINUTES = 10;
  */
 const ROUNDS = Number(process.env.BENCH_TRANSFORM_ROUNDS ?? 7);
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Where both histories end and the timed ticks start: now, or with BENCH_TRANSFORM_MINUTE=<0-59> the
+ * latest past instant at that minute of an hour. The rebuilt hour holds as many snapshots per coin as
+ * the minute it is at (up to its history), so e.g. 50 times the late-hour case whatever the clock says.
+ */
+function ticksStart(): number {
+  const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const setting = process.env.BENCH_TRANSFORM_MINUTE;
+  if (setting === undefined || setting === '') return now;
+  const minute = Number(setting);
+  if (!Number.isInteger(minute) || minute < 0 || minute > 59) throw new Error(`BENCH_TRANSFORM_MINUTE must be a minute 0-59, got '${setting}'`);
+  const at = Math.floor(now / HOUR) * HOUR + minute * MINUTE;
+  return at <= now ? at : at - HOUR;
+}
 
 async function copyDatabase(from: string, to: string): Promise<void> {
   const client = new pg.Client({ connectionString: BENCH_PG_ADMIN_URL });
@@ -109,7 +125,8 @@ export const transformBenchmark: Benchmark = {
   async run(ctx) {
     // Both histories end at the same minute, and the timed ticks follow it in both at the same minutes
     // (so an hour holds as many snapshots in both, up to its history).
-    const start = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const start = ticksStart();
+    ctx.log(`ticks at minutes ${new Date(start).getUTCMinutes()}-${new Date(start + (ROUNDS - 1) * MINUTE).getUTCMinutes()} of the hour`);
     const short = await prepare(ctx, 'short history', SHORT_MINUTES, start);
     const long = await prepare(ctx, 'long history', HISTORY_MINUTES, start);
     const loadBefore = loadAverage();

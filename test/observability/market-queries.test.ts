@@ -15,7 +15,7 @@ import { expandMacros } from './grafana-macros.js';
 const COINS = 40;
 const HOUR = 3_600_000;
 const START = Date.parse('2026-11-20T00:20:00Z');
-/** The hour whose close jumps (the 15th): bitcoin has 14 hourly returns before it, the anomaly rule needs 12. */
+/** The hour whose close jumps (the 15th): bitcoin has 13 hourly returns before it, its baseline (the hour left out); the anomaly rule needs 12. */
 const JUMP_HOUR = 14;
 
 let now = START;

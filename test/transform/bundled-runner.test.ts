@@ -56,9 +56,12 @@ describe(BundledRunner.name, () => {
     await run();
     await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-25T04:59:00Z', price: 999, runId: 'mlate' }]);
     await run();
+    // Later still, one observed before the hour's last snapshot (04:59): the hour is aggregated again.
+    await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-25T04:25:00Z', price: 50, runId: 'mlater' }]);
+    await run();
     await run();
     const hourly = await martCandles(db.pool, MARTS, 'hourly');
-    expect(hourly.find((c) => c.coin_id === 'bitcoin' && (c.bucket_start as Date).toISOString() === '2026-11-25T04:00:00.000Z')).toMatchObject({ high_price: 999, close_price: 999, snapshot_count: 3 });
+    expect(hourly.find((c) => c.coin_id === 'bitcoin' && (c.bucket_start as Date).toISOString() === '2026-11-25T04:00:00.000Z')).toMatchObject({ high_price: 999, low_price: 50, close_price: 999, snapshot_count: 4 });
     expect(hourly).toEqual(await expectedCandles(db.pool, 'hour'));
     expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
   });
@@ -249,28 +252,102 @@ describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => 
     expect((await run()).status).toBe('success');
 
     const returns = (await db.pool.query("select bucket_start, log_return_1h from analytics_marts.fct_coin_returns_hourly where coin_id = 'tether' and log_return_1h is not null order by bucket_start")).rows as { bucket_start: Date; log_return_1h: number }[];
-    const scores = (await db.pool.query("select bucket_start, median_log_return, mad_log_return, observation_count::int, robust_z_score from analytics_marts.fct_price_anomalies where coin_id = 'tether' order by bucket_start")).rows;
+    const scores = (await db.pool.query("select bucket_start, median_log_return, mad_log_return, mean_abs_deviation, observation_count::int, robust_z_score from analytics_marts.fct_price_anomalies where coin_id = 'tether' order by bucket_start")).rows;
     const median = (xs: number[]) => {
       const s = [...xs].sort((a, b) => a - b);
       return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
     };
+    // The baseline leaves the scored hour out: the returns of the 168 hours' window before it.
     const expected = returns.map(({ bucket_start, log_return_1h: r }) => {
-      const window = returns.filter((x) => x.bucket_start <= bucket_start && x.bucket_start.getTime() > bucket_start.getTime() - 168 * 3_600_000).map((x) => x.log_return_1h);
+      const window = returns.filter((x) => x.bucket_start < bucket_start && x.bucket_start.getTime() > bucket_start.getTime() - 168 * 3_600_000).map((x) => x.log_return_1h);
+      if (window.length === 0) return { bucket_start, median: null, mad: null, meanAd: null, count: 0, z: null };
       const m = median(window);
       const mad = median(window.map((x) => Math.abs(x - m)));
       const meanAd = window.reduce((sum, x) => sum + Math.abs(x - m), 0) / window.length;
-      return { bucket_start, median: m, mad, count: window.length, z: mad > 0 ? (0.6745 * (r - m)) / mad : meanAd > 0 ? (r - m) / (1.253314 * meanAd) : null };
+      return { bucket_start, median: m, mad, meanAd, count: window.length, z: mad > 0 ? (0.6745 * (r - m)) / mad : meanAd > 0 ? (r - m) / (1.253314 * meanAd) : null };
     });
     expect(scores.map((s) => s.bucket_start)).toEqual(expected.map((e) => e.bucket_start));
     // Hours whose score came from the fallback, among them the incrementally scored last two.
     const fallback = expected.filter((e) => e.mad === 0 && e.z !== null);
     expect(fallback.length).toBeGreaterThan(10);
     expect(fallback.map((e) => e.bucket_start)).toEqual(expect.arrayContaining([new Date('2026-11-21T12:00:00Z'), new Date('2026-11-21T13:00:00Z')]));
+    // The first return has an empty window: no baseline, no score.
+    expect(expected[0]).toMatchObject({ count: 0, z: null });
     scores.forEach((s, i) => {
       const e = expected[i]!;
-      expect([s.observation_count, s.median_log_return, s.mad_log_return]).toEqual([e.count, expect.closeTo(e.median, 12), expect.closeTo(e.mad, 12)]);
+      const close = (v: number | null) => (v === null ? null : expect.closeTo(v, 12));
+      expect([s.observation_count, s.median_log_return, s.mad_log_return, s.mean_abs_deviation]).toEqual([e.count, close(e.median), close(e.mad), close(e.meanAd)]);
       if (e.z === null) expect(s.robust_z_score).toBeNull();
       else expect(s.robust_z_score).toBeCloseTo(e.z, 6);
     });
+  });
+
+  it('extends an hour tick by tick to the floats of a full refresh, and aggregates it again when a late snapshot falls before its last one', async () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 13, minute)).toISOString();
+    // Prices of different magnitudes: added up in another grouping their float sum differs (checked
+    // below), so an extension that added a tick's sum to the stored one would not equal a full refresh.
+    const ticks: [minute: number, price: number][][] = [
+      [[5, 1e8 + 0.1]],
+      [[15, 0.123456789], [20, 0.987654321]],
+      [[30, 12345.678901]],
+      [[10, 0.00731]], // late: before 13:30, the last snapshot the hour holds
+      [[45, 0.213], [50, 1e8 + 0.777], [55, 3.3001]],
+    ];
+    const inOrder = ticks.flat().sort((a, b) => a[0] - b[0]).map(([, price]) => price);
+    const fold = inOrder.reduce((sum, price) => sum + price);
+    expect(inOrder.slice(0, 5).reduce((sum, price) => sum + price) + ticks[4]!.reduce((sum, [, price]) => sum + price, 0)).not.toBe(fold);
+    const daily = async () => (await db.pool.query('select * from analytics_intermediate.int_coin_prices__daily order by 1, 2')).rows;
+    for (const tick of ticks) {
+      await insertSnapshots(db.pool, tick.map(([minute, price]) => ({ coinId: 'cardano', at: at(minute), price, rank: 5 })));
+      const summary = await run();
+      expect(summary.status).toBe('success');
+      // Only cardano's hour is written: the hours the loaded_lookback_minutes overlap touches again (the
+      // tether test's, loaded seconds ago) hold every one of their snapshots and are left as they are.
+      expect(summary.nodes.find((n) => n.name === 'int_coin_prices__hourly')).toMatchObject({ status: 'success', rowsAffected: 1 });
+    }
+    const cardano = async () => (await db.pool.query("select * from analytics_intermediate.int_coin_prices__hourly where coin_id = 'cardano'")).rows;
+    expect(await cardano()).toEqual([
+      expect.objectContaining({
+        open_price: 1e8 + 0.1, high_price: 1e8 + 0.777, low_price: 0.00731, close_price: 3.3001, price_sum: fold, avg_price: fold / 8, snapshot_count: '8',
+        first_observed_at: new Date(at(5)), last_observed_at: new Date(at(55)),
+      }),
+    ]);
+    const incremental = [...(await contents()), await daily()];
+    expect((await run(true)).status).toBe('success');
+    expect([...(await contents()), await daily()]).toEqual(incremental);
+
+    // The next tick extends the stored row: a value planted in it stays (aggregated again, it would not).
+    await db.pool.query("update analytics_intermediate.int_coin_prices__hourly set open_price = 42 where coin_id = 'cardano'");
+    await insertSnapshots(db.pool, [{ coinId: 'cardano', at: at(58), price: 7.5, rank: 5 }]);
+    expect((await run()).status).toBe('success');
+    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 42, close_price: 7.5, price_sum: fold + 7.5, snapshot_count: '9' })]);
+    expect((await run(true)).status).toBe('success');
+    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 1e8 + 0.1, price_sum: fold + 7.5, snapshot_count: '9' })]);
+  });
+
+  it('re-scores the newest hour against its stored baseline, and computes the baseline again when an earlier hour changes', async () => {
+    const newest = "coin_id = 'bitcoin' and bucket_start = '2026-11-21T13:00:00Z'";
+    const row = async () => (await db.pool.query(`select log_return_1h, median_log_return, mad_log_return, mean_abs_deviation, observation_count::int, robust_z_score from analytics_marts.fct_price_anomalies where ${newest}`)).rows[0];
+    const computed = await row();
+    expect(computed.observation_count).toBe(36); // 01:00 on the 20th to 12:00 on the 21st: the hour itself left out
+    // A baseline planted in the row: a tick inside the hour moves its close and return, and the score
+    // uses the stored baseline (it depends only on earlier hours, which did not change).
+    await db.pool.query(`update analytics_marts.fct_price_anomalies set median_log_return = 0.5, mad_log_return = 0.01 where ${newest}`);
+    await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-21T13:50:00Z', price: 103.25, rank: 1 }]);
+    expect((await run()).status).toBe('success');
+    const rescored = await row();
+    expect(rescored.log_return_1h).not.toBe(computed.log_return_1h);
+    expect(rescored).toMatchObject({ median_log_return: 0.5, mad_log_return: 0.01, observation_count: 36 });
+    expect(rescored.robust_z_score).toBeCloseTo((0.6745 * (rescored.log_return_1h - 0.5)) / 0.01, 9);
+    // A late snapshot changes 12:00's close, so its return and 13:00's: 13:00's window changed, and its
+    // baseline is computed again (the planted one goes), equal to a full refresh.
+    await insertSnapshots(db.pool, [{ coinId: 'bitcoin', at: '2026-11-21T12:55:00Z', price: 98.5, rank: 1 }]);
+    expect((await run()).status).toBe('success');
+    const recomputed = await row();
+    expect(recomputed.median_log_return).not.toBe(0.5);
+    expect(recomputed.mad_log_return).not.toBe(0.01);
+    const incremental = await contents();
+    expect((await run(true)).status).toBe('success');
+    expect(await contents()).toEqual(incremental);
   });
 });

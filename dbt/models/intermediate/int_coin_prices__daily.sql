@@ -36,7 +36,7 @@ aggregated as (
             max(high_price) as high_price,
             min(low_price) as low_price,
             (array_agg(close_price order by bucket_start desc))[1] as close_price,
-            sum(avg_price * snapshot_count) / sum(snapshot_count) as avg_price,
+            sum(price_sum order by bucket_start) as price_sum,
             (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
             (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
             (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
@@ -76,8 +76,7 @@ aggregated as (
         max(high_price) as high_price,
         min(low_price) as low_price,
         (array_agg(close_price order by bucket_start desc))[1] as close_price,
-        -- Weighted by snapshots, so it equals the average of the day's snapshots.
-        sum(avg_price * snapshot_count) / sum(snapshot_count) as avg_price,
+        sum(price_sum order by bucket_start) as price_sum,
         (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
         (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
         (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
@@ -91,4 +90,22 @@ aggregated as (
 )
 {% endif %}
 
-select * from aggregated
+-- The day's price sum, its hours' sums added in hour order in both paths (so an incremental run and a
+-- full refresh get the same float), over its snapshot count: the average of the day's snapshots.
+select
+    coin_id,
+    bucket_start,
+    open_price,
+    high_price,
+    low_price,
+    close_price,
+    price_sum / snapshot_count as avg_price,
+    price_sum,
+    market_cap,
+    market_cap_rank,
+    volume_24h,
+    snapshot_count,
+    first_observed_at,
+    last_observed_at,
+    last_loaded_at
+from aggregated
