@@ -32,18 +32,7 @@ aggregated as (
     from touched
     cross join lateral (
         select
-            (array_agg(open_price order by bucket_start))[1] as open_price,
-            max(high_price) as high_price,
-            min(low_price) as low_price,
-            (array_agg(close_price order by bucket_start desc))[1] as close_price,
-            sum(price_sum order by bucket_start) as price_sum,
-            (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
-            (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
-            (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
-            sum(snapshot_count) as snapshot_count,
-            min(first_observed_at) as first_observed_at,
-            max(last_observed_at) as last_observed_at,
-            max(last_loaded_at) as last_loaded_at
+{{ hourly_period_aggregates() }}
         from {{ ref('int_coin_prices__hourly') }} as day_hours
         where day_hours.coin_id = touched.coin_id
           and day_hours.bucket_start >= touched.day_start
@@ -72,18 +61,7 @@ aggregated as (
     select
         coin_id,
         day_start as bucket_start,
-        (array_agg(open_price order by bucket_start))[1] as open_price,
-        max(high_price) as high_price,
-        min(low_price) as low_price,
-        (array_agg(close_price order by bucket_start desc))[1] as close_price,
-        sum(price_sum order by bucket_start) as price_sum,
-        (array_agg(market_cap order by bucket_start desc))[1] as market_cap,
-        (array_agg(market_cap_rank order by bucket_start desc))[1] as market_cap_rank,
-        (array_agg(volume_24h order by bucket_start desc))[1] as volume_24h,
-        sum(snapshot_count) as snapshot_count,
-        min(first_observed_at) as first_observed_at,
-        max(last_observed_at) as last_observed_at,
-        max(last_loaded_at) as last_loaded_at
+{{ hourly_period_aggregates() }}
     from bucketed
     group by coin_id, day_start
 

@@ -129,18 +129,7 @@ recomputed as (
     from checked
     cross join lateral (
         select
-            (array_agg(price order by observed_at))[1] as open_price,
-            max(price) as high_price,
-            min(price) as low_price,
-            (array_agg(price order by observed_at desc))[1] as close_price,
-            sum(price order by observed_at) as price_sum,
-            (array_agg(market_cap order by observed_at desc))[1] as market_cap,
-            (array_agg(market_cap_rank order by observed_at desc))[1] as market_cap_rank,
-            (array_agg(volume_24h order by observed_at desc))[1] as volume_24h,
-            count(*) as snapshot_count,
-            min(observed_at) as first_observed_at,
-            max(observed_at) as last_observed_at,
-            max(loaded_at) as last_loaded_at
+{{ snapshot_period_aggregates() }}
         from {{ ref('stg_coingecko__coin_markets') }} as hour_snapshots
         where hour_snapshots.coin_id = checked.coin_id
           and hour_snapshots.observed_at >= checked.bucket_start
@@ -180,18 +169,7 @@ aggregated as (
     select
         coin_id,
         bucket_start,
-        (array_agg(price order by observed_at))[1] as open_price,
-        max(price) as high_price,
-        min(price) as low_price,
-        (array_agg(price order by observed_at desc))[1] as close_price,
-        sum(price order by observed_at) as price_sum,
-        (array_agg(market_cap order by observed_at desc))[1] as market_cap,
-        (array_agg(market_cap_rank order by observed_at desc))[1] as market_cap_rank,
-        (array_agg(volume_24h order by observed_at desc))[1] as volume_24h,
-        count(*) as snapshot_count,
-        min(observed_at) as first_observed_at,
-        max(observed_at) as last_observed_at,
-        max(loaded_at) as last_loaded_at
+{{ snapshot_period_aggregates() }}
     from bucketed
     group by coin_id, bucket_start
 
