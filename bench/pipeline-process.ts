@@ -2,17 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENTRY_POINTS as PIPELINE_ENTRY_POINTS } from '../scripts/lib/entry-points.js';
 
 /** dist/bench/pipeline-process.js → the repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Built entry points (`npm run build` first), as in test/helpers/processes.ts, which is not built. */
+/** The pipeline's process kinds, plus the benchmarks' plain-script baseline. */
 export const ENTRY_POINTS = {
-  scheduler: 'dist/producers/scheduler/main.js',
-  fetch: 'dist/workers/fetch/main.js',
-  load: 'dist/workers/load/main.js',
-  transform: 'dist/workers/transform/main.js',
-  dashboard: 'dist/dashboard/main.js',
+  ...PIPELINE_ENTRY_POINTS,
   baseline: 'dist/bench/baseline-script.js',
 } as const;
 export type ProcessKind = keyof typeof ENTRY_POINTS;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runMigrations } from '../core/db/data-source.js';
 import { ensureDatabase } from '../core/db/ensure-database.js';
+import { deleteKeysUnder } from '../scripts/lib/redis-prefix.js';
 import type { BenchDatabase } from './benchmark.js';
 
 /** Where the local services are (the same defaults as the tests). */
@@ -46,16 +46,6 @@ export function benchPrefix(benchmark: string): string {
 }
 
 /** Deletes every key under `prefix` (never FLUSHALL: the Redis is shared). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(BENCH_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+export function deletePrefix(prefix: string): Promise<void> {
+  return deleteKeysUnder(BENCH_REDIS_URL, prefix);
 }

@@ -14,18 +14,10 @@ import { environmentWithDotenv, loadConfig } from '../core/config/index.js';
 import { configureLogger } from '../core/log/logger.js';
 import { Runtime } from '../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../producers/tick/enqueue-tick.js';
+import { ENTRY_POINTS, type ProcessKind as Kind } from './lib/entry-points.js';
 import { printRunLine, type RunLine } from './run-local/progress.js';
 
 const ROOT = process.cwd();
-const ENTRY = {
-  simulator: 'dist/simulator/main.js',
-  scheduler: 'dist/producers/scheduler/main.js',
-  fetch: 'dist/workers/fetch/main.js',
-  load: 'dist/workers/load/main.js',
-  transform: 'dist/workers/transform/main.js',
-  dashboard: 'dist/dashboard/main.js',
-} as const;
-type Kind = keyof typeof ENTRY;
 
 const { values: args } = parseArgs({
   options: {
@@ -81,7 +73,7 @@ let stopping = false;
 function start(kind: Kind, index: number, extra: Record<string, string> = {}): void {
   const name = `${kind}-${index}`;
   const log = createWriteStream(join(args['logs-dir'], `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [join(ROOT, ENTRY[kind])], {
+  const child = spawn(process.execPath, [join(ROOT, ENTRY_POINTS[kind])], {
     cwd: ROOT,
     env: { ...process.env, ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],

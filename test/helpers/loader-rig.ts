@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startSimulator, type SimulatorHandle } from '../../simulator/server.js';
 import { testConfig, testEnv } from './config.js';
-import type { TestDatabase } from './database.js';
+import { urlAsRole, type TestDatabase } from './database.js';
 import { InProcessPipeline } from './pipeline.js';
 import { PipelineProcess } from './processes.js';
 import { deletePrefix, testPrefix } from './redis.js';
@@ -36,8 +36,8 @@ const STEP_MS = 60_000;
 export async function startLoaderRig(options: {
   /** What the pipeline connects with. */
   databaseUrl: string;
-  /** What the load processes connect with, when not `databaseUrl` (e.g. a least-privilege role). */
-  loaderDatabaseUrl?: string;
+  /** The role the load processes run as (e.g. cdp_loader), on `databaseUrl`; else they connect as the pipeline does. */
+  loaderRole?: string;
   /** What the test asserts with (a superuser URL of the same database). */
   adminUrl?: string;
   coins: number;
@@ -66,7 +66,7 @@ export async function startLoaderRig(options: {
   };
   try {
     for (let i = 0; i < (options.loaders ?? 2); i++) {
-      const loader = new PipelineProcess('load', { ...testEnv({ databaseUrl: options.loaderDatabaseUrl ?? options.databaseUrl, prefix, coingeckoUrl: simulator.url }), ...env, LOG_LEVEL: 'info' });
+      const loader = new PipelineProcess('load', { ...testEnv({ databaseUrl: options.loaderRole ? urlAsRole(options.databaseUrl, options.loaderRole) : options.databaseUrl, prefix, coingeckoUrl: simulator.url }), ...env, LOG_LEVEL: 'info' });
       void loader.exited.then((how) => exits.set(loader, how));
       loaders.push(loader);
     }

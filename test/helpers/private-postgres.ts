@@ -1,24 +1,16 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { runMigrations } from '../../core/db/data-source.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
 // initdb and postgres refuse to run as root; in that case they run as the `postgres` OS user.
 const AS_ROOT = process.getuid?.() === 0;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function pgCommand(tool: string, args: readonly string[]): [string, string[]] {
   return AS_ROOT ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, tool), ...args]] : [path.join(BIN, tool), [...args]];

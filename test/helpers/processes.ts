@@ -1,19 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { ENTRY_POINTS } from '../../scripts/lib/entry-points.js';
 
 /** Tests run from the repository root (jest's rootDir). */
 const ROOT = process.cwd();
 
 /** Entry points of the built process kinds (npm test builds dist/ first). */
-export const ENTRY_POINTS = {
-  scheduler: 'dist/producers/scheduler/main.js',
-  fetch: 'dist/workers/fetch/main.js',
-  load: 'dist/workers/load/main.js',
-  transform: 'dist/workers/transform/main.js',
-  dashboard: 'dist/dashboard/main.js',
-  simulator: 'dist/simulator/main.js',
-} as const;
+export { ENTRY_POINTS };
 
 /** A real pipeline process, with its JSON log lines collected for assertions. */
 export class PipelineProcess {

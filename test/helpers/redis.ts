@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../scripts/lib/redis-prefix.js';
 import { TEST_REDIS_URL } from './env.js';
 
 /** A BullMQ prefix no other test uses. */
@@ -8,16 +8,6 @@ export function testPrefix(): string {
 }
 
 /** Deletes every key under `prefix` (never FLUSHALL: the Redis is shared). */
-export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+export function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  return deleteKeysUnder(url, prefix);
 }

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
-import { createTestDatabase, urlAsRole, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadedRows, startLoaderRig, type LoaderRig } from '../helpers/loader-rig.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { createScenario, refreshUniverse, runRow, waitForTick, type Scenario } from '../helpers/scenario.js';
@@ -42,10 +42,9 @@ describe('retrying a batch that failed for good', () => {
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      const asLoader = urlAsRole(db.url, 'cdp_loader');
       try {
         // One attempt: the first failure is final, whatever its class.
-        rig = await startLoaderRig({ databaseUrl: db.url, loaderDatabaseUrl: asLoader, coins: COINS, env: { LOAD_CONCURRENCY: '2', LOAD_ATTEMPTS: '1' } });
+        rig = await startLoaderRig({ databaseUrl: db.url, loaderRole: 'cdp_loader', coins: COINS, env: { LOAD_CONCURRENCY: '2', LOAD_ATTEMPTS: '1' } });
         await db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
       } catch (error) {
         await db.drop();

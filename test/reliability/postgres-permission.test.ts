@@ -1,6 +1,6 @@
 import type { JobType } from 'bullmq';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
-import { createTestDatabase, urlAsRole, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadedRows, parkLoads, startLoaderRig, type LoaderRig } from '../helpers/loader-rig.js';
 import { runTick, waitForTick } from '../helpers/scenario.js';
 
@@ -23,9 +23,8 @@ describe('the loader role loses INSERT on raw mid-run', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const asLoader = urlAsRole(db.url, 'cdp_loader');
     try {
-      rig = await startLoaderRig({ databaseUrl: db.url, loaderDatabaseUrl: asLoader, coins: COINS, env: { LOAD_CONCURRENCY: '2' } });
+      rig = await startLoaderRig({ databaseUrl: db.url, loaderRole: 'cdp_loader', coins: COINS, env: { LOAD_CONCURRENCY: '2' } });
       await db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
     } catch (error) {
       await db.drop();
