@@ -109,10 +109,13 @@ describe(classifyPostgresError.name, () => {
     it('a backend terminated by an administrator is retryable', async () => {
       const error = await failure(async (c) => {
         const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
-        const sleeping = c.query('select pg_sleep(10)');
+        // Settle the query into a value now: its rejection can arrive before pg_terminate_backend
+        // returns, and a rejection with no handler yet fails the test on its own.
+        const sleeping = c.query('select pg_sleep(10)').then(() => undefined, (error: unknown) => error);
         await new Promise((r) => setTimeout(r, 200));
         await db.pool.query('select pg_terminate_backend($1)', [pid]);
-        await sleeping;
+        const terminated = await sleeping;
+        if (terminated !== undefined) throw terminated;
       });
       expect((error as { code?: string }).code).toBe('57P01');
       expect(classOf(error)).toBe('retryable');
