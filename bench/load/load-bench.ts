@@ -8,6 +8,7 @@ import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
+import { encodePreparedBatch, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
@@ -40,7 +41,7 @@ const perRowUs = (ms: number, rows: number) => `${((ms * 1000) / rows).toFixed(1
 
 export const loadBenchmark: Benchmark = {
   name: 'load',
-  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
+  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders; batches prepared by the fetch workers, and plain bodies) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
   budgetMs: 420_000,
   async run(ctx) {
     const db = await ctx.database();
@@ -76,14 +77,26 @@ export const loadBenchmark: Benchmark = {
 
     // (a) the project's load path: what a load job does per batch once it has its payload key.
     let pass = 0;
-    const loadPath = async (concurrency: number): Promise<LoadRun> => {
+    /** CPU the fetch workers spend preparing the batches (validate, encode) after their calls. */
+    const prepareCpuMs: number[] = [];
+    const loadPath = async (concurrency: number, parked: 'prepared' | 'plain body' = 'prepared'): Promise<LoadRun> => {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
-      const runPrefix = `a${concurrency}x${pass++}x`;
+      const runPrefix = `a${concurrency}${parked === 'prepared' ? '' : 'p'}x${pass++}x`;
       const refs = await planRuns(admin, fixture, runPrefix);
-      // The fetch workers' part, untimed: each response body parked in Redis as fetched.
+      // The fetch workers' part, untimed: each batch parked in Redis as the fetch worker parks it,
+      // or as it was fetched (a loader then prepares it itself, as for a rolling upgrade's leftovers).
       const jobs = refs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
-      await Promise.all(jobs.map(({ input, key }) => savePayload(redis, key, fixture.bodies[input.step]![input.batchNo]!, 600_000)));
+      const prepareStarted = process.cpuUsage();
+      const payloads = jobs.map(({ input }) => {
+        const body = fixture.bodies[input.step]![input.batchNo]!;
+        if (parked === 'plain body') return body;
+        return encodePreparedBatch(prepareSnapshotBatch(input, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+      });
+      const prepareCpu = process.cpuUsage(prepareStarted);
+      if (parked === 'prepared') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
+      await Promise.all(jobs.map(({ key }, i) => savePayload(redis, key, payloads[i]!, 600_000)));
+      payloads.length = 0;
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
         const { result: ms, cpu } = await measureCpu(() =>
@@ -96,7 +109,7 @@ export const loadBenchmark: Benchmark = {
         await check(`load path x${concurrency}`);
         if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left payloads in Redis');
         ctx.log(
-          `load path x${concurrency}: ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
+          `load path x${concurrency} (${parked} parked): ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
             `backends ${backendCpuMs} ms (${perRowUs(backendCpuMs, rows)}); ${describeCpu(cpu)}`,
         );
         return { ms, nodeCpuMs: cpu.processMs, backendCpuMs };
@@ -112,10 +125,15 @@ export const loadBenchmark: Benchmark = {
     const fastest = (runs: LoadRun[]) => runs.reduce((best, r) => (r.ms < best.ms ? r : best));
     const a1 = fastest(a1Runs);
     const a2 = fastest(a2Runs);
+    // The same two loaders given plain bodies: the fetch workers' preparation done in the timed
+    // process too, so nothing the pipeline does per row is outside this figure.
+    const a2plain = fastest([await loadPath(2, 'plain body'), await loadPath(2, 'plain body')]);
+    const prepareMs = Math.min(...prepareCpuMs);
+    ctx.log(`fetch-side preparation: ${Math.round(prepareMs)} ms CPU (${perRowUs(prepareMs, rows)})`);
 
-    // Where the loader's Node CPU goes: the per-record steps alone, over the same bodies.
-    const steps = nodeCpuSteps(fixture);
-    ctx.log(`Node CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`);
+    // Where the fetch workers' preparation CPU goes: each step alone, over the same bodies.
+    const steps = preparationSteps(fixture);
+    ctx.log(`preparation CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`);
 
     // (c) multi-row parameterized INSERT, one connection (parsing each body included, as for (a)).
     await resetRawTable(admin);
@@ -135,31 +153,31 @@ export const loadBenchmark: Benchmark = {
     const bRate = perSecond(csvRows, b.ms);
     const copyRef = 'psql \\copy (1 stream, CSV)';
     const bCpu = `psql \\copy: psql + its backend`;
-    const nodeTotal = seconds(a1.nodeCpuMs);
-    const stepTotal = [...steps.values()].reduce((s, v) => s + v, 0);
     return [
       { metric: 'load path, 1 loader (a1/b)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
       { metric: 'load path, 2 loaders (a2/b)', value: perSecond(rows, a2.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
+      { metric: 'load path, 2 loaders, preparation included (a2p/b)', value: perSecond(rows, a2plain.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
       { metric: 'load path, 1 loader (a1/c)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: 'multi-row INSERT, 250 rows/stmt, 1 conn', referenceValue: c },
       { metric: 'load path, 1 loader (a1/d)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`, referenceValue: d },
       // CPU-seconds for the whole fixture: steadier than rows/s on a shared machine. Lower is better.
       { metric: 'CPU-s, 2 loaders: Node + backends (lower is better)', value: seconds(a2.nodeCpuMs + a2.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       { metric: 'CPU-s, 2 loaders: Node loader process', value: seconds(a2.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
       { metric: 'CPU-s, 2 loaders: Postgres backends', value: seconds(a2.backendCpuMs), unit: 's', reference: "psql's backend", referenceValue: seconds(b.backendCpuMs) },
+      { metric: 'CPU-s, fetch-side preparation (validate, encode; fetch workers)', value: seconds(prepareMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
+      { metric: 'CPU-s, 2 loaders, preparation included: Node + backends', value: seconds(a2plain.nodeCpuMs + a2plain.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       { metric: 'CPU-s, 1 loader: Node + backends (lower is better)', value: seconds(a1.nodeCpuMs + a1.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       ...[...steps.entries()].map(([step, ms]): Measurement => ({
-        metric: `Node CPU-s, 1 loader: ${step}`, value: seconds(ms), unit: 's', reference: 'Node CPU-s, 1 loader, whole path', referenceValue: nodeTotal,
+        metric: `CPU-s, fetch-side preparation: ${step}`, value: seconds(ms), unit: 's', reference: 'CPU-s, fetch-side preparation, whole', referenceValue: seconds(prepareMs),
       })),
       {
-        metric: 'Node CPU-s, 1 loader: the rest (Redis read, pg driver, COPY stream, ledger, GC)',
-        value: Math.max(0, nodeTotal - seconds(stepTotal)), unit: 's', reference: 'Node CPU-s, 1 loader, whole path', referenceValue: nodeTotal,
+        metric: 'CPU-s, 1 loader: Node (Redis read, key lookup, COPY, ledger, GC)', value: seconds(a1.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs),
       },
     ];
   },
 };
 
-/** CPU of each per-record step of the load path, run alone over every body of the fixture. */
-function nodeCpuSteps(fixture: SnapshotFixture): Map<string, number> {
+/** CPU of each step of a fetch worker's preparation of its batch, run alone over every body of the fixture. */
+function preparationSteps(fixture: SnapshotFixture): Map<string, number> {
   const steps = new Map<string, number>();
   const timed = <T>(step: string, work: () => T): T => {
     const started = process.cpuUsage();
@@ -170,10 +188,15 @@ function nodeCpuSteps(fixture: SnapshotFixture): Map<string, number> {
   };
   const context = { runId: 'bench', batchNo: 0, vsCurrency: 'usd' };
   for (const body of fixture.bodies.flat()) {
-    const texts = timed('split body into record texts', () => jsonArrayItems(body));
-    const items = timed('JSON.parse each record', () => texts.map((t) => JSON.parse(t) as unknown));
+    // The CoinGecko client parses the body whole; the records' texts are cut from it for the record column.
+    const items = timed('JSON.parse the body', () => JSON.parse(body) as unknown[]);
+    const texts = timed('cut record texts', () => jsonArrayItems(body));
     const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
-    timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])).join(''));
+    const lines = timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])));
+    timed('to UTF-8 and park format', () => encodePreparedBatch({
+      context, recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated),
+      copyText: Buffer.from(lines.join('')), lineEnds: lines.map(((end) => (line: string) => (end += Buffer.byteLength(line)))(0)), rejected: [], unknownFields: {},
+    }));
   }
   return steps;
 }

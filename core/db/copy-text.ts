@@ -53,3 +53,20 @@ export async function copyLines(client: pg.PoolClient, table: string, columns: r
   }
   return stream.rowCount ?? 0;
 }
+
+/**
+ * Sends COPY text already encoded as UTF-8 (whole lines, in `chunks`) into `table (columns)`;
+ * returns rows copied. No string is converted on this path.
+ */
+export async function copyBuffers(client: pg.PoolClient, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<number> {
+  const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
+  try {
+    // One write: a batch is a few MB at most, and slices around skipped rows would each cost a send.
+    stream.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    await finished(stream);
+  } catch (error) {
+    stream.destroy(error as Error);
+    throw error;
+  }
+  return stream.rowCount ?? 0;
+}

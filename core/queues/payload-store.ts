@@ -10,12 +10,17 @@ export function payloadKey(prefix: string, jobId: string): string {
   return `${prefix}:payload:${jobId}`;
 }
 
-export async function savePayload(redis: Redis, key: string, body: string, ttlMs: number): Promise<void> {
+export async function savePayload(redis: Redis, key: string, body: string | Buffer, ttlMs: number): Promise<void> {
   await redis.set(key, body, 'PX', ttlMs);
 }
 
 export async function readPayload(redis: Redis, key: string): Promise<string> {
-  const body = await redis.get(key);
+  return (await readPayloadBytes(redis, key)).toString('utf8');
+}
+
+/** The payload as stored, undecoded (a prepared batch is streamed to COPY from these bytes). */
+export async function readPayloadBytes(redis: Redis, key: string): Promise<Buffer> {
+  const body = await redis.getBuffer(key);
   if (body === null) {
     throw new PermanentError(`fetched payload ${key} is gone (expired or lost with Redis); the batch must be fetched again`);
   }

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { validateMarketRecord } from '../coingecko/market-record.js';
-import { copyLines } from '../db/copy-text.js';
+import { copyBuffers } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
 import { classifyPostgresError, PermanentError, RetryableError } from '../errors.js';
 import { lockBatch, markBatchLoaded } from '../pipeline/run-ledger.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
-import { SNAPSHOT_COLUMNS, snapshotCopyLine } from './snapshot-row.js';
+import { copyTextWithout, prepareSnapshotBatch, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
+import { SNAPSHOT_COLUMNS } from './snapshot-row.js';
 
 export interface LoadBatchInput {
   readonly runId: string;
@@ -26,21 +26,13 @@ export interface LoadBatchOutcome {
   readonly rowsDuplicate: number;
   readonly recordsRejected: number;
   /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
-  readonly unknownFields: Readonly<Record<string, { readonly records: number; readonly exampleCoin: string }>>;
+  readonly unknownFields: UnknownFields;
 }
 
-interface ValidRow {
-  readonly coinId: string;
-  readonly lastUpdated: string;
-  /** The row's COPY text line. */
-  readonly line: string;
-}
-
-interface Rejected {
-  readonly index: number;
-  readonly coinId: string | null;
-  readonly reason: string;
-  readonly text: string;
+/** Validates, encodes and loads one parsed batch (what the fetch and load workers do between them). */
+export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
+  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
+  return loadPreparedBatch(pool, prepareSnapshotBatch(context, input.items, input.texts));
 }
 
 /**
@@ -56,46 +48,29 @@ const CONCURRENT_DUPLICATE_ATTEMPTS = 3;
  * the same tick twice, or the same batch delivered twice at once adds no row; a failure anywhere
  * leaves nothing half-written.
  */
-export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
-  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-  const valid: ValidRow[] = [];
-  const rejected: Rejected[] = [];
-  const unknownFields: Record<string, { records: number; exampleCoin: string }> = {};
-  const { items, texts } = input;
-  for (let index = 0; index < items.length; index++) {
-    const result = validateMarketRecord(items[index]);
-    if (result.ok) {
-      const { record } = result;
-      // Encoded before the transaction starts, so the ledger row is locked for the database work only.
-      valid.push({ coinId: record.id, lastUpdated: record.lastUpdated, line: snapshotCopyLine(record, context, texts?.[index]) });
-      for (const field of record.unknownFields) {
-        const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
-        seen.records++;
-      }
-    } else {
-      rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
-    }
-  }
-
+export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Promise<LoadBatchOutcome> {
+  const context = batch.context;
+  const { unknownFields, rejected } = batch;
+  const valid = batch.coinIds.length;
   try {
-    await ensurePartitionsFor(pool, valid.map((r) => r.lastUpdated));
+    await ensurePartitionsFor(pool, batch.lastUpdated);
     for (let attempt = 1; ; attempt++) {
       try {
         return await inTransaction(pool, async (client) => {
-          const status = await lockBatch(client, input.runId, input.batchNo);
-          if (status === undefined) throw new PermanentError(`batch ${input.batchNo} of run ${input.runId} is not in the run ledger`);
+          const status = await lockBatch(client, context.runId, context.batchNo);
+          if (status === undefined) throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
           if (status === 'loaded') {
             return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields };
           }
-          const rowsLoaded = await insertSnapshots(client, valid, input.vsCurrency);
-          await quarantine(client, input, rejected);
+          const rowsLoaded = await insertSnapshots(client, batch);
+          await quarantine(client, context, rejected);
           const counts = {
-            recordsReceived: items.length,
+            recordsReceived: batch.recordsReceived,
             rowsLoaded,
-            rowsDuplicate: valid.length - rowsLoaded,
+            rowsDuplicate: valid - rowsLoaded,
             recordsRejected: rejected.length,
           };
-          await markBatchLoaded(client, input.runId, input.batchNo, counts);
+          await markBatchLoaded(client, context.runId, context.batchNo, counts);
           return { status: 'loaded', rowsLoaded, rowsDuplicate: counts.rowsDuplicate, recordsRejected: rejected.length, unknownFields };
         });
       } catch (error) {
@@ -104,7 +79,7 @@ export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): P
     }
   } catch (error) {
     if (error instanceof PermanentError || error instanceof RetryableError) throw error;
-    const doing = `loading batch ${input.batchNo} of run ${input.runId}`;
+    const doing = `loading batch ${context.batchNo} of run ${context.runId}`;
     // Still racing another load for the same keys after several attempts: BullMQ's backoff retries later.
     if (isConcurrentDuplicate(error)) throw new RetryableError(`${doing}: a concurrent load kept inserting the same snapshots`, { cause: error });
     const classified = classifyPostgresError(error, doing);
@@ -148,37 +123,32 @@ const KEYS_TO_SKIP = `
    where t.nth > 1 or e.found`;
 
 /** The batch's earliest and latest last_updated, widened by a second (Date keeps only milliseconds). */
-function timeBounds(rows: readonly ValidRow[]): [string, string] {
+function timeBounds(lastUpdated: readonly string[]): [string, string] {
   let min = Infinity;
   let max = -Infinity;
-  for (const row of rows) {
-    const t = Date.parse(row.lastUpdated);
+  for (const text of lastUpdated) {
+    const t = Date.parse(text);
     if (t < min) min = t;
     if (t > max) max = t;
   }
   return [new Date(min - 1000).toISOString(), new Date(max + 1000).toISOString()];
 }
 
-async function insertSnapshots(client: pg.PoolClient, rows: readonly ValidRow[], vsCurrency: string): Promise<number> {
-  if (rows.length === 0) return 0;
+async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch): Promise<number> {
+  const rows = batch.coinIds.length;
+  if (rows === 0) return 0;
   const skip = await client.query<{ i: number }>({
     name: 'snapshot-keys-to-skip',
     text: KEYS_TO_SKIP,
-    values: [rows.map((r) => r.coinId), rows.map((r) => r.lastUpdated), vsCurrency, ...timeBounds(rows)],
+    values: [batch.coinIds, batch.lastUpdated, batch.context.vsCurrency, ...timeBounds(batch.lastUpdated)],
   });
-  let lines: string[];
-  if (skip.rows.length === 0) {
-    lines = rows.map((r) => r.line);
-  } else {
-    const skipped = new Set(skip.rows.map((r) => r.i));
-    lines = rows.filter((_, i) => !skipped.has(i)).map((r) => r.line);
-  }
-  if (lines.length === 0) return 0;
+  if (skip.rows.length === rows) return 0;
   // Straight into the partitioned table: staging plus `insert … on conflict` cost ~30% more.
-  return copyLines(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, lines);
+  const chunks = copyTextWithout(batch, new Set(skip.rows.map((r) => r.i)));
+  return copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, chunks);
 }
 
-async function quarantine(client: pg.PoolClient, input: LoadBatchInput, rejected: readonly Rejected[]): Promise<void> {
+async function quarantine(client: pg.PoolClient, input: PreparedBatch['context'], rejected: PreparedBatch['rejected']): Promise<void> {
   if (rejected.length === 0) return;
   await client.query(
     `insert into pipeline.quarantined_records (run_id, batch_no, record_index, coin_id, reason, record)

@@ -134,6 +134,35 @@ describe('retrying a batch that failed for good', () => {
       expect(await rig.pipeline.runtime.redis.exists(payload)).toBe(0);
       rig.expectLoadersUp();
     });
+
+    it('fetches a batch again when its parked batch was damaged in Redis, and loads it once', async () => {
+      const loadQueue = rig.pipeline.runtime.queue('load');
+      const { redis } = rig.pipeline.runtime;
+      await db.pool.query('revoke insert on raw.coin_market_snapshots from cdp_loader');
+      rig.nextMarketStep();
+      const runId = await enqueueTick(rig.pipeline.runtime);
+      const { run } = await waitForTick(rig.pipeline.runtime, db, runId, 30_000);
+      const planned = Number(run.batches_planned);
+      expect(run).toMatchObject({ status: 'failed', batches_failed: planned });
+      await db.pool.query('grant insert on raw.coin_market_snapshots to cdp_loader');
+
+      // Batch 0's parked batch loses its last 100 bytes: its lines no longer match its keys.
+      const payload = `${rig.prefix}:payload:fetch-${runId}-0`;
+      const parked = (await redis.getBuffer(payload))!;
+      expect(parked.subarray(0, 21).toString()).toBe('cdp-prepared-batch/1\n');
+      await redis.set(payload, parked.subarray(0, parked.length - 100), 'KEEPTTL');
+      const fetchCalls = () => rig.simulator.control.requests().filter((r) => r.path === '/coins/markets').length;
+      const callsBefore = fetchCalls();
+      const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(`load-${runId}-${n}`))!));
+      await Promise.all(loads.map((job) => job.retry('failed')));
+      const done = await Promise.all(loads.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
+      expect(done.map((job) => job.returnvalue.status)).toEqual(Array(planned).fill('loaded'));
+      expect(fetchCalls() - callsBefore).toBe(1);
+      const state = await ledgerAndData(db, runId);
+      expect(state.rows).toEqual({ n: COINS, coins: COINS, ids: [...rig.simulator.control.universeIds()].sort() });
+      expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, rows_loaded: COINS, rows_duplicate: 0 });
+      rig.expectLoadersUp();
+    });
   });
 
   describe('a fetch that failed for good (CoinGecko answered 503 on the only attempt)', () => {

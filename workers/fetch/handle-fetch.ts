@@ -1,5 +1,6 @@
 import { CoinGeckoClient, requestTarget } from '../../core/coingecko/client.js';
 import { bodySnippet } from '../../core/coingecko/error-body.js';
+import { jsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { RetryableError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
@@ -7,10 +8,12 @@ import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
+import { encodePreparedBatch, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 
 /**
- * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The body is
- * parked in Redis for the load job; only a small reference travels as the job's result.
+ * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The result
+ * is parked in Redis for the load job (a markets batch validated and COPY-encoded, any other body
+ * as received); only a small reference travels as the job's result.
  */
 export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Handler<'fetch'> {
   const { config, pool, redis } = runtime;
@@ -21,10 +24,17 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       throw new RetryableError(`GET ${endpoint}: expected a JSON array, got ${typeof response.json}: ${bodySnippet(response.body)}`);
     }
     const key = payloadKey(config.redis.prefix, job.id!);
-    await savePayload(redis, key, response.body, config.load.payloadTtlMs);
-    if (data.request.endpoint === 'markets') {
+    const { request } = data;
+    if (request.endpoint === 'markets') {
+      // Prepared here, where the parsed body already is and the rate limit leaves CPU idle, so the
+      // load worker (one transaction per batch, the pipeline's narrowest point) only streams it.
+      const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
+      const prepared = prepareSnapshotBatch(context, response.json, jsonArrayItems(response.body));
+      await savePayload(redis, key, encodePreparedBatch(prepared), config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);
+    } else {
+      await savePayload(redis, key, response.body, config.load.payloadTtlMs);
     }
     return {
       payloadKey: key,

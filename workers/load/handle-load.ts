@@ -4,11 +4,13 @@ import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
 import { batchStatus } from '../../core/pipeline/run-ledger.js';
-import { deletePayload, readPayload } from '../../core/queues/payload-store.js';
+import { deletePayload, readPayloadBytes } from '../../core/queues/payload-store.js';
 import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/registry.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Runtime } from '../../core/runtime.js';
-import { loadSnapshotBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
+import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
+import { decodePreparedBatch, isPreparedBatchPayload, prepareSnapshotBatch, type PreparedBatch } from '../../core/snapshots/prepared-batch.js';
+import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 
 const MAX_DRIFT_LABELS = 50;
 
@@ -23,8 +25,8 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     try {
       outcome = await loadParkedBatch(runtime, payloadKey, data);
     } catch (error) {
-      // Retried after PAYLOAD_TTL (a disk full overnight): the body is gone, the batch not loaded.
-      // Fetched again (once per job, so nothing can loop), then loaded.
+      // Retried after PAYLOAD_TTL (a disk full overnight), or the parked batch damaged: the batch is
+      // not loaded and its body unusable. Fetched again (once per job, so nothing can loop), then loaded.
       if (!(error instanceof PayloadGoneError) || refetches(job) >= 1) throw error;
       await job.updateProgress({ refetches: refetches(job) + 1 });
       payloadKey = await awaitFetch(runtime, job, data, token, log, 'completed');
@@ -69,7 +71,10 @@ function refetches(job: Job): number {
   return typeof progress === 'object' && progress !== null ? (progress.refetches ?? 0) : 0;
 }
 
-/** The parked body of a batch not loaded yet is gone (expired after PAYLOAD_TTL, or lost with Redis). */
+/**
+ * The parked body of a batch not loaded yet is gone (expired after PAYLOAD_TTL, or lost with
+ * Redis) or unusable (damaged in Redis).
+ */
 export class PayloadGoneError extends PermanentError {
   constructor(message: string) {
     super(message);
@@ -114,21 +119,23 @@ async function awaitFetch(
 
 /**
  * Everything a load job does with its batch once it knows the payload key: skip a batch already
- * loaded, read the parked body, split and parse it, load it, delete the payload. The load benchmark
- * times this same function, so what it measures is what the worker does per batch.
+ * loaded, read the parked batch, load it, delete the payload. The fetch worker parks the batch
+ * prepared (validated and COPY-encoded, core/snapshots/prepared-batch.ts); a plain response body,
+ * parked by a fetch worker of an earlier release during a rolling upgrade, is prepared here. The
+ * load benchmark times this same function, so what it measures is what the worker does per batch.
  */
 export async function loadParkedBatch(
   { pool, redis }: Pick<Runtime, 'pool' | 'redis'>,
   payloadKey: string,
   data: Pick<PayloadOf<'load'>, 'runId' | 'batchNo' | 'vsCurrency'>,
 ): Promise<LoadBatchOutcome> {
-  let body: string;
+  let payload: Buffer;
   try {
-    body = await readPayload(redis, payloadKey);
+    payload = await readPayloadBytes(redis, payloadKey);
   } catch (error) {
     // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload
     // gone. Asked only then, which saves a round trip on every other batch; a batch loaded with its
-    // payload still there is caught under the ledger lock in loadSnapshotBatch.
+    // payload still there is caught under the ledger lock in loadPreparedBatch.
     if (error instanceof PermanentError) {
       if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
         return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
@@ -137,14 +144,27 @@ export async function loadParkedBatch(
     }
     throw error;
   }
+  const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency };
+  let batch: PreparedBatch;
+  try {
+    batch = isPreparedBatchPayload(payload) ? decodePreparedBatch(payload, context) : prepareParkedBody(payload, payloadKey, context);
+  } catch (error) {
+    // Unusable as parked (Redis data damaged): as good as gone, so the batch is fetched again.
+    if (error instanceof PermanentError) throw new PayloadGoneError(error.message);
+    throw error;
+  }
+  const outcome = await loadPreparedBatch(pool, batch);
+  await deletePayload(redis, payloadKey);
+  return outcome;
+}
+
+function prepareParkedBody(payload: Buffer, payloadKey: string, context: SnapshotContext): PreparedBatch {
   let parsed: { items: unknown[]; texts: string[] };
   try {
     // Each record's text is kept so the raw table stores it as sent, without serialising it again.
-    parsed = parseJsonArrayItems(body);
+    parsed = parseJsonArrayItems(payload.toString('utf8'));
   } catch (error) {
-    throw new PermanentError(`payload ${payloadKey} is not a JSON array (${(error as Error).message}; it was checked when fetched: Redis data corrupted?)`);
+    throw new PermanentError(`payload ${payloadKey} is not a JSON array (${(error as Error).message}; it was checked when fetched: Redis data damaged?); the batch must be fetched again`);
   }
-  const outcome = await loadSnapshotBatch(pool, { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency, ...parsed });
-  await deletePayload(redis, payloadKey);
-  return outcome;
+  return prepareSnapshotBatch(context, parsed.items, parsed.texts);
 }

@@ -49,6 +49,23 @@ describe(loadSnapshotBatch.name, () => {
     expect((await rows(['ethereum', 'tether'])).map((r) => [r.coin_id, r.run_id])).toEqual([['ethereum', first.runId], ['tether', second.runId]]);
   });
 
+  it('leaves out an already-loaded row between rows with multi-byte text, storing the others exactly', async () => {
+    const at = '2026-11-27T09:15:00.000Z';
+    const named = (id: string, name: string) => ({ ...snapshot([id], at)[0]!, name });
+    const first = await batchOf([named('usd-coin', 'USD Coin ₮')]);
+    await loadSnapshotBatch(loaders, first);
+    const items = [named('binancecoin', 'BNB 🟡'), named('usd-coin', 'USD Coin ₮'), named('ripple', 'XRP Ξ—“quoted”')];
+    const texts = items.map((i) => JSON.stringify(i));
+    const second = await batchOf(items, texts);
+    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1 });
+    const stored = (await db.pool.query('select coin_id, name, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id', [['binancecoin', 'usd-coin', 'ripple']])).rows;
+    expect(stored).toEqual([
+      { coin_id: 'binancecoin', name: 'BNB 🟡', run_id: second.runId, record: texts[0] },
+      { coin_id: 'ripple', name: 'XRP Ξ—“quoted”', run_id: second.runId, record: texts[2] },
+      { coin_id: 'usd-coin', name: 'USD Coin ₮', run_id: first.runId, record: JSON.stringify(first.items[0]) },
+    ]);
+  });
+
   it('loads a coin sent twice in one batch once, however its timestamp is spelled', async () => {
     const [a] = snapshot(['solana'], '2026-11-27T09:30:00.000Z');
     const input = await batchOf([a!, { ...a!, last_updated: '2026-11-27T09:30:00+00:00' }]);

@@ -1,0 +1,140 @@
+import { validateMarketRecord } from '../coingecko/market-record.js';
+import { PermanentError } from '../errors.js';
+import { snapshotCopyLine, type SnapshotContext } from './snapshot-row.js';
+
+export interface RejectedRecord {
+  /** Position in the /coins/markets array. */
+  readonly index: number;
+  readonly coinId: string | null;
+  readonly reason: string;
+  /** The record's JSON as CoinGecko sent it. */
+  readonly text: string;
+}
+
+export type UnknownFields = Readonly<Record<string, { readonly records: number; readonly exampleCoin: string }>>;
+
+/**
+ * One /coins/markets batch made ready for COPY: every record validated, the valid ones encoded as
+ * COPY text lines (UTF-8, in response order), the rejected ones kept with their reason. The fetch
+ * worker prepares it right after the call (it has the parsed body in hand anyway, and waits on the
+ * rate limit most of the time); the load worker then only looks up keys and streams `copyText`.
+ */
+export interface PreparedBatch {
+  readonly context: SnapshotContext;
+  /** Records in the response, valid or not. */
+  readonly recordsReceived: number;
+  /** Key of each valid row (vs_currency is the context's), in line order. */
+  readonly coinIds: readonly string[];
+  readonly lastUpdated: readonly string[];
+  /** The valid rows' COPY text lines, concatenated. */
+  readonly copyText: Buffer;
+  /** Byte offset in copyText where each row's line ends (after its newline). */
+  readonly lineEnds: readonly number[];
+  readonly rejected: readonly RejectedRecord[];
+  /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
+  readonly unknownFields: UnknownFields;
+}
+
+/**
+ * Validates and encodes a parsed /coins/markets array. `texts` (each item's JSON as sent, from
+ * jsonArrayItems) become the `record` column; without them each record is serialised again.
+ */
+export function prepareSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): PreparedBatch {
+  if (texts !== undefined && texts.length !== items.length) {
+    // Both come from one body; a mismatch would pair records with the wrong stored text.
+    throw new PermanentError(`batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`);
+  }
+  const coinIds: string[] = [];
+  const lastUpdated: string[] = [];
+  const lines: string[] = [];
+  const lineEnds: number[] = [];
+  const rejected: RejectedRecord[] = [];
+  const unknownFields: Record<string, { records: number; exampleCoin: string }> = {};
+  let bytes = 0;
+  for (let index = 0; index < items.length; index++) {
+    const result = validateMarketRecord(items[index]);
+    if (result.ok) {
+      const { record } = result;
+      const line = snapshotCopyLine(record, context, texts?.[index]);
+      coinIds.push(record.id);
+      lastUpdated.push(record.lastUpdated);
+      lines.push(line);
+      bytes += Buffer.byteLength(line);
+      lineEnds.push(bytes);
+      for (const field of record.unknownFields) {
+        const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
+        seen.records++;
+      }
+    } else {
+      rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
+    }
+  }
+  return { context, recordsReceived: items.length, coinIds, lastUpdated, copyText: Buffer.from(lines.join('')), lineEnds, rejected, unknownFields };
+}
+
+/**
+ * How a prepared batch is parked in Redis: this first line, one line of JSON (everything but the
+ * COPY text), then the COPY text as is, so the loader streams a slice of what Redis returned. The
+ * version lets a loader refuse what it does not know instead of copying it.
+ */
+const MAGIC = Buffer.from('cdp-prepared-batch/1\n');
+const NEWLINE = 0x0a;
+
+export function isPreparedBatchPayload(payload: Buffer): boolean {
+  return payload.length >= MAGIC.length && payload.subarray(0, MAGIC.length).equals(MAGIC);
+}
+
+export function encodePreparedBatch(batch: PreparedBatch): Buffer {
+  const { copyText, ...rest } = batch;
+  // JSON.stringify escapes newlines inside strings, so the header is exactly one line.
+  return Buffer.concat([MAGIC, Buffer.from(`${JSON.stringify(rest)}\n`), copyText]);
+}
+
+/**
+ * The batch parked by encodePreparedBatch, checked for what the COPY depends on: its context must
+ * be the load job's own (run_id and batch_no are inside the lines) and its offsets must cut the
+ * text into exactly one line per key.
+ */
+export function decodePreparedBatch(payload: Buffer, expected: SnapshotContext): PreparedBatch {
+  const corrupt = (why: string) =>
+    new PermanentError(`parked batch ${expected.batchNo} of run ${expected.runId} is corrupt (${why}); the batch must be fetched again`);
+  if (!isPreparedBatchPayload(payload)) throw corrupt('unknown format');
+  const headerEnd = payload.indexOf(NEWLINE, MAGIC.length);
+  if (headerEnd === -1) throw corrupt('no header line');
+  let header: Omit<PreparedBatch, 'copyText'>;
+  try {
+    header = JSON.parse(payload.toString('utf8', MAGIC.length, headerEnd)) as Omit<PreparedBatch, 'copyText'>;
+  } catch (error) {
+    throw corrupt(`header is not JSON: ${(error as Error).message}`);
+  }
+  const copyText = payload.subarray(headerEnd + 1);
+  const { context, coinIds, lastUpdated, lineEnds } = header;
+  if (context?.runId !== expected.runId || context.batchNo !== expected.batchNo || context.vsCurrency !== expected.vsCurrency) {
+    throw corrupt(`it was prepared for ${JSON.stringify(context)}`);
+  }
+  if (!Array.isArray(coinIds) || !Array.isArray(lastUpdated) || !Array.isArray(lineEnds) || !Array.isArray(header.rejected)) throw corrupt('header fields missing');
+  if (coinIds.length !== lineEnds.length || lastUpdated.length !== lineEnds.length) throw corrupt('keys and lines differ in number');
+  let previous = 0;
+  for (const end of lineEnds) {
+    if (!(end > previous) || copyText[end - 1] !== NEWLINE) throw corrupt('line offsets do not match the text');
+    previous = end;
+  }
+  if (previous !== copyText.length) throw corrupt('text longer than its lines');
+  return { ...header, copyText };
+}
+
+/** The COPY text without the lines at `skip` (row indices), as slices of the original. */
+export function copyTextWithout(batch: PreparedBatch, skip: ReadonlySet<number>): Buffer[] {
+  if (skip.size === 0) return [batch.copyText];
+  const chunks: Buffer[] = [];
+  let runStart = 0;
+  for (let i = 0; i < batch.lineEnds.length; i++) {
+    const start = i === 0 ? 0 : batch.lineEnds[i - 1]!;
+    if (skip.has(i)) {
+      if (start > runStart) chunks.push(batch.copyText.subarray(runStart, start));
+      runStart = batch.lineEnds[i]!;
+    }
+  }
+  if (batch.copyText.length > runStart) chunks.push(batch.copyText.subarray(runStart));
+  return chunks;
+}

@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { jsonArrayItems } from '../../../core/coingecko/json-array-items.js';
+import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
+import { savePayload } from '../../../core/queues/payload-store.js';
+import { encodePreparedBatch, prepareSnapshotBatch } from '../../../core/snapshots/prepared-batch.js';
+import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
+import { PayloadGoneError, loadParkedBatch } from '../../../workers/load/handle-load.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { TEST_REDIS_URL } from '../../helpers/env.js';
+import { deletePrefix, testPrefix } from '../../helpers/redis.js';
+
+/**
+ * A load job reads what its fetch parked: normally the batch prepared by the fetch worker, and
+ * during a rolling upgrade a plain body parked by a fetch worker of the previous release.
+ */
+describe(loadParkedBatch.name, () => {
+  let db: TestDatabase;
+  let simulator: SimulatorHandle;
+  let pool: pg.Pool;
+  let redis: Redis;
+  const prefix = testPrefix();
+  let runs = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    simulator = await startSimulator({ coins: 30 });
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    redis = new Redis(TEST_REDIS_URL);
+    await db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 1)');
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await pool.end();
+    await simulator.close();
+    await deletePrefix(prefix);
+    await db.drop();
+  });
+
+  /** A planned one-batch run and a /coins/markets body for it, with one invalid record. */
+  async function batch() {
+    const runId = `mparked${runs++}`;
+    const items = simulator.control.marketsSnapshot(simulator.control.universeIds().slice(0, 20)) as Record<string, unknown>[];
+    items[7] = { ...items[7], current_price: 'twelve' };
+    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [items.map((i) => String(i.id))] });
+    return { data: { runId, batchNo: 0, vsCurrency: 'usd' }, body: JSON.stringify(items), key: `${prefix}:payload:${runId}` };
+  }
+  const stored = async (runId: string) =>
+    (await db.pool.query('select coin_id, current_price, name, record::text as record from raw.coin_market_snapshots where run_id = $1 order by coin_id', [runId])).rows;
+  const quarantined = async (runId: string) =>
+    (await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [runId])).rows;
+
+  it('loads a prepared batch and a plain body of the same records alike, and deletes what was parked', async () => {
+    const prepared = await batch();
+    const plain = await batch();
+    await savePayload(redis, prepared.key, encodePreparedBatch(prepareSnapshotBatch(prepared.data, JSON.parse(prepared.body) as unknown[], jsonArrayItems(prepared.body))), 60_000);
+    await savePayload(redis, plain.key, prepared.body, 60_000);
+    const outcomes = [await loadParkedBatch({ pool, redis }, prepared.key, prepared.data), await loadParkedBatch({ pool, redis }, plain.key, plain.data)];
+    // The second batch has the first one's keys: duplicates, so compare the first's rows with a reload.
+    expect(outcomes).toEqual([
+      { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {} },
+      { status: 'loaded', rowsLoaded: 0, rowsDuplicate: 19, recordsRejected: 1, unknownFields: {} },
+    ]);
+    const rows = await stored(prepared.data.runId);
+    expect(rows).toHaveLength(19);
+    await db.pool.query('delete from raw.coin_market_snapshots where run_id = $1', [prepared.data.runId]);
+    const again = await batch();
+    await savePayload(redis, again.key, prepared.body, 60_000);
+    await loadParkedBatch({ pool, redis }, again.key, again.data);
+    expect(await stored(again.data.runId)).toEqual(rows);
+    for (const runId of [prepared.data.runId, plain.data.runId]) {
+      expect(await quarantined(runId)).toEqual([{ record_index: 7, coin_id: String((JSON.parse(prepared.body) as { id: string }[])[7]!.id), reason: expect.stringContaining('current_price') }]);
+    }
+    expect(await redis.exists(prepared.key, plain.key, again.key)).toBe(0);
+  });
+
+  it('refuses a prepared batch parked for another batch as unusable, loading nothing', async () => {
+    const mine = await batch();
+    const other = { ...mine.data, batchNo: 1 };
+    await savePayload(redis, mine.key, encodePreparedBatch(prepareSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
+    const error = await loadParkedBatch({ pool, redis }, mine.key, mine.data).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PayloadGoneError);
+    expect((error as Error).message).toBe(
+      `parked batch 0 of run ${mine.data.runId} is corrupt (it was prepared for {"runId":"${mine.data.runId}","batchNo":1,"vsCurrency":"usd"}); the batch must be fetched again`,
+    );
+    expect(await stored(mine.data.runId)).toEqual([]);
+    const ledger = await db.pool.query('select status from pipeline.pipeline_batches where run_id = $1', [mine.data.runId]);
+    expect(ledger.rows).toEqual([{ status: 'planned' }]);
+  });
+
+  it('refuses a plain body that is not a JSON array as unusable', async () => {
+    const mine = await batch();
+    await savePayload(redis, mine.key, mine.body.slice(0, -2), 60_000);
+    await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
+      new PayloadGoneError(`payload ${mine.key} is not a JSON array (unterminated array; it was checked when fetched: Redis data damaged?); the batch must be fetched again`),
+    );
+  });
+});
