@@ -69,7 +69,11 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
       rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
     }
   }
-  return { context, recordsReceived: items.length, coinIds, lastUpdated, copyText: Buffer.from(lines.join('')), lineEnds, rejected, unknownFields };
+  // Written line by line into one buffer of the size already counted: no joined copy of the text.
+  const copyText = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const line of lines) offset += copyText.write(line, offset);
+  return { context, recordsReceived: items.length, coinIds, lastUpdated, copyText, lineEnds, rejected, unknownFields };
 }
 
 /**
