@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadedRows, startLoaderRig, type LoaderRig } from '../helpers/loader-rig.js';
@@ -106,7 +107,19 @@ describe('retrying a batch that failed for good', () => {
       rig.expectLoadersUp();
     });
 
-    it('fetches a batch again when its parked body expired before the Retry (PAYLOAD_TTL)', async () => {
+    /** Two ways batch 0's parked batch can be unusable when its load is retried; the others' are intact. */
+    const spoilers: [string, (redis: Redis, payload: string) => Promise<void>][] = [
+      ['expired before the Retry (PAYLOAD_TTL)', async (redis, payload) => {
+        expect(await redis.del(payload)).toBe(1);
+      }],
+      ['was damaged in Redis (cut short: its lines no longer match its keys)', async (redis, payload) => {
+        const parked = (await redis.getBuffer(payload))!;
+        expect(parked.subarray(0, 21).toString()).toBe('cdp-prepared-batch/1\n');
+        await redis.set(payload, parked.subarray(0, parked.length - 100), 'KEEPTTL');
+      }],
+    ];
+
+    it.each(spoilers)('fetches a batch again when its parked batch %s, and loads it once', async (_, spoil) => {
       const loadQueue = rig.pipeline.runtime.queue('load');
       await db.pool.query('revoke insert on raw.coin_market_snapshots from cdp_loader');
       rig.nextMarketStep();
@@ -116,9 +129,8 @@ describe('retrying a batch that failed for good', () => {
       expect(run).toMatchObject({ status: 'failed', batches_failed: planned });
       await db.pool.query('grant insert on raw.coin_market_snapshots to cdp_loader');
 
-      // Batch 0's body expires; the others' are still parked.
       const payload = `${rig.prefix}:payload:fetch-${runId}-0`;
-      expect(await rig.pipeline.runtime.redis.del(payload)).toBe(1);
+      await spoil(rig.pipeline.runtime.redis, payload);
       const fetchCalls = () => rig.simulator.control.requests().filter((r) => r.path === '/coins/markets').length;
       const callsBefore = fetchCalls();
       const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(`load-${runId}-${n}`))!));
@@ -132,35 +144,6 @@ describe('retrying a batch that failed for good', () => {
       expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, batches_fetched: planned, rows_loaded: COINS, rows_duplicate: 0 });
       expect(state.batches.every((b) => b.status === 'loaded' && b.error === null)).toBe(true);
       expect(await rig.pipeline.runtime.redis.exists(payload)).toBe(0);
-      rig.expectLoadersUp();
-    });
-
-    it('fetches a batch again when its parked batch was damaged in Redis, and loads it once', async () => {
-      const loadQueue = rig.pipeline.runtime.queue('load');
-      const { redis } = rig.pipeline.runtime;
-      await db.pool.query('revoke insert on raw.coin_market_snapshots from cdp_loader');
-      rig.nextMarketStep();
-      const runId = await enqueueTick(rig.pipeline.runtime);
-      const { run } = await waitForTick(rig.pipeline.runtime, db, runId, 30_000);
-      const planned = Number(run.batches_planned);
-      expect(run).toMatchObject({ status: 'failed', batches_failed: planned });
-      await db.pool.query('grant insert on raw.coin_market_snapshots to cdp_loader');
-
-      // Batch 0's parked batch loses its last 100 bytes: its lines no longer match its keys.
-      const payload = `${rig.prefix}:payload:fetch-${runId}-0`;
-      const parked = (await redis.getBuffer(payload))!;
-      expect(parked.subarray(0, 21).toString()).toBe('cdp-prepared-batch/1\n');
-      await redis.set(payload, parked.subarray(0, parked.length - 100), 'KEEPTTL');
-      const fetchCalls = () => rig.simulator.control.requests().filter((r) => r.path === '/coins/markets').length;
-      const callsBefore = fetchCalls();
-      const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(`load-${runId}-${n}`))!));
-      await Promise.all(loads.map((job) => job.retry('failed')));
-      const done = await Promise.all(loads.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
-      expect(done.map((job) => job.returnvalue.status)).toEqual(Array(planned).fill('loaded'));
-      expect(fetchCalls() - callsBefore).toBe(1);
-      const state = await ledgerAndData(db, runId);
-      expect(state.rows).toEqual({ n: COINS, coins: COINS, ids: [...rig.simulator.control.universeIds()].sort() });
-      expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, rows_loaded: COINS, rows_duplicate: 0 });
       rig.expectLoadersUp();
     });
   });

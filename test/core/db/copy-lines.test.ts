@@ -1,15 +1,16 @@
+import type pg from 'pg';
 import { copyBuffers, copyLines, copyTextLine } from '../../../core/db/copy-text.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
-describe(copyLines.name, () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
 
+describe(copyLines.name, () => {
   it('copies every line, across several ~1 MB chunks', async () => {
     const client = await db.pool.connect();
     try {
@@ -22,37 +23,18 @@ describe(copyLines.name, () => {
       client.release();
     }
   });
-
-  it('rejects with the COPY error and leaves the connection usable', async () => {
-    const client = await db.pool.connect();
-    try {
-      await client.query('create temp table typed (n int)');
-      await expect(copyLines(client, 'typed', ['n'], ['1\n', 'not a number\n'])).rejects.toMatchObject({ code: '22P02' });
-      expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
-    } finally {
-      client.release();
-    }
-  });
 });
 
 describe(copyBuffers.name, () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
-
   it('copies UTF-8 lines given as several slices, multi-byte text intact', async () => {
     const client = await db.pool.connect();
     try {
-      await client.query('create temp table copied (n int, note text)');
+      await client.query('create temp table copied_bytes (n int, note text)');
       const text = Buffer.from(['1\tΞther 🦄\n', '2\tplain\n', '3\t₿\\n\n'].join(''));
       // Cut inside Ξ: a slice need not end on a character.
       const chunks = [text.subarray(0, 3), text.subarray(3, 16), text.subarray(16)];
-      expect(await copyBuffers(client, 'copied', ['n', 'note'], chunks)).toBe(3);
-      expect((await client.query('select n, note from copied order by n')).rows).toEqual([
+      expect(await copyBuffers(client, 'copied_bytes', ['n', 'note'], chunks)).toBe(3);
+      expect((await client.query('select n, note from copied_bytes order by n')).rows).toEqual([
         { n: 1, note: 'Ξther 🦄' },
         { n: 2, note: 'plain' },
         { n: 3, note: '₿\n' },
@@ -61,12 +43,18 @@ describe(copyBuffers.name, () => {
       client.release();
     }
   });
+});
 
+describe.each([
+  ['copyLines', 'typed_lines', (client: pg.PoolClient) => copyLines(client, 'typed_lines', ['n'], ['1\n', 'not a number\n'])],
+  ['copyBuffers', 'typed_bytes', (client: pg.PoolClient) => copyBuffers(client, 'typed_bytes', ['n'], [Buffer.from('1\nnot a number\n')])],
+])('%s', (_, table, copyBadRow) => {
   it('rejects with the COPY error and leaves the connection usable', async () => {
     const client = await db.pool.connect();
     try {
-      await client.query('create temp table typed (n int)');
-      await expect(copyBuffers(client, 'typed', ['n'], [Buffer.from('1\nnot a number\n')])).rejects.toMatchObject({ code: '22P02' });
+      // Temp tables live on the pooled connection: one name per case.
+      await client.query(`create temp table ${table} (n int)`);
+      await expect(copyBadRow(client)).rejects.toMatchObject({ code: '22P02' });
       expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
     } finally {
       client.release();
