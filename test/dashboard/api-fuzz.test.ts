@@ -179,7 +179,9 @@ function send(path: string): Promise<Reply> {
   });
 }
 
-const urlOf = (path: ApiPath, rawId: string, rawQuery: string) => `/api/v1${path.replace(':id', rawId)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
+// A replacer function, not a string: in a replacement string "$`" and "$&" are patterns, and a fuzzed
+// id such as "$`x" would otherwise splice the path into itself.
+const urlOf = (path: ApiPath, rawId: string, rawQuery: string) => `/api/v1${path.replace(':id', () => rawId)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
 
 /** Answers by status, to show that the property reached every outcome. */
 const statuses = new Map<number, number>();
@@ -308,7 +310,8 @@ describe('the fuzzed API', () => {
         fc.pre(!(path === '/events' && Object.keys(querystring.parse(query)).length === 0));
         await check(path, id, query);
       }),
-      { numRuns: 1000 },
+      // Found by a CI run: an id holding "$`" once spliced the URL's path into itself (fixed in urlOf).
+      { numRuns: 1000, examples: [['/coins/:id', '$`zq9mark', [[{ text: 'limit', raw: false }, null]]]] },
     );
     // Not only refusals: the generated requests reach every outcome.
     // (Typical counts of the 1000: about 190 × 200, 770 × 400, 45 × 404.)
