@@ -49,7 +49,8 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
   const lines: string[] = [];
   const lineEnds: number[] = [];
   const rejected: RejectedRecord[] = [];
-  const unknownFields: Record<string, { records: number; exampleCoin: string }> = {};
+  // No prototype: the keys are field names CoinGecko sent, and "__proto__" would reach Object.prototype.
+  const unknownFields: Record<string, { records: number; exampleCoin: string }> = Object.create(null) as Record<string, { records: number; exampleCoin: string }>;
   let bytes = 0;
   for (let index = 0; index < items.length; index++) {
     const result = validateMarketRecord(items[index]);

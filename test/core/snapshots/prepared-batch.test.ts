@@ -67,6 +67,14 @@ describe(prepareSnapshotBatch.name, () => {
     expect(prepared().unknownFields).toEqual({ brand_new_field: { records: 1, exampleCoin: 'ethereum' } });
   });
 
+  it('counts an undocumented field named __proto__ like any other, leaving Object.prototype alone', () => {
+    const text = `[${JSON.stringify(item('monero')).slice(0, -1)},"__proto__":{"records":7}}]`;
+    const batch = prepareSnapshotBatch(context, JSON.parse(text) as unknown[], jsonArrayItems(text));
+    expect(Object.entries(batch.unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
+    expect(({} as { records?: unknown }).records).toBeUndefined();
+    expect(Object.entries(decodePreparedBatch(encodePreparedBatch(batch), context).unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
+  });
+
   it('serialises a record again when it has no text, and refuses texts that do not pair with the records', () => {
     const items = [item('solana')];
     expect(prepareSnapshotBatch(context, items).copyText.toString('utf8')).toBe(snapshotCopyLine(record(items[0]!), context));
