@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -22,36 +21,6 @@ export function copyTextValue(value: unknown): string {
 
 export function copyTextLine(values: readonly unknown[]): string {
   return `${values.map(copyTextValue).join('\t')}\n`;
-}
-
-/** Lines are sent as one Buffer per ~1 MB: a whole batch, usually. */
-const CHUNK_CHARS = 1 << 20;
-
-/** Streams pre-encoded lines into `table (columns)` with COPY FROM STDIN; returns rows copied. */
-export async function copyLines(client: pg.PoolClient, table: string, columns: readonly string[], lines: Iterable<string>): Promise<number> {
-  const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
-  // Joined into few large Buffers: per-line or per-string writes each cost a conversion and, on a
-  // busy socket, a syscall; this was a fifth of the loader's CPU.
-  let pending: string[] = [];
-  let chars = 0;
-  try {
-    for (const line of lines) {
-      pending.push(line);
-      chars += line.length;
-      if (chars >= CHUNK_CHARS) {
-        if (!stream.write(Buffer.from(pending.join('')))) await once(stream, 'drain');
-        pending = [];
-        chars = 0;
-      }
-    }
-    if (pending.length > 0) stream.end(Buffer.from(pending.join('')));
-    else stream.end();
-    await finished(stream);
-  } catch (error) {
-    stream.destroy(error as Error);
-    throw error;
-  }
-  return stream.rowCount ?? 0;
 }
 
 /**
