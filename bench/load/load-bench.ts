@@ -8,7 +8,7 @@ import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
-import { encodePreparedBatch, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
+import { encodePreparedBatch, packCopyLines, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
@@ -91,7 +91,8 @@ export const loadBenchmark: Benchmark = {
       const payloads = jobs.map(({ input }) => {
         const body = fixture.bodies[input.step]![input.batchNo]!;
         if (parked === 'plain body') return body;
-        return encodePreparedBatch(prepareSnapshotBatch(input, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+        const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
+        return encodePreparedBatch(prepareSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
       });
       const prepareCpu = process.cpuUsage(prepareStarted);
       if (parked === 'prepared') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
@@ -195,7 +196,7 @@ function preparationSteps(fixture: SnapshotFixture): Map<string, number> {
     const lines = timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])));
     timed('to UTF-8 and park format', () => encodePreparedBatch({
       context, recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated),
-      copyText: Buffer.from(lines.join('')), lineEnds: lines.map(((end) => (line: string) => (end += Buffer.byteLength(line)))(0)), rejected: [], unknownFields: {},
+      ...packCopyLines(lines), rejected: [], unknownFields: {},
     }));
   }
   return steps;

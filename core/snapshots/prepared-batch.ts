@@ -47,21 +47,16 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
   const coinIds: string[] = [];
   const lastUpdated: string[] = [];
   const lines: string[] = [];
-  const lineEnds: number[] = [];
   const rejected: RejectedRecord[] = [];
   // No prototype: the keys are field names CoinGecko sent, and "__proto__" would reach Object.prototype.
   const unknownFields: Record<string, { records: number; exampleCoin: string }> = Object.create(null) as Record<string, { records: number; exampleCoin: string }>;
-  let bytes = 0;
   for (let index = 0; index < items.length; index++) {
     const result = validateMarketRecord(items[index]);
     if (result.ok) {
       const { record } = result;
-      const line = snapshotCopyLine(record, context, texts?.[index]);
       coinIds.push(record.id);
       lastUpdated.push(record.lastUpdated);
-      lines.push(line);
-      bytes += Buffer.byteLength(line);
-      lineEnds.push(bytes);
+      lines.push(snapshotCopyLine(record, context, texts?.[index]));
       for (const field of record.unknownFields) {
         const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
         seen.records++;
@@ -70,11 +65,19 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
       rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
     }
   }
-  // Written line by line into one buffer of the size already counted: no joined copy of the text.
+  return { context, recordsReceived: items.length, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields };
+}
+
+/** COPY text lines as one UTF-8 buffer, with the byte offset where each line ends. */
+export function packCopyLines(lines: readonly string[]): Pick<PreparedBatch, 'copyText' | 'lineEnds'> {
+  const lineEnds: number[] = [];
+  let bytes = 0;
+  for (const line of lines) lineEnds.push((bytes += Buffer.byteLength(line)));
+  // Written line by line into one buffer of the size counted: no joined copy of the text.
   const copyText = Buffer.allocUnsafe(bytes);
   let offset = 0;
   for (const line of lines) offset += copyText.write(line, offset);
-  return { context, recordsReceived: items.length, coinIds, lastUpdated, copyText, lineEnds, rejected, unknownFields };
+  return { copyText, lineEnds };
 }
 
 /**
