@@ -36,3 +36,23 @@
             max(last_observed_at) as last_observed_at,
             max(last_loaded_at) as last_loaded_at
 {%- endmacro %}
+
+{#- The columns a period model (hourly, daily) stores, selected from its aggregates: the average is the
+    ordered price sum over the snapshot count, in every path, so both models compute it alike. -#}
+{% macro period_columns() -%}
+    coin_id,
+    bucket_start,
+    open_price,
+    high_price,
+    low_price,
+    close_price,
+    price_sum / snapshot_count as avg_price,
+    price_sum,
+    market_cap,
+    market_cap_rank,
+    volume_24h,
+    snapshot_count,
+    first_observed_at,
+    last_observed_at,
+    last_loaded_at
+{%- endmacro %}

@@ -71,19 +71,5 @@ aggregated as (
 -- The day's price sum, its hours' sums added in hour order in both paths (so an incremental run and a
 -- full refresh get the same float), over its snapshot count: the average of the day's snapshots.
 select
-    coin_id,
-    bucket_start,
-    open_price,
-    high_price,
-    low_price,
-    close_price,
-    price_sum / snapshot_count as avg_price,
-    price_sum,
-    market_cap,
-    market_cap_rank,
-    volume_24h,
-    snapshot_count,
-    first_observed_at,
-    last_observed_at,
-    last_loaded_at
+{{ period_columns() }}
 from aggregated

@@ -177,19 +177,5 @@ aggregated as (
 {% endif %}
 
 select
-    coin_id,
-    bucket_start,
-    open_price,
-    high_price,
-    low_price,
-    close_price,
-    price_sum / snapshot_count as avg_price,
-    price_sum,
-    market_cap,
-    market_cap_rank,
-    volume_24h,
-    snapshot_count,
-    first_observed_at,
-    last_observed_at,
-    last_loaded_at
+{{ period_columns() }}
 from aggregated
