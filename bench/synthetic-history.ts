@@ -4,7 +4,7 @@ import { rootLogger } from '../core/log/logger.js';
 import { BundledRunner } from '../core/transform/bundled/bundled-runner.js';
 import { dbtVars } from '../core/transform/dbt-env.js';
 import { findProjectDir } from '../core/transform/project-dir.js';
-import { finishTransformRun, startTransformRun } from '../core/transform/record-results.js';
+import { executeTransformRun } from '../core/transform/execute-run.js';
 
 /**
  * One snapshot per coin per minute in [from, to] straight into raw (what the load workers would
@@ -40,11 +40,7 @@ export async function runBundledTransform(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<{ ms: number; transformRunId: number }> {
   const runner = new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) });
-  const transformRunId = await startTransformRun(pool, { runId, jobId: undefined, runner: 'bundled', covers: [] });
-  const started = performance.now();
-  const summary = await runner.run({ runId, signal, log: rootLogger });
-  const ms = performance.now() - started;
-  await finishTransformRun(pool, transformRunId, summary, ms);
+  const { summary, durationMs, transformRunId } = await executeTransformRun(pool, runner, { runId, signal, log: rootLogger });
   if (summary.status !== 'success') throw new Error(`transform ${runId} failed: ${summary.failureReason ?? summary.detail}`);
-  return { ms, transformRunId };
+  return { ms: durationMs, transformRunId };
 }

@@ -3,6 +3,7 @@ import { copyBuffers } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
 import { classifyPostgresError, PermanentError, RetryableError } from '../errors.js';
 import { lockBatch, markBatchLoaded } from '../pipeline/run-ledger.js';
+import { enterLoad } from './load-barrier.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
 import { copyTextWithout, prepareSnapshotBatch, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
 import { SNAPSHOT_COLUMNS } from './snapshot-row.js';
@@ -143,6 +144,8 @@ async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch): Pro
     values: [batch.coinIds, batch.lastUpdated, batch.context.vsCurrency, ...timeBounds(batch.lastUpdated)],
   });
   if (skip.rows.length === rows) return 0;
+  // Before the COPY, whose start becomes the rows' loaded_at: a transform run's barrier waits for us.
+  await enterLoad(client);
   // Straight into the partitioned table: staging plus `insert … on conflict` cost ~30% more.
   const chunks = copyTextWithout(batch, new Set(skip.rows.map((r) => r.i)));
   return copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, chunks);

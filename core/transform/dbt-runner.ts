@@ -33,10 +33,10 @@ export class DbtRunner implements TransformRunner {
 
   constructor(private readonly options: DbtRunnerOptions) {}
 
-  async run({ signal, log, fullRefresh = false }: TransformRunOptions): Promise<TransformRunSummary> {
+  async run({ signal, log, fullRefresh = false, vars }: TransformRunOptions): Promise<TransformRunSummary> {
     const targetPath = mkdtempSync(join(tmpdir(), 'cdp-dbt-'));
     try {
-      const common = ['--project-dir', this.options.projectDir, '--profiles-dir', this.options.projectDir, '--target-path', targetPath, '--vars', JSON.stringify(this.options.vars)];
+      const common = ['--project-dir', this.options.projectDir, '--profiles-dir', this.options.projectDir, '--target-path', targetPath, '--vars', JSON.stringify({ ...this.options.vars, ...vars })];
       const nodes: NodeResult[] = [];
       // A stale source is recorded, not fatal (dbt exits 1 for it): the data tests decide.
       const freshness = await this.dbt(['source', 'freshness', ...common, '--output', join(targetPath, 'sources.json')], signal, log);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../metrics/transform-metrics.js';
+import { isoUtc } from '../snapshots/load-barrier.js';
 import type { NodeResult, TransformRunSummary } from './runner.js';
 
 /**
@@ -7,7 +8,10 @@ import type { NodeResult, TransformRunSummary } from './runner.js';
  * Only one run executes at a time (the transform queue's global concurrency is 1), so a row still
  * 'running' now belongs to a worker that died mid-run: it is closed as an error saying so.
  */
-export async function startTransformRun(pool: pg.Pool, run: { runId: string; jobId: string | undefined; runner: 'dbt' | 'bundled'; covers: readonly string[] }): Promise<number> {
+export async function startTransformRun(
+  pool: pg.Pool,
+  run: { runId: string; jobId: string | undefined; runner: 'dbt' | 'bundled'; covers: readonly string[]; loadsBarrierAt?: string | null },
+): Promise<number> {
   await pool.query(
     `update pipeline.transform_runs
         set status = 'error', finished_at = now(),
@@ -15,8 +19,8 @@ export async function startTransformRun(pool: pg.Pool, run: { runId: string; job
       where status = 'running'`,
   );
   const result = await pool.query<{ transform_run_id: number }>(
-    'insert into pipeline.transform_runs (run_id, job_id, runner, covers_run_ids) values ($1, $2, $3, $4) returning transform_run_id',
-    [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)]],
+    'insert into pipeline.transform_runs (run_id, job_id, runner, covers_run_ids, loads_barrier_at) values ($1, $2, $3, $4, $5) returning transform_run_id',
+    [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)], run.loadsBarrierAt ?? null],
   );
   return Number(result.rows[0]!.transform_run_id);
 }
@@ -103,4 +107,17 @@ export async function coveringRun(pool: pg.Pool, runId: string): Promise<string 
   );
   const row = result.rows[0];
   return row ? (row.job_id ?? `transform of ${row.run_id}`) : undefined;
+}
+
+/**
+ * The newest load barrier a successful run passed (ISO-8601 UTC, microseconds), or null before any.
+ * Every snapshot loaded up to it was read by that run; the next run reads the ones loaded after it.
+ * The newest of any successful run, not only the last run's: a run that succeeded without passing
+ * the barrier read everything after the earlier one too.
+ */
+export async function lastLoadsBarrier(pool: pg.Pool): Promise<string | null> {
+  const result = await pool.query<{ at: string | null }>(
+    `select ${isoUtc('max(loads_barrier_at)')} as at from pipeline.transform_runs where status = 'success'`,
+  );
+  return result.rows[0]?.at ?? null;
 }

@@ -46,6 +46,8 @@ export interface TransformRunOptions {
   readonly log: Logger;
   /** Rebuild incremental models from scratch (models configured full_refresh=false are kept). */
   readonly fullRefresh?: boolean;
+  /** Vars of this run only (dbt --vars), over the ones the runner was made with. */
+  readonly vars?: Readonly<Record<string, unknown>>;
 }
 
 /** Executes the dbt project once (one implementation spawns dbt; the other renders it in Node). */

@@ -10,13 +10,20 @@
     run_query, no `execute`. Callers use them only inside `{% if is_incremental() %}`.
 #}
 
-{#- Rows loaded (or rebuilt) since the model's last run: `column` at or after the newest `watermark`
-    the model holds, minus loaded_lookback_minutes for load transactions that committed late. -#}
+{#- Rows loaded (or rebuilt) since the last run. Runs of the transform worker pass loaded_after, the
+    load barrier its last successful run passed: every row loaded up to it was read by that run, every
+    row loaded later has a later `column` (core/snapshots/load-barrier.ts), so the bound is exact.
+    Without it (dbt run by hand): `column` at or after the newest `watermark` the model holds, minus
+    loaded_lookback_minutes for load transactions that committed late. -#}
 {% macro loaded_since_last_run(column, watermark='last_loaded_at') -%}
+    {%- if var('loaded_after') %}
+    {{ column }} > '{{ var("loaded_after") }}'::timestamptz
+    {%- else %}
     {{ column }} >= (
         select coalesce(max({{ watermark }}), '-infinity'::timestamptz) - interval '{{ var("loaded_lookback_minutes") }} minutes'
         from {{ this }}
     )
+    {%- endif %}
     and {{ column }} <= 'infinity'::timestamptz
 {%- endmacro %}
 

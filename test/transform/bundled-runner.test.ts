@@ -1,11 +1,14 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import type { AppConfig } from '../../core/config/index.js';
 import { rootLogger } from '../../core/log/logger.js';
 import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
 import { dbtVars } from '../../core/transform/dbt-env.js';
+import { executeTransformRun } from '../../core/transform/execute-run.js';
 import { findProjectDir } from '../../core/transform/project-dir.js';
+import type { TransformRunSummary } from '../../core/transform/runner.js';
 import { dropAgedRawPartitions } from '../../core/transform/retention.js';
 import { testConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -14,6 +17,18 @@ import { expectedCandles, insertSnapshots, martCandles, type RawSnapshot } from 
 
 const MARTS = 'analytics_marts';
 const signal = new AbortController().signal;
+
+type RunOptions = { runId: string; fullRefresh?: boolean };
+/**
+ * The two ways the project runs: as the transform worker runs it (the incremental models read what
+ * was loaded after the last run's load barrier) and as dbt run by hand (no barrier: each model's own
+ * watermark minus the loaded_lookback_minutes overlap). Both must leave what a full refresh leaves.
+ */
+const MODES: [name: string, run: (pool: pg.Pool, runner: BundledRunner, options: RunOptions) => Promise<TransformRunSummary>][] = [
+  ['as the transform worker runs it', async (pool, runner, options) => (await executeTransformRun(pool, runner, { ...options, signal, log: rootLogger })).summary],
+  ['as dbt run by hand', (_pool, runner, options) => runner.run({ ...options, signal, log: rootLogger })],
+];
+const asWorker = MODES[0]![1];
 
 /** Three coins, two snapshots an hour for 03:00-05:59 on the given day. */
 function hoursOf(day: string, coins = ['bitcoin', 'ethereum', 'solana']): RawSnapshot[] {
@@ -28,7 +43,7 @@ describe(BundledRunner.name, () => {
   let db: TestDatabase;
   let config: AppConfig;
   const run = (options: { fullRefresh?: boolean; projectDir?: string } = {}) =>
-    new BundledRunner({ projectDir: options.projectDir ?? findProjectDir(), config, vars: dbtVars(config) }).run({ runId: 'mtest', signal, log: rootLogger, fullRefresh: options.fullRefresh });
+    asWorker(db.pool, new BundledRunner({ projectDir: options.projectDir ?? findProjectDir(), config, vars: dbtVars(config) }), { runId: 'mtest', fullRefresh: options.fullRefresh });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -197,11 +212,10 @@ describe(BundledRunner.name, () => {
   });
 });
 
-describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => {
+describe.each(MODES)(`${BundledRunner.name}: incremental returns and anomaly scores, %s`, (_mode, runAs) => {
   let db: TestDatabase;
   let config: AppConfig;
-  const run = (fullRefresh = false) =>
-    new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) }).run({ runId: 'mreturns', signal, log: rootLogger, fullRefresh });
+  const run = (fullRefresh = false) => runAs(db.pool, new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) }), { runId: 'mreturns', fullRefresh });
   const tables = ['analytics_intermediate.int_coin_prices__hourly', 'analytics_marts.fct_coin_returns_hourly', 'analytics_marts.fct_price_anomalies'];
   const contents = async () => Promise.all(tables.map(async (t) => (await db.pool.query(`select * from ${t} order by 1, 2`)).rows));
 
@@ -301,14 +315,15 @@ describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => 
       await insertSnapshots(db.pool, tick.map(([minute, price]) => ({ coinId: 'cardano', at: at(minute), price, rank: 5 })));
       const summary = await run();
       expect(summary.status).toBe('success');
-      // Only cardano's hour is written: the hours the loaded_lookback_minutes overlap touches again (the
-      // tether test's, loaded seconds ago) hold every one of their snapshots and are left as they are.
+      // Only cardano's hour is written. By hand, the hours the loaded_lookback_minutes overlap touches
+      // again (the tether test's, loaded seconds ago) hold every one of their snapshots and are left as
+      // they are; the worker's runs do not read them at all.
       expect(summary.nodes.find((n) => n.name === 'int_coin_prices__hourly')).toMatchObject({ status: 'success', rowsAffected: 1 });
     }
     const cardano = async () => (await db.pool.query("select * from analytics_intermediate.int_coin_prices__hourly where coin_id = 'cardano'")).rows;
     expect(await cardano()).toEqual([
       expect.objectContaining({
-        open_price: 1e8 + 0.1, high_price: 1e8 + 0.777, low_price: 0.00731, close_price: 3.3001, price_sum: fold, avg_price: fold / 8, snapshot_count: '8',
+        open_price: 1e8 + 0.1, high_price: 1e8 + 0.777, low_price: 0.00731, close_price: 3.3001, price_sum: fold, avg_price: fold / 8, snapshot_count: 8,
         first_observed_at: new Date(at(5)), last_observed_at: new Date(at(55)),
       }),
     ]);
@@ -320,9 +335,9 @@ describe(`${BundledRunner.name}: incremental returns and anomaly scores`, () => 
     await db.pool.query("update analytics_intermediate.int_coin_prices__hourly set open_price = 42 where coin_id = 'cardano'");
     await insertSnapshots(db.pool, [{ coinId: 'cardano', at: at(58), price: 7.5, rank: 5 }]);
     expect((await run()).status).toBe('success');
-    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 42, close_price: 7.5, price_sum: fold + 7.5, snapshot_count: '9' })]);
+    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 42, close_price: 7.5, price_sum: fold + 7.5, snapshot_count: 9 })]);
     expect((await run(true)).status).toBe('success');
-    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 1e8 + 0.1, price_sum: fold + 7.5, snapshot_count: '9' })]);
+    expect(await cardano()).toEqual([expect.objectContaining({ open_price: 1e8 + 0.1, price_sum: fold + 7.5, snapshot_count: 9 })]);
   });
 
   it('re-scores the newest hour against its stored baseline, and computes the baseline again when an earlier hour changes', async () => {

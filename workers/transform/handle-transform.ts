@@ -3,7 +3,8 @@ import { PermanentError, RetryableError, errorMessage } from '../../core/errors.
 import { transformRuns } from '../../core/metrics/transform-metrics.js';
 import { markBatchFailed, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
-import { abortTransformRun, coveringRun, finishTransformRun, startTransformRun } from '../../core/transform/record-results.js';
+import { executeTransformRun } from '../../core/transform/execute-run.js';
+import { coveringRun } from '../../core/transform/record-results.js';
 import { dropAgedRawPartitions } from '../../core/transform/retention.js';
 import { resolveTransformRunner, type TransformRunner } from '../../core/transform/runner.js';
 import { readyTransforms } from './newer-transform.js';
@@ -50,16 +51,7 @@ export function transformHandler(runtime: Runtime, runner?: () => TransformRunne
     await setTransformStatus(pool, data.runId, 'running', { jobId: job.id });
     const chosen = (runner ?? (() => resolveTransformRunner(config)))();
     const covers = others.map((other) => (other.data as { runId: string }).runId);
-    const transformRunId = await startTransformRun(pool, { runId: data.runId, jobId: job.id, runner: chosen.name, covers });
-    const started = performance.now();
-    let summary;
-    try {
-      summary = await chosen.run({ runId: data.runId, signal, log });
-    } catch (error) {
-      await abortTransformRun(pool, transformRunId, errorMessage(error), performance.now() - started, chosen.name);
-      throw error;
-    }
-    await finishTransformRun(pool, transformRunId, summary, performance.now() - started);
+    const { summary } = await executeTransformRun(pool, chosen, { runId: data.runId, jobId: job.id, covers, signal, log });
     if (summary.status === 'error') {
       const reason = summary.failureReason ?? 'dbt build failed';
       throw summary.retryable ? new RetryableError(reason) : new PermanentError(reason);

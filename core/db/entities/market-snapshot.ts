@@ -13,7 +13,7 @@ export class MarketSnapshot {
   @PrimaryColumn({ name: 'last_updated', type: 'timestamptz' }) lastUpdated!: Date;
   @Column({ name: 'run_id', type: 'text' }) runId!: string;
   @Column({ name: 'batch_no', type: 'integer' }) batchNo!: number;
-  @Column({ name: 'loaded_at', type: 'timestamptz', default: () => 'now()' }) loadedAt!: Date;
+  @Column({ name: 'loaded_at', type: 'timestamptz', default: () => 'statement_timestamp()' }) loadedAt!: Date;
   @Column({ type: 'text' }) symbol!: string;
   @Column({ type: 'text' }) name!: string;
   @num('current_price') currentPrice!: number | null;

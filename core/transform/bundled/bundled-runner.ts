@@ -32,10 +32,10 @@ export class BundledRunner implements TransformRunner {
 
   constructor(private readonly options: BundledRunnerOptions) {}
 
-  async run({ signal, log, fullRefresh = false }: TransformRunOptions): Promise<TransformRunSummary> {
+  async run({ signal, log, fullRefresh = false, vars: runVars }: TransformRunOptions): Promise<TransformRunSummary> {
     const { config } = this.options;
     const project = loadProject(this.options.projectDir);
-    const vars = { ...project.vars, ...this.options.vars };
+    const vars = { ...project.vars, ...this.options.vars, ...runVars };
     const env = { ...(this.options.env ?? process.env), ...dbtEnv(config) };
     const { plan, context } = planProject(project, { vars, env }, config.transform.schema);
     const project_ = project.name;

@@ -23,13 +23,15 @@
 -- observed_at bound, the partition key, prunes the older partitions.)
 with touched as (
 
-    select distinct
+    select
         coin_id,
-        date_trunc('hour', observed_at, 'UTC') as bucket_start
+        date_trunc('hour', observed_at, 'UTC') as bucket_start,
+        min(observed_at) as first_new_observed_at
     from {{ ref('stg_coingecko__coin_markets') }}
     where price is not null
       and {{ loaded_since_last_run('loaded_at') }}
       and {{ in_lookback_window('observed_at') }}
+    group by 1, 2
 
 ),
 
@@ -45,17 +47,26 @@ built as (
 -- A touched hour already built can be extended instead of re-aggregated when the snapshots it was
 -- built from are still exactly those observed up to its last_observed_at: then the snapshots observed
 -- later are exactly the ones not yet aggregated. Snapshots are never updated (the load skips keys
--- already present) and only retention deletes them (whole days, older than the look-back window), so
--- counting the ones observed up to last_observed_at proves it: a late snapshot (observed at or before
--- last_observed_at, committed after the build) makes the count differ from snapshot_count, and the
--- hour is aggregated again from all of its snapshots. The count reads the snapshots' primary-key
--- range; it spares the full aggregate's ordered aggregates (a sort each) over them.
+-- already present) and only retention deletes them (whole days, older than the look-back window).
 checked as materialized (
 
     select
         touched.coin_id,
         touched.bucket_start,
         built.bucket_start is not null
+{%- if var('loaded_after') %}
+            -- The snapshots loaded after the last run's load barrier are all the ones no successful run
+            -- has aggregated, so the hour holds every other one: it is extendable when none of them was
+            -- observed at or before its last_observed_at. (One a failed run already aggregated looks late
+            -- here: the hour is aggregated again, which is only slower.)
+            and touched.first_new_observed_at > built.last_observed_at as is_extendable
+{%- else %}
+            -- Without the barrier, the snapshots read again from the loaded_lookback_minutes overlap look
+            -- new: counting the ones observed up to last_observed_at proves the stored row holds them all.
+            -- A late snapshot (observed at or before last_observed_at, committed after the build) makes
+            -- the count differ from snapshot_count, and the hour is aggregated again from all of them. The
+            -- count reads the snapshots' primary-key range, sparing the full aggregate's ordered
+            -- aggregates (a sort each).
             and built.snapshot_count = (
                 select count(*)
                 from {{ ref('stg_coingecko__coin_markets') }} as hour_snapshots
@@ -64,6 +75,7 @@ checked as materialized (
                   and hour_snapshots.observed_at <= built.last_observed_at
                   and hour_snapshots.price is not null
             ) as is_extendable
+{%- endif %}
     from touched
     left join built
         on built.coin_id = touched.coin_id and built.bucket_start = touched.bucket_start
@@ -71,7 +83,8 @@ checked as materialized (
 ),
 
 -- Extended hours: the stored row merged with the snapshots observed after its last_observed_at (hours
--- with none, touched only by the loaded_lookback_minutes overlap, are unchanged and not rewritten).
+-- with none, touched only by the loaded_lookback_minutes overlap of a run without the load barrier,
+-- are unchanged and not rewritten).
 -- price_sum continues the stored fold with the new prices in observed_at order: the same additions, in
 -- the same order, as the full aggregate's.
 extended as (
