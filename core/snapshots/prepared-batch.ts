@@ -40,6 +40,30 @@ export interface PreparedBatch {
  * jsonArrayItems) become the `record` column; without them each record is serialised again.
  */
 export function prepareSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): PreparedBatch {
+  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields } = validateBatch(context, items, texts);
+  return { context, recordsReceived, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields };
+}
+
+/**
+ * prepareSnapshotBatch then encodePreparedBatch in one, as the fetch worker parks a batch: the COPY
+ * text is written once, straight after the header, into the buffer parked. (A 250-coin page's text
+ * is ~280 KB; every copy of it is garbage the worker's heap must absorb before the next tick.)
+ */
+export function encodeSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Buffer {
+  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields } = validateBatch(context, items, texts);
+  const lineEnds = lineEndsOf(lines);
+  // The keys in prepareSnapshotBatch's order: the same bytes as encodePreparedBatch of it.
+  const header = headerLine({ context, recordsReceived, coinIds, lastUpdated, lineEnds, rejected, unknownFields });
+  const payload = Buffer.allocUnsafe(MAGIC.length + header.length + (lineEnds.at(-1) ?? 0));
+  let offset = MAGIC.copy(payload, 0);
+  offset += header.copy(payload, offset);
+  writeLines(payload, offset, lines);
+  return payload;
+}
+
+type ValidatedBatch = Omit<PreparedBatch, 'context' | 'copyText' | 'lineEnds'> & { readonly lines: readonly string[] };
+
+function validateBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): ValidatedBatch {
   if (texts !== undefined && texts.length !== items.length) {
     // Both come from one body; a mismatch would pair records with the wrong stored text.
     throw new PermanentError(`batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`);
@@ -65,19 +89,28 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
       rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
     }
   }
-  return { context, recordsReceived: items.length, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields };
+  return { recordsReceived: items.length, coinIds, lastUpdated, lines, rejected, unknownFields };
 }
 
 /** COPY text lines as one UTF-8 buffer, with the byte offset where each line ends. */
 export function packCopyLines(lines: readonly string[]): Pick<PreparedBatch, 'copyText' | 'lineEnds'> {
+  const lineEnds = lineEndsOf(lines);
+  // Written line by line into one buffer of the size counted: no joined copy of the text.
+  const copyText = Buffer.allocUnsafe(lineEnds.at(-1) ?? 0);
+  writeLines(copyText, 0, lines);
+  return { copyText, lineEnds };
+}
+
+/** The UTF-8 byte offset where each line ends, counted without encoding it. */
+function lineEndsOf(lines: readonly string[]): number[] {
   const lineEnds: number[] = [];
   let bytes = 0;
   for (const line of lines) lineEnds.push((bytes += Buffer.byteLength(line)));
-  // Written line by line into one buffer of the size counted: no joined copy of the text.
-  const copyText = Buffer.allocUnsafe(bytes);
-  let offset = 0;
-  for (const line of lines) offset += copyText.write(line, offset);
-  return { copyText, lineEnds };
+  return lineEnds;
+}
+
+function writeLines(target: Buffer, offset: number, lines: readonly string[]): void {
+  for (const line of lines) offset += target.write(line, offset);
 }
 
 /**
@@ -94,8 +127,12 @@ export function isPreparedBatchPayload(payload: Buffer): boolean {
 
 export function encodePreparedBatch(batch: PreparedBatch): Buffer {
   const { copyText, ...rest } = batch;
-  // JSON.stringify escapes newlines inside strings, so the header is exactly one line.
-  return Buffer.concat([MAGIC, Buffer.from(`${JSON.stringify(rest)}\n`), copyText]);
+  return Buffer.concat([MAGIC, headerLine(rest), copyText]);
+}
+
+/** The header: JSON.stringify escapes newlines inside strings, so it is exactly one line. */
+function headerLine(header: Omit<PreparedBatch, 'copyText'>): Buffer {
+  return Buffer.from(`${JSON.stringify(header)}\n`);
 }
 
 /**

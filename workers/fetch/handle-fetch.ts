@@ -8,7 +8,7 @@ import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
-import { encodePreparedBatch, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
+import { encodeSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 
 /**
  * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The result
@@ -29,8 +29,7 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       // Prepared here, where the parsed body already is and the rate limit leaves CPU idle, so the
       // load worker (one transaction per batch, the pipeline's narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
-      const prepared = prepareSnapshotBatch(context, response.json, jsonArrayItems(response.body));
-      await savePayload(redis, key, encodePreparedBatch(prepared), config.load.payloadTtlMs);
+      await savePayload(redis, key, encodeSnapshotBatch(context, response.json, jsonArrayItems(response.body)), config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);
     } else {

@@ -5,6 +5,7 @@ import {
   copyTextWithout,
   decodePreparedBatch,
   encodePreparedBatch,
+  encodeSnapshotBatch,
   isPreparedBatchPayload,
   prepareSnapshotBatch,
   type PreparedBatch,
@@ -90,6 +91,17 @@ describe('parked prepared batch', () => {
     const decoded = decodePreparedBatch(payload, context);
     expect(decoded).toEqual(batch);
     expect(decoded.copyText.buffer).toBe(payload.buffer);
+  });
+
+  it('is written in one pass by the fetch worker, byte for byte what preparing then encoding gives', () => {
+    const items = JSON.parse(body) as unknown[];
+    const payload = encodeSnapshotBatch(context, items, jsonArrayItems(body));
+    expect(payload.equals(encodePreparedBatch(prepared()))).toBe(true);
+    expect(decodePreparedBatch(payload, context)).toEqual(prepared());
+    // Without record texts, and with no valid record at all.
+    expect(encodeSnapshotBatch(context, items).equals(encodePreparedBatch(prepareSnapshotBatch(context, items)))).toBe(true);
+    const none = encodeSnapshotBatch(context, [items[1]]);
+    expect(decodePreparedBatch(none, context)).toMatchObject({ coinIds: [], lineEnds: [], rejected: [expect.objectContaining({ coinId: 'broken' })] });
   });
 
   it('is told apart from a plain response body', () => {
