@@ -87,7 +87,7 @@ ENV PATH=/opt/dbt/bin:$PATH \
     DBT_TARGET_PATH=/tmp/dbt/target \
     DBT_LOG_PATH=/tmp/dbt/logs
 USER node
-CMD ["node", "dist/workers/transform/main.js"]
+CMD ["node", "--max-semi-space-size=2", "dist/workers/transform/main.js"]
 
 # ---------------------------------------------------------------------------------------------
 # Last, so that a plain `docker build .` makes the lean image rather than the dbt one.

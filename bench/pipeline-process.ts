@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENTRY_POINTS as PIPELINE_ENTRY_POINTS } from '../scripts/lib/entry-points.js';
+import { ENTRY_POINTS as PIPELINE_ENTRY_POINTS, NODE_FLAGS as PIPELINE_NODE_FLAGS } from '../scripts/lib/entry-points.js';
 
 /** dist/bench/pipeline-process.js → the repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,7 +21,7 @@ export class PipelineProcess {
   private readonly child: ChildProcess;
 
   constructor(readonly kind: ProcessKind, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [path.join(ROOT, ENTRY_POINTS[kind])], {
+    this.child = spawn(process.execPath, [...(kind === 'baseline' ? [] : PIPELINE_NODE_FLAGS[kind]), path.join(ROOT, ENTRY_POINTS[kind])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env, ENV_FILE: '/nonexistent' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,7 +14,7 @@ import { environmentWithDotenv, loadConfig } from '../core/config/index.js';
 import { configureLogger } from '../core/log/logger.js';
 import { Runtime } from '../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../producers/tick/enqueue-tick.js';
-import { ENTRY_POINTS, type ProcessKind as Kind } from './lib/entry-points.js';
+import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind as Kind } from './lib/entry-points.js';
 import { printRunLine, type RunLine } from './run-local/progress.js';
 
 const ROOT = process.cwd();
@@ -73,7 +73,7 @@ let stopping = false;
 function start(kind: Kind, index: number, extra: Record<string, string> = {}): void {
   const name = `${kind}-${index}`;
   const log = createWriteStream(join(args['logs-dir'], `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [join(ROOT, ENTRY_POINTS[kind])], {
+  const child = spawn(process.execPath, [...NODE_FLAGS[kind], join(ROOT, ENTRY_POINTS[kind])], {
     cwd: ROOT,
     env: { ...process.env, ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadConfig, parseDurationMs, VARIABLES, type AppConfig } from '../../core/config/index.js';
+import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind } from '../../scripts/lib/entry-points.js';
 import { ENV_NAMES, parseSimulatorEnv } from '../../simulator/options.js';
 import {
   commandOf,
@@ -84,6 +85,18 @@ describe('app services', () => {
       const source = entry!.replace(/^dist\//, '').replace(/\.js$/, '.ts');
       expect([name, source, existsSync(`${ROOT}${source}`)]).toEqual([name, source, true]);
     }
+  });
+
+  it('start each process kind with its node flags (scripts/lib/entry-points.ts), as the local spawners do', () => {
+    const kinds = Object.entries(ENTRY_POINTS) as [ProcessKind, string][];
+    let checked = 0;
+    for (const [name, service] of appServices) {
+      const kind = kinds.find(([, entry]) => entry === entryOf(service))?.[0];
+      if (kind === undefined) continue; // one-shots (migrate) are not process kinds
+      expect([name, commandOf(service)]).toEqual([name, ['node', ...NODE_FLAGS[kind], ENTRY_POINTS[kind]]]);
+      checked++;
+    }
+    expect(checked).toBe(kinds.length);
   });
 
   it('cover every process kind the repository has', () => {

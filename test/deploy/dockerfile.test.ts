@@ -3,6 +3,7 @@
  * and that everything it copies is in the build context.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { ENTRY_POINTS, NODE_FLAGS } from '../../scripts/lib/entry-points.js';
 import { commandOf, isAppService, loadCompose, ROOT } from './compose-file.js';
 import { execForm, instructionsOf, readDockerfile, stage, type Instruction } from './dockerfile-file.js';
 
@@ -98,7 +99,7 @@ describe('the transform-dbt image', () => {
   });
 
   it('runs the transform worker by default', () => {
-    expect(execForm(last(instructions, 'CMD')!.args)).toEqual(['node', 'dist/workers/transform/main.js']);
+    expect(execForm(last(instructions, 'CMD')!.args)).toEqual(['node', ...NODE_FLAGS.transform, ENTRY_POINTS.transform]);
   });
 });
 

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, parseDurationMs, VARIABLES } from '../../core/config/index.js';
+import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind } from '../../scripts/lib/entry-points.js';
 import { needsOf, ROOT } from './compose-file.js';
 
 interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
@@ -87,6 +88,14 @@ describe('deploy/kubernetes', () => {
     expect(entries).toEqual(kinds);
     expect(byKind('Job').map((j) => entryOf(j.spec.template.spec.containers[0]!))).toEqual(['dist/scripts/migrate.js']);
     expect(byKind('CronJob')).toEqual([]);
+  });
+
+  it('starts each process kind with its node flags (scripts/lib/entry-points.ts)', () => {
+    for (const { workload, container } of containers) {
+      const kind = (Object.entries(ENTRY_POINTS) as [ProcessKind, string][]).find(([, entry]) => entry === entryOf(container))?.[0];
+      if (kind === undefined) continue; // the migrate Job
+      expect([workload.metadata.name, container.command]).toEqual([workload.metadata.name, ['node', ...NODE_FLAGS[kind], ENTRY_POINTS[kind]]]);
+    }
   });
 
   it('runs compiled entry points whose TypeScript source exists', () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { ENTRY_POINTS } from '../../scripts/lib/entry-points.js';
+import { ENTRY_POINTS, NODE_FLAGS } from '../../scripts/lib/entry-points.js';
 
 /** Tests run from the repository root (jest's rootDir). */
 const ROOT = process.cwd();
@@ -16,7 +16,7 @@ export class PipelineProcess {
   private readonly child: ChildProcess;
 
   constructor(kind: keyof typeof ENTRY_POINTS, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [path.join(ROOT, ENTRY_POINTS[kind])], {
+    this.child = spawn(process.execPath, [...NODE_FLAGS[kind], path.join(ROOT, ENTRY_POINTS[kind])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env, ENV_FILE: '/nonexistent' },
       stdio: ['ignore', 'pipe', 'pipe'],
