@@ -1,16 +1,12 @@
-import pg from 'pg';
 import type { AppConfig } from '../../core/config/index.js';
 import { rootLogger } from '../../core/log/logger.js';
-import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
-import { loadSnapshotBatch } from '../../core/snapshots/load-snapshots.js';
 import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
 import { dbtVars } from '../../core/transform/dbt-env.js';
 import { executeTransformRun } from '../../core/transform/execute-run.js';
 import { findProjectDir } from '../../core/transform/project-dir.js';
-import { startSimulator, type SimulatorHandle } from '../../simulator/server.js';
 import { testConfig } from '../helpers/config.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { testPrefix } from '../helpers/redis.js';
+import { barrierLocks, stallLoadsInto, startSnapshotLoads, type SnapshotLoads } from '../helpers/snapshot-loads.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { insertSnapshots } from './snapshots.js';
 
@@ -19,37 +15,16 @@ const COINS = ['bitcoin', 'ethereum', 'tether'];
 const signal = new AbortController().signal;
 
 describe(executeTransformRun.name, () => {
-  let db: TestDatabase;
+  let loads: SnapshotLoads;
+  let db: SnapshotLoads['db'];
   let config: AppConfig;
-  let simulator: SimulatorHandle;
-  let loaders: pg.Pool;
   let ticks = 0;
 
   const runner = () => new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) });
   const run = (options: { fullRefresh?: boolean; barrierTimeoutMs?: number } = {}) => executeTransformRun(db.pool, runner(), { runId: `mexec${ticks}`, signal, log: rootLogger, ...options });
 
   /** One tick of the coins observed at minute `minute` of 10:00, loaded through the load worker's path. */
-  async function loadTick(minute: number, ids = COINS) {
-    const runId = `mexec${++ticks}`;
-    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [ids] });
-    const at = `${DAY}T10:${String(minute).padStart(2, '0')}:00.000Z`;
-    const items = simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: at }));
-    return loadSnapshotBatch(loaders, { runId, batchNo: 0, vsCurrency: 'usd', items });
-  }
-
-  /** Holds every load into the day's partition inside its transaction, after it entered the barrier (its COPY waits). */
-  async function stallLoads(): Promise<() => Promise<void>> {
-    await db.pool.query('select raw.ensure_snapshot_partitions($1::date, $1::date)', [DAY]);
-    const blocker = await db.pool.connect();
-    await blocker.query('begin');
-    await blocker.query(`lock table raw.coin_market_snapshots_p${DAY.replaceAll('-', '')} in share mode`);
-    return async () => {
-      await blocker.query('commit');
-      blocker.release();
-    };
-  }
-  const loadsInside = async () =>
-    (await db.pool.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and mode = 'ShareLock' and granted")).rows[0]!.n;
+  const loadTick = (minute: number) => loads.load(`mexec${++ticks}`, COINS, `${DAY}T10:${String(minute).padStart(2, '0')}:00.000Z`);
 
   const hourly = async () => (await db.pool.query('select * from analytics_intermediate.int_coin_prices__hourly order by coin_id, bucket_start')).rows;
   const models = async () =>
@@ -62,16 +37,11 @@ describe(executeTransformRun.name, () => {
     (await db.pool.query("select status, to_char(loads_barrier_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as barrier from pipeline.transform_runs order by transform_run_id")).rows;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    loads = await startSnapshotLoads();
+    db = loads.db;
     config = testConfig({ databaseUrl: db.url, prefix: testPrefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'bundled' } });
-    simulator = await startSimulator({ coins: 20 });
-    loaders = new pg.Pool({ connectionString: db.url, max: 4 });
   });
-  afterAll(async () => {
-    await loaders.end();
-    await simulator.close();
-    await db.drop();
-  });
+  afterAll(() => loads.close());
 
   it("reads from the last successful run's load barrier and records its own, which a failed run's never replaces", async () => {
     await loadTick(0);
@@ -105,9 +75,9 @@ describe(executeTransformRun.name, () => {
   });
 
   it("aggregates a load that commits while the run waits at the barrier in that run, and one open past the barrier's timeout in the next", async () => {
-    const release = await stallLoads();
+    const release = await stallLoadsInto(db.pool, DAY);
     const inFlight = loadTick(5);
-    await waitFor('the load to enter the barrier', async () => (await loadsInside()) === 1, 10_000, 20);
+    await waitFor('the load to enter the barrier', async () => (await barrierLocks(db.pool)).loads === 1, 10_000, 20);
     const waiting = run();
     await new Promise((resolve) => setTimeout(resolve, 300));
     await release();
@@ -117,9 +87,9 @@ describe(executeTransformRun.name, () => {
     const at = (coin: string, hour = 10) => hourly().then((rows) => rows.find((r) => r.coin_id === coin && (r.bucket_start as Date).getUTCHours() === hour));
     expect(await at('bitcoin')).toMatchObject({ snapshot_count: 3, last_observed_at: new Date(`${DAY}T10:05:00Z`) });
 
-    const releaseAgain = await stallLoads();
+    const releaseAgain = await stallLoadsInto(db.pool, DAY);
     const stuck = loadTick(6);
-    await waitFor('the load to enter the barrier', async () => (await loadsInside()) === 1, 10_000, 20);
+    await waitFor('the load to enter the barrier', async () => (await barrierLocks(db.pool)).loads === 1, 10_000, 20);
     const gaveUp = await run({ barrierTimeoutMs: 200 });
     expect(gaveUp.summary.status).toBe('success');
     expect(gaveUp.barrier).toBeNull();
