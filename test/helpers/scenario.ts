@@ -4,6 +4,7 @@ import type { PipelineRun } from '../../core/db/entities/pipeline-run.js';
 import { QUEUES } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../../producers/tick/enqueue-tick.js';
+import { resolveOptions } from '../../simulator/options.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testConfig } from './config.js';
@@ -16,6 +17,12 @@ export interface Scenario {
   readonly prefix: string;
   readonly simulator: SimulatorHandle;
   config(env?: Record<string, string>): AppConfig;
+  /**
+   * Waits for the simulator's next market step. Every request within a step sees the same data (like
+   * CoinGecko's cache), so a tick fetching less than a step after the previous one finds some of its
+   * rows already loaded: tests that expect every row of a tick to be new call this first.
+   */
+  nextStep(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -28,6 +35,11 @@ export async function createScenario(simulatorOptions: Partial<SimulatorOptions>
     prefix,
     simulator,
     config: (env) => testConfig({ databaseUrl: db.url, prefix, coingeckoUrl: simulator.url, env }),
+    async nextStep() {
+      const { stepMs, clock } = resolveOptions(simulatorOptions);
+      const step = Math.floor(clock() / stepMs);
+      await waitFor('the simulator\'s next market step', async () => Math.floor(clock() / stepMs) > step, stepMs * 2 + 1_000, Math.min(50, stepMs));
+    },
     async teardown() {
       await simulator.close();
       await deletePrefix(prefix);

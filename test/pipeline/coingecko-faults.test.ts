@@ -15,13 +15,15 @@ describe('CoinGecko faults', () => {
     (await allJobs(pipeline.runtime, 'fetch')).filter((j) => j.id!.startsWith(`fetch-${runId}-`));
 
   beforeAll(async () => {
-    // A short CoinGecko update step: every tick sees fresh last_updated values, so rows are new.
+    // A short CoinGecko update step, so waiting for fresh last_updated values (nextStep) is quick.
     scenario = await createScenario({ coins: 1000, stepMs: 200 });
     pipeline = await new InProcessPipeline(
       scenario.config({ TRACK_TOP_N: '1000', FETCH_ATTEMPTS: '3', COINGECKO_TIMEOUT: '400ms', COINGECKO_RATE_LIMIT_WAIT: '1s' }),
     ).start();
     await refreshUniverse(pipeline.runtime);
   });
+  // Each test's tick must see a market step of its own: a tick can now finish within one step.
+  beforeEach(() => scenario.nextStep());
   afterEach(() => scenario.simulator.control.reset());
   afterAll(async () => {
     await pipeline.stop();

@@ -157,6 +157,8 @@ describe('retrying a batch that failed for good', () => {
       pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: String(COINS), FETCH_ATTEMPTS: '1' })).start();
       await refreshUniverse(pipeline.runtime);
     });
+    // Each case's tick must load all new rows: a market step of its own.
+    beforeEach(() => scenario.nextStep());
     afterAll(async () => {
       await pipeline.stop();
       await scenario.teardown();
