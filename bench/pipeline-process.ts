@@ -13,6 +13,8 @@ export const ENTRY_POINTS = {
   baseline: 'dist/bench/baseline-script.js',
 } as const;
 export type ProcessKind = keyof typeof ENTRY_POINTS;
+/** Their node flags; the baseline script runs as such a script would, with V8's defaults. */
+const NODE_FLAGS: Readonly<Record<ProcessKind, readonly string[]>> = { ...PIPELINE_NODE_FLAGS, baseline: [] };
 
 /** A real process of one kind, its output lines kept for log checks. */
 export class PipelineProcess {
@@ -21,7 +23,7 @@ export class PipelineProcess {
   private readonly child: ChildProcess;
 
   constructor(readonly kind: ProcessKind, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [...(kind === 'baseline' ? [] : PIPELINE_NODE_FLAGS[kind]), path.join(ROOT, ENTRY_POINTS[kind])], {
+    this.child = spawn(process.execPath, [...NODE_FLAGS[kind], path.join(ROOT, ENTRY_POINTS[kind])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env, ENV_FILE: '/nonexistent' },
       stdio: ['ignore', 'pipe', 'pipe'],
