@@ -7,6 +7,7 @@ import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/ma
 import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
+import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
 import { encodePreparedBatch, packCopyLines, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
@@ -19,7 +20,7 @@ import { psqlCopy, writeFixtureCsv, type PsqlCopyRun } from './copy-reference.js
 import { multiRowInsert } from './insert-baseline.js';
 import { benchPool, countRows, planRuns, resetRawTable, runLoaders, trackedPool, withItems } from './load-path.js';
 import { processCpuMs } from './process-cpu.js';
-import { snapshotFixture, type SnapshotFixture } from './snapshot-fixture.js';
+import { BATCH_SIZE, snapshotFixture, type SnapshotFixture } from './snapshot-fixture.js';
 import { typeormSave } from './typeorm-baseline.js';
 
 const COINS = Number(process.env.BENCH_LOAD_COINS ?? 15_000);
@@ -41,7 +42,7 @@ const perRowUs = (ms: number, rows: number) => `${((ms * 1000) / rows).toFixed(1
 
 export const loadBenchmark: Benchmark = {
   name: 'load',
-  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders; batches prepared by the fetch workers, and plain bodies) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
+  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders; batches prepared and key-checked by the fetch workers, unchecked, and plain bodies) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
   budgetMs: 420_000,
   async run(ctx) {
     const db = await ctx.database();
@@ -77,25 +78,36 @@ export const loadBenchmark: Benchmark = {
 
     // (a) the project's load path: what a load job does per batch once it has its payload key.
     let pass = 0;
-    /** CPU the fetch workers spend preparing the batches (validate, encode) after their calls. */
+    /** CPU the fetch workers spend preparing the batches (validate, check keys, encode) after their calls. */
     const prepareCpuMs: number[] = [];
-    const loadPath = async (concurrency: number, parked: 'prepared' | 'plain body' = 'prepared'): Promise<LoadRun> => {
+    /** Wall time of preparing every batch, with the fetch workers' key checks (one query per batch) and without. */
+    const prepareWallMs = { checked: [] as number[], unchecked: [] as number[] };
+    /**
+     * `checked`: parked as the fetch worker parks a markets batch, keys already loaded left out, so
+     * the load transaction looks none up. `unchecked`: prepared but not checked (a payload of an
+     * earlier release), so the load transaction looks its keys up, as every load did before.
+     * `plain body`: as fetched (the loader prepares it, then looks its keys up).
+     */
+    const loadPath = async (concurrency: number, parked: 'checked' | 'unchecked' | 'plain body' = 'checked'): Promise<LoadRun> => {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
-      const runPrefix = `a${concurrency}${parked === 'prepared' ? '' : 'p'}x${pass++}x`;
+      const runPrefix = `a${concurrency}${parked[0]}x${pass++}x`;
       const refs = await planRuns(admin, fixture, runPrefix);
-      // The fetch workers' part, untimed: each batch parked in Redis as the fetch worker parks it,
-      // or as it was fetched (a loader then prepares it itself, as for a rolling upgrade's leftovers).
+      // The fetch workers' part, untimed.
       const jobs = refs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
       const prepareStarted = process.cpuUsage();
-      const payloads = jobs.map(({ input }) => {
+      const prepareWallStarted = performance.now();
+      const payloads: (string | Buffer)[] = [];
+      for (const { input } of jobs) {
         const body = fixture.bodies[input.step]![input.batchNo]!;
-        if (parked === 'plain body') return body;
         const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-        return encodePreparedBatch(prepareSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
-      });
+        if (parked === 'plain body') payloads.push(body);
+        else if (parked === 'unchecked') payloads.push(encodePreparedBatch(prepareSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body))));
+        else payloads.push(await prepareCheckedBatch(admin, context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+      }
       const prepareCpu = process.cpuUsage(prepareStarted);
-      if (parked === 'prepared') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
+      if (parked !== 'plain body') prepareWallMs[parked].push(performance.now() - prepareWallStarted);
+      if (parked === 'checked') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
       await Promise.all(jobs.map(({ key }, i) => savePayload(redis, key, payloads[i]!, 600_000)));
       payloads.length = 0;
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
@@ -129,8 +141,15 @@ export const loadBenchmark: Benchmark = {
     // The same two loaders given plain bodies: the fetch workers' preparation done in the timed
     // process too, so nothing the pipeline does per row is outside this figure.
     const a2plain = fastest([await loadPath(2, 'plain body'), await loadPath(2, 'plain body')]);
+    // Keys looked up inside the load transaction, as every load did before the fetch workers checked them.
+    const a2unchecked = fastest([await loadPath(2, 'unchecked'), await loadPath(2, 'unchecked')]);
     const prepareMs = Math.min(...prepareCpuMs);
-    ctx.log(`fetch-side preparation: ${Math.round(prepareMs)} ms CPU (${perRowUs(prepareMs, rows)})`);
+    const batches = fixture.bodies.flat().length;
+    const checkPerBatchMs = (Math.min(...prepareWallMs.checked) - Math.min(...prepareWallMs.unchecked)) / batches;
+    ctx.log(
+      `fetch-side preparation: ${Math.round(prepareMs)} ms CPU (${perRowUs(prepareMs, rows)}); wall ${Math.round(Math.min(...prepareWallMs.checked))} ms ` +
+        `with the key checks, ${Math.round(Math.min(...prepareWallMs.unchecked))} ms without: ${checkPerBatchMs.toFixed(2)} ms per batch`,
+    );
 
     // Where the fetch workers' preparation CPU goes: each step alone, over the same bodies.
     const steps = preparationSteps(fixture);
@@ -157,6 +176,7 @@ export const loadBenchmark: Benchmark = {
     return [
       { metric: 'load path, 1 loader (a1/b)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
       { metric: 'load path, 2 loaders (a2/b)', value: perSecond(rows, a2.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
+      { metric: 'load path, 2 loaders, keys looked up in the load (a2u/b)', value: perSecond(rows, a2unchecked.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
       { metric: 'load path, 2 loaders, preparation included (a2p/b)', value: perSecond(rows, a2plain.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
       { metric: 'load path, 1 loader (a1/c)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: 'multi-row INSERT, 250 rows/stmt, 1 conn', referenceValue: c },
       { metric: 'load path, 1 loader (a1/d)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`, referenceValue: d },
@@ -164,7 +184,9 @@ export const loadBenchmark: Benchmark = {
       { metric: 'CPU-s, 2 loaders: Node + backends (lower is better)', value: seconds(a2.nodeCpuMs + a2.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       { metric: 'CPU-s, 2 loaders: Node loader process', value: seconds(a2.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
       { metric: 'CPU-s, 2 loaders: Postgres backends', value: seconds(a2.backendCpuMs), unit: 's', reference: "psql's backend", referenceValue: seconds(b.backendCpuMs) },
-      { metric: 'CPU-s, fetch-side preparation (validate, encode; fetch workers)', value: seconds(prepareMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
+      { metric: 'CPU-s, fetch-side preparation (validate, check keys, encode; fetch workers)', value: seconds(prepareMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
+      // The key check's wall time per batch is the fetch worker's; its load transaction no longer waits on it.
+      { metric: 'fetch-side key check, wall per batch (one query, no lock)', value: checkPerBatchMs, unit: 'ms', reference: 'psql \\copy, per 250 rows', referenceValue: (b.ms * BATCH_SIZE) / csvRows },
       { metric: 'CPU-s, 2 loaders, preparation included: Node + backends', value: seconds(a2plain.nodeCpuMs + a2plain.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       { metric: 'CPU-s, 1 loader: Node + backends (lower is better)', value: seconds(a1.nodeCpuMs + a1.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
       ...[...steps.entries()].map(([step, ms]): Measurement => ({

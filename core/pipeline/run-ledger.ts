@@ -44,18 +44,23 @@ export async function recordPlannedRun(pool: pg.Pool, run: PlannedRun): Promise<
   });
 }
 
-const RUN_OUTCOME = `case when batches_failed = 0 then 'loaded' when batches_loaded = 0 then 'failed' else 'partial' end`;
+/** The status a run finishes with, given what its failed and loaded batch counts are (SQL expressions). */
+const runOutcome = (failed: string, loaded: string) => `case when ${failed} = 0 then 'loaded' when ${loaded} = 0 then 'failed' else 'partial' end`;
 
 /**
- * Finishes the run once every batch has settled. A run already finished as failed or partial is
- * finished again when a failed batch of it has since loaded (a job retried from Bull Board), so its
- * status follows its counters; a lost run (its jobs gone from Redis) stays lost.
+ * Whether a run row is to be finished (SQL), given its loaded and failed counts: once every batch has
+ * settled. A run already finished as failed or partial is finished again when a failed batch of it
+ * has since loaded (a job retried from Bull Board), so its status follows its counters; a lost run
+ * (its jobs gone from Redis) stays lost.
  */
+const finishes = (failed: string, loaded: string) =>
+  `(${loaded} + ${failed} >= batches_planned
+    and (finished_at is null or (status in ('failed', 'partial') and status <> ${runOutcome(failed, loaded)})))`;
+
 const FINISH_RUN = `
   update pipeline.pipeline_runs
-     set finished_at = now(), status = ${RUN_OUTCOME}
-   where run_id = $1 and batches_loaded + batches_failed >= batches_planned
-     and (finished_at is null or (status in ('failed', 'partial') and status <> ${RUN_OUTCOME}))`;
+     set finished_at = now(), status = ${runOutcome('batches_failed', 'batches_loaded')}
+   where run_id = $1 and ${finishes('batches_failed', 'batches_loaded')}`;
 
 export async function markBatchFetched(pool: pg.Pool, runId: string, batchNo: number, recordsReceived: number): Promise<void> {
   await inTransaction(pool, async (client) => {
@@ -81,26 +86,22 @@ export async function batchStatus(client: Queryable, runId: string, batchNo: num
   return result.rows[0]?.status;
 }
 
-/** Current status of a batch (locks it until the transaction ends), or undefined when unknown. */
-export async function lockBatch(client: Queryable, runId: string, batchNo: number): Promise<string | undefined> {
-  const result = await client.query<{ status: string }>(
-    'select status from pipeline.pipeline_batches where run_id = $1 and batch_no = $2 for update',
-    [runId, batchNo],
-  );
-  return result.rows[0]?.status;
-}
-
 /**
- * Inside the load transaction (the batch row locked by lockBatch), after the rows are in: batch →
- * loaded, run counters up, maybe finish. A failed batch may load too: its job was retried from Bull
- * Board once the cause was fixed. It then moves out of batches_failed (and into batches_fetched if
- * it failed before its fetch), and the run, if already finished, is finished again with the status
- * its counters now give. Only the one transition out of planned/fetched/failed counts; a duplicate
- * finds the batch loaded.
+ * Inside the load transaction (the batch row locked when it started, see core/snapshots/load-snapshots.ts),
+ * after the rows are in: batch → loaded, run counters up, and the run finished if this was its last
+ * batch, in one statement. A failed batch may load too: its job was retried from Bull Board once the
+ * cause was fixed. It then moves out of batches_failed (and into batches_fetched if it failed before
+ * its fetch), and the run, if already finished, is finished again with the status its counters now
+ * give. Only the one transition out of planned/fetched/failed counts; a duplicate finds the batch
+ * loaded. The run's SET expressions read the run row's newest version (a concurrent load of another
+ * of its batches is waited for), so of two last batches loading at once the later finishes the run.
  */
 export async function markBatchLoaded(client: Queryable, runId: string, batchNo: number, counts: BatchLoadCounts): Promise<void> {
-  await client.query(
-    `with previous as (
+  const failed = 'batches_failed - moved.was_failed';
+  const loaded = 'batches_loaded + 1';
+  await client.query({
+    name: 'ledger-batch-loaded',
+    text: `with previous as (
        select status, fetched_at from pipeline.pipeline_batches where run_id = $1 and batch_no = $2),
      moved as (
        update pipeline.pipeline_batches b
@@ -108,16 +109,17 @@ export async function markBatchLoaded(client: Queryable, runId: string, batchNo:
               records_received = $3, rows_loaded = $4, rows_duplicate = $5, records_rejected = $6, error = null
          from previous
         where b.run_id = $1 and b.batch_no = $2 and previous.status in ('planned', 'fetched', 'failed')
-        returning previous.status as previous_status, previous.fetched_at is null as unfetched)
+        returning (previous.status = 'failed')::int as was_failed, (previous.fetched_at is null)::int as unfetched)
      update pipeline.pipeline_runs r
-        set batches_loaded = batches_loaded + 1,
-            batches_failed = batches_failed - (case when moved.previous_status = 'failed' then 1 else 0 end),
-            batches_fetched = batches_fetched + (case when moved.unfetched then 1 else 0 end),
-            rows_loaded = rows_loaded + $4, rows_duplicate = rows_duplicate + $5, records_rejected = records_rejected + $6
+        set batches_loaded = ${loaded},
+            batches_failed = ${failed},
+            batches_fetched = batches_fetched + moved.unfetched,
+            rows_loaded = rows_loaded + $4, rows_duplicate = rows_duplicate + $5, records_rejected = records_rejected + $6,
+            finished_at = case when ${finishes(failed, loaded)} then now() else finished_at end,
+            status = case when ${finishes(failed, loaded)} then ${runOutcome(failed, loaded)} else status end
        from moved where r.run_id = $1`,
-    [runId, batchNo, counts.recordsReceived, counts.rowsLoaded, counts.rowsDuplicate, counts.recordsRejected],
-  );
-  await client.query(FINISH_RUN, [runId]);
+    values: [runId, batchNo, counts.recordsReceived, counts.rowsLoaded, counts.rowsDuplicate, counts.recordsRejected],
+  });
 }
 
 /**

@@ -27,9 +27,15 @@ const LOAD_LOCK = 'raw.coin_market_snapshots loads';
  */
 export const LOAD_BARRIER_TIMEOUT_MS = 5_000;
 
+/**
+ * Entering the barrier, as an SQL expression a load transaction evaluates before its COPY (the load's
+ * first statement does, to save a round trip): the barrier then waits for this transaction.
+ */
+export const ENTER_LOAD = `pg_advisory_xact_lock_shared(hashtext('${LOAD_LOCK}'))`;
+
 /** Inside a load transaction, before the rows are written: the barrier waits for this transaction. */
 export async function enterLoad(client: pg.ClientBase): Promise<void> {
-  await client.query('select pg_advisory_xact_lock_shared(hashtext($1))', [LOAD_LOCK]);
+  await client.query(`select ${ENTER_LOAD}`);
 }
 
 /**

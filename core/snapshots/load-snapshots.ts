@@ -2,8 +2,9 @@ import type pg from 'pg';
 import { copyBuffers } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
 import { classifyPostgresError, PermanentError, RetryableError } from '../errors.js';
-import { lockBatch, markBatchLoaded } from '../pipeline/run-ledger.js';
-import { enterLoad } from './load-barrier.js';
+import { markBatchLoaded } from '../pipeline/run-ledger.js';
+import { ENTER_LOAD } from './load-barrier.js';
+import { keyParameters, KEYS_TO_SKIP } from './loaded-keys.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
 import { copyTextWithout, prepareSnapshotBatch, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
 import { SNAPSHOT_COLUMNS } from './snapshot-row.js';
@@ -37,45 +38,50 @@ export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): P
 }
 
 /**
- * How often a batch is retried at once when a concurrent load of another batch committed one of its
- * keys between our key check and our COPY; the next attempt's key check filters that key out.
+ * How often a batch is retried at once with a key lookup when a concurrent load of another batch
+ * committed one of its keys between the key check and our COPY; the next lookup filters that key out.
  */
 const CONCURRENT_DUPLICATE_ATTEMPTS = 3;
 
 /**
  * Loads one batch in one transaction: locks its ledger row, looks up which of its keys are already
- * in raw.coin_market_snapshots (one indexed lookup), COPYs the other valid records straight into
- * the partitioned table, quarantines the rejected ones and moves the ledger. A retry after a crash,
- * the same tick twice, or the same batch delivered twice at once adds no row; a failure anywhere
- * leaves nothing half-written.
+ * in raw.coin_market_snapshots (one indexed lookup; none when the fetch worker checked them), COPYs
+ * the other valid records straight into the partitioned table, quarantines the rejected ones and
+ * moves the ledger. A retry after a crash, the same tick twice, or the same batch delivered twice at
+ * once adds no row; a failure anywhere leaves nothing half-written. Five statements when nothing is
+ * rejected (begin, start, COPY, ledger, commit): each is a round trip the batch's 250 rows must
+ * amortise, so none is spent on its own.
  */
 export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Promise<LoadBatchOutcome> {
   const context = batch.context;
   const { unknownFields, rejected } = batch;
   const valid = batch.coinIds.length;
+  const leftOut = batch.duplicatesLeftOut ?? 0;
   try {
     await ensurePartitionsFor(pool, batch.lastUpdated);
-    for (let attempt = 1; ; attempt++) {
+    let lookUp = batch.duplicatesLeftOut === undefined;
+    for (let lookups = lookUp ? 1 : 0; ; lookups++) {
       try {
         return await inTransaction(pool, async (client) => {
-          const status = await lockBatch(client, context.runId, context.batchNo);
-          if (status === undefined) throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
-          if (status === 'loaded') {
+          const start = await startLoad(client, batch, lookUp);
+          if (start === undefined) throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
+          if (start.status === 'loaded') {
             return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields };
           }
-          const rowsLoaded = await insertSnapshots(client, batch);
+          const rowsLoaded = await insertSnapshots(client, batch, start.skip);
           await quarantine(client, context, rejected);
           const counts = {
             recordsReceived: batch.recordsReceived,
             rowsLoaded,
-            rowsDuplicate: valid - rowsLoaded,
+            rowsDuplicate: leftOut + valid - rowsLoaded,
             recordsRejected: rejected.length,
           };
           await markBatchLoaded(client, context.runId, context.batchNo, counts);
           return { status: 'loaded', rowsLoaded, rowsDuplicate: counts.rowsDuplicate, recordsRejected: rejected.length, unknownFields };
         });
       } catch (error) {
-        if (!isConcurrentDuplicate(error) || attempt >= CONCURRENT_DUPLICATE_ATTEMPTS) throw error;
+        if (!isConcurrentDuplicate(error) || lookups >= CONCURRENT_DUPLICATE_ATTEMPTS) throw error;
+        lookUp = true;
       }
     }
   } catch (error) {
@@ -95,7 +101,7 @@ export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Pr
 
 /**
  * A unique violation on a snapshot partition's key: another transaction committed a row with one
- * of our keys after our lookup (two ticks with the same data loading at once). Nothing of ours was
+ * of our keys after they were checked (by the fetch worker, or by our lookup) (two ticks with the same data loading at once). Nothing of ours was
  * committed, and a new attempt finds that key and leaves it out.
  */
 function isConcurrentDuplicate(error: unknown): boolean {
@@ -104,50 +110,39 @@ function isConcurrentDuplicate(error: unknown): boolean {
 }
 
 /**
- * Indices of the rows to leave out: keys already in the raw table, and repeats of a key earlier in
- * the batch. Compared in SQL, so timestamps match the way the primary key does. The lateral
- * subquery with `limit 1` keeps the plan a primary-key probe per row (with run-time partition
- * pruning) however large the table or stale its statistics; a hash join would scan partitions.
- * The bounds $4..$5 (the batch's first and last last_updated, widened by a second) prune the
- * partitions outside the batch's days before execution, so the cost does not grow with retention
- * (61 daily partitions: 1.1 -> 0.77 ms per 250 keys).
+ * The load transaction's first statement, three things in one round trip: lock the batch's ledger row
+ * and read its status, enter the load barrier, and find the keys to leave out. FOR UPDATE reads the
+ * status from the row's newest version, after waiting for a concurrent load of the same batch, so that
+ * load's commit is seen as 'loaded'. The key lookup sees what had committed when the statement began;
+ * a key another batch commits after that makes our COPY fail with a unique violation, and the retry
+ * leaves it out, as when it commits between lookup and COPY. The barrier is entered before the COPY
+ * starts, which is all it asks (see load-barrier.ts). A batch whose keys the fetch worker checked
+ * (duplicatesLeftOut) starts without the lookup, a third of the transaction's time: its COPY meets
+ * the primary key only if one of its keys was loaded since, and the retry then looks them up.
  */
-const KEYS_TO_SKIP = `
-  select t.i::int - 1 as i
-    from (select u.coin_id, u.last_updated, u.i,
-                 row_number() over (partition by u.coin_id, u.last_updated order by u.i) as nth
-            from unnest($1::text[], $2::timestamptz[]) with ordinality as u(coin_id, last_updated, i)) t
-    left join lateral (select true as found from raw.coin_market_snapshots s
-                        where s.coin_id = t.coin_id and s.vs_currency = $3 and s.last_updated = t.last_updated
-                          and s.last_updated between $4 and $5
-                        limit 1) e on true
-   where t.nth > 1 or e.found`;
+const startStatement = (lookUp: boolean) => `
+  select b.status, ${ENTER_LOAD} as entered, ${lookUp ? `array(${KEYS_TO_SKIP})` : `'{}'::int[]`} as skip
+    from pipeline.pipeline_batches b
+   where b.run_id = ${lookUp ? '$6' : '$1'} and b.batch_no = ${lookUp ? '$7' : '$2'}
+     for update of b`;
+const START_LOAD = startStatement(true);
+const START_CHECKED_LOAD = startStatement(false);
 
-/** The batch's earliest and latest last_updated, widened by a second (Date keeps only milliseconds). */
-function timeBounds(lastUpdated: readonly string[]): [string, string] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const text of lastUpdated) {
-    const t = Date.parse(text);
-    if (t < min) min = t;
-    if (t > max) max = t;
-  }
-  return [new Date(min - 1000).toISOString(), new Date(max + 1000).toISOString()];
+async function startLoad(client: pg.PoolClient, batch: PreparedBatch, lookUp: boolean): Promise<{ status: string; skip: number[] } | undefined> {
+  const { runId, batchNo, vsCurrency } = batch.context;
+  const result = await client.query<{ status: string; skip: number[] }>(
+    lookUp
+      ? { name: 'snapshot-load-start', text: START_LOAD, values: [...keyParameters(vsCurrency, batch.coinIds, batch.lastUpdated), runId, batchNo] }
+      : { name: 'snapshot-checked-load-start', text: START_CHECKED_LOAD, values: [runId, batchNo] },
+  );
+  return result.rows[0];
 }
 
-async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch): Promise<number> {
+async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch, skip: readonly number[]): Promise<number> {
   const rows = batch.coinIds.length;
-  if (rows === 0) return 0;
-  const skip = await client.query<{ i: number }>({
-    name: 'snapshot-keys-to-skip',
-    text: KEYS_TO_SKIP,
-    values: [batch.coinIds, batch.lastUpdated, batch.context.vsCurrency, ...timeBounds(batch.lastUpdated)],
-  });
-  if (skip.rows.length === rows) return 0;
-  // Before the COPY, whose start becomes the rows' loaded_at: a transform run's barrier waits for us.
-  await enterLoad(client);
+  if (rows === 0 || skip.length === rows) return 0;
   // Straight into the partitioned table: staging plus `insert … on conflict` cost ~30% more.
-  const chunks = copyTextWithout(batch, new Set(skip.rows.map((r) => r.i)));
+  const chunks = copyTextWithout(batch, new Set(skip));
   return copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, chunks);
 }
 

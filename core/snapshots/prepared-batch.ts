@@ -17,7 +17,8 @@ export type UnknownFields = Readonly<Record<string, { readonly records: number; 
  * One /coins/markets batch made ready for COPY: every record validated, the valid ones encoded as
  * COPY text lines (UTF-8, in response order), the rejected ones kept with their reason. The fetch
  * worker prepares it right after the call (it has the parsed body in hand anyway, and waits on the
- * rate limit most of the time); the load worker then only looks up keys and streams `copyText`.
+ * rate limit most of the time), leaving out the rows already loaded (core/snapshots/loaded-keys.ts);
+ * the load worker then only streams `copyText`.
  */
 export interface PreparedBatch {
   readonly context: SnapshotContext;
@@ -33,27 +34,42 @@ export interface PreparedBatch {
   readonly rejected: readonly RejectedRecord[];
   /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
   readonly unknownFields: UnknownFields;
+  /**
+   * Valid rows left out when prepared because their key was already loaded (or came earlier in the
+   * batch): the batch's keys were checked, so its load looks none up unless its COPY meets one loaded
+   * since. Absent when unchecked (a plain body prepared by the loader, or a payload of an earlier
+   * release, whose loader ignores the field and only undercounts duplicates): the load looks up keys.
+   */
+  readonly duplicatesLeftOut?: number;
 }
 
 /**
  * Validates and encodes a parsed /coins/markets array. `texts` (each item's JSON as sent, from
  * jsonArrayItems) become the `record` column; without them each record is serialised again.
+ * `leaveOut`: indices of valid rows (in validateSnapshotBatch's order) already loaded; given, even
+ * empty, the batch counts as checked.
  */
-export function prepareSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): PreparedBatch {
-  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields } = validateBatch(context, items, texts);
-  return { context, recordsReceived, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields };
+export function prepareSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[], leaveOut?: readonly number[]): PreparedBatch {
+  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(validateSnapshotBatch(context, items, texts), leaveOut);
+  return { context, recordsReceived, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields, duplicatesLeftOut };
+}
+
+/** prepareSnapshotBatch then encodePreparedBatch in one, for a batch whose keys are not checked. */
+export function encodeSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Buffer {
+  return encodeValidatedBatch(context, validateSnapshotBatch(context, items, texts));
 }
 
 /**
- * prepareSnapshotBatch then encodePreparedBatch in one, as the fetch worker parks a batch: the COPY
- * text is written once, straight after the header, into the buffer parked. (A 250-coin page's text
- * is ~280 KB; every copy of it is garbage the worker's heap must absorb before the next tick.)
+ * A validated batch encoded as the fetch worker parks it, the same bytes as encodePreparedBatch of
+ * prepareSnapshotBatch: the COPY text is written once, straight after the header, into the buffer
+ * parked. (A 250-coin page's text is ~280 KB; every copy of it is garbage the worker's heap must
+ * absorb before the next tick.)
  */
-export function encodeSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Buffer {
-  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields } = validateBatch(context, items, texts);
+export function encodeValidatedBatch(context: SnapshotContext, validated: ValidatedBatch, leaveOut?: readonly number[]): Buffer {
+  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(validated, leaveOut);
   const lineEnds = lineEndsOf(lines);
   // The keys in prepareSnapshotBatch's order: the same bytes as encodePreparedBatch of it.
-  const header = headerLine({ context, recordsReceived, coinIds, lastUpdated, lineEnds, rejected, unknownFields });
+  const header = headerLine({ context, recordsReceived, coinIds, lastUpdated, lineEnds, rejected, unknownFields, duplicatesLeftOut });
   const payload = Buffer.allocUnsafe(MAGIC.length + header.length + (lineEnds.at(-1) ?? 0));
   let offset = MAGIC.copy(payload, 0);
   offset += header.copy(payload, offset);
@@ -61,9 +77,25 @@ export function encodeSnapshotBatch(context: SnapshotContext, items: readonly un
   return payload;
 }
 
-type ValidatedBatch = Omit<PreparedBatch, 'context' | 'copyText' | 'lineEnds'> & { readonly lines: readonly string[] };
+/** The batch without the valid rows at `leaveOut`, counting them; unchanged and unchecked without it. */
+function without(validated: ValidatedBatch, leaveOut: readonly number[] | undefined): ValidatedBatch & { duplicatesLeftOut?: number } {
+  if (leaveOut === undefined) return validated;
+  if (leaveOut.length === 0) return { ...validated, duplicatesLeftOut: 0 };
+  const out = new Set(leaveOut);
+  const kept = (_: unknown, i: number) => !out.has(i);
+  return {
+    ...validated,
+    coinIds: validated.coinIds.filter(kept),
+    lastUpdated: validated.lastUpdated.filter(kept),
+    lines: validated.lines.filter(kept),
+    duplicatesLeftOut: out.size,
+  };
+}
 
-function validateBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): ValidatedBatch {
+/** A batch's records validated, the valid ones as COPY text lines not yet packed. */
+export type ValidatedBatch = Omit<PreparedBatch, 'context' | 'copyText' | 'lineEnds' | 'duplicatesLeftOut'> & { readonly lines: readonly string[] };
+
+export function validateSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): ValidatedBatch {
   if (texts !== undefined && texts.length !== items.length) {
     // Both come from one body; a mismatch would pair records with the wrong stored text.
     throw new PermanentError(`batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`);
@@ -159,6 +191,8 @@ export function decodePreparedBatch(payload: Buffer, expected: SnapshotContext):
   }
   if (!Array.isArray(coinIds) || !Array.isArray(lastUpdated) || !Array.isArray(lineEnds) || !Array.isArray(header.rejected)) throw corrupt('header fields missing');
   if (coinIds.length !== lineEnds.length || lastUpdated.length !== lineEnds.length) throw corrupt('keys and lines differ in number');
+  const { duplicatesLeftOut } = header;
+  if (duplicatesLeftOut !== undefined && !(Number.isInteger(duplicatesLeftOut) && duplicatesLeftOut >= 0)) throw corrupt('duplicatesLeftOut is not a count');
   let previous = 0;
   for (const end of lineEnds) {
     if (!(end > previous) || copyText[end - 1] !== NEWLINE) throw corrupt('line offsets do not match the text');

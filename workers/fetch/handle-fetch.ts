@@ -8,7 +8,7 @@ import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
-import { encodeSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
+import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
 
 /**
  * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The result
@@ -26,10 +26,12 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
     const key = payloadKey(config.redis.prefix, job.id!);
     const { request } = data;
     if (request.endpoint === 'markets') {
-      // Prepared here, where the parsed body already is and the rate limit leaves CPU idle, so the
-      // load worker (one transaction per batch, the pipeline's narrowest point) only streams it.
+      // Prepared here, where the parsed body already is and the rate limit leaves the worker idle,
+      // keys already loaded left out, so the load worker (one transaction per batch, the pipeline's
+      // narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
-      await savePayload(redis, key, encodeSnapshotBatch(context, response.json, jsonArrayItems(response.body)), config.load.payloadTtlMs);
+      const payload = await prepareCheckedBatch(pool, context, response.json, jsonArrayItems(response.body));
+      await savePayload(redis, key, payload, config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);
     } else {

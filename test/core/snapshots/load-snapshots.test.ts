@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
 import { loadSnapshotBatch } from '../../../core/snapshots/load-snapshots.js';
+import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -99,6 +100,40 @@ describe(loadSnapshotBatch.name, () => {
       holder.release();
     }
     expect((await rows(['cardano', 'dogecoin'])).map((r) => [r.coin_id, r.run_id])).toEqual([['cardano', first.runId], ['dogecoin', second.runId]]);
+  });
+
+  it('finds a batch loaded by a concurrent delivery of it once that commits, without a retry', async () => {
+    const input = await batchOf(snapshot(['polkadot', 'chainlink'], '2026-11-27T10:30:00.000Z'));
+    const holder = await db.pool.connect();
+    const attempts = new pg.Pool({ connectionString: db.url, max: 2 });
+    // Partitions checked beforehand (once per pool), so each checkout below is one load transaction.
+    await ensurePartitionsFor(attempts, ['2026-11-27T10:30:00.000Z']);
+    let transactions = 0;
+    attempts.on('acquire', () => transactions++);
+    try {
+      // The first delivery holds the batch's ledger row until the holder lets its run row go.
+      await holder.query('begin');
+      await holder.query('select 1 from pipeline.pipeline_runs where run_id = $1 for update', [input.runId]);
+      const first = loadSnapshotBatch(loaders, input);
+      await waitFor('first delivery waiting on the ledger', () => waitingBackends(1));
+      const second = loadSnapshotBatch(attempts, input);
+      await waitFor("second delivery waiting on the batch's ledger row", () => waitingBackends(2));
+      await holder.query('commit');
+      expect(await Promise.all([first, second])).toEqual([
+        expect.objectContaining({ status: 'loaded', rowsLoaded: 2 }),
+        expect.objectContaining({ status: 'already-loaded', rowsLoaded: 0 }),
+      ]);
+      // Its first statement waited for the row, then read the status the first delivery committed:
+      // no COPY of keys already there, so no unique violation and no second transaction.
+      expect(transactions).toBe(1);
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      holder.release();
+      await attempts.end();
+    }
+    expect((await rows(['polkadot', 'chainlink'])).map((r) => r.run_id)).toEqual([input.runId, input.runId]);
+    const run = (await db.pool.query('select batches_loaded, rows_loaded, status from pipeline.pipeline_runs where run_id = $1', [input.runId])).rows[0];
+    expect(run).toEqual({ batches_loaded: 1, rows_loaded: 2, status: 'loaded' });
   });
 
   async function waitingBackends(n: number): Promise<boolean> {

@@ -6,8 +6,10 @@ import {
   decodePreparedBatch,
   encodePreparedBatch,
   encodeSnapshotBatch,
+  encodeValidatedBatch,
   isPreparedBatchPayload,
   prepareSnapshotBatch,
+  validateSnapshotBatch,
   type PreparedBatch,
 } from '../../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine } from '../../../core/snapshots/snapshot-row.js';
@@ -80,6 +82,45 @@ describe(prepareSnapshotBatch.name, () => {
     const items = [item('solana')];
     expect(prepareSnapshotBatch(context, items).copyText.toString('utf8')).toBe(snapshotCopyLine(record(items[0]!), context));
     expect(() => prepareSnapshotBatch(context, items, ['{}', '{}'])).toThrow(new PermanentError('batch 4 of run mprep1: 1 records but 2 record texts'));
+  });
+});
+
+describe('a batch whose keys were checked when prepared', () => {
+  const items = () => JSON.parse(body) as unknown[];
+
+  it('leaves out the valid rows at the given indices, counting them, and keeps the rest exactly', () => {
+    // Valid rows: bitcoin (0), ethereum (1), tether (2); ethereum is already loaded.
+    const checked = prepareSnapshotBatch(context, items(), jsonArrayItems(body), [1]);
+    const unchecked = prepared();
+    expect(checked.coinIds).toEqual(['bitcoin', 'tether']);
+    expect(checked.lastUpdated).toEqual([unchecked.lastUpdated[0], unchecked.lastUpdated[2]]);
+    expect(lineTexts(checked)).toEqual([lineTexts(unchecked)[0], lineTexts(unchecked)[2]]);
+    expect(checked.duplicatesLeftOut).toBe(1);
+    // Rejected records and schema drift are the whole response's, whatever is left out.
+    expect(checked.rejected).toEqual(unchecked.rejected);
+    expect(checked.unknownFields).toEqual(unchecked.unknownFields);
+    expect(checked.recordsReceived).toBe(4);
+  });
+
+  it('counts as checked with nothing left out, and as unchecked without a check', () => {
+    expect(prepareSnapshotBatch(context, items(), undefined, []).duplicatesLeftOut).toBe(0);
+    expect(prepared().duplicatesLeftOut).toBeUndefined();
+  });
+
+  it('is parked byte for byte as preparing then encoding gives, and decodes with its count', () => {
+    const payload = encodeValidatedBatch(context, validateSnapshotBatch(context, items(), jsonArrayItems(body)), [0, 2]);
+    const batch = prepareSnapshotBatch(context, items(), jsonArrayItems(body), [0, 2]);
+    expect(payload.equals(encodePreparedBatch(batch))).toBe(true);
+    expect(decodePreparedBatch(payload, context)).toEqual(batch);
+    expect(decodePreparedBatch(payload, context)).toMatchObject({ coinIds: ['ethereum'], duplicatesLeftOut: 2 });
+    // Every valid row left out: nothing to COPY, all of it counted.
+    expect(decodePreparedBatch(encodeValidatedBatch(context, validateSnapshotBatch(context, items()), [0, 1, 2]), context))
+      .toMatchObject({ coinIds: [], lineEnds: [], duplicatesLeftOut: 3 });
+  });
+
+  it.each([-1, 1.5, '2'])('refuses a parked count of %p as corrupt', (count) => {
+    const payload = encodePreparedBatch({ ...prepared(), duplicatesLeftOut: count as number });
+    expect(() => decodePreparedBatch(payload, context)).toThrow(/is corrupt \(duplicatesLeftOut is not a count\)/);
   });
 });
 
