@@ -65,6 +65,12 @@ export const rowsLoaded = new client.Counter({
   registers: [registry],
 });
 
+export const staleKeyChecks = new client.Counter({
+  name: 'cdp_load_stale_key_checks_total',
+  help: "Batches whose fetch worker's key check was stale (a key was loaded since), so their COPY met the primary key and they were loaded again with a key lookup",
+  registers: [registry],
+});
+
 export const copyDuration = new client.Histogram({
   name: 'cdp_load_batch_duration_seconds',
   help: 'Time to load one batch (COPY, insert, quarantine, ledger) in one transaction',

@@ -29,6 +29,12 @@ export interface LoadBatchOutcome {
   readonly recordsRejected: number;
   /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
   readonly unknownFields: UnknownFields;
+  /**
+   * The fetch worker checked the batch's keys, but one was loaded since (the same data loaded by an
+   * overlapping tick or a redelivered job): the COPY met the primary key and the batch was loaded
+   * again with a key lookup. Often seen, it means loads lag far behind fetches.
+   */
+  readonly staleKeyCheck: boolean;
 }
 
 /** Validates, encodes and loads one parsed batch (what the fetch and load workers do between them). */
@@ -59,14 +65,16 @@ export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Pr
   const leftOut = batch.duplicatesLeftOut ?? 0;
   try {
     await ensurePartitionsFor(pool, batch.lastUpdated);
-    let lookUp = batch.duplicatesLeftOut === undefined;
+    const checked = batch.duplicatesLeftOut !== undefined;
+    let lookUp = !checked;
     for (let lookups = lookUp ? 1 : 0; ; lookups++) {
+      const staleKeyCheck = checked && lookUp;
       try {
         return await inTransaction(pool, async (client) => {
           const start = await startLoad(client, batch, lookUp);
           if (start === undefined) throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
           if (start.status === 'loaded') {
-            return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields };
+            return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields, staleKeyCheck };
           }
           const rowsLoaded = await insertSnapshots(client, batch, start.skip);
           await quarantine(client, context, rejected);
@@ -77,7 +85,7 @@ export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Pr
             recordsRejected: rejected.length,
           };
           await markBatchLoaded(client, context.runId, context.batchNo, counts);
-          return { status: 'loaded', rowsLoaded, rowsDuplicate: counts.rowsDuplicate, recordsRejected: rejected.length, unknownFields };
+          return { status: 'loaded', rowsLoaded, rowsDuplicate: counts.rowsDuplicate, recordsRejected: rejected.length, unknownFields, staleKeyCheck };
         });
       } catch (error) {
         if (!isConcurrentDuplicate(error) || lookups >= CONCURRENT_DUPLICATE_ATTEMPTS) throw error;

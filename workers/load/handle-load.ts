@@ -2,7 +2,7 @@ import { WaitingChildrenError, type Job } from 'bullmq';
 import { parseJsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
-import { copyDuration, rowsLoaded, schemaDrift } from '../../core/metrics/registry.js';
+import { copyDuration, rowsLoaded, schemaDrift, staleKeyChecks } from '../../core/metrics/registry.js';
 import { batchStatus } from '../../core/pipeline/run-ledger.js';
 import { deletePayload, readPayloadBytes } from '../../core/queues/payload-store.js';
 import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/registry.js';
@@ -32,6 +32,7 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
       payloadKey = await awaitFetch(runtime, job, data, token, log, 'completed');
       outcome = await loadParkedBatch(runtime, payloadKey, data);
     }
+    if (outcome.staleKeyCheck) staleKeyChecks.inc();
     if (outcome.status === 'already-loaded') {
       log.info('batch already loaded; nothing to do');
       return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0 };
@@ -138,7 +139,7 @@ export async function loadParkedBatch(
     // payload still there is caught under the ledger lock in loadPreparedBatch.
     if (error instanceof PermanentError) {
       if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
-        return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {} };
+        return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false };
       }
       throw new PayloadGoneError(error.message);
     }

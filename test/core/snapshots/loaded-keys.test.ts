@@ -66,7 +66,7 @@ describe(prepareCheckedBatch.name, () => {
     const batch = await checked(snapshot(['tether', 'solana', 'cardano'], at));
     await ensurePartitionsFor(loaders, batch.lastUpdated);
     statements = [];
-    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1 });
+    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: false });
     expect(statements).toEqual(['snapshot-checked-load-start', 'ledger-batch-loaded']);
     const ledger = (await db.pool.query('select rows_loaded, rows_duplicate, records_received from pipeline.pipeline_batches where run_id = $1', [batch.context.runId])).rows[0];
     expect(ledger).toEqual({ rows_loaded: 2, rows_duplicate: 1, records_received: 3 });
@@ -80,7 +80,7 @@ describe(prepareCheckedBatch.name, () => {
     const other = await planned(snapshot(['dogecoin'], at));
     await loadSnapshotBatch(loaders, { ...other, items: snapshot(['dogecoin'], at) });
     statements = [];
-    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1 });
+    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: true });
     // The checked start, its COPY refused by the primary key, then one attempt with the lookup.
     expect(statements).toEqual(['snapshot-checked-load-start', 'snapshot-load-start', 'ledger-batch-loaded']);
     expect(await loadedRuns(['ripple', 'dogecoin', 'polkadot'])).toEqual([

@@ -58,8 +58,8 @@ describe(loadParkedBatch.name, () => {
     const outcomes = [await loadParkedBatch({ pool, redis }, prepared.key, prepared.data), await loadParkedBatch({ pool, redis }, plain.key, plain.data)];
     // The second batch has the first one's keys: duplicates, so compare the first's rows with a reload.
     expect(outcomes).toEqual([
-      { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {} },
-      { status: 'loaded', rowsLoaded: 0, rowsDuplicate: 19, recordsRejected: 1, unknownFields: {} },
+      { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
+      { status: 'loaded', rowsLoaded: 0, rowsDuplicate: 19, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
     ]);
     const rows = await stored(prepared.data.runId);
     expect(rows).toHaveLength(19);
