@@ -103,7 +103,11 @@ export const loadBenchmark: Benchmark = {
         const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
         if (parked === 'plain body') payloads.push(body);
         else if (parked === 'unchecked') payloads.push(encodePreparedBatch(prepareSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body))));
-        else payloads.push(await prepareCheckedBatch(admin, context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+        else {
+          const { payload, checkFailed } = await prepareCheckedBatch(admin, context, JSON.parse(body) as unknown[], jsonArrayItems(body));
+          if (checkFailed) throw checkFailed;
+          payloads.push(payload);
+        }
       }
       const prepareCpu = process.cpuUsage(prepareStarted);
       if (parked !== 'plain body') prepareWallMs[parked].push(performance.now() - prepareWallStarted);

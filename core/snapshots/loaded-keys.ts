@@ -40,25 +40,33 @@ function timeBounds(lastUpdated: readonly string[]): [string, string] {
   return [new Date(min - 1000).toISOString(), new Date(max + 1000).toISOString()];
 }
 
+/** A batch as the fetch worker parks it, and why its keys went unchecked if they did. */
+export interface ParkableBatch {
+  readonly payload: Buffer;
+  /** The key check failed (Postgres unreachable, a statement timeout): the batch is parked unchecked. */
+  readonly checkFailed?: Error;
+}
+
 /**
  * What the fetch worker parks for a markets batch: validated, COPY-encoded, and without the rows
  * whose key is already loaded (or repeated in the batch), counted in `duplicatesLeftOut`. The check is
  * a read outside any transaction, done where the rate limit leaves the worker idle; the load then runs
  * without a key lookup in its transaction, the pipeline's narrowest point, and falls back to one only
- * if a key got loaded since (its COPY then meets the primary key; see load-snapshots.ts).
+ * if a key got loaded since (its COPY then meets the primary key; see load-snapshots.ts). The check
+ * only saves work, so when it fails the batch is parked unchecked and its load looks the keys up:
+ * failing the job instead would cost another CoinGecko call.
  */
-export async function prepareCheckedBatch(pool: pg.Pool, context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Promise<Buffer> {
+export async function prepareCheckedBatch(pool: pg.Pool, context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Promise<ParkableBatch> {
   const validated = validateSnapshotBatch(context, items, texts);
-  let leaveOut: number[];
   try {
     const result = await pool.query<{ i: number }>({
       name: 'snapshot-keys-loaded',
       text: KEYS_TO_SKIP,
       values: keyParameters(context.vsCurrency, validated.coinIds, validated.lastUpdated),
     });
-    leaveOut = result.rows.map((r) => r.i);
+    return { payload: encodeValidatedBatch(context, validated, result.rows.map((r) => r.i)) };
   } catch (error) {
-    throw classifyPostgresError(error, `checking which keys of batch ${context.batchNo} of run ${context.runId} are loaded`);
+    const checkFailed = classifyPostgresError(error, `checking which keys of batch ${context.batchNo} of run ${context.runId} are loaded`);
+    return { payload: encodeValidatedBatch(context, validated), checkFailed };
   }
-  return encodeValidatedBatch(context, validated, leaveOut);
 }

@@ -17,7 +17,7 @@ import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
  */
 export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Handler<'fetch'> {
   const { config, pool, redis } = runtime;
-  return async ({ job, data, signal }) => {
+  return async ({ job, data, signal, log }) => {
     const endpoint = requestTarget(data.request).path;
     const response = await client.call(data.request, signal);
     if (!Array.isArray(response.json)) {
@@ -30,7 +30,8 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       // keys already loaded left out, so the load worker (one transaction per batch, the pipeline's
       // narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
-      const payload = await prepareCheckedBatch(pool, context, response.json, jsonArrayItems(response.body));
+      const { payload, checkFailed } = await prepareCheckedBatch(pool, context, response.json, jsonArrayItems(response.body));
+      if (checkFailed) log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', { error: checkFailed.message });
       await savePayload(redis, key, payload, config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);

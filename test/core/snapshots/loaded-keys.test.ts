@@ -44,7 +44,8 @@ describe(prepareCheckedBatch.name, () => {
   /** The batch as the fetch worker parks it, decoded as the load worker reads it. */
   async function checked(items: Record<string, unknown>[]) {
     const context = await planned(items);
-    const payload = await prepareCheckedBatch(loaders, context, items, items.map((i) => JSON.stringify(i)));
+    const { payload, checkFailed } = await prepareCheckedBatch(loaders, context, items, items.map((i) => JSON.stringify(i)));
+    expect(checkFailed).toBeUndefined();
     return decodePreparedBatch(payload, context);
   }
   const loadedRuns = async (ids: string[]) =>
@@ -88,5 +89,28 @@ describe(prepareCheckedBatch.name, () => {
       ['polkadot', batch.context.runId],
       ['ripple', batch.context.runId],
     ]);
+  });
+
+  it('parks the batch unchecked, saying why, when the check fails, and its load then looks the keys up', async () => {
+    const at = '2026-11-27T12:30:00.000Z';
+    const items = snapshot(['tron', 'uniswap'], at);
+    const context = await planned(items);
+    const earlier = await planned(snapshot(['tron'], at));
+    await loadSnapshotBatch(loaders, { ...earlier, items: snapshot(['tron'], at) });
+    // Nothing listens on port 1: the check cannot connect.
+    const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
+    unreachable.on('error', () => undefined);
+    try {
+      const { payload, checkFailed } = await prepareCheckedBatch(unreachable, context, items);
+      expect(checkFailed?.message).toMatch(/^checking which keys of batch 0 of run mkeys\d+ are loaded: /);
+      const batch = decodePreparedBatch(payload, context);
+      expect(batch.coinIds).toEqual(['tron', 'uniswap']);
+      expect(batch.duplicatesLeftOut).toBeUndefined();
+      statements = [];
+      expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1, staleKeyCheck: false });
+      expect(statements).toEqual(['snapshot-load-start', 'ledger-batch-loaded']);
+    } finally {
+      await unreachable.end();
+    }
   });
 });
