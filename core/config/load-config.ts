@@ -35,6 +35,8 @@ export interface AppConfig {
   readonly transform: {
     readonly runner: 'none' | 'auto' | 'dbt' | 'bundled';
     readonly attempts: number;
+    /** Nodes the bundled runner runs at once. */
+    readonly threads: number;
     /** dbt target schema; models go to <schema>_staging, _intermediate, _marts. */
     readonly schema: string;
     /** 0 keeps raw snapshots forever. */
@@ -166,7 +168,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       payloadTtlMs: read('PAYLOAD_TTL')!,
       partitionDaysAhead: read('PARTITION_DAYS_AHEAD')!,
     },
-    transform: { runner: read('TRANSFORM_RUNNER')!, attempts: read('TRANSFORM_ATTEMPTS')!, schema: read('TRANSFORM_SCHEMA')!, rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS')! },
+    transform: { runner: read('TRANSFORM_RUNNER')!, attempts: read('TRANSFORM_ATTEMPTS')!, threads: read('TRANSFORM_THREADS')!, schema: read('TRANSFORM_SCHEMA')!, rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS')! },
     retry: { baseDelayMs: retryBase!, maxDelayMs: retryMax! },
     jobs: {
       lockDurationMs: read('JOB_LOCK_DURATION')!,

@@ -62,6 +62,7 @@ export const VARIABLES = {
   PARTITION_DAYS_AHEAD: v({ name: 'PARTITION_DAYS_AHEAD', parser: integer({ min: 1, max: 60 }), default: '3', description: 'Daily partitions of the raw table created ahead of time.' }),
 
   TRANSFORM_RUNNER: v({ name: 'TRANSFORM_RUNNER', parser: oneOf(['none', 'auto', 'dbt', 'bundled'] as const), default: 'auto', description: 'How transform jobs run the dbt project: dbt (spawn dbt-core), bundled (the Node runner), auto (dbt when on PATH, else bundled), none (fail with a clear reason).' }),
+  TRANSFORM_THREADS: v({ name: 'TRANSFORM_THREADS', parser: integer({ min: 1, max: 16 }), default: '2', description: 'Models and tests the bundled runner builds at once, each on its own connection (views and table rebuilds always run alone). dbt-core uses the profile\'s threads (1).' }),
   TRANSFORM_ATTEMPTS: v({ name: 'TRANSFORM_ATTEMPTS', parser: integer({ min: 1, max: 20 }), default: '3', description: 'Attempts per transform job.' }),
   TRANSFORM_SCHEMA: v({ name: 'TRANSFORM_SCHEMA', parser: text({ pattern: /^[a-z_][a-z0-9_]{0,40}$/, describe: 'a lowercase Postgres schema name' }), default: 'analytics', description: 'dbt target schema; models land in <schema>_staging, <schema>_intermediate and <schema>_marts.' }),
   TRANSFORM_RAW_RETENTION_DAYS: v({ name: 'TRANSFORM_RAW_RETENTION_DAYS', parser: integer({ min: 0, max: 36_500 }), default: '30', description: 'After a successful transform, drop daily raw snapshot partitions older than this many days once their candles exist (0 = keep raw forever).' }),

@@ -13,6 +13,7 @@ import { dropAgedRawPartitions } from '../../core/transform/retention.js';
 import { testConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { testPrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { expectedCandles, insertSnapshots, martCandles, type RawSnapshot } from './snapshots.js';
 
 const MARTS = 'analytics_marts';
@@ -78,6 +79,47 @@ describe(BundledRunner.name, () => {
     const hourly = await martCandles(db.pool, MARTS, 'hourly');
     expect(hourly.find((c) => c.coin_id === 'bitcoin' && (c.bucket_start as Date).toISOString() === '2026-11-25T04:00:00.000Z')).toMatchObject({ high_price: 999, low_price: 50, close_price: 999, snapshot_count: 4 });
     expect(hourly).toEqual(await expectedCandles(db.pool, 'hour'));
+    expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
+  });
+
+  it('builds independent incremental models side by side, and one held back holds back only its own children', async () => {
+    await insertSnapshots(db.pool, [{ coinId: 'ethereum', at: '2026-11-25T06:20:00Z', price: 250 }]);
+    // The daily aggregate's table locked by someone else: its merge waits; the hourly chain need not.
+    const holder = await db.pool.connect();
+    let runDone = false;
+    try {
+      await holder.query('begin');
+      await holder.query('lock table analytics_intermediate.int_coin_prices__daily in access exclusive mode');
+      const running = run().finally(() => {
+        runDone = true;
+      });
+      // Until the daily merge waits on the lock and the runner's other connection has nothing left to do.
+      await waitFor('the other thread idle while the daily merge waits', async () => {
+        const { rows } = await db.pool.query<{ waiting: number; busy: number }>(
+          `select count(*) filter (where wait_event_type = 'Lock')::int as waiting,
+                  count(*) filter (where state <> 'idle' and wait_event_type is distinct from 'Lock')::int as busy
+             from pg_stat_activity where datname = current_database() and application_name = 'cdp-transform-bundled'`,
+        );
+        return rows[0]!.waiting === 1 && rows[0]!.busy === 0;
+      });
+      expect(runDone).toBe(false);
+      await holder.query('commit');
+      const summary = await running;
+      expect(summary.status).toBe('success');
+      const at = (name: string) => summary.nodes.find((n) => n.name === name)!;
+      const daily = at('int_coin_prices__daily');
+      // Later in the plan than the daily aggregate, yet built while its merge waited: each started
+      // and finished inside that wait (one at a time, they would all have come after it).
+      for (const name of ['fct_coin_returns_hourly', 'fct_market_overview_hourly', 'fct_price_anomalies']) {
+        expect(at(name).startedAt!.getTime()).toBeGreaterThanOrEqual(daily.startedAt!.getTime());
+        expect(at(name).completedAt!.getTime()).toBeLessThanOrEqual(daily.completedAt!.getTime());
+      }
+      // The daily candles read the daily aggregate: they waited for it.
+      expect(at('fct_coin_candles_daily').startedAt!.getTime()).toBeGreaterThanOrEqual(daily.completedAt!.getTime());
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      holder.release();
+    }
     expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
   });
 

@@ -71,6 +71,7 @@ const CASES: Record<VariableName, Case> = {
   PAYLOAD_TTL: { wrong: '6 hours', missing: 'default' },
   PARTITION_DAYS_AHEAD: { wrong: 'three', missing: 'default' },
   TRANSFORM_RUNNER: { wrong: 'spark', missing: 'default' },
+  TRANSFORM_THREADS: { wrong: '0', missing: 'default' },
   TRANSFORM_ATTEMPTS: { wrong: '3.0', missing: 'default' },
   TRANSFORM_SCHEMA: { wrong: 'Analytics-Prod', missing: 'default' },
   TRANSFORM_RAW_RETENTION_DAYS: { wrong: '30d', missing: 'default' },
