@@ -109,8 +109,9 @@ export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Pr
 
 /**
  * A unique violation on a snapshot partition's key: another transaction committed a row with one
- * of our keys after they were checked (by the fetch worker, or by our lookup) (two ticks with the same data loading at once). Nothing of ours was
- * committed, and a new attempt finds that key and leaves it out.
+ * of our keys after they were checked, by the fetch worker or by our lookup (two ticks with the same
+ * data loading at once). Nothing of ours was committed, and a new attempt finds that key and leaves
+ * it out.
  */
 function isConcurrentDuplicate(error: unknown): boolean {
   const err = error as { code?: string; table?: string } | undefined;

@@ -54,11 +54,6 @@ export function prepareSnapshotBatch(context: SnapshotContext, items: readonly u
   return { context, recordsReceived, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields, duplicatesLeftOut };
 }
 
-/** prepareSnapshotBatch then encodePreparedBatch in one, for a batch whose keys are not checked. */
-export function encodeSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Buffer {
-  return encodeValidatedBatch(context, validateSnapshotBatch(context, items, texts));
-}
-
 /**
  * A validated batch encoded as the fetch worker parks it, the same bytes as encodePreparedBatch of
  * prepareSnapshotBatch: the COPY text is written once, straight after the header, into the buffer

@@ -9,11 +9,6 @@ export interface Relation {
 
 export const relationName = (r: Relation) => `"${r.schema}"."${r.identifier}"`;
 
-export async function relationExists(client: pg.ClientBase, relation: Relation): Promise<boolean> {
-  const result = await client.query('select to_regclass($1) is not null as present', [relationName(relation)]);
-  return result.rows[0].present === true;
-}
-
 async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
   await client.query('begin');
   try {

@@ -5,7 +5,6 @@ import {
   copyTextWithout,
   decodePreparedBatch,
   encodePreparedBatch,
-  encodeSnapshotBatch,
   encodeValidatedBatch,
   isPreparedBatchPayload,
   prepareSnapshotBatch,
@@ -136,12 +135,12 @@ describe('parked prepared batch', () => {
 
   it('is written in one pass by the fetch worker, byte for byte what preparing then encoding gives', () => {
     const items = JSON.parse(body) as unknown[];
-    const payload = encodeSnapshotBatch(context, items, jsonArrayItems(body));
+    const payload = encodeValidatedBatch(context, validateSnapshotBatch(context, items, jsonArrayItems(body)));
     expect(payload.equals(encodePreparedBatch(prepared()))).toBe(true);
     expect(decodePreparedBatch(payload, context)).toEqual(prepared());
     // Without record texts, and with no valid record at all.
-    expect(encodeSnapshotBatch(context, items).equals(encodePreparedBatch(prepareSnapshotBatch(context, items)))).toBe(true);
-    const none = encodeSnapshotBatch(context, [items[1]]);
+    expect(encodeValidatedBatch(context, validateSnapshotBatch(context, items)).equals(encodePreparedBatch(prepareSnapshotBatch(context, items)))).toBe(true);
+    const none = encodeValidatedBatch(context, validateSnapshotBatch(context, [items[1]]));
     expect(decodePreparedBatch(none, context)).toMatchObject({ coinIds: [], lineEnds: [], rejected: [expect.objectContaining({ coinId: 'broken' })] });
   });
 
