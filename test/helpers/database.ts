@@ -51,3 +51,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** How many sessions of this test database are waiting for a lock right now. */
+export async function sessionsWaitingOnLocks(db: TestDatabase): Promise<number> {
+  const result = await db.pool.query<{ n: number }>(
+    "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+  );
+  return result.rows[0]!.n;
+}

@@ -1,6 +1,6 @@
 import { inTransaction } from '../../../core/db/pool.js';
 import { markBatchFailed, markBatchFetched, markBatchLoaded, recordPlannedRun, type BatchLoadCounts } from '../../../core/pipeline/run-ledger.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { createTestDatabase, sessionsWaitingOnLocks, type TestDatabase } from '../../helpers/database.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 describe('the run ledger', () => {
@@ -96,10 +96,7 @@ describe('the run ledger', () => {
         await markBatchLoaded(first, runId, 0, counts(2));
         // The second waits for the first's run row, then counts on from the newest version of it.
         const second = loaded(runId, 1);
-        await waitFor('the second load waiting on the run row', async () => {
-          const waiting = await db.pool.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
-          return waiting.rows[0].n === 1;
-        });
+        await waitFor('the second load waiting on the run row', async () => (await sessionsWaitingOnLocks(db)) === 1);
         await first.query('commit');
         await second;
       } finally {

@@ -3,7 +3,7 @@ import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
 import { loadSnapshotBatch } from '../../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { createTestDatabase, sessionsWaitingOnLocks, type TestDatabase } from '../../helpers/database.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 describe(loadSnapshotBatch.name, () => {
@@ -78,48 +78,27 @@ describe(loadSnapshotBatch.name, () => {
   it('loads each key once when two batches with the same keys race past the key check', async () => {
     const first = await batchOf(snapshot(['cardano'], '2026-11-27T10:00:00.000Z'));
     const second = await batchOf(snapshot(['cardano', 'dogecoin'], '2026-11-27T10:00:00.000Z'));
-    // Hold the first load just before its commit (its ledger update waits for this lock), after
-    // it has copied its row; the second then copies the same key and waits on it.
-    const holder = await db.pool.connect();
-    try {
-      await holder.query('begin');
-      await holder.query('select 1 from pipeline.pipeline_runs where run_id = $1 for update', [first.runId]);
-      const firstLoad = loadSnapshotBatch(loaders, first);
-      await waitFor('first load waiting on the ledger', () => waitingBackends(1));
-      const secondLoad = loadSnapshotBatch(loaders, second);
-      await waitFor('second load waiting on the first one\'s row', () => waitingBackends(2));
-      await holder.query('commit');
-      const outcomes = await Promise.all([firstLoad, secondLoad]);
-      // The second load hit a unique violation when the first committed, and its retry left the key out.
-      expect(outcomes).toEqual([
-        expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 }),
-        expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 }),
-      ]);
-    } finally {
-      await holder.query('rollback').catch(() => undefined);
-      holder.release();
-    }
+    // The first load has copied its row; the second then copies the same key and waits on it.
+    const outcomes = await whileFirstHeldAtLedger(first.runId, () => loadSnapshotBatch(loaders, first), () => loadSnapshotBatch(loaders, second), "second load waiting on the first one's row");
+    // The second load hit a unique violation when the first committed, and its retry left the key out.
+    expect(outcomes).toEqual([
+      expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 }),
+      expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 }),
+    ]);
     expect((await rows(['cardano', 'dogecoin'])).map((r) => [r.coin_id, r.run_id])).toEqual([['cardano', first.runId], ['dogecoin', second.runId]]);
   });
 
   it('finds a batch loaded by a concurrent delivery of it once that commits, without a retry', async () => {
     const input = await batchOf(snapshot(['polkadot', 'chainlink'], '2026-11-27T10:30:00.000Z'));
-    const holder = await db.pool.connect();
     const attempts = new pg.Pool({ connectionString: db.url, max: 2 });
     // Partitions checked beforehand (once per pool), so each checkout below is one load transaction.
     await ensurePartitionsFor(attempts, ['2026-11-27T10:30:00.000Z']);
     let transactions = 0;
     attempts.on('acquire', () => transactions++);
     try {
-      // The first delivery holds the batch's ledger row until the holder lets its run row go.
-      await holder.query('begin');
-      await holder.query('select 1 from pipeline.pipeline_runs where run_id = $1 for update', [input.runId]);
-      const first = loadSnapshotBatch(loaders, input);
-      await waitFor('first delivery waiting on the ledger', () => waitingBackends(1));
-      const second = loadSnapshotBatch(attempts, input);
-      await waitFor("second delivery waiting on the batch's ledger row", () => waitingBackends(2));
-      await holder.query('commit');
-      expect(await Promise.all([first, second])).toEqual([
+      // The first delivery holds the batch's ledger row while it is held at the run's.
+      const outcomes = await whileFirstHeldAtLedger(input.runId, () => loadSnapshotBatch(loaders, input), () => loadSnapshotBatch(attempts, input), "second delivery waiting on the batch's ledger row");
+      expect(outcomes).toEqual([
         expect.objectContaining({ status: 'loaded', rowsLoaded: 2 }),
         expect.objectContaining({ status: 'already-loaded', rowsLoaded: 0 }),
       ]);
@@ -127,8 +106,6 @@ describe(loadSnapshotBatch.name, () => {
       // no COPY of keys already there, so no unique violation and no second transaction.
       expect(transactions).toBe(1);
     } finally {
-      await holder.query('rollback').catch(() => undefined);
-      holder.release();
       await attempts.end();
     }
     expect((await rows(['polkadot', 'chainlink'])).map((r) => r.run_id)).toEqual([input.runId, input.runId]);
@@ -136,10 +113,25 @@ describe(loadSnapshotBatch.name, () => {
     expect(run).toEqual({ batches_loaded: 1, rows_loaded: 2, status: 'loaded' });
   });
 
-  async function waitingBackends(n: number): Promise<boolean> {
-    const result = await db.pool.query<{ n: number }>(
-      "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-    );
-    return result.rows[0]!.n >= n;
+  /**
+   * Starts `first` and holds it just before its commit (its ledger update waits for the run row,
+   * locked here), then starts `second` and waits until it waits too (`secondWaits` names on what);
+   * then lets the run row go and returns both outcomes.
+   */
+  async function whileFirstHeldAtLedger<T>(runId: string, first: () => Promise<T>, second: () => Promise<T>, secondWaits: string): Promise<T[]> {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from pipeline.pipeline_runs where run_id = $1 for update', [runId]);
+      const firstLoad = first();
+      await waitFor('first load waiting on the ledger', async () => (await sessionsWaitingOnLocks(db)) >= 1);
+      const secondLoad = second();
+      await waitFor(secondWaits, async () => (await sessionsWaitingOnLocks(db)) >= 2);
+      await holder.query('commit');
+      return await Promise.all([firstLoad, secondLoad]);
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      holder.release();
+    }
   }
 });
