@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { AppConfig } from '../core/config/index.js';
 import { rootLogger } from '../core/log/logger.js';
-import { BundledRunner } from '../core/transform/bundled/bundled-runner.js';
-import { dbtVars } from '../core/transform/dbt-env.js';
-import { findProjectDir } from '../core/transform/project-dir.js';
-import { executeTransformRun } from '../core/transform/execute-run.js';
+import { BundledRunner } from '../workers/transform/engine/bundled/bundled-runner.js';
+import { dbtVars } from '../workers/transform/engine/dbt-env.js';
+import { findProjectDir } from '../workers/transform/engine/project-dir.js';
+import { executeTransformRun } from '../workers/transform/engine/execute-run.js';
 
 /**
  * One snapshot per coin per minute in [from, to] straight into raw (what the load workers would

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
-import { findProjectDir } from '../../core/transform/project-dir.js';
-import { loadProject } from '../../core/transform/bundled/project.js';
+import { findProjectDir } from '../../workers/transform/engine/project-dir.js';
+import { loadProject } from '../../workers/transform/engine/bundled/project.js';
 
 const dir = findProjectDir();
 const project = loadProject(dir);

@@ -1,7 +1,7 @@
 import { expectPanelShape, NUMERIC, TIMESTAMPTZ } from './panel-shape.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
-import { insertSnapshots } from '../transform/snapshots.js';
+import { insertSnapshots } from '../workers/transform/snapshots.js';
 import { alertRules, expandSqlVariables, MARTS_SCHEMA, readsMarts, sqlQueries, templateVariables, type SqlQuery } from './grafana-files.js';
 import { expandMacros } from './grafana-macros.js';
 

@@ -3,10 +3,10 @@ import { PermanentError, RetryableError, errorMessage } from '../../core/errors.
 import { transformRuns } from '../../core/metrics/transform-metrics.js';
 import { markBatchFailed, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
-import { executeTransformRun } from '../../core/transform/execute-run.js';
-import { coveringRun } from '../../core/transform/record-results.js';
-import { dropAgedRawPartitions } from '../../core/transform/retention.js';
-import { resolveTransformRunner, type TransformRunner } from '../../core/transform/runner.js';
+import { executeTransformRun } from './engine/execute-run.js';
+import { coveringRun } from './engine/record-results.js';
+import { dropAgedRawPartitions } from './engine/retention.js';
+import { resolveTransformRunner, type TransformRunner } from './engine/runner.js';
 import { readyTransforms } from './newer-transform.js';
 
 /** `<prefix>:load:load-<runId>-<batchNo>` → batchNo */

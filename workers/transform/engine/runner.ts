@@ -1,8 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { AppConfig } from '../config/index.js';
-import type { Logger } from '../log/logger.js';
-import { PermanentError } from '../errors.js';
+import type { AppConfig } from '../../../core/config/index.js';
+import type { Logger } from '../../../core/log/logger.js';
+import { PermanentError } from '../../../core/errors.js';
 import { BundledRunner } from './bundled/bundled-runner.js';
 import { DbtRunner } from './dbt-runner.js';
 import { dbtVars } from './dbt-env.js';

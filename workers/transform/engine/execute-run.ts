@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { PermanentError, errorMessage } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { ISO_UTC_MICROS, LOAD_BARRIER_TIMEOUT_MS, passLoadBarrier } from '../snapshots/load-barrier.js';
+import { PermanentError, errorMessage } from '../../../core/errors.js';
+import type { Logger } from '../../../core/log/logger.js';
+import { ISO_UTC_MICROS, LOAD_BARRIER_TIMEOUT_MS, passLoadBarrier } from '../../../core/snapshots/load-barrier.js';
 import { abortTransformRun, finishTransformRun, lastLoadsBarrier, startTransformRun } from './record-results.js';
 import type { TransformRunner, TransformRunSummary } from './runner.js';
 

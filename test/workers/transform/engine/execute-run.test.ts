@@ -1,14 +1,14 @@
-import type { AppConfig } from '../../core/config/index.js';
-import { rootLogger } from '../../core/log/logger.js';
-import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
-import { dbtVars } from '../../core/transform/dbt-env.js';
-import { executeTransformRun } from '../../core/transform/execute-run.js';
-import { findProjectDir } from '../../core/transform/project-dir.js';
-import { testConfig } from '../helpers/config.js';
-import { testPrefix } from '../helpers/redis.js';
-import { barrierLocks, stallLoadsInto, startSnapshotLoads, type SnapshotLoads } from '../helpers/snapshot-loads.js';
-import { waitFor } from '../helpers/wait-for.js';
-import { insertSnapshots } from './snapshots.js';
+import type { AppConfig } from '../../../../core/config/index.js';
+import { rootLogger } from '../../../../core/log/logger.js';
+import { BundledRunner } from '../../../../workers/transform/engine/bundled/bundled-runner.js';
+import { dbtVars } from '../../../../workers/transform/engine/dbt-env.js';
+import { executeTransformRun } from '../../../../workers/transform/engine/execute-run.js';
+import { findProjectDir } from '../../../../workers/transform/engine/project-dir.js';
+import { testConfig } from '../../../helpers/config.js';
+import { testPrefix } from '../../../helpers/redis.js';
+import { barrierLocks, stallLoadsInto, startSnapshotLoads, type SnapshotLoads } from '../../../helpers/snapshot-loads.js';
+import { waitFor } from '../../../helpers/wait-for.js';
+import { insertSnapshots } from '../snapshots.js';
 
 const DAY = '2026-11-26';
 const COINS = ['bitcoin', 'ethereum', 'tether'];

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../metrics/transform-metrics.js';
-import { isoUtc } from '../snapshots/load-barrier.js';
+import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../../../core/metrics/transform-metrics.js';
+import { isoUtc } from '../../../core/snapshots/load-barrier.js';
 import type { NodeResult, TransformRunSummary } from './runner.js';
 
 /**

@@ -1,5 +1,5 @@
-import { startTransformRun } from '../../core/transform/record-results.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startTransformRun } from '../../../../workers/transform/engine/record-results.js';
+import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
 
 describe(startTransformRun.name, () => {
   let db: TestDatabase;

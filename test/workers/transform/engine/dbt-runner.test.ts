@@ -1,11 +1,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { PermanentError } from '../../core/errors.js';
-import { rootLogger } from '../../core/log/logger.js';
-import { BundledRunner } from '../../core/transform/bundled/bundled-runner.js';
-import { DbtRunner } from '../../core/transform/dbt-runner.js';
-import { resolveTransformRunner } from '../../core/transform/runner.js';
-import { testConfig } from '../helpers/config.js';
+import { PermanentError } from '../../../../core/errors.js';
+import { rootLogger } from '../../../../core/log/logger.js';
+import { BundledRunner } from '../../../../workers/transform/engine/bundled/bundled-runner.js';
+import { DbtRunner } from '../../../../workers/transform/engine/dbt-runner.js';
+import { resolveTransformRunner } from '../../../../workers/transform/engine/runner.js';
+import { testConfig } from '../../../helpers/config.js';
 import { installFakeDbt } from './fake-dbt.js';
 
 // dbt cannot be installed here (no PyPI): these tests run the dbt runner against a stand-in

@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The dbt project ships next to the code: <package root>/dbt. This file runs from core/transform (tests)
- * or dist/core/transform (built), so walk up until dbt/dbt_project.yml appears.
+ * The dbt project ships next to the code: <package root>/dbt. This file runs from workers/transform/engine
+ * (tests) or dist/workers/transform/engine (built), so walk up until dbt/dbt_project.yml appears.
  */
 export function findProjectDir(start = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = resolve(start); ; dir = dirname(dir)) {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { rawPartitionsDropped } from '../metrics/transform-metrics.js';
-import { forgetPartitions } from '../snapshots/partitions.js';
+import { rawPartitionsDropped } from '../../../core/metrics/transform-metrics.js';
+import { forgetPartitions } from '../../../core/snapshots/partitions.js';
 
 export interface RetentionOutcome {
   readonly dropped: readonly string[];

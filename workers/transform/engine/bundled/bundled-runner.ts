@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { AppConfig } from '../../config/index.js';
-import { classifyPostgresError, errorMessage, RetryableError } from '../../errors.js';
+import type { AppConfig } from '../../../../core/config/index.js';
+import { classifyPostgresError, errorMessage, RetryableError } from '../../../../core/errors.js';
 import { dbtEnv } from '../dbt-env.js';
 import type { NodeResult, TransformRunner, TransformRunOptions, TransformRunSummary } from '../runner.js';
 import { summarize } from '../summarize.js';

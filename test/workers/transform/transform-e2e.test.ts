@@ -1,7 +1,7 @@
-import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
-import { InProcessPipeline } from '../helpers/pipeline.js';
-import { createScenario, refreshUniverse, runTick, runRow, waitForTick, type Scenario } from '../helpers/scenario.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { enqueueTick } from '../../../producers/tick/enqueue-tick.js';
+import { InProcessPipeline } from '../../helpers/pipeline.js';
+import { createScenario, refreshUniverse, runTick, runRow, waitForTick, type Scenario } from '../../helpers/scenario.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { expectedCandles, insertSnapshots, martCandles } from './snapshots.js';
 
 const COINS = 40;

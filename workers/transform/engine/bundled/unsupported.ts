@@ -1,4 +1,4 @@
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../../../core/errors.js';
 
 /**
  * The project uses something the bundled runner does not implement. The run fails before anything is

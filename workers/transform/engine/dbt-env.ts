@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/index.js';
+import type { AppConfig } from '../../../core/config/index.js';
 
 /** The vars every run passes to the project (dbt --vars), derived from the pipeline's configuration. */
 export function dbtVars(config: AppConfig): Record<string, string | number> {
