@@ -1,16 +1,30 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 const num = (name: string) => Column({ name, type: 'double precision', nullable: true });
+
+const primaryKeyConstraintName = 'coin_market_snapshots_pkey';
 
 /**
  * One /coins/markets record as loaded. Writes go through COPY (core/snapshots/load-snapshots.ts);
  * the entity exists for reads and for the TypeORM baseline in the load benchmark.
+ *
+ * Mirrors raw.coin_market_snapshots as the migrations create it (InitialSchema1764230400000,
+ * SnapshotsLoadedAtIndex1764576000000, LoadBarrier1764748800000). What TypeORM cannot state:
+ * - The table is PARTITION BY RANGE (last_updated), one partition a day, made by the
+ *   raw.ensure_snapshot_partitions() function (dropped by raw.drop_snapshot_partition()). TypeORM has
+ *   no notion of partitioning: it compares this parent table like a plain one (which is why the
+ *   primary key includes the partition key, as Postgres requires) and never sees the partitions.
+ *   Only the migrations may create this table: `synchronize` would make a plain, unpartitioned one.
+ * - The functions and the grants on the table are migration-only too; TypeORM does not look at them.
  */
 @Entity({ schema: 'raw', name: 'coin_market_snapshots' })
+// Both indexes are on the parent, so Postgres builds them on every partition, present and future.
+@Index('coin_market_snapshots_loaded_at_brin', ['loadedAt'], { type: 'brin' })
+@Index('coin_market_snapshots_loaded_at_idx', ['loadedAt'])
 export class MarketSnapshot {
-  @PrimaryColumn({ name: 'coin_id', type: 'text' }) coinId!: string;
-  @PrimaryColumn({ name: 'vs_currency', type: 'text' }) vsCurrency!: string;
-  @PrimaryColumn({ name: 'last_updated', type: 'timestamptz' }) lastUpdated!: Date;
+  @PrimaryColumn({ name: 'coin_id', type: 'text', primaryKeyConstraintName }) coinId!: string;
+  @PrimaryColumn({ name: 'vs_currency', type: 'text', primaryKeyConstraintName }) vsCurrency!: string;
+  @PrimaryColumn({ name: 'last_updated', type: 'timestamptz', primaryKeyConstraintName }) lastUpdated!: Date;
   @Column({ name: 'run_id', type: 'text' }) runId!: string;
   @Column({ name: 'batch_no', type: 'integer' }) batchNo!: number;
   @Column({ name: 'loaded_at', type: 'timestamptz', default: () => 'statement_timestamp()' }) loadedAt!: Date;

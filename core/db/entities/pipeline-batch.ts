@@ -1,14 +1,26 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { PipelineRun } from './pipeline-run.js';
 
 export type BatchStatus = 'planned' | 'fetched' | 'loaded' | 'failed';
 
-/** One id batch of a tick: one /coins/markets call, one COPY load. */
+const primaryKeyConstraintName = 'pipeline_batches_pkey';
+
+/**
+ * One id batch of a tick: one /coins/markets call, one COPY load.
+ *
+ * Mirrors pipeline.pipeline_batches as migration InitialSchema1764230400000 creates it, under the
+ * names Postgres gave its constraints. The reference to the run is a bare @ForeignKey, not a
+ * relation: nothing loads a batch's run through TypeORM, and the entity's shape stays as it was.
+ */
 @Entity({ schema: 'pipeline', name: 'pipeline_batches' })
+@Check('pipeline_batches_status_check', `status in ('planned', 'fetched', 'loaded', 'failed')`)
 export class PipelineBatch {
-  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
-  @PrimaryColumn({ name: 'batch_no', type: 'integer' }) batchNo!: number;
+  @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName })
+  @ForeignKey(() => PipelineRun, { name: 'pipeline_batches_run_id_fkey', onDelete: 'CASCADE' })
+  runId!: string;
+  @PrimaryColumn({ name: 'batch_no', type: 'integer', primaryKeyConstraintName }) batchNo!: number;
   @Column({ name: 'coin_ids', type: 'text', array: true }) coinIds!: string[];
-  @Column({ type: 'text' }) status!: BatchStatus;
+  @Column({ type: 'text', default: 'planned' }) status!: BatchStatus;
   @Column({ name: 'fetched_at', type: 'timestamptz', nullable: true }) fetchedAt!: Date | null;
   @Column({ name: 'loaded_at', type: 'timestamptz', nullable: true }) loadedAt!: Date | null;
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true }) failedAt!: Date | null;

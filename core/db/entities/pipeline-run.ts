@@ -1,29 +1,40 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type RunStatus = 'running' | 'loaded' | 'partial' | 'failed' | 'lost';
 export type TransformStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced';
 
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
 
-/** One tick: what was planned, what arrived, what was loaded or rejected, and how it ended. */
+/**
+ * One tick: what was planned, what arrived, what was loaded or rejected, and how it ended.
+ *
+ * Mirrors pipeline.pipeline_runs as migration InitialSchema1764230400000 creates it, under the names
+ * Postgres gave its constraints (TypeORM matches checks by name; the expressions are the migration's).
+ */
 @Entity({ schema: 'pipeline', name: 'pipeline_runs' })
+@Check('pipeline_runs_trigger_check', `trigger in ('schedule', 'manual', 'backfill')`)
+@Check('pipeline_runs_status_check', `status in ('running', 'loaded', 'partial', 'failed', 'lost')`)
+@Check('pipeline_runs_transform_status_check', `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced')`)
+// The migration's index is on (started_at desc); TypeORM has no sort order for a Postgres index
+// column, so this states the column only. A btree reads either way, so the order is not a difference.
+@Index('pipeline_runs_started_idx', ['startedAt'])
 export class PipelineRun {
-  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName: 'pipeline_runs_pkey' }) runId!: string;
   @Column({ type: 'text' }) trigger!: 'schedule' | 'manual' | 'backfill';
   @Column({ name: 'scheduled_at', type: 'timestamptz', nullable: true }) scheduledAt!: Date | null;
-  @Column({ name: 'started_at', type: 'timestamptz' }) startedAt!: Date;
-  @Column({ name: 'coins_planned', type: 'integer' }) coinsPlanned!: number;
-  @Column({ name: 'batches_planned', type: 'integer' }) batchesPlanned!: number;
-  @Column({ name: 'batches_fetched', type: 'integer' }) batchesFetched!: number;
-  @Column({ name: 'batches_loaded', type: 'integer' }) batchesLoaded!: number;
-  @Column({ name: 'batches_failed', type: 'integer' }) batchesFailed!: number;
-  @Column({ name: 'rows_loaded', type: 'bigint', transformer: bigintAsNumber }) rowsLoaded!: number;
-  @Column({ name: 'rows_duplicate', type: 'bigint', transformer: bigintAsNumber }) rowsDuplicate!: number;
-  @Column({ name: 'records_rejected', type: 'integer' }) recordsRejected!: number;
+  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' }) startedAt!: Date;
+  @Column({ name: 'coins_planned', type: 'integer', default: 0 }) coinsPlanned!: number;
+  @Column({ name: 'batches_planned', type: 'integer', default: 0 }) batchesPlanned!: number;
+  @Column({ name: 'batches_fetched', type: 'integer', default: 0 }) batchesFetched!: number;
+  @Column({ name: 'batches_loaded', type: 'integer', default: 0 }) batchesLoaded!: number;
+  @Column({ name: 'batches_failed', type: 'integer', default: 0 }) batchesFailed!: number;
+  @Column({ name: 'rows_loaded', type: 'bigint', default: 0, transformer: bigintAsNumber }) rowsLoaded!: number;
+  @Column({ name: 'rows_duplicate', type: 'bigint', default: 0, transformer: bigintAsNumber }) rowsDuplicate!: number;
+  @Column({ name: 'records_rejected', type: 'integer', default: 0 }) recordsRejected!: number;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;
-  @Column({ type: 'text' }) status!: RunStatus;
+  @Column({ type: 'text', default: 'running' }) status!: RunStatus;
   @Column({ name: 'transform_job_id', type: 'text', nullable: true }) transformJobId!: string | null;
-  @Column({ name: 'transform_status', type: 'text' }) transformStatus!: TransformStatus;
+  @Column({ name: 'transform_status', type: 'text', default: 'pending' }) transformStatus!: TransformStatus;
   @Column({ name: 'transform_finished_at', type: 'timestamptz', nullable: true }) transformFinishedAt!: Date | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
 }
