@@ -3,7 +3,7 @@ import type { AppConfig } from '../../core/config/index.js';
 import { closeWorker } from '../../core/jobs/close-worker.js';
 import { rootLogger } from '../../core/log/logger.js';
 import { Runtime } from '../../core/runtime.js';
-import type { TransformRunner } from '../../workers/transform/engine/runner.js';
+import type { TransformRunner } from '../../workers/transform/engine/runner-types.js';
 import { startPlannerWorkers } from '../../producers/planner-workers.js';
 import { startFetchWorker } from '../../workers/fetch/fetch-worker.js';
 import { startLoadWorker } from '../../workers/load/load-worker.js';

@@ -1,5 +1,5 @@
 import { expectPanelShape } from './panel-shape.js';
-import type { TransformRunner, TransformRunSummary } from '../../workers/transform/engine/runner.js';
+import type { TransformRunner, TransformRunSummary } from '../../workers/transform/engine/runner-types.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
 import { alertRules, readsMarts, sqlQueries, type SqlQuery } from './grafana-files.js';

@@ -6,7 +6,8 @@ import type { Runtime } from '../../core/runtime.js';
 import { executeTransformRun } from './engine/execute-run.js';
 import { coveringRun } from './engine/record-results.js';
 import { dropAgedRawPartitions } from './engine/retention.js';
-import { resolveTransformRunner, type TransformRunner } from './engine/runner.js';
+import { resolveTransformRunner } from './engine/resolve-runner.js';
+import type { TransformRunner } from './engine/runner-types.js';
 import { readyTransforms } from './newer-transform.js';
 
 /** `<prefix>:load:load-<runId>-<batchNo>` → batchNo */

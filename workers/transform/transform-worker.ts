@@ -3,7 +3,7 @@ import { errorMessage } from '../../core/errors.js';
 import { startWorker } from '../../core/jobs/run-job.js';
 import { setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
-import type { TransformRunner } from './engine/runner.js';
+import type { TransformRunner } from './engine/runner-types.js';
 import { transformHandler } from './handle-transform.js';
 
 /** One dbt run at a time across every process: the queue's global concurrency is 1. */

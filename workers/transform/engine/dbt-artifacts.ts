@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { NodeResult, NodeStatus } from './runner.js';
+import type { NodeResult, NodeStatus } from './runner-types.js';
 
 interface RunResultsEntry {
   unique_id: string;

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../../core/config/index.js';
 import type { Logger } from '../../../core/log/logger.js';
 import { readArtifact } from './dbt-artifacts.js';
 import { dbtEnv } from './dbt-env.js';
-import type { NodeResult, TransformRunner, TransformRunOptions, TransformRunSummary } from './runner.js';
+import type { NodeResult, TransformRunner, TransformRunOptions, TransformRunSummary } from './runner-types.js';
 import { summarize } from './summarize.js';
 
 export interface DbtRunnerOptions {

@@ -3,7 +3,7 @@ import { PermanentError, errorMessage } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log/logger.js';
 import { ISO_UTC_MICROS, LOAD_BARRIER_TIMEOUT_MS, passLoadBarrier } from '../../../core/snapshots/load-barrier.js';
 import { abortTransformRun, finishTransformRun, lastLoadsBarrier, startTransformRun } from './record-results.js';
-import type { TransformRunner, TransformRunSummary } from './runner.js';
+import type { TransformRunner, TransformRunSummary } from './runner-types.js';
 
 export interface ExecuteTransformOptions {
   readonly runId: string;

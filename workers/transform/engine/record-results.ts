@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../../../core/metrics/transform-metrics.js';
 import { isoUtc } from '../../../core/snapshots/load-barrier.js';
-import type { NodeResult, TransformRunSummary } from './runner.js';
+import type { TransformRunSummary } from './runner-types.js';
+import { countNodes } from './summarize.js';
 
 /**
  * Opens the run's row before dbt starts, so a dashboard sees a run in progress. Returns its id.
@@ -23,19 +24,6 @@ export async function startTransformRun(
     [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)], run.loadsBarrierAt ?? null],
   );
   return Number(result.rows[0]!.transform_run_id);
-}
-
-/** Counts of a run's nodes, as the runs table and the job's detail line show them. */
-export function countNodes(nodes: readonly NodeResult[]) {
-  const of = (type: string, ...statuses: string[]) => nodes.filter((n) => n.resourceType === type && statuses.includes(n.status)).length;
-  return {
-    modelsBuilt: of('model', 'success'),
-    modelsFailed: of('model', 'error'),
-    testsPassed: of('test', 'pass'),
-    testsWarned: of('test', 'warn'),
-    testsFailed: of('test', 'fail', 'error'),
-    skipped: nodes.filter((n) => n.status === 'skipped').length,
-  };
 }
 
 /** Stores every node's outcome and closes the run's row; updates the transform metrics. */

@@ -1,5 +1,17 @@
-import { countNodes } from './record-results.js';
-import type { NodeResult, TransformRunSummary } from './runner.js';
+import type { NodeResult, TransformRunSummary } from './runner-types.js';
+
+/** Counts of a run's nodes, as the runs table and the job's detail line show them. */
+export function countNodes(nodes: readonly NodeResult[]) {
+  const of = (type: string, ...statuses: string[]) => nodes.filter((n) => n.resourceType === type && statuses.includes(n.status)).length;
+  return {
+    modelsBuilt: of('model', 'success'),
+    modelsFailed: of('model', 'error'),
+    testsPassed: of('test', 'pass'),
+    testsWarned: of('test', 'warn'),
+    testsFailed: of('test', 'fail', 'error'),
+    skipped: nodes.filter((n) => n.status === 'skipped').length,
+  };
+}
 
 /**
  * Builds the summary both runners return from their node results: the run fails when a model errors

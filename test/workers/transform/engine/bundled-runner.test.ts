@@ -8,7 +8,7 @@ import { BundledRunner } from '../../../../workers/transform/engine/bundled/bund
 import { dbtVars } from '../../../../workers/transform/engine/dbt-env.js';
 import { executeTransformRun } from '../../../../workers/transform/engine/execute-run.js';
 import { findProjectDir } from '../../../../workers/transform/engine/project-dir.js';
-import type { TransformRunSummary } from '../../../../workers/transform/engine/runner.js';
+import type { TransformRunSummary } from '../../../../workers/transform/engine/runner-types.js';
 import { dropAgedRawPartitions } from '../../../../workers/transform/engine/retention.js';
 import { testConfig } from '../../../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';

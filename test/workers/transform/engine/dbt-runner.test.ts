@@ -4,7 +4,7 @@ import { PermanentError } from '../../../../core/errors.js';
 import { rootLogger } from '../../../../core/log/logger.js';
 import { BundledRunner } from '../../../../workers/transform/engine/bundled/bundled-runner.js';
 import { DbtRunner } from '../../../../workers/transform/engine/dbt-runner.js';
-import { resolveTransformRunner } from '../../../../workers/transform/engine/runner.js';
+import { resolveTransformRunner } from '../../../../workers/transform/engine/resolve-runner.js';
 import { testConfig } from '../../../helpers/config.js';
 import { installFakeDbt } from './fake-dbt.js';
 

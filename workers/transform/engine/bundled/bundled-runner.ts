@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { AppConfig } from '../../../../core/config/index.js';
 import { classifyPostgresError, errorMessage, RetryableError } from '../../../../core/errors.js';
 import { dbtEnv } from '../dbt-env.js';
-import type { NodeResult, TransformRunner, TransformRunOptions, TransformRunSummary } from '../runner.js';
+import type { NodeResult, TransformRunner, TransformRunOptions, TransformRunSummary } from '../runner-types.js';
 import { summarize } from '../summarize.js';
 import { checkFreshness } from './freshness.js';
 import { buildTable, buildView, mergeIncremental, relationName, type Relation } from './materialize.js';

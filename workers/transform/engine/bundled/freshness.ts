@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { NodeResult } from '../runner.js';
+import type { NodeResult } from '../runner-types.js';
 import type { SourceTable } from './project.js';
 
 const PERIOD_SECONDS: Record<string, number> = { minute: 60, hour: 3600, day: 86_400 };

@@ -1,12 +1,10 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import type { AppConfig } from '../../../core/config/index.js';
 import type { Logger } from '../../../core/log/logger.js';
-import { PermanentError } from '../../../core/errors.js';
-import { BundledRunner } from './bundled/bundled-runner.js';
-import { DbtRunner } from './dbt-runner.js';
-import { dbtVars } from './dbt-env.js';
-import { findProjectDir } from './project-dir.js';
+
+/*
+ * The runner contract and what a run reports, the same whichever runner made it. The runners, and
+ * what records or reads their results, import these types from here; the runners themselves are
+ * picked in resolve-runner.ts, which nothing they import depends on.
+ */
 
 /** A node's outcome, in the vocabulary of dbt's run_results.json / sources.json. */
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn' | 'runtime error';
@@ -54,35 +52,4 @@ export interface TransformRunOptions {
 export interface TransformRunner {
   readonly name: 'dbt' | 'bundled';
   run(options: TransformRunOptions): Promise<TransformRunSummary>;
-}
-
-/** Absolute path of an executable named `command` on PATH, if any. */
-export function findOnPath(command: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * Picks the runner TRANSFORM_RUNNER asks for: dbt (must be on PATH), bundled (Node, no Python), or
- * auto (dbt when it is on PATH, else bundled). Resolved per job, so installing dbt needs no restart.
- */
-export function resolveTransformRunner(config: AppConfig, env: NodeJS.ProcessEnv = process.env): TransformRunner {
-  const choice = config.transform.runner;
-  if (choice === 'none') {
-    throw new PermanentError('no transform runner configured (TRANSFORM_RUNNER=none): set TRANSFORM_RUNNER to auto, dbt or bundled');
-  }
-  const projectDir = findProjectDir();
-  const vars = dbtVars(config);
-  const dbt = findOnPath('dbt', env.PATH);
-  if (choice === 'dbt' && !dbt) throw new PermanentError('TRANSFORM_RUNNER=dbt but no dbt executable is on PATH (install dbt-core and dbt-postgres, or use TRANSFORM_RUNNER=bundled)');
-  if (dbt && choice !== 'bundled') return new DbtRunner({ executable: dbt, projectDir, config, vars, env });
-  return new BundledRunner({ projectDir, config, vars, env });
 }
