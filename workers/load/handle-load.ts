@@ -11,13 +11,17 @@ import type { Runtime } from '../../core/runtime.js';
 import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
 import { decodePreparedBatch, isPreparedBatchPayload, prepareSnapshotBatch, type PreparedBatch } from '../../core/snapshots/prepared-batch.js';
 import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
+import { schemaDriftCounter } from './schema-drift-labels.js';
 
-const MAX_DRIFT_LABELS = 50;
+/**
+ * One per process, as the metric is: however many load workers a process runs, the label set of
+ * cdp_coingecko_schema_drift_total stays within its cap.
+ */
+const countSchemaDrift = schemaDriftCounter(schemaDrift);
 
 /** Loads the batch its fetch child parked in Redis; idempotent per (run, batch). */
 export function loadHandler(runtime: Runtime): Handler<'load'> {
   const driftLogged = new Set<string>();
-  const driftLabels = new Set<string>();
   return async ({ job, data, log, token }) => {
     let payloadKey = (await fetchResult(job)) ?? (await awaitFetch(runtime, job, data, token, log, 'failed'));
     const started = performance.now();
@@ -43,10 +47,7 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     rowsLoaded.inc({ outcome: 'duplicate' }, outcome.rowsDuplicate);
     rowsLoaded.inc({ outcome: 'quarantined' }, outcome.recordsRejected);
     for (const [field, { records, exampleCoin }] of Object.entries(outcome.unknownFields)) {
-      // Label values stay a small, bounded set even if CoinGecko sends many new names.
-      const label = driftLabels.has(field) || driftLabels.size < MAX_DRIFT_LABELS ? field.slice(0, 64) : 'other';
-      driftLabels.add(field);
-      schemaDrift.inc({ field: label }, records);
+      countSchemaDrift(field, records);
       if (!driftLogged.has(field) && driftLogged.size < 100) {
         driftLogged.add(field);
         log.warn('schema drift: CoinGecko sent an undocumented field', { field, exampleCoin });
