@@ -10,8 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { environmentWithDotenv, loadConfig } from '../core/config/index.js';
+import { environmentWithDotenv } from '../core/config/index.js';
 import { configureLogger } from '../core/log/logger.js';
+import { loadConfigOrExit } from '../core/process/boot.js';
 import { Runtime } from '../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../producers/tick/enqueue-tick.js';
 import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind as Kind } from './lib/entry-points.js';
@@ -63,7 +64,8 @@ const env: Record<string, string> = Object.fromEntries(
     ...(args.once ? { SCHEDULE_ENABLED: 'false', QUEUE_PREFIX: given.QUEUE_PREFIX ?? 'cdp-once' } : {}),
   }).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
-const config = loadConfig(env);
+// A bad setting: the list of problems and exit 78, as every process it would start does.
+const config = loadConfigOrExit('run-local', env);
 const runtime = new Runtime(config, configureLogger({ level: 'warn', service: 'run-local', secrets: [] }), 'run-local');
 
 mkdirSync(args['logs-dir'], { recursive: true });

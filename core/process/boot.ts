@@ -20,9 +20,26 @@ export function boot(
   logger: Logger;
   lifecycle: Lifecycle;
 } {
-  let config: AppConfig;
+  const config = loadConfigOrExit(service, env, needs);
+  const logger = configureLogger({ level: config.logLevel, service, secrets: secretValues(config) });
+  const lifecycle = new Lifecycle(logger, config.jobs.shutdownTimeoutMs);
+  lifecycle.installSignalHandlers();
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { reason: String(reason) }));
+  return { config, logger, lifecycle };
+}
+
+/**
+ * The configuration, or, when it is invalid, every problem on stderr under the service's name and
+ * exit 78, with no stack trace. boot() starts every process with it; a process with signal handling
+ * of its own (scripts/run-local.ts) calls it directly.
+ */
+export function loadConfigOrExit(
+  service: string,
+  env: Record<string, string | undefined> = environmentWithDotenv(),
+  needs: readonly ConfigNeed[] = [],
+): AppConfig {
   try {
-    config = loadConfig(env, { needs });
+    return loadConfig(env, { needs });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${service}: ${error.message}\n`);
@@ -30,9 +47,4 @@ export function boot(
     }
     throw error;
   }
-  const logger = configureLogger({ level: config.logLevel, service, secrets: secretValues(config) });
-  const lifecycle = new Lifecycle(logger, config.jobs.shutdownTimeoutMs);
-  lifecycle.installSignalHandlers();
-  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { reason: String(reason) }));
-  return { config, logger, lifecycle };
 }
