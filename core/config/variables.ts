@@ -56,7 +56,7 @@ export const VARIABLES = {
   FETCH_ATTEMPTS: v({ name: 'FETCH_ATTEMPTS', parser: integer({ min: 1, max: 50 }), default: '6', description: 'Attempts per fetch job (429 waits do not use attempts up).' }),
   LOAD_CONCURRENCY: v({ name: 'LOAD_CONCURRENCY', parser: integer({ min: 1, max: 64 }), default: '2', description: 'Concurrent COPY loads per load worker process.' }),
   LOAD_ATTEMPTS: v({ name: 'LOAD_ATTEMPTS', parser: integer({ min: 1, max: 50 }), default: '8', description: 'Attempts per load job (database outages are retried with backoff).' }),
-  RETRY_BASE_DELAY: v({ name: 'RETRY_BASE_DELAY', parser: duration({ minMs: 1 }), default: '1s', description: 'First retry delay; doubles per attempt with full jitter.' }),
+  RETRY_BASE_DELAY: v({ name: 'RETRY_BASE_DELAY', parser: duration({ minMs: 1 }), default: '1s', description: 'First retry delay; doubles per attempt, with equal jitter (each delay is drawn between half of it and all of it).' }),
   RETRY_MAX_DELAY: v({ name: 'RETRY_MAX_DELAY', parser: duration({ minMs: 1 }), default: '2m', description: 'Upper bound of one retry delay.' }),
   PAYLOAD_TTL: v({ name: 'PAYLOAD_TTL', parser: duration({ minMs: 10_000 }), default: '6h', description: 'How long a fetched response waits in Redis for its load job before it expires.' }),
   PARTITION_DAYS_AHEAD: v({ name: 'PARTITION_DAYS_AHEAD', parser: integer({ min: 1, max: 60 }), default: '3', description: 'Daily partitions of the raw table created ahead of time.' }),

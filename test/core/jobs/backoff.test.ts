@@ -1,4 +1,5 @@
 import { jitteredBackoff } from '../../../core/jobs/backoff.js';
+import { VARIABLES } from '../../../core/config/index.js';
 import { PermanentError, RateLimitedError, RetryableError } from '../../../core/errors.js';
 
 describe(jitteredBackoff.name, () => {
@@ -41,6 +42,35 @@ describe(jitteredBackoff.name, () => {
       }
     }
     expect(seen.size).toBeGreaterThan(1000); // really jittered, not a constant
+  });
+
+  it('is equal jitter: attempt n waits from half of base·2^(n-1) to all of it, never near zero, and reaches both ends', () => {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return (seed - 1) / 2_147_483_646;
+    };
+    const base = 1000;
+    const backoff = jitteredBackoff(base, 3_600_000, random);
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const full = base * 2 ** (attempt - 1);
+      const delays = Array.from({ length: 2000 }, () => backoff(attempt));
+      const [low, high] = [Math.min(...delays), Math.max(...delays)];
+      // Full jitter would draw from [0, full]: a quarter of its draws fall below full/4, none of these do.
+      expect(low).toBeGreaterThanOrEqual(full / 2);
+      expect(low).toBeLessThan(full / 2 + full * 0.01);
+      expect(high).toBeLessThanOrEqual(full);
+      expect(high).toBeGreaterThan(full - full * 0.01);
+      // Uniform over the upper half: its mean is three quarters of full.
+      const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+      expect(Math.abs(mean - 0.75 * full)).toBeLessThan(0.02 * full);
+    }
+  });
+
+  it('is what RETRY_BASE_DELAY documents', () => {
+    const documented = VARIABLES.RETRY_BASE_DELAY.description;
+    expect(documented).toContain('equal jitter');
+    expect(documented).not.toMatch(/full jitter/);
   });
 
   describe('Retry-After', () => {
