@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image for every process kind of crypto-data-pipeline; the command picks the kind:
 #   node dist/producers/scheduler/main.js | dist/workers/{fetch,load,transform}/main.js
 #   node dist/dashboard/main.js | dist/simulator/main.js | dist/scripts/migrate.js
@@ -10,6 +8,16 @@
 #
 #   docker build -t crypto-data-pipeline:local .
 #   docker build --target transform-dbt -t crypto-data-pipeline-dbt:local .
+#
+# Build with BuildKit (the default of Docker 23+ and Compose v2; DOCKER_BUILDKIT=1 on Docker 20.10):
+# it builds only the stages the target needs, so the runtime image never needs PyPI. The legacy
+# builder (docker-compose 1.29's default) builds every stage before the target, transform-dbt too.
+# No `# syntax=` line: the builder's own Dockerfile frontend is enough, and a syntax image would be
+# pulled from a registry at every build.
+#
+# Behind a TLS-intercepting proxy, pass its CA as a build secret: it reaches `npm ci` in the build
+# stages only (a secret mount is never part of a layer):
+#   DOCKER_BUILDKIT=1 docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt .
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -24,7 +32,9 @@ ENV NPM_CONFIG_AUDIT=false \
 # Every dependency, dev ones included: tsc and the type packages are needed to compile.
 FROM base AS deps
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi \
+ && npm ci
 
 # ---------------------------------------------------------------------------------------------
 # Sources are listed one by one (not `COPY . .`) so that nothing else in the checkout, a stray
@@ -49,7 +59,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi \
+ && npm ci --omit=dev \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The dbt project, found at run time next to dist/ (core/transform/project-dir.ts): the dbt runner and
 # the bundled Node runner both read it. test/deploy/dockerfile.test.ts keeps this line in step with
