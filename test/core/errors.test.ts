@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { classifyPostgresError, PermanentError, RetryableError } from '../../core/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** An error shaped exactly as the pg driver raises it for an ErrorResponse with this SQLSTATE. */
 function serverError(code: string, message = `server said ${code}`): pg.DatabaseError {
@@ -112,7 +113,9 @@ describe(classifyPostgresError.name, () => {
         // Settle the query into a value now: its rejection can arrive before pg_terminate_backend
         // returns, and a rejection with no handler yet fails the test on its own.
         const sleeping = c.query('select pg_sleep(10)').then(() => undefined, (error: unknown) => error);
-        await new Promise((r) => setTimeout(r, 200));
+        // Terminated while the statement runs: the server says so, not a timer that usually outlasts the start.
+        await waitFor('the statement to be running', async () =>
+          (await db.pool.query("select 1 from pg_stat_activity where pid = $1 and state = 'active' and wait_event = 'PgSleep'", [pid])).rowCount === 1, 10_000, 10);
         await db.pool.query('select pg_terminate_backend($1)', [pid]);
         const terminated = await sleeping;
         if (terminated !== undefined) throw terminated;
