@@ -1,9 +1,12 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
+import winston from 'winston';
 import type { AppConfig } from '../../../../core/config/index.js';
-import { rootLogger } from '../../../../core/log/logger.js';
+import { rootLogger, type Logger } from '../../../../core/log/logger.js';
 import { BundledRunner } from '../../../../workers/transform/engine/bundled/bundled-runner.js';
 import { dbtVars } from '../../../../workers/transform/engine/dbt-env.js';
 import { executeTransformRun } from '../../../../workers/transform/engine/execute-run.js';
@@ -19,15 +22,15 @@ import { expectedCandles, insertSnapshots, martCandles, type RawSnapshot } from 
 const MARTS = 'analytics_marts';
 const signal = new AbortController().signal;
 
-type RunOptions = { runId: string; fullRefresh?: boolean };
+type RunOptions = { runId: string; fullRefresh?: boolean; log?: Logger };
 /**
  * The two ways the project runs: as the transform worker runs it (the incremental models read what
  * was loaded after the last run's load barrier) and as dbt run by hand (no barrier: each model's own
  * watermark minus the loaded_lookback_minutes overlap). Both must leave what a full refresh leaves.
  */
 const MODES: [name: string, run: (pool: pg.Pool, runner: BundledRunner, options: RunOptions) => Promise<TransformRunSummary>][] = [
-  ['as the transform worker runs it', async (pool, runner, options) => (await executeTransformRun(pool, runner, { ...options, signal, log: rootLogger })).summary],
-  ['as dbt run by hand', (_pool, runner, options) => runner.run({ ...options, signal, log: rootLogger })],
+  ['as the transform worker runs it', async (pool, runner, options) => (await executeTransformRun(pool, runner, { ...options, signal, log: options.log ?? rootLogger })).summary],
+  ['as dbt run by hand', (_pool, runner, options) => runner.run({ ...options, signal, log: options.log ?? rootLogger })],
 ];
 const asWorker = MODES[0]![1];
 
@@ -40,11 +43,39 @@ function hoursOf(day: string, coins = ['bitcoin', 'ethereum', 'solana']): RawSna
   );
 }
 
+/** A logger that keeps the models the runner reports built ("model built", debug), in the order it reports them. */
+function recordingLogger(): { log: Logger; built: string[] } {
+  const built: string[] = [];
+  const sink = new Writable({
+    objectMode: true,
+    write(info: { message?: unknown; model?: unknown }, _encoding, done) {
+      if (info.message === 'model built') built.push(String(info.model));
+      done();
+    },
+  });
+  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] }), built };
+}
+
+/** The tables the bundled runner's connections wait to lock in this database: one entry per waiting connection. */
+async function lockWaits(pool: pg.Pool): Promise<string[]> {
+  const result = await pool.query<{ relation: string }>(
+    `select n.nspname || '.' || c.relname as relation
+       from pg_locks l
+       join pg_stat_activity a on a.pid = l.pid
+       join pg_class c on c.oid = l.relation
+       join pg_namespace n on n.oid = c.relnamespace
+      where not l.granted and l.locktype = 'relation'
+        and l.database = (select oid from pg_database where datname = current_database())
+        and a.datname = current_database() and a.application_name = 'cdp-transform-bundled'`,
+  );
+  return result.rows.map((r) => r.relation).sort();
+}
+
 describe(BundledRunner.name, () => {
   let db: TestDatabase;
   let config: AppConfig;
-  const run = (options: { fullRefresh?: boolean; projectDir?: string } = {}) =>
-    asWorker(db.pool, new BundledRunner({ projectDir: options.projectDir ?? findProjectDir(), config, vars: dbtVars(config) }), { runId: 'mtest', fullRefresh: options.fullRefresh });
+  const run = (options: { fullRefresh?: boolean; projectDir?: string; log?: Logger } = {}) =>
+    asWorker(db.pool, new BundledRunner({ projectDir: options.projectDir ?? findProjectDir(), config, vars: dbtVars(config) }), { runId: 'mtest', fullRefresh: options.fullRefresh, log: options.log });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -84,41 +115,52 @@ describe(BundledRunner.name, () => {
 
   it('builds independent incremental models side by side, and one held back holds back only its own children', async () => {
     await insertSnapshots(db.pool, [{ coinId: 'ethereum', at: '2026-11-25T06:20:00Z', price: 250 }]);
-    // The daily aggregate's table locked by someone else: its merge waits; the hourly chain need not.
-    const holder = await db.pool.connect();
+    // Two tables locked by someone else: the daily aggregate's, and the anomaly scores' at the end of
+    // the hourly chain (int_coin_prices__hourly -> candles -> returns -> anomalies, later in the plan).
+    const DAILY = 'analytics_intermediate.int_coin_prices__daily';
+    const ANOMALIES = 'analytics_marts.fct_price_anomalies';
+    const HOURLY_CHAIN = ['fct_coin_returns_hourly', 'fct_market_overview_hourly', 'fct_price_anomalies'];
+    const dailyHolder = await db.pool.connect();
+    const anomaliesHolder = await db.pool.connect();
+    const { log, built } = recordingLogger();
+    let running: Promise<TransformRunSummary> | undefined;
     let runDone = false;
     try {
-      await holder.query('begin');
-      await holder.query('lock table analytics_intermediate.int_coin_prices__daily in access exclusive mode');
-      const running = run().finally(() => {
+      for (const [holder, table] of [[dailyHolder, DAILY], [anomaliesHolder, ANOMALIES]] as const) {
+        await holder.query('begin');
+        await holder.query(`lock table ${table} in access exclusive mode`);
+      }
+      running = run({ log }).finally(() => {
         runDone = true;
       });
-      // Until the daily merge waits on the lock and the runner's other connection has nothing left to do.
-      await waitFor('the other thread idle while the daily merge waits', async () => {
-        const { rows } = await db.pool.query<{ waiting: number; busy: number }>(
-          `select count(*) filter (where wait_event_type = 'Lock')::int as waiting,
-                  count(*) filter (where state <> 'idle' and wait_event_type is distinct from 'Lock')::int as busy
-             from pg_stat_activity where datname = current_database() and application_name = 'cdp-transform-bundled'`,
-        );
-        return rows[0]!.waiting === 1 && rows[0]!.busy === 0;
-      });
+      // Side by side: the daily merge and the anomaly scores' merge both wait on their locks at once.
+      // A runner building one node at a time would never start the second while the first waits.
+      await waitFor('the daily and the anomaly merges waiting on their locks at once', async () => isDeepStrictEqual(await lockWaits(db.pool), [DAILY, ANOMALIES].sort()));
+      await anomaliesHolder.query('commit');
+      // The hourly chain then finishes while the daily merge still waits: held back, it holds back
+      // only its own children. The daily candles (they read the daily aggregate) have not started:
+      // they would be waiting on its lock too.
+      await waitFor('the runner to report the hourly chain built', async () => HOURLY_CHAIN.every((name) => built.includes(name)));
+      expect(await lockWaits(db.pool)).toEqual([DAILY]);
+      expect(built).not.toContain('int_coin_prices__daily');
+      expect(built).not.toContain('fct_coin_candles_daily');
       expect(runDone).toBe(false);
-      await holder.query('commit');
+      await dailyHolder.query('commit');
       const summary = await running;
       expect(summary.status).toBe('success');
-      const at = (name: string) => summary.nodes.find((n) => n.name === name)!;
-      const daily = at('int_coin_prices__daily');
-      // Later in the plan than the daily aggregate, yet built while its merge waited: each started
-      // and finished inside that wait (one at a time, they would all have come after it).
-      for (const name of ['fct_coin_returns_hourly', 'fct_market_overview_hourly', 'fct_price_anomalies']) {
-        expect(at(name).startedAt!.getTime()).toBeGreaterThanOrEqual(daily.startedAt!.getTime());
-        expect(at(name).completedAt!.getTime()).toBeLessThanOrEqual(daily.completedAt!.getTime());
-      }
-      // The daily candles read the daily aggregate: they waited for it.
-      expect(at('fct_coin_candles_daily').startedAt!.getTime()).toBeGreaterThanOrEqual(daily.completedAt!.getTime());
+      // The runner records each node as it finishes: the daily aggregate after the hourly chain, the
+      // daily candles after the daily aggregate; its events said the same while it ran.
+      const finished = summary.nodes.filter((n) => n.resourceType === 'model' && n.status === 'success').map((n) => n.name);
+      expect(finished).toEqual(built);
+      const daily = finished.indexOf('int_coin_prices__daily');
+      for (const name of HOURLY_CHAIN) expect([name, finished.indexOf(name) < daily]).toEqual([name, true]);
+      expect(finished.indexOf('fct_coin_candles_daily')).toBeGreaterThan(daily);
     } finally {
-      await holder.query('rollback').catch(() => undefined);
-      holder.release();
+      for (const holder of [dailyHolder, anomaliesHolder]) {
+        await holder.query('rollback').catch(() => undefined);
+        holder.release();
+      }
+      await running?.catch(() => undefined);
     }
     expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
   });
