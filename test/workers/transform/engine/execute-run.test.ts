@@ -79,7 +79,8 @@ describe(executeTransformRun.name, () => {
     const inFlight = loadTick(5);
     await waitFor('the load to enter the barrier', async () => (await barrierLocks(db.pool)).loads === 1, 10_000, 20);
     const waiting = run();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The run waits at the barrier (its exclusive lock not granted) before the load may commit.
+    await waitFor('the run to wait at the barrier', async () => (await barrierLocks(db.pool)).waiting === 1, 10_000, 20);
     await release();
     expect(await inFlight).toMatchObject({ rowsLoaded: COINS.length });
     const caught = await waiting;
