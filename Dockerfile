@@ -64,9 +64,9 @@ RUN --mount=type=secret,id=npm_ca \
  && npm ci --omit=dev \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The dbt project, found at run time next to dist/ (core/transform/project-dir.ts): the dbt runner and
-# the bundled Node runner both read it. test/deploy/dockerfile.test.ts keeps this line in step with
-# whether the repository has a dbt project.
+# The dbt project, found at run time next to dist/ (workers/transform/engine/project-dir.ts): the dbt
+# runner and the bundled Node runner both read it. test/deploy/dockerfile.test.ts keeps this line in
+# step with whether the repository has a dbt project.
 COPY dbt ./dbt
 # Code and dependencies stay owned by root: the app cannot rewrite itself. It writes nothing to disk
 # (logs go to stdout, data to Postgres and Redis).
