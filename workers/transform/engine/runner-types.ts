@@ -2,8 +2,8 @@ import type { Logger } from '../../../core/log/logger.js';
 
 /*
  * The runner contract and what a run reports, the same whichever runner made it. The runners, and
- * what records or reads their results, import these types from here; the runners themselves are
- * picked in resolve-runner.ts, which nothing they import depends on.
+ * what records or reads their results, import these types from here. Only resolve-runner.ts imports
+ * the runners (to pick one), and nothing imports it back.
  */
 
 /** A node's outcome, in the vocabulary of dbt's run_results.json / sources.json. */
