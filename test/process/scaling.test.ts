@@ -4,6 +4,7 @@ import { PipelineProcess } from '../helpers/processes.js';
 import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
+import { queueEvents, withActiveJobs } from '../helpers/queue-events.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Kind = 'scheduler' | 'fetch' | 'load' | 'transform';
@@ -74,10 +75,18 @@ describe('4 fetch + 2 load + 2 transform processes on one Redis and Postgres', (
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
     expect(busiestWindow(calls.map((c) => c.t), 5000)).toBeLessThanOrEqual(50);
 
-    // dbt runs never overlapped, across both transform processes (a run cut short by the kill is
-    // closed as aborted when the next run starts, so its interval ends where the next one begins).
-    const runs = (await scenario.db.pool.query('select started_at, finished_at from pipeline.transform_runs where finished_at is not null order by started_at')).rows;
-    expect(runs.length).toBeGreaterThan(0);
-    for (let i = 1; i < runs.length; i++) expect(runs[i].started_at.getTime()).toBeGreaterThanOrEqual(runs[i - 1].finished_at.getTime());
+    // dbt runs never overlapped, across both transform processes: a run happens inside its job's
+    // active state, and the transform queue's global concurrency of 1 lets one job be active at a
+    // time. Checked on the queue's own event stream, in the order Redis applied the moves, rather
+    // than on timestamps taken by two processes (a job of the killed process leaves active when
+    // found stalled, and only then may another job start).
+    const transformQueue = client.runtime.queue('transform');
+    const replay = withActiveJobs(await queueEvents(client.runtime.redis, transformQueue));
+    const overlaps = replay.filter(({ active }) => active.size > 1).map(({ event, active }) => ({ at: event.id, active: [...active] }));
+    expect(overlaps).toEqual([]);
+    // The stream holds every run: at least one activation per run recorded in the ledger.
+    const runs = (await scenario.db.pool.query<{ n: number }>('select count(*)::int as n from pipeline.transform_runs')).rows[0]!.n;
+    expect(runs).toBeGreaterThan(0);
+    expect(replay.filter(({ event }) => event.event === 'active').length).toBeGreaterThanOrEqual(runs);
   });
 });
