@@ -6,7 +6,8 @@
  *   process, so no global setup either (`npm run check` runs them in seconds);
  * - integration: every other test file, with the global setup that builds the migrated template
  *   database (test/global-setup.mjs, which needs `npm run build` first).
- * A new test file is integration unless it is listed here.
+ * A new test file is integration unless it is listed here. eslint.config.js keeps the listed files
+ * from importing the database, Redis, process or simulator helpers directly.
  *
  * test/stack/ (the container stack test) is in neither: jest.stack.config.mjs runs it
  * (`npm run test:stack`).

@@ -82,7 +82,7 @@ export const VARIABLES = {
   DASHBOARD_HOST: v({ name: 'DASHBOARD_HOST', parser: listenHost(), default: '0.0.0.0', description: 'Interface the dashboard listens on.' }),
   DASHBOARD_USER: v({ name: 'DASHBOARD_USER', parser: text({ pattern: /^[^:\s]{1,64}$/, describe: '1-64 characters without spaces or colons' }), description: 'Admin user for Bull Board and state-changing actions (unset = read-only).' }),
   DASHBOARD_PASSWORD: v({ name: 'DASHBOARD_PASSWORD', parser: text({ minLength: 12, describe: 'at least 12 characters' }), secret: true, description: 'Admin password (required together with DASHBOARD_USER).' }),
-} as const satisfies Record<string, Variable<never> | Variable<any>>;
+} as const satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;
 export type VariableValue<N extends VariableName> = (typeof VARIABLES)[N] extends Variable<infer T> ? T : never;

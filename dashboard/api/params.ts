@@ -40,6 +40,7 @@ export const MAX_SEARCH_LENGTH = 64;
 export function searchText(query: Query, name: string): string | undefined {
   const raw = query[name];
   if (raw === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
   if (typeof raw !== 'string' || raw.length > MAX_SEARCH_LENGTH || /[\u0000-\u001f\u007f]/.test(raw)) {
     throw new ParamError(name, `text of at most ${MAX_SEARCH_LENGTH} printable characters`);
   }

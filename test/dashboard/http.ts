@@ -26,6 +26,7 @@ export interface Reply {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each assertion names the JSON shape it reads
   json<T = any>(): T;
 }
 

@@ -19,6 +19,7 @@ export interface MarketFixture {
   readonly invalidCoinId: string;
   /** Runs one more tick, tickMinutes of simulated market time after the previous one. */
   tick(): Promise<string>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each assertion names the row shape it reads
   q<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import winston from 'winston';
 import { createApp } from '../../dashboard/app.js';
 import { migrationCheck } from '../../dashboard/migration-check.js';

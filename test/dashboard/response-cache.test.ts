@@ -36,6 +36,7 @@ async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number } =
   return { url: `${served.url}/api/v1`, cache: cache! };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each assertion names the row shape it reads
 const q = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => (await marts.db.pool.query(sql, params)).rows;
 const dbPrice = async (coin: string) => (await q<{ price: number }>(`select price::float8 from ${MARTS}.dim_coins where coin_id = $1`, [coin]))[0]!.price;
 

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../core/config/index.js';
 import type { PipelineRun } from '../../core/db/entities/pipeline-run.js';
-import { QUEUES } from '../../core/queues/registry.js';
+import type { QUEUES } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../../producers/tick/enqueue-tick.js';
 import { resolveOptions } from '../../simulator/options.js';

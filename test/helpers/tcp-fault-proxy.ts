@@ -16,10 +16,10 @@ export class TcpFaultProxy {
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<TcpFaultProxy> {
-    let proxy: TcpFaultProxy | undefined;
-    const server = net.createServer((client) => proxy!.accept(client, target));
+    // Connections are handled in later turns of the event loop than the one that sets `proxy`.
+    const server = net.createServer((client) => proxy.accept(client, target));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpFaultProxy(server, (server.address() as net.AddressInfo).port);
+    const proxy = new TcpFaultProxy(server, (server.address() as net.AddressInfo).port);
     return proxy;
   }
 
@@ -27,7 +27,8 @@ export class TcpFaultProxy {
     this.mode = mode;
     for (const pair of this.pairs) {
       if (mode === 'reset') for (const socket of pair) socket.destroy();
-      else for (const socket of pair) (mode === 'stall' ? socket.pause() : socket.resume());
+      else if (mode === 'stall') for (const socket of pair) socket.pause();
+      else for (const socket of pair) socket.resume();
     }
   }
 
