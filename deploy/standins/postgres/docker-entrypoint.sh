@@ -17,8 +17,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
   pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
   if [ "$POSTGRES_DB" != postgres ]; then
+    # On stdin, not -c: psql interpolates :"db" only in what it reads as a script.
     psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname postgres \
-      --set=db="$POSTGRES_DB" -c 'create database :"db"' >/dev/null
+      --set=db="$POSTGRES_DB" >/dev/null <<<'create database :"db"'
   fi
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
