@@ -6,6 +6,9 @@ import { watchRedis } from '../core/process/redis-watch.js';
 import { serveMetrics } from '../core/process/serve-metrics.js';
 import { Runtime } from '../core/runtime.js';
 
+/** Time allowed to cancel and hand back active jobs once SHUTDOWN_TIMEOUT has passed. */
+const HAND_BACK_MS = 5000;
+
 /**
  * The life of a worker process, the same for every kind: boot (config, logger, signals), shared
  * connections, /metrics, the worker, and a graceful shutdown in reverse order.
@@ -23,6 +26,13 @@ export async function runWorkerProcess(
   const stopWatch = watchRedis(runtime.redis, logger);
   lifecycle.onShutdown('redis watch', async () => stopWatch());
   const worker = await start(runtime);
-  lifecycle.onShutdown(`${service} worker`, () => closeWorker(worker, config.jobs.shutdownTimeoutMs));
+  // closeWorker waits SHUTDOWN_TIMEOUT for active jobs, then hands them back, which takes a moment
+  // more: the lifecycle must not give up on it at the same instant.
+  const { shutdownTimeoutMs } = config.jobs;
+  lifecycle.onShutdown(`${service} worker`, async () => {
+    const outcome = await closeWorker(worker, shutdownTimeoutMs);
+    if (outcome === 'forced') logger.warn('active jobs did not finish within SHUTDOWN_TIMEOUT and were handed back', { timeoutMs: shutdownTimeoutMs });
+    else logger.info('worker closed: every active job finished');
+  }, shutdownTimeoutMs + HAND_BACK_MS);
   logger.info(`${service.replace('-', ' ')} started`, describe(config));
 }

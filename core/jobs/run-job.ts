@@ -66,6 +66,9 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
       jobsTotal.inc({ queue, status: 'failed' });
       throw new UnrecoverableError(reason);
     }
+    // Aborted only by closeWorker once SHUTDOWN_TIMEOUT has passed: say which job goes back, so an
+    // operator reading a stopped container's log knows what another worker will pick up.
+    signal?.addEventListener('abort', () => log.warn('job handed back at shutdown: another worker re-runs it once its lock lapses'), { once: true });
     const context: JobContext<K> = { job, data: parsed.data as PayloadOf<K>, log, signal: signal ?? new AbortController().signal, token };
     const stopTimer = (status: string) => jobDuration.observe({ queue, status }, (performance.now() - started) / 1000);
     const started = performance.now();

@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
-type Closer = { name: string; close: () => Promise<unknown> };
+type Closer = { name: string; close: () => Promise<unknown>; timeoutMs: number };
 
 /**
  * Graceful shutdown: on SIGTERM/SIGINT, closers run in reverse order of registration (workers first,
@@ -17,8 +17,9 @@ export class Lifecycle {
     private readonly timeoutMs: number,
   ) {}
 
-  onShutdown(name: string, close: () => Promise<unknown>): void {
-    this.closers.push({ name, close });
+  /** `timeoutMs` overrides the default for a closer that has a deadline of its own to keep. */
+  onShutdown(name: string, close: () => Promise<unknown>, timeoutMs = this.timeoutMs): void {
+    this.closers.push({ name, close, timeoutMs });
   }
 
   installSignalHandlers(exit: (code: number) => void = (code) => process.exit(code)): void {
@@ -39,11 +40,11 @@ export class Lifecycle {
     for (const closer of [...this.closers].reverse()) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
+        timer = setTimeout(() => resolve('timeout'), closer.timeoutMs);
       });
       try {
         const outcome = await Promise.race([closer.close().then(() => 'closed' as const), timeout]);
-        if (outcome === 'timeout') this.logger.warn('gave up waiting for a closer', { closer: closer.name, timeoutMs: this.timeoutMs });
+        if (outcome === 'timeout') this.logger.warn('gave up waiting for a closer', { closer: closer.name, timeoutMs: closer.timeoutMs });
       } catch (error) {
         this.logger.warn('closer failed', { closer: closer.name, reason: errorMessage(error) });
       } finally {
