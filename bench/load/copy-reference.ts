@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { validateMarketRecord } from '../../core/coingecko/market-record.js';
-import { SNAPSHOT_COLUMNS, snapshotRow } from '../../core/snapshots/snapshot-row.js';
+import { SNAPSHOT_COLUMNS } from '../../core/snapshots/raw-columns.js';
+import { snapshotRow } from '../../core/snapshots/snapshot-row.js';
 import { statCpuMs, waitedChildrenCpuMs } from './process-cpu.js';
 import type { SnapshotFixture } from './snapshot-fixture.js';
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { validateMarketRecord } from '../../core/coingecko/market-record.js';
-import { SNAPSHOT_COLUMNS, snapshotRow } from '../../core/snapshots/snapshot-row.js';
+import { SNAPSHOT_COLUMNS } from '../../core/snapshots/raw-columns.js';
+import { snapshotRow } from '../../core/snapshots/snapshot-row.js';
 import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
 
 const COLUMNS = SNAPSHOT_COLUMNS.join(', ');

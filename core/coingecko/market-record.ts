@@ -4,7 +4,7 @@
  * A record that fails is quarantined with the reason; it never fails its batch.
  */
 
-type FieldKind = 'string' | 'number' | 'rank' | 'iso-date' | 'roi' | 'sparkline';
+export type FieldKind = 'string' | 'number' | 'rank' | 'iso-date' | 'roi' | 'sparkline';
 
 interface FieldSpec {
   readonly kind: FieldKind;

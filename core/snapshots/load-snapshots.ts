@@ -7,7 +7,7 @@ import { ENTER_LOAD } from './load-barrier.js';
 import { keyParameters, KEYS_TO_SKIP } from './loaded-keys.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
 import { copyTextWithout, prepareSnapshotBatch, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
-import { SNAPSHOT_COLUMNS } from './snapshot-row.js';
+import { SNAPSHOT_COLUMNS } from './raw-columns.js';
 
 export interface LoadBatchInput {
   readonly runId: string;

@@ -9,7 +9,9 @@ const primaryKeyConstraintName = 'coin_market_snapshots_pkey';
  * the entity exists for reads and for the TypeORM baseline in the load benchmark.
  *
  * Mirrors raw.coin_market_snapshots as the migrations create it (InitialSchema1764230400000,
- * SnapshotsLoadedAtIndex1764576000000, LoadBarrier1764748800000). What TypeORM cannot state:
+ * SnapshotsLoadedAtIndex1764576000000, LoadBarrier1764748800000), column for column as
+ * core/snapshots/raw-columns.ts declares it for the load (test/core/snapshots/raw-columns.test.ts
+ * compares this entity's metadata with that declaration). What TypeORM cannot state:
  * - The table is PARTITION BY RANGE (last_updated), one partition a day, made by the
  *   raw.ensure_snapshot_partitions() function (dropped by raw.drop_snapshot_partition()). TypeORM has
  *   no notion of partitioning: it compares this parent table like a plain one (which is why the

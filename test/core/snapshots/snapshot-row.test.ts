@@ -1,6 +1,7 @@
 import { validateMarketRecord, type MarketRecord } from '../../../core/coingecko/market-record.js';
 import { copyTextLine } from '../../../core/db/copy-text.js';
-import { SNAPSHOT_COLUMNS, snapshotCopyLine, snapshotRow } from '../../../core/snapshots/snapshot-row.js';
+import { SNAPSHOT_COLUMNS } from '../../../core/snapshots/raw-columns.js';
+import { snapshotCopyLine, snapshotRow } from '../../../core/snapshots/snapshot-row.js';
 import { startSimulator } from '../../../simulator/server.js';
 
 function record(source: Record<string, unknown>): MarketRecord {
