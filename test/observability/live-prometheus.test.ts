@@ -162,16 +162,32 @@ it('fires the 429 rule during a storm of 429s and clears once calls succeed agai
   const before = Date.now() / 1000;
   scenario.simulator.control.setFaults({ failNext: [{ count: 6, kind: '429', retryAfterSec: 1 }, { count: 2, kind: '503' }] });
   await runTick(runtime, scenario.db, { coinIds });
-  await new Promise((r) => setTimeout(r, 2000)); // the storm's last scrapes
+  // The storm's last 429 is in Prometheus once it has scraped the fetch worker's count as the worker
+  // reports it now (rather than after a 2 s sleep that a slow scrape can outlast).
+  const fetchWorker = targets.get('fetch')!.address;
+  const counted = sum429(await (await fetch(`http://${fetchWorker}/metrics`)).text());
+  expect(counted).toBeGreaterThan(0);
+  await waitFor('the storm scraped', async () => {
+    const [scraped] = await prometheus.query(`sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`);
+    return scraped !== undefined && scraped.value >= counted;
+  }, 15_000, 250);
   const after = Date.now() / 1000;
   const during: number[] = [];
   for (let t = Math.ceil(before); t <= after; t++) during.push(...(await firing(tooMany, t)).map((s) => s.value));
   expect(during.length).toBeGreaterThan(0);
 
   await runTick(runtime, scenario.db, { coinIds });
-  await new Promise((r) => setTimeout(r, 2000));
-  expect(await firing(tooMany)).toEqual([]);
+  // Clears as its window slides past the storm: waited for as the rule's own state, as the others are.
+  await waitFor('429 rule clear', async () => (await firing(tooMany)).length === 0, 10_000, 250);
 });
+
+/** The 429s a process counted, from its Prometheus text exposition. */
+function sum429(text: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('cdp_coingecko_requests_total{') && line.includes('status="429"'))
+    .reduce((n, line) => n + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 it('returns series for every PromQL expression of the dashboards and alert rules', async () => {
   const empty: string[] = [];
