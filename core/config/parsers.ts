@@ -42,16 +42,17 @@ export function integer(opts: { min?: number; max?: number } = {}): Parser<numbe
   };
 }
 
-export function duration(opts: { minMs?: number; maxMs?: number } = {}): Parser<number> {
-  const { minMs = 0, maxMs = Number.MAX_SAFE_INTEGER } = opts;
+/** wholeSeconds: only durations of whole seconds, for settings handed on where seconds are the unit (SQL, dbt). */
+export function duration(opts: { minMs?: number; maxMs?: number; wholeSeconds?: boolean } = {}): Parser<number> {
+  const { minMs = 0, maxMs = Number.MAX_SAFE_INTEGER, wholeSeconds = false } = opts;
   return {
-    expects: `a duration like 500ms, 30s, 5m, 1h (or plain milliseconds)${minMs > 0 ? `, at least ${minMs}ms` : ''}`,
+    expects: `${wholeSeconds ? 'a duration in whole seconds like 90s, 15m, 1h' : 'a duration like 500ms, 30s, 5m, 1h (or plain milliseconds)'}${minMs > 0 ? `, at least ${minMs}ms` : ''}`,
     kind: 'duration',
     // A minimum of 0 is no limit: a negative duration is not a duration at all.
     bounds: bounds(minMs > 0 ? minMs : undefined, opts.maxMs),
     parse(text) {
       const value = parseDurationMs(text);
-      return value !== undefined && value >= minMs && value <= maxMs ? ok(value) : fail;
+      return value !== undefined && value >= minMs && value <= maxMs && (!wholeSeconds || value % 1000 === 0) ? ok(value) : fail;
     },
   };
 }

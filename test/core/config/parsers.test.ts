@@ -56,6 +56,15 @@ describe(duration.name, () => {
     expect(timeout.expects).toContain('at least 100ms');
     expect(duration().expects).not.toContain('at least');
   });
+
+  it('takes only whole seconds when asked to, and says so', () => {
+    const threshold = duration({ minMs: 60_000, wholeSeconds: true });
+    expect(accepts(threshold, '15m')).toBe(900_000);
+    expect(accepts(threshold, '61000')).toBe(61_000);
+    for (const input of ['90500ms', '60001', '59s']) expect(threshold.parse(input).ok).toBe(false);
+    expect(threshold.expects).toContain('whole seconds');
+    expect(timeout.expects).not.toContain('whole seconds');
+  });
 });
 
 describe(oneOf.name, () => {
