@@ -66,9 +66,12 @@ export function createApp(deps: AppDeps): express.Express {
     queues.map((q) => q.queue),
     {
       timeoutMs,
-      pool: deps.pool,
       onError: (queue, error) => logger.warn('could not read queue job counts', { queue, reason: errorMessage(error) }),
-      onFreshnessError: (error) => logger.warn('could not read freshness gauges', { reason: errorMessage(error) }),
+      freshness: {
+        pool: deps.pool,
+        staleAfterSeconds: deps.config.freshness.staleAfterSeconds,
+        onError: (error) => logger.warn('could not read freshness gauges', { reason: errorMessage(error) }),
+      },
     },
   );
 
@@ -115,6 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
     createApiRouter({
       pool: deps.pool,
       martsSchema,
+      staleAfterSeconds: deps.config.freshness.staleAfterSeconds,
       queues,
       timeoutMs,
       events: { onError: (error) => logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }), ...deps.events, watch },

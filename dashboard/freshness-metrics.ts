@@ -2,9 +2,6 @@ import client from 'prom-client';
 import type pg from 'pg';
 import { withTimeout } from './timeout.js';
 
-/** A tracked coin is stale when none of its batches loaded within this window (the alert threshold). */
-export const STALE_AFTER_SECONDS = 15 * 60;
-
 /** Run statuses of pipeline.pipeline_runs; each is always reported, at 0 when absent. */
 export const RUN_STATUSES = ['running', 'loaded', 'partial', 'failed', 'lost'] as const;
 
@@ -90,9 +87,14 @@ export async function readFreshness(pool: pg.Pool, staleAfterSeconds: number): P
 export function registerFreshnessMetrics(
   registry: client.Registry,
   pool: pg.Pool,
-  options: { timeoutMs: number; staleAfterSeconds?: number; onError?: (error: unknown) => void },
+  options: {
+    timeoutMs: number;
+    /** A tracked coin is stale when none of its batches loaded within this window (STALE_AFTER, config.freshness). */
+    staleAfterSeconds: number;
+    onError?: (error: unknown) => void;
+  },
 ): void {
-  const staleAfter = options.staleAfterSeconds ?? STALE_AFTER_SECONDS;
+  const staleAfter = options.staleAfterSeconds;
   let inflight: Promise<Freshness | undefined> | undefined;
   const read = () => {
     inflight ??= withTimeout(readFreshness(pool, staleAfter), options.timeoutMs, 'freshness queries')
@@ -110,6 +112,15 @@ export function registerFreshnessMetrics(
     help: 'Scrapes in which the freshness gauges could not be read from Postgres; they are absent then',
     registers: [registry],
   });
+
+  // The threshold itself, so that Grafana's freshness alert compares with the dashboard's setting
+  // instead of a number of its own (Grafana interpolates no environment variable into a rule's query
+  // or threshold). Set once: it needs no database and is there even when the ledger cannot be read.
+  new client.Gauge({
+    name: 'cdp_freshness_stale_after_seconds',
+    help: 'The staleness threshold (STALE_AFTER): data or a tracked coin with no load for longer is stale',
+    registers: [registry],
+  }).set(staleAfter);
 
   new client.Gauge({
     name: 'cdp_freshness_last_load_timestamp_seconds',

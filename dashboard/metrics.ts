@@ -33,13 +33,18 @@ export function createDashboardMetrics(
   options: {
     timeoutMs: number;
     onError?: (queue: string, error: unknown) => void;
-    /** When given, the freshness gauges (freshness-metrics.ts) are exported too, read through this pool. */
-    pool?: pg.Pool;
-    onFreshnessError?: (error: unknown) => void;
+    /**
+     * When given, the freshness gauges (freshness-metrics.ts) are exported too, read through this pool
+     * and judged by this threshold (config.freshness.staleAfterSeconds).
+     */
+    freshness?: { pool: pg.Pool; staleAfterSeconds: number; onError?: (error: unknown) => void };
   },
 ): DashboardMetrics {
   const registry = new client.Registry();
-  if (options.pool) registerFreshnessMetrics(registry, options.pool, { timeoutMs: options.timeoutMs, onError: options.onFreshnessError });
+  if (options.freshness) {
+    const { pool, staleAfterSeconds, onError } = options.freshness;
+    registerFreshnessMetrics(registry, pool, { timeoutMs: options.timeoutMs, staleAfterSeconds, onError });
+  }
 
   const collectErrors = new client.Counter({
     name: 'cdp_queue_jobs_collect_errors_total',

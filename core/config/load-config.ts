@@ -30,6 +30,8 @@ export interface AppConfig {
     readonly waitMs: number;
   };
   readonly tick: { readonly intervalMs: number; readonly scheduleEnabled: boolean };
+  /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
+  readonly freshness: { readonly staleAfterSeconds: number };
   readonly fetch: { readonly concurrency: number; readonly attempts: number };
   readonly load: { readonly concurrency: number; readonly attempts: number; readonly payloadTtlMs: number; readonly partitionDaysAhead: number };
   readonly transform: {
@@ -161,6 +163,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       waitMs: read('UNIVERSE_WAIT')!,
     },
     tick: { intervalMs: read('TICK_INTERVAL')!, scheduleEnabled: read('SCHEDULE_ENABLED')! },
+    freshness: { staleAfterSeconds: read('STALE_AFTER')! / 1000 },
     fetch: { concurrency: read('FETCH_CONCURRENCY')!, attempts: read('FETCH_ATTEMPTS')! },
     load: {
       concurrency: read('LOAD_CONCURRENCY')!,

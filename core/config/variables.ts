@@ -51,6 +51,7 @@ export const VARIABLES = {
   COIN_IDS: v({ name: 'COIN_IDS', parser: list({ pattern: COIN_ID, describe: 'CoinGecko coin ids', maxItems: 100_000 }), description: 'Explicit coin ids to track instead of the top N, e.g. bitcoin,ethereum.' }),
   UNIVERSE_REFRESH_INTERVAL: v({ name: 'UNIVERSE_REFRESH_INTERVAL', parser: duration({ minMs: 10_000 }), default: '1h', description: 'How often the coin list and market-cap ranking are refreshed into raw.coins.' }),
   UNIVERSE_WAIT: v({ name: 'UNIVERSE_WAIT', parser: duration({ minMs: 0 }), default: '5m', description: 'How long a tick waits for the first universe refresh before failing.' }),
+  STALE_AFTER: v({ name: 'STALE_AFTER', parser: duration({ minMs: 60_000, wholeSeconds: true }), default: '15m', description: 'A tracked coin is stale when none of its snapshots loaded within this long. One setting for every freshness check: the dashboard\'s pipeline page and cdp_freshness_* gauges (Grafana\'s freshness alert compares with its cdp_freshness_stale_after_seconds), and dbt\'s dim_coin_freshness (var stale_after_seconds, passed by the transform worker). Give the dashboard and the transform worker the same value.' }),
 
   FETCH_CONCURRENCY: v({ name: 'FETCH_CONCURRENCY', parser: integer({ min: 1, max: 256 }), default: '4', description: 'Concurrent HTTP calls per fetch worker process.' }),
   FETCH_ATTEMPTS: v({ name: 'FETCH_ATTEMPTS', parser: integer({ min: 1, max: 50 }), default: '6', description: 'Attempts per fetch job (429 waits do not use attempts up).' }),

@@ -13,6 +13,8 @@ export interface ApiDeps {
   readonly pool: pg.Pool;
   /** `<TRANSFORM_SCHEMA>_marts`. */
   readonly martsSchema: string;
+  /** STALE_AFTER (config.freshness): the freshness the pipeline page reports is judged by it. */
+  readonly staleAfterSeconds: number;
   readonly queues: ReadonlyArray<{ readonly key: string; readonly queue: Queue }>;
   readonly timeoutMs: number;
   readonly events?: TransformEventsOptions;
@@ -98,7 +100,7 @@ export function createApiRouter(deps: ApiDeps): express.Router {
   }));
 
   get('/pipeline/freshness', async (_req, res) => {
-    res.json({ freshness: await freshness(deps.pool) });
+    res.json({ freshness: await freshness(deps.pool, deps.staleAfterSeconds) });
   });
 
   get('/pipeline/transform-runs', async (req, res) => {

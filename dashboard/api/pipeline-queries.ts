@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import { redactForLog } from '../../core/log/logger.js';
-import { readFreshness, STALE_AFTER_SECONDS } from '../freshness-metrics.js';
+import { readFreshness } from '../freshness-metrics.js';
 import { QUEUE_STATES } from '../metrics.js';
 import { withTimeout } from '../timeout.js';
 
@@ -19,14 +19,15 @@ export interface FreshnessReport {
   readonly lastTickSeconds: { load: number | null; transform: number | null } | null;
 }
 
-export async function freshness(pool: pg.Pool, now = Date.now()): Promise<FreshnessReport> {
-  const f = await readFreshness(pool, STALE_AFTER_SECONDS);
+/** Freshness judged by staleAfterSeconds (STALE_AFTER, config.freshness), as the dashboard's gauges are. */
+export async function freshness(pool: pg.Pool, staleAfterSeconds: number, now = Date.now()): Promise<FreshnessReport> {
+  const f = await readFreshness(pool, staleAfterSeconds);
   const ageSeconds = f.lastLoaded === null ? null : Math.max(0, Math.round(now / 1000 - f.lastLoaded));
   return {
     lastLoadedAt: f.lastLoaded === null ? null : new Date(f.lastLoaded * 1000),
     ageSeconds,
-    staleAfterSeconds: STALE_AFTER_SECONDS,
-    stale: ageSeconds === null || ageSeconds > STALE_AFTER_SECONDS || f.coins.stale > 0,
+    staleAfterSeconds,
+    stale: ageSeconds === null || ageSeconds > staleAfterSeconds || f.coins.stale > 0,
     trackedCoins: f.coins.tracked,
     staleCoins: f.coins.stale,
     lastTickSeconds: f.lastTick ?? null,

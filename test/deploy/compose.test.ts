@@ -436,6 +436,14 @@ describe('grafana', () => {
 });
 
 describe('transform-worker', () => {
+  it('judges staleness by the STALE_AFTER the dashboard gets, default or set in .env (dbt\'s dim_coin_freshness and the freshness alert agree)', () => {
+    const staleAfter = (service: string, env: Record<string, string>) => loadConfig({ ...IMAGE_ENV, ...environmentOf(compose.services[service]!, env) }).freshness.staleAfterSeconds;
+    expect(staleAfter('transform-worker', DOT_ENV)).toBe(loadConfig({}).freshness.staleAfterSeconds);
+    expect(staleAfter('dashboard', DOT_ENV)).toBe(loadConfig({}).freshness.staleAfterSeconds);
+    const set = { ...DOT_ENV, STALE_AFTER: '7m' };
+    expect([staleAfter('transform-worker', set), staleAfter('dashboard', set)]).toEqual([420, 420]);
+  });
+
   it('passes the transform settings through, empty meaning the app default', () => {
     const env = environmentOf(compose.services['transform-worker']!, DOT_ENV);
     expect(env).toEqual(expect.objectContaining({ TRANSFORM_SCHEMA: '', TRANSFORM_RAW_RETENTION_DAYS: '' }));

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { loadConfig } from '../../core/config/index.js';
 import { registry as processRegistry } from '../../core/metrics/registry.js';
 import '../../core/metrics/transform-metrics.js';
 import { createDashboardMetrics } from '../../dashboard/metrics.js';
@@ -12,7 +13,7 @@ const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped'
  * dashboard's own (queue and freshness gauges). Histograms expand to _bucket/_sum/_count.
  */
 export function exportedSeriesNames(): Set<string> {
-  const dashboard = createDashboardMetrics([], { timeoutMs: 100, pool: {} as pg.Pool });
+  const dashboard = createDashboardMetrics([], { timeoutMs: 100, freshness: { pool: {} as pg.Pool, staleAfterSeconds: loadConfig({}).freshness.staleAfterSeconds } });
   const names = new Set(SCRAPE_SERIES);
   for (const registry of [processRegistry, dashboard.registry]) {
     for (const metric of registry.getMetricsAsArray()) {

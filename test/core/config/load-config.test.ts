@@ -83,9 +83,11 @@ describe(loadConfig.name, () => {
         COIN_IDS: 'ethereum, bitcoin,ethereum',
         JOB_KEEP_FAILED: '2d',
         DATABASE_POOL_MAX: '12',
+        STALE_AFTER: '20m',
       });
       expect(config.env).toBe('test');
       expect(config.tick.intervalMs).toBe(90_000);
+      expect(config.freshness.staleAfterSeconds).toBe(1200);
       expect(config.metrics.enabled).toBe(false);
       expect(config.universe.coinIds).toEqual(['ethereum', 'bitcoin']);
       expect(config.jobs.keepFailedMs).toBe(172_800_000);

@@ -5,6 +5,8 @@ export function dbtVars(config: AppConfig): Record<string, string | number> {
   return {
     tick_interval_minutes: Math.max(1, Math.round(config.tick.intervalMs / 60_000)),
     vs_currency: config.coingecko.vsCurrency,
+    // STALE_AFTER: dim_coin_freshness judges staleness by the threshold the dashboard uses.
+    stale_after_seconds: config.freshness.staleAfterSeconds,
   };
 }
 

@@ -19,8 +19,8 @@ final as (
         observed_at,
         loaded_at,
         extract(epoch from (now() - loaded_at))::bigint as seconds_since_loaded,
-        {{ var('stale_after_minutes') }} * 60 as stale_after_seconds,
-        loaded_at < now() - make_interval(mins => {{ var('stale_after_minutes') }}) as is_stale
+        {{ var('stale_after_seconds') }} as stale_after_seconds,
+        loaded_at < now() - make_interval(secs => {{ var('stale_after_seconds') }}) as is_stale
     from coins
 
 )

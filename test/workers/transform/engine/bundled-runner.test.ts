@@ -11,6 +11,7 @@ import { BundledRunner } from '../../../../workers/transform/engine/bundled/bund
 import { dbtVars } from '../../../../workers/transform/engine/dbt-env.js';
 import { executeTransformRun } from '../../../../workers/transform/engine/execute-run.js';
 import { findProjectDir } from '../../../../workers/transform/engine/project-dir.js';
+import { resolveTransformRunner } from '../../../../workers/transform/engine/resolve-runner.js';
 import type { TransformRunSummary } from '../../../../workers/transform/engine/runner-types.js';
 import { dropAgedRawPartitions } from '../../../../workers/transform/engine/retention.js';
 import { testConfig } from '../../../helpers/config.js';
@@ -95,6 +96,31 @@ describe(BundledRunner.name, () => {
     expect(summary.nodes.find((n) => n.resourceType === 'source')).toMatchObject({ name: 'coingecko.coin_market_snapshots', status: 'pass' });
     expect(await martCandles(db.pool, MARTS, 'hourly')).toEqual(await expectedCandles(db.pool, 'hour'));
     expect(await martCandles(db.pool, MARTS, 'daily')).toEqual(await expectedCandles(db.pool, 'day'));
+  });
+
+  it('builds dim_coin_freshness with the STALE_AFTER the worker is configured with', async () => {
+    // Built the way the transform worker builds it: the runner TRANSFORM_RUNNER picks, vars from the configuration.
+    const build = async (env: Record<string, string>) => {
+      const configured = testConfig({ databaseUrl: db.url, prefix: testPrefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'bundled', ...env } });
+      const { summary } = await executeTransformRun(db.pool, resolveTransformRunner(configured, { PATH: '' }), { runId: 'mtest', signal, log: rootLogger });
+      expect(summary.status).toBe('success');
+    };
+    // Every coin's newest snapshot loaded 10 minutes ago, as the view sees it in a transaction rolled back.
+    const tenMinutesOld = async () => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`update ${MARTS}.dim_coins set loaded_at = now() - interval '10 minutes'`);
+        return (await client.query(`select distinct stale_after_seconds, is_stale from ${MARTS}.dim_coin_freshness`)).rows;
+      } finally {
+        await client.query('rollback');
+        client.release();
+      }
+    };
+    await build({ STALE_AFTER: '7m' });
+    expect(await tenMinutesOld()).toEqual([{ stale_after_seconds: 420, is_stale: true }]);
+    await build({ STALE_AFTER: '20m' });
+    expect(await tenMinutesOld()).toEqual([{ stale_after_seconds: 1200, is_stale: false }]);
   });
 
   it('corrects an hour already aggregated when a late batch arrives, and re-runs change nothing', async () => {

@@ -11,7 +11,7 @@ import { installFakeDbt } from './fake-dbt.js';
 // dbt cannot be installed here (no PyPI): these tests run the dbt runner against a stand-in
 // executable (fake-dbt.ts) that writes run_results.json / sources.json the way dbt 1.x does.
 const config = (env: Record<string, string> = {}) =>
-  testConfig({ databaseUrl: 'postgres://reader:s3cret%21@db.internal:6543/warehouse', prefix: 'cdp-unused', coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'dbt', TICK_INTERVAL: '5m', ...env } });
+  testConfig({ databaseUrl: 'postgres://reader:s3cret%21@db.internal:6543/warehouse', prefix: 'cdp-unused', coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'dbt', TICK_INTERVAL: '5m', STALE_AFTER: '7m', ...env } });
 
 describe(DbtRunner.name, () => {
   let fake: ReturnType<typeof installFakeDbt>;
@@ -32,7 +32,7 @@ describe(DbtRunner.name, () => {
     expect(freshness!.args.slice(0, 2)).toEqual(['source', 'freshness']);
     expect(build!.args[0]).toBe('build');
     expect(build!.args).toEqual(expect.arrayContaining(['--project-dir', '--profiles-dir', '--target-path', '--vars']));
-    expect(JSON.parse(build!.args[build!.args.indexOf('--vars') + 1]!)).toEqual({ tick_interval_minutes: 5, vs_currency: 'usd' });
+    expect(JSON.parse(build!.args[build!.args.indexOf('--vars') + 1]!)).toEqual({ tick_interval_minutes: 5, vs_currency: 'usd', stale_after_seconds: 420 });
     expect(build!.env).toMatchObject({ DBT_HOST: 'db.internal', DBT_PORT: '6543', DBT_USER: 'reader', DBT_PASSWORD: 's3cret!', DBT_DATABASE: 'warehouse', DBT_SCHEMA: 'analytics' });
     // The same session settings as the bundled runner: JIT compiling cost more than these small queries.
     expect(build!.env.PGOPTIONS).toMatch(/-c jit=off/);
