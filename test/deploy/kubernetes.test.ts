@@ -3,6 +3,9 @@
  * `yaml` package and held against the code, as test/deploy/compose.test.ts does for compose.yaml.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, parseDurationMs, VARIABLES } from '../../core/config/index.js';
 import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind } from '../../scripts/lib/entry-points.js';
@@ -185,5 +188,37 @@ describe('deploy/kubernetes', () => {
     const dashboard = byKind('Deployment').find((d) => d.metadata.name === 'dashboard')!;
     for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>)) expect(dashboard.spec.template.metadata.labels[k]).toBe(v);
     expect(dashboard.spec.template.spec.containers[0]!.ports!.map((p) => p.name)).toContain(service.spec.ports![0]!.targetPort);
+  });
+});
+
+/**
+ * Against the Kubernetes API's own OpenAPI schemas, as kubernetes-models ships them (generated from
+ * Kubernetes 1.27; version 4.x, the last line that runs on Node 20). No cluster can run here, so
+ * this is as close to `kubectl apply --dry-run=server` as these machines get.
+ */
+describe('the Kubernetes example against the API schemas', () => {
+  const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+    'v1/ConfigMap': ConfigMap,
+    'v1/Service': Service,
+    'apps/v1/Deployment': Deployment,
+    'batch/v1/Job': Job,
+  };
+  const validate = (m: Manifest) => {
+    const Model = MODELS[`${m.apiVersion}/${m.kind}`];
+    if (!Model) throw new Error(`no schema mapped for ${m.apiVersion} ${m.kind}: add its kubernetes-models class`);
+    new Model(m as never).validate();
+  };
+
+  it.each(manifests.map((m) => [`${m.kind} ${m.metadata.name}`, m] as const))('%s is valid', (_name, manifest) => {
+    expect(() => validate(manifest)).not.toThrow();
+  });
+
+  it('rejects what the API server would (the check can fail)', () => {
+    const deployment = structuredClone(byKind('Deployment')[0]!);
+    (deployment.spec as { replicas: unknown }).replicas = 'two';
+    expect(() => validate(deployment)).toThrow(/replicas/);
+    const noImage = structuredClone(byKind('Deployment')[0]!);
+    (noImage.spec.template.spec.containers[0] as Partial<Container>).name = undefined;
+    expect(() => validate(noImage)).toThrow(/name/);
   });
 });
