@@ -258,9 +258,12 @@ describe('the compose stack, as a user brings it up', () => {
     const calls = (await (await fetch(`${simulator}/__sim/requests?since=${since}`)).json()) as { t: number; path: string; status: number }[];
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
     expect(calls.filter((c) => c.path === '/coins/markets').length).toBeGreaterThanOrEqual(20);
-    expect(busiestWindow(calls.map((c) => c.t), 60_000)).toBeLessThanOrEqual(RATE_LIMIT_PER_MIN);
+    // CoinGecko counts calls per key in fixed one-minute windows (x-ratelimit-reset names a minute boundary).
+    const perMinute = new Map<number, number>();
+    for (const c of calls) perMinute.set(Math.floor(c.t / 60_000), (perMinute.get(Math.floor(c.t / 60_000)) ?? 0) + 1);
+    expect(Math.max(...perMinute.values())).toBeLessThanOrEqual(RATE_LIMIT_PER_MIN);
     const perReplica = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent('sum by (instance) (cdp_jobs_total{kind="fetch-worker",status="completed"})')}`)).json()) as { data: { result: { metric: { instance: string }; value: [number, string] }[] } };
-    process.stdout.write(`stack test: ${calls.length} calls since the burst, busiest minute ${busiestWindow(calls.map((c) => c.t), 60_000)} (limit ${RATE_LIMIT_PER_MIN}); fetch jobs per replica ${perReplica.data.result.map((r) => r.value[1]).join(', ')}\n`);
+    process.stdout.write(`stack test: ${calls.length} calls since the burst, busiest clock minute ${Math.max(...perMinute.values())}, busiest sliding minute ${busiestWindow(calls.map((c) => c.t), 60_000)} (limit ${RATE_LIMIT_PER_MIN}); fetch jobs per replica ${perReplica.data.result.map((r) => r.value[1]).join(', ')}\n`);
     await expectNothingLostOrDoubled();
   }, 900_000);
 
