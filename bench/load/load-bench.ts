@@ -9,8 +9,8 @@ import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
 import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
-import { encodePreparedBatch, packCopyLines, prepareSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
-import { snapshotCopyLine } from '../../core/snapshots/snapshot-row.js';
+import { encodePreparedBatch, encodeValidatedBatch, packCopyLines, validateSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
+import { snapshotCopyLine, type SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
 import { describeCpu, measureCpu } from '../cpu-usage.js';
@@ -20,7 +20,7 @@ import { psqlCopy, writeFixtureCsv, type PsqlCopyRun } from './copy-reference.js
 import { multiRowInsert } from './insert-baseline.js';
 import { benchPool, countRows, planRuns, resetRawTable, runLoaders, trackedPool, withItems } from './load-path.js';
 import { processCpuMs } from './process-cpu.js';
-import { BATCH_SIZE, snapshotFixture, type SnapshotFixture } from './snapshot-fixture.js';
+import { BATCH_SIZE, snapshotFixture, type BatchRef, type SnapshotFixture } from './snapshot-fixture.js';
 import { typeormSave } from './typeorm-baseline.js';
 
 const COINS = Number(process.env.BENCH_LOAD_COINS ?? 15_000);
@@ -42,7 +42,7 @@ const perRowUs = (ms: number, rows: number) => `${((ms * 1000) / rows).toFixed(1
 
 export const loadBenchmark: Benchmark = {
   name: 'load',
-  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders; batches prepared and key-checked by the fetch workers, unchecked, and plain bodies) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
+  description: `${COINS * STEPS} snapshot rows: the load worker's per-batch path (1 and 2 loaders; batches prepared and key-checked by the fetch workers, unchecked, and prepared in the timed process) vs psql \\copy, multi-row INSERT, TypeORM save(); CPU-s of Node and of the Postgres backends`,
   budgetMs: 420_000,
   async run(ctx) {
     const db = await ctx.database();
@@ -84,40 +84,41 @@ export const loadBenchmark: Benchmark = {
     const prepareWallMs = { checked: [] as number[], unchecked: [] as number[] };
     /**
      * `checked`: parked as the fetch worker parks a markets batch, keys already loaded left out, so
-     * the load transaction looks none up. `unchecked`: prepared but not checked (a payload of an
-     * earlier release), so the load transaction looks its keys up, as every load did before.
-     * `plain body`: as fetched (the loader prepares it, then looks its keys up).
+     * the load transaction looks none up. `unchecked`: prepared but not checked (as when the fetch
+     * worker's key check fails), so the load transaction looks its keys up, as every load did before.
+     * `prepared in the timed process`: each batch parsed, validated, encoded and parked (no key check)
+     * just before its load, in the timed process, so nothing the pipeline does per row is outside
+     * the figure; the load then looks its keys up.
      */
-    const loadPath = async (concurrency: number, parked: 'checked' | 'unchecked' | 'plain body' = 'checked'): Promise<LoadRun> => {
+    const loadPath = async (concurrency: number, parked: 'checked' | 'unchecked' | 'prepared in the timed process' = 'checked'): Promise<LoadRun> => {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
       const runPrefix = `a${concurrency}${parked[0]}x${pass++}x`;
       const refs = await planRuns(admin, fixture, runPrefix);
+      const jobs = refs.map((ref) => ({ input: contextOf(ref), body: fixture.bodies[ref.step]![ref.batchNo]!, key: `${prefix}:payload:load-${ref.runId}-${ref.batchNo}` }));
+      const preparedInTimedProcess = parked === 'prepared in the timed process';
       // The fetch workers' part, untimed.
-      const jobs = refs.map((input) => ({ input, key: `${prefix}:payload:load-${input.runId}-${input.batchNo}` }));
       const prepareStarted = process.cpuUsage();
       const prepareWallStarted = performance.now();
-      const payloads: (string | Buffer)[] = [];
-      for (const { input } of jobs) {
-        const body = fixture.bodies[input.step]![input.batchNo]!;
-        const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-        if (parked === 'plain body') payloads.push(body);
-        else if (parked === 'unchecked') payloads.push(encodePreparedBatch(prepareSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body))));
+      const payloads: Buffer[] = [];
+      for (const { input, body } of preparedInTimedProcess ? [] : jobs) {
+        if (parked === 'unchecked') payloads.push(unchecked(input, body));
         else {
-          const { payload, checkFailed } = await prepareCheckedBatch(admin, context, JSON.parse(body) as unknown[], jsonArrayItems(body));
+          const { payload, checkFailed } = await prepareCheckedBatch(admin, input, JSON.parse(body) as unknown[], jsonArrayItems(body));
           if (checkFailed) throw checkFailed;
           payloads.push(payload);
         }
       }
       const prepareCpu = process.cpuUsage(prepareStarted);
-      if (parked !== 'plain body') prepareWallMs[parked].push(performance.now() - prepareWallStarted);
+      if (!preparedInTimedProcess) prepareWallMs[parked].push(performance.now() - prepareWallStarted);
       if (parked === 'checked') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
-      await Promise.all(jobs.map(({ key }, i) => savePayload(redis, key, payloads[i]!, 600_000)));
+      await Promise.all(payloads.map((payload, i) => savePayload(redis, jobs[i]!.key, payload, 600_000)));
       payloads.length = 0;
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
         const { result: ms, cpu } = await measureCpu(() =>
-          runLoaders(jobs, concurrency, async ({ input, key }) => {
+          runLoaders(jobs, concurrency, async ({ input, body, key }) => {
+            if (preparedInTimedProcess) await savePayload(redis, key, unchecked(input, body), 600_000);
             const outcome = await loadParkedBatch({ pool, redis }, key, input);
             if (outcome.status !== 'loaded' || outcome.recordsRejected > 0) throw new Error(`batch ${input.runId}/${input.batchNo}: ${JSON.stringify(outcome)}`);
           }, ctx.signal),
@@ -126,7 +127,7 @@ export const loadBenchmark: Benchmark = {
         await check(`load path x${concurrency}`);
         if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left payloads in Redis');
         ctx.log(
-          `load path x${concurrency} (${parked} parked): ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
+          `load path x${concurrency} (${preparedInTimedProcess ? parked : `${parked} parked`}): ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
             `backends ${backendCpuMs} ms (${perRowUs(backendCpuMs, rows)}); ${describeCpu(cpu)}`,
         );
         return { ms, nodeCpuMs: cpu.processMs, backendCpuMs };
@@ -142,9 +143,9 @@ export const loadBenchmark: Benchmark = {
     const fastest = (runs: LoadRun[]) => runs.reduce((best, r) => (r.ms < best.ms ? r : best));
     const a1 = fastest(a1Runs);
     const a2 = fastest(a2Runs);
-    // The same two loaders given plain bodies: the fetch workers' preparation done in the timed
-    // process too, so nothing the pipeline does per row is outside this figure.
-    const a2plain = fastest([await loadPath(2, 'plain body'), await loadPath(2, 'plain body')]);
+    // The same two loaders with the fetch workers' preparation done in the timed process too, so
+    // nothing the pipeline does per row is outside this figure.
+    const a2plain = fastest([await loadPath(2, 'prepared in the timed process'), await loadPath(2, 'prepared in the timed process')]);
     // Keys looked up inside the load transaction, as every load did before the fetch workers checked them.
     const a2unchecked = fastest([await loadPath(2, 'unchecked'), await loadPath(2, 'unchecked')]);
     const prepareMs = Math.min(...prepareCpuMs);
@@ -202,6 +203,13 @@ export const loadBenchmark: Benchmark = {
     ];
   },
 };
+
+const contextOf = ({ runId, batchNo, vsCurrency }: BatchRef): SnapshotContext => ({ runId, batchNo, vsCurrency });
+
+/** A body validated and encoded as the fetch worker parks it when its key check fails (nothing left out). */
+function unchecked(context: SnapshotContext, body: string): Buffer {
+  return encodeValidatedBatch(context, validateSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+}
 
 /** CPU of each step of a fetch worker's preparation of its batch, run alone over every body of the fixture. */
 function preparationSteps(fixture: SnapshotFixture): Map<string, number> {

@@ -1,5 +1,4 @@
 import { WaitingChildrenError, type Job } from 'bullmq';
-import { parseJsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift, staleKeyChecks } from '../../core/metrics/registry.js';
@@ -9,8 +8,7 @@ import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/regi
 import type { Logger } from '../../core/log/logger.js';
 import type { Runtime } from '../../core/runtime.js';
 import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
-import { decodePreparedBatch, isPreparedBatchPayload, prepareSnapshotBatch, type PreparedBatch } from '../../core/snapshots/prepared-batch.js';
-import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
+import { decodePreparedBatch, type PreparedBatch } from '../../core/snapshots/prepared-batch.js';
 import { schemaDriftCounter } from './schema-drift-labels.js';
 
 /**
@@ -122,9 +120,8 @@ async function awaitFetch(
 /**
  * Everything a load job does with its batch once it knows the payload key: skip a batch already
  * loaded, read the parked batch, load it, delete the payload. The fetch worker parks the batch
- * prepared (validated and COPY-encoded, core/snapshots/prepared-batch.ts); a plain response body,
- * parked by a fetch worker of an earlier release during a rolling upgrade, is prepared here. The
- * load benchmark times this same function, so what it measures is what the worker does per batch.
+ * prepared (validated and COPY-encoded, core/snapshots/prepared-batch.ts). The load benchmark times
+ * this same function, so what it measures is what the worker does per batch.
  */
 export async function loadParkedBatch(
   { pool, redis }: Pick<Runtime, 'pool' | 'redis'>,
@@ -149,24 +146,14 @@ export async function loadParkedBatch(
   const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency };
   let batch: PreparedBatch;
   try {
-    batch = isPreparedBatchPayload(payload) ? decodePreparedBatch(payload, context) : prepareParkedBody(payload, payloadKey, context);
+    batch = decodePreparedBatch(payload, context);
   } catch (error) {
-    // Unusable as parked (Redis data damaged): as good as gone, so the batch is fetched again.
+    // Unusable as parked (Redis data damaged, or a plain body parked by a release before prepared
+    // batches): as good as gone, so the batch is fetched again.
     if (error instanceof PermanentError) throw new PayloadGoneError(error.message);
     throw error;
   }
   const outcome = await loadPreparedBatch(pool, batch);
   await deletePayload(redis, payloadKey);
   return outcome;
-}
-
-function prepareParkedBody(payload: Buffer, payloadKey: string, context: SnapshotContext): PreparedBatch {
-  let parsed: { items: unknown[]; texts: string[] };
-  try {
-    // Each record's text is kept so the raw table stores it as sent, without serialising it again.
-    parsed = parseJsonArrayItems(payload.toString('utf8'));
-  } catch (error) {
-    throw new PermanentError(`payload ${payloadKey} is not a JSON array (${(error as Error).message}; it was checked when fetched: Redis data damaged?); the batch must be fetched again`);
-  }
-  return prepareSnapshotBatch(context, parsed.items, parsed.texts);
 }

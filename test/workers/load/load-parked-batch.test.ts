@@ -10,10 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/database.js
 import { TEST_REDIS_URL } from '../../helpers/env.js';
 import { deletePrefix, testPrefix } from '../../helpers/redis.js';
 
-/**
- * A load job reads what its fetch parked: normally the batch prepared by the fetch worker, and
- * during a rolling upgrade a plain body parked by a fetch worker of the previous release.
- */
+/** A load job reads what its fetch parked: the batch prepared by the fetch worker, and nothing else. */
 describe(loadParkedBatch.name, () => {
   let db: TestDatabase;
   let simulator: SimulatorHandle;
@@ -50,28 +47,20 @@ describe(loadParkedBatch.name, () => {
   const quarantined = async (runId: string) =>
     (await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [runId])).rows;
 
-  it('loads a prepared batch and a plain body of the same records alike, and deletes what was parked', async () => {
-    const prepared = await batch();
-    const plain = await batch();
-    await savePayload(redis, prepared.key, encodePreparedBatch(prepareSnapshotBatch(prepared.data, JSON.parse(prepared.body) as unknown[], jsonArrayItems(prepared.body))), 60_000);
-    await savePayload(redis, plain.key, prepared.body, 60_000);
-    const outcomes = [await loadParkedBatch({ pool, redis }, prepared.key, prepared.data), await loadParkedBatch({ pool, redis }, plain.key, plain.data)];
-    // The second batch has the first one's keys: duplicates, so compare the first's rows with a reload.
-    expect(outcomes).toEqual([
+  it('loads a prepared batch, its records as sent, and deletes what was parked', async () => {
+    const mine = await batch();
+    const texts = jsonArrayItems(mine.body);
+    await savePayload(redis, mine.key, encodePreparedBatch(prepareSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
       { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
-      { status: 'loaded', rowsLoaded: 0, rowsDuplicate: 19, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
-    ]);
-    const rows = await stored(prepared.data.runId);
-    expect(rows).toHaveLength(19);
-    await db.pool.query('delete from raw.coin_market_snapshots where run_id = $1', [prepared.data.runId]);
-    const again = await batch();
-    await savePayload(redis, again.key, prepared.body, 60_000);
-    await loadParkedBatch({ pool, redis }, again.key, again.data);
-    expect(await stored(again.data.runId)).toEqual(rows);
-    for (const runId of [prepared.data.runId, plain.data.runId]) {
-      expect(await quarantined(runId)).toEqual([{ record_index: 7, coin_id: String((JSON.parse(prepared.body) as { id: string }[])[7]!.id), reason: expect.stringContaining('current_price') }]);
-    }
-    expect(await redis.exists(prepared.key, plain.key, again.key)).toBe(0);
+    );
+    const sources = JSON.parse(mine.body) as { id: string; name: string }[];
+    const byCoin = (a: { coin_id: string }, b: { coin_id: string }) => (a.coin_id < b.coin_id ? -1 : 1);
+    const rows = (await stored(mine.data.runId)).map(({ coin_id, name, record }) => ({ coin_id, name, record })).sort(byCoin);
+    // Every valid record, its text stored as CoinGecko sent it.
+    expect(rows).toEqual(texts.flatMap((record, i) => (i === 7 ? [] : [{ coin_id: sources[i]!.id, name: sources[i]!.name, record }])).sort(byCoin));
+    expect(await quarantined(mine.data.runId)).toEqual([{ record_index: 7, coin_id: sources[7]!.id, reason: expect.stringContaining('current_price') }]);
+    expect(await redis.exists(mine.key)).toBe(0);
   });
 
   it('refuses a prepared batch parked for another batch as unusable, loading nothing', async () => {
@@ -88,11 +77,12 @@ describe(loadParkedBatch.name, () => {
     expect(ledger.rows).toEqual([{ status: 'planned' }]);
   });
 
-  it('refuses a plain body that is not a JSON array as unusable', async () => {
+  it('refuses a plain response body (what fetch workers parked before batches were prepared) as unusable, loading nothing', async () => {
     const mine = await batch();
-    await savePayload(redis, mine.key, mine.body.slice(0, -2), 60_000);
+    await savePayload(redis, mine.key, mine.body, 60_000);
     await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
-      new PayloadGoneError(`payload ${mine.key} is not a JSON array (unterminated array; it was checked when fetched: Redis data damaged?); the batch must be fetched again`),
+      new PayloadGoneError(`parked batch 0 of run ${mine.data.runId} is corrupt (unknown format); the batch must be fetched again`),
     );
+    expect(await stored(mine.data.runId)).toEqual([]);
   });
 });
