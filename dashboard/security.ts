@@ -1,8 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import helmet from 'helmet';
 
-/** For JSON and text responses: nothing may load, nothing may frame. Pages set their own policy. */
-export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/**
+ * For JSON and text responses: nothing may load, nothing may frame. Pages and the board set their own
+ * policy. Helmet writes it as `default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'`.
+ */
+export const DEFAULT_CSP_DIRECTIVES = {
+  defaultSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+} as const satisfies Record<string, readonly string[]>;
 
 /**
  * Bull Board's UI runs its own bundled scripts and inline styles, which a strict policy would break;
@@ -10,17 +19,34 @@ export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri
  */
 export const BOARD_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
 
-/** Headers on every response. */
+/**
+ * Headers on every response, by helmet: X-Content-Type-Options nosniff, X-Frame-Options DENY,
+ * Referrer-Policy no-referrer, Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy
+ * same-origin, and the Content-Security-Policy above (only these directives: none of helmet's
+ * default ones). Helmet's other defaults are off, so the dashboard sends what it always sent:
+ * Strict-Transport-Security belongs to whoever terminates TLS in front of it (the dashboard itself
+ * speaks plain HTTP, and a year-long HSTS pin is that deployment's decision), and
+ * Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options,
+ * X-Permitted-Cross-Domain-Policies and X-XSS-Protection address browsers and plugins the pages do
+ * not target. X-Powered-By is removed (app.ts also turns it off).
+ */
 export function securityHeaders(): RequestHandler {
-  return (_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Content-Security-Policy', DEFAULT_CSP);
-    next();
-  };
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: DEFAULT_CSP_DIRECTIVES },
+    crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    originAgentCluster: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false,
+    xContentTypeOptions: true,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xFrameOptions: { action: 'deny' },
+    xPermittedCrossDomainPolicies: false,
+    xPoweredBy: true,
+    xXssProtection: false,
+  });
 }
 
 const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();

@@ -10,6 +10,8 @@ import { checkReadiness } from '../../dashboard/health.js';
 import { migrationCheck } from '../../dashboard/migration-check.js';
 import { QUEUE_STATES } from '../../dashboard/metrics.js';
 import { LIMIT_ERROR } from '../../dashboard/runs.js';
+import { BOARD_CSP } from '../../dashboard/security.js';
+import { PAGE_CSP } from '../../dashboard/views/layout.js';
 import type { AppConfig } from '../../core/config/index.js';
 import { rootLogger } from '../../core/log/logger.js';
 import { createRedis } from '../../core/queues/redis.js';
@@ -394,6 +396,25 @@ describe('HTTP hygiene', () => {
       expect(reply.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(reply.headers.get('x-powered-by')).toBeNull();
     }
+  });
+
+  it('sends exactly the security headers it always sent, and none of helmet\'s other defaults', async () => {
+    const SAME = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' };
+    const NEVER = ['strict-transport-security', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection', 'cross-origin-embedder-policy', 'content-security-policy-report-only', 'x-powered-by'];
+    for (const path of ['/', '/healthz', '/metrics', '/api/v1/runs', '/api/v1/coins', '/api/unknown', '/nowhere', '/assets/app.css', '/queues', '/queues/api/queues']) {
+      const { headers } = await call(`${open}${path}`);
+      expect({ path, ...Object.fromEntries(Object.keys(SAME).map((name) => [name, headers.get(name)])) }).toEqual({ path, ...SAME });
+      expect({ path, extra: NEVER.filter((name) => headers.has(name)) }).toEqual({ path, extra: [] });
+    }
+    // JSON and text: the same four directives as ever. Helmet separates them with ";" where the
+    // hand-written header had "; "; a CSP parser splits on ";" and trims, so the policy is the same.
+    for (const path of ['/healthz', '/metrics', '/api/v1/runs', '/api/v1/coins', '/api/unknown', '/nowhere', '/assets/app.css']) {
+      const csp = (await call(`${open}${path}`)).headers.get('content-security-policy')!;
+      expect({ path, csp: csp.split(';').map((directive) => directive.trim()) }).toEqual({ path, csp: ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"] });
+    }
+    // Pages and the board replace it with their own.
+    expect((await call(`${open}/pipeline`)).headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect((await call(`${open}/queues`)).headers.get('content-security-policy')).toBe(BOARD_CSP);
   });
 
   it('answers unknown /api/ paths with a JSON 404', async () => {
