@@ -1,4 +1,4 @@
-import { jobOptions } from '../../core/queues/job-options.js';
+import { buildJob } from '../../core/queues/build-job.js';
 import { jobIds, type PayloadOf } from '../../core/queues/registry.js';
 import { startSimulator } from '../../simulator/server.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
@@ -44,7 +44,7 @@ async function measureWindow(ctx: BenchContext, processes: number): Promise<Wind
       batchNo,
       request: { endpoint: 'markets', vsCurrency: 'usd', ids: ids.slice((batchNo * IDS_PER_CALL) % ids.length, ((batchNo * IDS_PER_CALL) % ids.length) + IDS_PER_CALL) },
     };
-    return { name: 'coins-markets', data, opts: { ...jobOptions('fetch', runtime.config), jobId: jobIds.fetch(data.runId, batchNo) } };
+    return buildJob('fetch', runtime.config, { data, jobId: jobIds.fetch(data.runId, batchNo) });
   });
 
   const startAt = Date.now() + 300;

@@ -6,7 +6,7 @@ import { classifyPostgresError, errorMessage, PermanentError, RateLimitedError, 
 import type { Logger } from '../log/logger.js';
 import { jobDuration, jobsStalled, jobsTotal, rateLimitWaitSeconds } from '../metrics/registry.js';
 import { BACKOFF_TYPE } from '../queues/job-options.js';
-import { QUEUES, type PayloadOf, type QueueKey, type ResultOf } from '../queues/registry.js';
+import { describeIssues, QUEUES, type PayloadOf, type QueueKey, type ResultOf } from '../queues/registry.js';
 import { jitteredBackoff } from './backoff.js';
 
 /** What a handler gets: the validated payload, a logger scoped to this job, and its abort signal. */
@@ -61,7 +61,7 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
     const runId = parsed.success ? (parsed.data as { runId?: string }).runId : undefined;
     const log = deps.logger.child({ queue, jobId: job.id, attempt: `${job.attemptsMade + 1}/${attempts}`, runId });
     if (!parsed.success) {
-      const reason = `invalid ${queue} payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
+      const reason = `invalid ${queue} payload: ${describeIssues(parsed.error)}`;
       log.error('job rejected', { reason });
       jobsTotal.inc({ queue, status: 'failed' });
       throw new UnrecoverableError(reason);

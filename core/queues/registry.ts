@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * THE queue registry: every queue's name, payload schema and result type, defined once. Producers
- * validate before adding, workers validate again on receipt (Redis may hold payloads written by older
- * code). Payloads evolve by adding optional fields only.
+ * THE queue registry: every queue's name, payload schema, job names and result type, defined once.
+ * Producers validate before adding (every job is built by buildJob, core/queues/build-job.ts), workers
+ * validate again on receipt (Redis may hold payloads written by older code). Payloads evolve by adding
+ * optional fields only.
  */
 
 const runId = z.string().regex(/^[a-z][A-Za-z0-9_-]{1,80}$/, 'run ids look like t1764230400000');
@@ -87,7 +88,28 @@ export type ResultOf<K extends QueueKey> = {
 }[K];
 export const QUEUE_KEYS = Object.keys(QUEUES) as QueueKey[];
 
-/** Deterministic job ids: re-adding a tick's flow adds nothing that already exists. */
+/**
+ * The name of each queue's jobs, as Bull Board shows it. BullMQ stores it with every job, so keep
+ * these byte-identical: a rename leaves older jobs under the old name. A fetch job is named for the
+ * CoinGecko call it makes.
+ */
+export const JOB_NAMES: { readonly [K in QueueKey]: (data: PayloadOf<K>) => string } = {
+  tick: () => 'tick',
+  universe: () => 'refresh',
+  fetch: ({ request }) => (request.endpoint === 'markets' ? 'coins-markets' : request.endpoint),
+  load: () => 'copy-batch',
+  transform: () => 'dbt-run',
+};
+
+/** A failed payload parse as one line: each field's path and what is wrong with it. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
+}
+
+/**
+ * Deterministic job ids, one function per scheme, for producers, scripts and tests alike: re-adding a
+ * tick's flow adds nothing that already exists. Stored in Redis and shown by Bull Board: keep them stable.
+ */
 export const jobIds = {
   fetch: (runId: string, batchNo: number) => `fetch-${runId}-${batchNo}`,
   load: (runId: string, batchNo: number) => `load-${runId}-${batchNo}`,

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
-import { jobOptions } from '../../core/queues/job-options.js';
-import { SCHEDULERS, type PayloadOf } from '../../core/queues/registry.js';
+import { buildJob } from '../../core/queues/build-job.js';
+import { SCHEDULERS } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { markLostRuns } from './lost-runs.js';
 
@@ -15,15 +15,14 @@ export async function upsertJobSchedulers(runtime: Runtime): Promise<boolean> {
   const locked = await redis.set(lockKey, String(process.pid), 'PX', 10_000, 'NX');
   if (locked !== 'OK') return false;
   try {
-    await runtime.queue('tick').upsertJobScheduler(
-      SCHEDULERS.tick,
-      { every: config.tick.intervalMs },
-      { name: 'tick', data: { trigger: 'schedule' } satisfies PayloadOf<'tick'>, opts: jobOptions('tick', config) },
-    );
+    // Templates carry no job id: each scheduled job gets its own (repeat:<scheduler>:<slot>).
+    const tick = buildJob('tick', config, { data: { trigger: 'schedule' } });
+    await runtime.queue('tick').upsertJobScheduler(SCHEDULERS.tick, { every: config.tick.intervalMs }, { name: tick.name, data: tick.data, opts: tick.opts });
+    const universe = buildJob('universe', config, { data: {} });
     await runtime.queue('universe').upsertJobScheduler(
       SCHEDULERS.universe,
       { every: config.universe.refreshIntervalMs },
-      { name: 'refresh', data: {} satisfies PayloadOf<'universe'>, opts: jobOptions('universe', config) },
+      { name: universe.name, data: universe.data, opts: universe.opts },
     );
     return true;
   } finally {

@@ -1,5 +1,5 @@
-import { jobOptions } from '../../core/queues/job-options.js';
-import { jobIds, type PayloadOf } from '../../core/queues/registry.js';
+import { buildJob } from '../../core/queues/build-job.js';
+import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 
 /**
@@ -11,14 +11,18 @@ export async function enqueueTick(
   options: { trigger?: 'manual' | 'backfill'; coinIds?: readonly string[]; runId?: string } = {},
 ): Promise<string> {
   const runId = options.runId ?? `m${Date.now()}`;
-  const data: PayloadOf<'tick'> = { trigger: options.trigger ?? 'manual', ...(options.coinIds ? { coinIds: [...options.coinIds] } : {}) };
-  await runtime.queue('tick').add('tick', data, { ...jobOptions('tick', runtime.config), jobId: jobIds.manualTick(runId) });
+  const { name, data, opts } = buildJob('tick', runtime.config, {
+    data: { trigger: options.trigger ?? 'manual', ...(options.coinIds ? { coinIds: [...options.coinIds] } : {}) },
+    jobId: jobIds.manualTick(runId),
+  });
+  await runtime.queue('tick').add(name, data, opts);
   return runId;
 }
 
 /** Adds a universe refresh outside the schedule; returns its refresh id. */
 export async function enqueueUniverseRefresh(runtime: Runtime): Promise<string> {
   const refreshId = `v${Date.now()}`;
-  await runtime.queue('universe').add('refresh', {}, { ...jobOptions('universe', runtime.config), jobId: jobIds.manualUniverse(refreshId) });
+  const { name, data, opts } = buildJob('universe', runtime.config, { data: {}, jobId: jobIds.manualUniverse(refreshId) });
+  await runtime.queue('universe').add(name, data, opts);
   return refreshId;
 }

@@ -1,7 +1,7 @@
 import type { FlowJob } from 'bullmq';
 import type { AppConfig } from '../../core/config/index.js';
-import { jobOptions } from '../../core/queues/job-options.js';
-import { jobIds, QUEUES, type PayloadOf } from '../../core/queues/registry.js';
+import { buildJob } from '../../core/queues/build-job.js';
+import { jobIds } from '../../core/queues/registry.js';
 
 /**
  * One tick as a BullMQ flow: transform (root) ← one load per batch ← its fetch.
@@ -14,22 +14,15 @@ import { jobIds, QUEUES, type PayloadOf } from '../../core/queues/registry.js';
 export function tickFlow(config: AppConfig, runId: string, batches: readonly (readonly string[])[]): FlowJob {
   const vsCurrency = config.coingecko.vsCurrency;
   return {
-    name: 'dbt-run',
-    queueName: QUEUES.transform.name,
-    data: { runId } satisfies PayloadOf<'transform'>,
-    opts: { ...jobOptions('transform', config), jobId: jobIds.transform(runId) },
+    ...buildJob('transform', config, { data: { runId }, jobId: jobIds.transform(runId) }),
     children: batches.map((ids, batchNo) => ({
-      name: 'copy-batch',
-      queueName: QUEUES.load.name,
-      data: { runId, batchNo, vsCurrency } satisfies PayloadOf<'load'>,
-      opts: { ...jobOptions('load', config), jobId: jobIds.load(runId, batchNo), ignoreDependencyOnFailure: true },
+      ...buildJob('load', config, { data: { runId, batchNo, vsCurrency }, jobId: jobIds.load(runId, batchNo), opts: { ignoreDependencyOnFailure: true } }),
       children: [
-        {
-          name: 'coins-markets',
-          queueName: QUEUES.fetch.name,
-          data: { runId, batchNo, request: { endpoint: 'markets', vsCurrency, ids: [...ids] } } satisfies PayloadOf<'fetch'>,
-          opts: { ...jobOptions('fetch', config), jobId: jobIds.fetch(runId, batchNo), failParentOnFailure: true },
-        },
+        buildJob('fetch', config, {
+          data: { runId, batchNo, request: { endpoint: 'markets', vsCurrency, ids: [...ids] } },
+          jobId: jobIds.fetch(runId, batchNo),
+          opts: { failParentOnFailure: true },
+        }),
       ],
     })),
   };

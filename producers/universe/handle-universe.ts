@@ -1,7 +1,7 @@
 import { WaitingChildrenError } from 'bullmq';
 import { PermanentError } from '../../core/errors.js';
 import type { Handler } from '../../core/jobs/run-job.js';
-import { jobOptions } from '../../core/queues/job-options.js';
+import { buildJob } from '../../core/queues/build-job.js';
 import { deletePayload, readPayload } from '../../core/queues/payload-store.js';
 import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
@@ -29,16 +29,13 @@ export function universeHandler(runtime: Runtime): Handler<'universe'> {
         ...Array.from({ length: pages }, (_, i) => ({ endpoint: 'markets-page' as const, vsCurrency: config.coingecko.vsCurrency, page: i + 1, perPage: PAGE_SIZE })),
       ];
       await runtime.queue('fetch').addBulk(
-        requests.map((request, batchNo) => ({
-          name: request.endpoint,
-          data: { runId: refreshId, batchNo, request },
-          opts: {
-            ...jobOptions('fetch', config),
+        requests.map((request, batchNo) =>
+          buildJob('fetch', config, {
+            data: { runId: refreshId, batchNo, request },
             jobId: jobIds.fetch(refreshId, batchNo),
-            parent: { id: job.id!, queue: job.queueQualifiedName },
-            ignoreDependencyOnFailure: true,
-          },
-        })),
+            opts: { parent: { id: job.id!, queue: job.queueQualifiedName }, ignoreDependencyOnFailure: true },
+          }),
+        ),
       );
       log.info('universe refresh: fetching coin list and ranking', { calls: requests.length });
       if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
