@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { validateMarketRecord } from '../../core/coingecko/market-record.js';
 import { SNAPSHOT_COLUMNS } from '../../core/snapshots/raw-columns.js';
 import { snapshotRow } from '../../core/snapshots/snapshot-row.js';
-import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
+import type { ParsedBatch } from './load-path.js';
 
 const COLUMNS = SNAPSHOT_COLUMNS.join(', ');
 
@@ -10,7 +10,7 @@ const COLUMNS = SNAPSHOT_COLUMNS.join(', ');
  * The usual hand-written loader: the same validation and columns, one parameterized multi-row
  * INSERT per batch (250 rows x 36 columns = 9,000 parameters), each its own implicit transaction.
  */
-export async function multiRowInsert(pool: pg.Pool, input: LoadBatchInput): Promise<void> {
+export async function multiRowInsert(pool: pg.Pool, input: ParsedBatch): Promise<void> {
   const params: unknown[] = [];
   const tuples: string[] = [];
   for (const item of input.items) {

@@ -9,7 +9,7 @@ import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
 import { savePayload } from '../../core/queues/payload-store.js';
 import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
-import { encodePreparedBatch, encodeValidatedBatch, packCopyLines, validateSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
+import { encodeValidatedBatch, validateSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine, type SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
@@ -228,9 +228,8 @@ function preparationSteps(fixture: SnapshotFixture): Map<string, number> {
     const texts = timed('cut record texts', () => jsonArrayItems(body));
     const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
     const lines = timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])));
-    timed('to UTF-8 and park format', () => encodePreparedBatch({
-      context, recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated),
-      ...packCopyLines(lines), rejected: [], unknownFields: {},
+    timed('to UTF-8 and park format', () => encodeValidatedBatch(context, {
+      recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated), lines, rejected: [], unknownFields: {},
     }));
   }
   return steps;

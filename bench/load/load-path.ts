@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
-import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
+import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 import { batchItems, type BatchRef, type SnapshotFixture } from './snapshot-fixture.js';
 
 /** One step of the fixture = one tick (run) of the ledger; its batches are that run's batches. */
@@ -14,8 +14,13 @@ export async function planRuns(pool: pg.Pool, fixture: SnapshotFixture, runPrefi
   return refs;
 }
 
+/** A batch of the fixture with its records parsed, as the baselines insert it. */
+export interface ParsedBatch extends SnapshotContext {
+  readonly items: readonly unknown[];
+}
+
 /** A batch with its records parsed from the fixture's body. */
-export function withItems(fixture: SnapshotFixture, ref: BatchRef): LoadBatchInput {
+export function withItems(fixture: SnapshotFixture, ref: BatchRef): ParsedBatch {
   return { runId: ref.runId, batchNo: ref.batchNo, vsCurrency: ref.vsCurrency, items: batchItems(fixture, ref) };
 }
 

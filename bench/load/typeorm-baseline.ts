@@ -1,12 +1,12 @@
 import type { Repository } from 'typeorm';
 import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/market-record.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
-import type { LoadBatchInput } from '../../core/snapshots/load-snapshots.js';
+import type { ParsedBatch } from './load-path.js';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : null);
 const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
 
-function toEntity(record: MarketRecord, input: LoadBatchInput): MarketSnapshot {
+function toEntity(record: MarketRecord, input: ParsedBatch): MarketSnapshot {
   const v = record.values;
   const roi = v.roi as { times: number; currency: string; percentage: number } | null;
   return Object.assign(new MarketSnapshot(), {
@@ -31,7 +31,7 @@ function toEntity(record: MarketRecord, input: LoadBatchInput): MarketSnapshot {
  * The ORM way: `repository.save()` of one batch's entities. save() first SELECTs the entities by
  * primary key to choose insert or update, then inserts in chunks, all in one transaction.
  */
-export async function typeormSave(repository: Repository<MarketSnapshot>, input: LoadBatchInput): Promise<void> {
+export async function typeormSave(repository: Repository<MarketSnapshot>, input: ParsedBatch): Promise<void> {
   const entities: MarketSnapshot[] = [];
   for (const item of input.items) {
     const result = validateMarketRecord(item);

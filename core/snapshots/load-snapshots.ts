@@ -6,21 +6,8 @@ import { markBatchLoaded } from '../pipeline/run-ledger.js';
 import { ENTER_LOAD } from './load-barrier.js';
 import { keyParameters, KEYS_TO_SKIP } from './loaded-keys.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
-import { copyTextWithout, prepareSnapshotBatch, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
+import { copyTextWithout, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
 import { SNAPSHOT_COLUMNS } from './raw-columns.js';
-
-export interface LoadBatchInput {
-  readonly runId: string;
-  readonly batchNo: number;
-  readonly vsCurrency: string;
-  /** The parsed /coins/markets array, unvalidated. */
-  readonly items: readonly unknown[];
-  /**
-   * Each item's JSON text as CoinGecko sent it, in the same order (see parseJsonArrayItems). Stored
-   * as the `record` column; without it each record is serialised again.
-   */
-  readonly texts?: readonly string[];
-}
 
 export interface LoadBatchOutcome {
   readonly status: 'loaded' | 'already-loaded';
@@ -35,12 +22,6 @@ export interface LoadBatchOutcome {
    * again with a key lookup. Often seen, it means loads lag far behind fetches.
    */
   readonly staleKeyCheck: boolean;
-}
-
-/** Validates, encodes and loads one parsed batch (what the fetch and load workers do between them). */
-export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
-  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-  return loadPreparedBatch(pool, prepareSnapshotBatch(context, input.items, input.texts));
 }
 
 /**

@@ -37,38 +37,28 @@ export interface PreparedBatch {
   /**
    * Valid rows left out when prepared because their key was already loaded (or came earlier in the
    * batch): the batch's keys were checked, so its load looks none up unless its COPY meets one loaded
-   * since. Absent when unchecked (a plain body prepared by the loader, or a payload of an earlier
-   * release, whose loader ignores the field and only undercounts duplicates): the load looks up keys.
+   * since. Absent when unchecked (the fetch worker's key check failed, or a fetch worker of a release
+   * before the check parked it; a loader of that release ignores the field and only undercounts
+   * duplicates): the load looks up keys.
    */
   readonly duplicatesLeftOut?: number;
 }
 
 /**
- * Validates and encodes a parsed /coins/markets array. `texts` (each item's JSON as sent, from
- * jsonArrayItems) become the `record` column; without them each record is serialised again.
- * `leaveOut`: indices of valid rows (in validateSnapshotBatch's order) already loaded; given, even
- * empty, the batch counts as checked.
- */
-export function prepareSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[], leaveOut?: readonly number[]): PreparedBatch {
-  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(validateSnapshotBatch(context, items, texts), leaveOut);
-  return { context, recordsReceived, coinIds, lastUpdated, ...packCopyLines(lines), rejected, unknownFields, duplicatesLeftOut };
-}
-
-/**
- * A validated batch encoded as the fetch worker parks it, the same bytes as encodePreparedBatch of
- * prepareSnapshotBatch: the COPY text is written once, straight after the header, into the buffer
- * parked. (A 250-coin page's text is ~280 KB; every copy of it is garbage the worker's heap must
- * absorb before the next tick.)
+ * A validated batch encoded as the fetch worker parks it: the one encoder (decodePreparedBatch reads
+ * it back). `leaveOut`: indices of valid rows (in validateSnapshotBatch's order) already loaded;
+ * given, even empty, the batch counts as checked. The COPY text is written once, straight after the
+ * header, into the buffer parked. (A 250-coin page's text is ~280 KB; every copy of it is garbage
+ * the worker's heap must absorb before the next tick.)
  */
 export function encodeValidatedBatch(context: SnapshotContext, validated: ValidatedBatch, leaveOut?: readonly number[]): Buffer {
   const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(validated, leaveOut);
   const lineEnds = lineEndsOf(lines);
-  // The keys in prepareSnapshotBatch's order: the same bytes as encodePreparedBatch of it.
   const header = headerLine({ context, recordsReceived, coinIds, lastUpdated, lineEnds, rejected, unknownFields, duplicatesLeftOut });
   const payload = Buffer.allocUnsafe(MAGIC.length + header.length + (lineEnds.at(-1) ?? 0));
   let offset = MAGIC.copy(payload, 0);
   offset += header.copy(payload, offset);
-  writeLines(payload, offset, lines);
+  for (const line of lines) offset += payload.write(line, offset);
   return payload;
 }
 
@@ -119,25 +109,12 @@ export function validateSnapshotBatch(context: SnapshotContext, items: readonly 
   return { recordsReceived: items.length, coinIds, lastUpdated, lines, rejected, unknownFields };
 }
 
-/** COPY text lines as one UTF-8 buffer, with the byte offset where each line ends. */
-export function packCopyLines(lines: readonly string[]): Pick<PreparedBatch, 'copyText' | 'lineEnds'> {
-  const lineEnds = lineEndsOf(lines);
-  // Written line by line into one buffer of the size counted: no joined copy of the text.
-  const copyText = Buffer.allocUnsafe(lineEnds.at(-1) ?? 0);
-  writeLines(copyText, 0, lines);
-  return { copyText, lineEnds };
-}
-
 /** The UTF-8 byte offset where each line ends, counted without encoding it. */
 function lineEndsOf(lines: readonly string[]): number[] {
   const lineEnds: number[] = [];
   let bytes = 0;
   for (const line of lines) lineEnds.push((bytes += Buffer.byteLength(line)));
   return lineEnds;
-}
-
-function writeLines(target: Buffer, offset: number, lines: readonly string[]): void {
-  for (const line of lines) offset += target.write(line, offset);
 }
 
 /**
@@ -148,29 +125,20 @@ function writeLines(target: Buffer, offset: number, lines: readonly string[]): v
 const MAGIC = Buffer.from('cdp-prepared-batch/1\n');
 const NEWLINE = 0x0a;
 
-export function isPreparedBatchPayload(payload: Buffer): boolean {
-  return payload.length >= MAGIC.length && payload.subarray(0, MAGIC.length).equals(MAGIC);
-}
-
-export function encodePreparedBatch(batch: PreparedBatch): Buffer {
-  const { copyText, ...rest } = batch;
-  return Buffer.concat([MAGIC, headerLine(rest), copyText]);
-}
-
 /** The header: JSON.stringify escapes newlines inside strings, so it is exactly one line. */
 function headerLine(header: Omit<PreparedBatch, 'copyText'>): Buffer {
   return Buffer.from(`${JSON.stringify(header)}\n`);
 }
 
 /**
- * The batch parked by encodePreparedBatch, checked for what the COPY depends on: its context must
+ * The batch parked by encodeValidatedBatch, checked for what the COPY depends on: its context must
  * be the load job's own (run_id and batch_no are inside the lines) and its offsets must cut the
  * text into exactly one line per key.
  */
 export function decodePreparedBatch(payload: Buffer, expected: SnapshotContext): PreparedBatch {
   const corrupt = (why: string) =>
     new PermanentError(`parked batch ${expected.batchNo} of run ${expected.runId} is corrupt (${why}); the batch must be fetched again`);
-  if (!isPreparedBatchPayload(payload)) throw corrupt('unknown format');
+  if (!payload.subarray(0, MAGIC.length).equals(MAGIC)) throw corrupt('unknown format');
   const headerEnd = payload.indexOf(NEWLINE, MAGIC.length);
   if (headerEnd === -1) throw corrupt('no header line');
   let header: Omit<PreparedBatch, 'copyText'>;

@@ -1,8 +1,30 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
-import { loadSnapshotBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
+import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
+import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 import { startSimulator, type SimulatorHandle } from '../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { parkedBatchOf } from './parked-batches.js';
+
+/** One parsed batch of a planned run. */
+export interface LoadBatchInput extends SnapshotContext {
+  /** The parsed /coins/markets array, unvalidated. */
+  readonly items: readonly unknown[];
+  /**
+   * Each item's JSON text as CoinGecko sent it, in the same order (see jsonArrayItems). Stored as
+   * the `record` column; without it each record is serialised again.
+   */
+  readonly texts?: readonly string[];
+}
+
+/**
+ * Validates, encodes and loads one parsed batch: what the fetch and load workers do between them,
+ * without the fetch worker's key check (its load looks the keys up) and without Redis.
+ */
+export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
+  const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
+  return loadPreparedBatch(pool, parkedBatchOf(context, input.items, input.texts));
+}
 
 /** A test database, a simulator for realistic records, and a pool of loader connections. */
 export interface SnapshotLoads {

@@ -1,8 +1,8 @@
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
-import { loadSnapshotBatch } from '../../core/snapshots/load-snapshots.js';
 import { tickFlow } from '../../producers/tick/tick-flow.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { allJobs, createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
+import { loadSnapshotBatch } from '../helpers/snapshot-loads.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // The simulator's clock is pinned, so CoinGecko's data (and every last_updated) stays the same

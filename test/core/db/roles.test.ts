@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { recordPlannedRun, setTransformStatus } from '../../../core/pipeline/run-ledger.js';
-import { loadSnapshotBatch } from '../../../core/snapshots/load-snapshots.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { loadSnapshotBatch } from '../../helpers/snapshot-loads.js';
 
 /** A pool whose sessions run as `role` (the test connects as the superuser and switches role at connect). */
 function poolAs(db: TestDatabase, role: string): pg.Pool {

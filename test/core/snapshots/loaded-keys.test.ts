@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
-import { loadPreparedBatch, loadSnapshotBatch } from '../../../core/snapshots/load-snapshots.js';
+import { loadPreparedBatch } from '../../../core/snapshots/load-snapshots.js';
 import { prepareCheckedBatch } from '../../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
 import { decodePreparedBatch } from '../../../core/snapshots/prepared-batch.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { loadSnapshotBatch } from '../../helpers/snapshot-loads.js';
 
 describe(prepareCheckedBatch.name, () => {
   let db: TestDatabase;

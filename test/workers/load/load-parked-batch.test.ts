@@ -3,7 +3,7 @@ import pg from 'pg';
 import { jsonArrayItems } from '../../../core/coingecko/json-array-items.js';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
 import { savePayload } from '../../../core/queues/payload-store.js';
-import { encodePreparedBatch, prepareSnapshotBatch } from '../../../core/snapshots/prepared-batch.js';
+import { encodeValidatedBatch, validateSnapshotBatch } from '../../../core/snapshots/prepared-batch.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { PayloadGoneError, loadParkedBatch } from '../../../workers/load/handle-load.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -50,7 +50,7 @@ describe(loadParkedBatch.name, () => {
   it('loads a prepared batch, its records as sent, and deletes what was parked', async () => {
     const mine = await batch();
     const texts = jsonArrayItems(mine.body);
-    await savePayload(redis, mine.key, encodePreparedBatch(prepareSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
+    await savePayload(redis, mine.key, encodeValidatedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
     expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
       { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
     );
@@ -66,7 +66,7 @@ describe(loadParkedBatch.name, () => {
   it('refuses a prepared batch parked for another batch as unusable, loading nothing', async () => {
     const mine = await batch();
     const other = { ...mine.data, batchNo: 1 };
-    await savePayload(redis, mine.key, encodePreparedBatch(prepareSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
+    await savePayload(redis, mine.key, encodeValidatedBatch(other, validateSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
     const error = await loadParkedBatch({ pool, redis }, mine.key, mine.data).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadGoneError);
     expect((error as Error).message).toBe(
