@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import { ROUTE_LABEL } from '../metrics.js';
 import type { TransformWatch } from '../live/transform-watch.js';
 
@@ -35,9 +36,9 @@ interface Entry {
 
 export interface ResponseCacheOptions {
   readonly watch: TransformWatch;
-  /** Serialised bytes held at most (least recently used go first); default 64 MiB. */
+  /** Serialised bytes held at most (least recently used go first), a positive integer; default 64 MiB. */
   readonly maxBytes?: number;
-  /** Entries at most; default 20,000. */
+  /** Entries at most, a positive integer; default 20,000. */
   readonly maxEntries?: number;
   readonly onError?: (error: unknown) => void;
 }
@@ -55,37 +56,75 @@ export interface ResponseCache {
   stats(): ResponseCacheStats;
 }
 
+/** A miss being answered: the request whose handler runs for everyone asking for the same key meanwhile. */
+interface Flight {
+  readonly req: Request;
+  readonly res: Response;
+  readonly next: NextFunction;
+  readonly key: string;
+  readonly transformRunId: number;
+  /** Set when lru-cache chose this request's flight to run (fetchMethod gets only the first caller's context). */
+  ran: boolean;
+}
+
+/**
+ * The entries live in an lru-cache LRUCache: `max` entries and `maxSize` bytes (sizeCalculation: the
+ * body's length; a body larger than maxSize is not kept), least recently used evicted first, and
+ * `fetch()` with a `fetchMethod` as the single flight: concurrent fetches of one key share one
+ * promise, and the handler runs once. The key holds the run id, so a request only ever joins a
+ * flight or gets an entry of the run it resolved. An in-flight miss takes an entry slot (none of the
+ * bytes: backgroundFetchSize 0) until it settles.
+ */
 export function responseCache(options: ResponseCacheOptions): ResponseCache {
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  const maxEntries = options.maxEntries ?? 20_000;
-  const entries = new Map<string, Entry>();
-  /** Misses being answered, so 50 requests for one URL just after a run cost one handler run. */
-  const inflight = new Map<string, Promise<Entry | undefined>>();
-  let bytes = 0;
   let hits = 0;
   let misses = 0;
   let version: number | null = null;
 
-  const clear = () => {
-    entries.clear();
-    bytes = 0;
-  };
-  // Dropped the moment anyone in this process sees the new run, before live clients are told of it.
-  options.watch.onChange(clear);
+  const cache: LRUCache<string, Entry, Flight> = new LRUCache<string, Entry, Flight>({
+    max: options.maxEntries ?? 20_000,
+    maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+    sizeCalculation: (entry) => entry.body.length,
+    backgroundFetchSize: 0,
+    // clear() aborts flights in progress: their waiters still get the answer, which is not stored.
+    ignoreFetchAbort: true,
+    fetchMethod: (_key, _stale, { context }) => answer(context),
+  });
 
-  const store = (key: string, entry: Entry) => {
-    if (entry.transformRunId !== version || entry.body.length > maxBytes) return;
-    const old = entries.get(key);
-    if (old) bytes -= old.body.length;
-    entries.delete(key);
-    entries.set(key, entry);
-    bytes += entry.body.length;
-    for (const [oldest, e] of entries) {
-      if (bytes <= maxBytes && entries.size <= maxEntries) break;
-      entries.delete(oldest);
-      bytes -= e.body.length;
-    }
-  };
+  /** Runs the handler for `flight`, resolving with the entry of its 200, or undefined for anything else or a client that hung up first. */
+  function answer(flight: Flight): Promise<Entry | undefined> {
+    flight.ran = true;
+    misses++;
+    const { req, res, key, transformRunId } = flight;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (entry: Entry | undefined) => {
+        if (settled) return false;
+        settled = true;
+        resolve(entry);
+        return true;
+      };
+      res.once('close', () => settle(undefined));
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => {
+        if (res.statusCode !== 200) {
+          settle(undefined);
+          return json(body);
+        }
+        const serialised = Buffer.from(JSON.stringify(body) ?? 'null');
+        const hash = createHash('sha1').update(serialised).digest('base64url').slice(0, 16);
+        const entry: Entry = { body: serialised, etag: `"${transformRunId}-${hash}"`, route: res.locals[ROUTE_LABEL], transformRunId };
+        // The cache stores what the flight resolves with. If the client hung up first, the flight
+        // settled empty (its waiters answered on their own): the answer is still worth keeping.
+        if (!settle(entry) && transformRunId === version) cache.set(key, entry);
+        send(req, res, entry, 'miss');
+        return res;
+      };
+      flight.next();
+    });
+  }
+
+  // Dropped the moment anyone in this process sees the new run, before live clients are told of it.
+  options.watch.onChange(() => cache.clear());
 
   const middleware: RequestHandler = async (req, res, next) => {
     if (req.method !== 'GET' || !CACHEABLE.test(req.path)) return next();
@@ -98,60 +137,32 @@ export function responseCache(options: ResponseCacheOptions): ResponseCache {
     }
     if (runId === null) return next(); // no run yet: the marts may not exist, nothing to key on
     if (runId !== version) {
-      clear();
+      cache.clear();
       version = runId;
     }
-    const key = req.originalUrl;
-    const hit = entries.get(key);
+    const key = `${runId} ${req.originalUrl}`;
+    const hit = cache.get(key); // most recently used now
     if (hit) {
-      entries.delete(key); // most recently used last
-      entries.set(key, hit);
       hits++;
       send(req, res, hit, 'hit');
       return;
     }
-    const flightKey = `${runId} ${key}`;
-    const pending = inflight.get(flightKey);
-    if (pending) {
-      const entry = await pending;
-      if (entry) {
-        hits++;
-        send(req, res, entry, 'hit');
-        return;
-      }
-      return next(); // the first one was not a 200: answer this one on its own
+    const flight: Flight = { req, res, next, key, transformRunId: runId, ran: false };
+    // Rejects only when a clear() aborted a flight that then answered with no entry.
+    const entry = await cache.fetch(key, { context: flight }).catch(() => undefined);
+    if (flight.ran) return; // this request's handler answered it
+    if (entry) {
+      hits++;
+      send(req, res, entry, 'hit');
+      return;
     }
-
-    misses++;
-    let settle!: (entry: Entry | undefined) => void;
-    const flight = new Promise<Entry | undefined>((resolve) => (settle = resolve));
-    inflight.set(flightKey, flight);
-    // Only this flight's own entry is removed: after a client hung up, a later miss may have started its own.
-    const done = (entry: Entry | undefined) => {
-      if (inflight.get(flightKey) === flight) inflight.delete(flightKey);
-      settle(entry);
-    };
-    res.once('close', () => done(undefined));
-    const json = res.json.bind(res);
-    res.json = (body: unknown) => {
-      if (res.statusCode !== 200) {
-        done(undefined);
-        return json(body);
-      }
-      const serialised = Buffer.from(JSON.stringify(body) ?? 'null');
-      const hash = createHash('sha1').update(serialised).digest('base64url').slice(0, 16);
-      const entry: Entry = { body: serialised, etag: `"${runId}-${hash}"`, route: res.locals[ROUTE_LABEL], transformRunId: runId };
-      store(key, entry);
-      done(entry);
-      send(req, res, entry, 'miss');
-      return res;
-    };
-    next();
+    next(); // the request it waited for was not a 200 (or its client left): answer this one on its own
   };
 
   return {
     middleware,
-    stats: () => ({ hits, misses, entries: entries.size, bytes, transformRunId: version }),
+    // keys() skips flights in progress, which cache.size counts.
+    stats: () => ({ hits, misses, entries: [...cache.keys()].length, bytes: cache.calculatedSize, transformRunId: version }),
   };
 }
 

@@ -18,7 +18,7 @@ let runtime: Runtime;
 const servers: Served[] = [];
 
 /** A dashboard replica; `maxAgeMs` is how old its view of the newest run may get before a request checks it. */
-async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number } = {}, pollMs = 100): Promise<{ url: string; cache: ResponseCache }> {
+async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number; maxBytes?: number } = {}, pollMs = 100): Promise<{ url: string; cache: ResponseCache }> {
   let cache: ResponseCache | undefined;
   const app = createApp({
     config: marts.config(),
@@ -176,6 +176,52 @@ describe('market responses', () => {
     expect(cache.stats().entries).toBe(3);
     expect((await call(`${url}/coins/coin-4`)).headers.get('x-cache')).toBe('hit');
     expect((await call(`${url}/coins/bitcoin`)).headers.get('x-cache')).toBe('miss');
+  });
+
+  it('keep at most maxBytes of bodies, least recently used first, and never a body larger than that', async () => {
+    const size = new Map<string, number>();
+    {
+      const { url } = await replica(60_000);
+      for (const coin of ['bitcoin', 'ethereum', 'coin-3']) size.set(coin, Buffer.byteLength((await call(`${url}/coins/${coin}`)).text));
+    }
+    const bytes = (...coins: string[]) => coins.reduce((sum, coin) => sum + size.get(coin)!, 0);
+    // Room for any two of the three bodies, not for all three.
+    const { url, cache } = await replica(60_000, { maxBytes: bytes('bitcoin', 'ethereum', 'coin-3') - 1 });
+    for (const coin of ['bitcoin', 'ethereum', 'coin-3']) await call(`${url}/coins/${coin}`);
+    expect(cache.stats()).toMatchObject({ entries: 2, bytes: bytes('ethereum', 'coin-3') });
+    expect((await call(`${url}/coins/coin-3`)).headers.get('x-cache')).toBe('hit');
+    expect((await call(`${url}/coins/bitcoin`)).headers.get('x-cache')).toBe('miss');
+    expect(cache.stats()).toMatchObject({ entries: 2, bytes: bytes('coin-3', 'bitcoin') }); // ethereum was the least recently used
+
+    const { url: tiny, cache: tinyCache } = await replica(60_000, { maxBytes: size.get('bitcoin')! - 1 });
+    for (let i = 0; i < 2; i++) expect((await call(`${tiny}/coins/bitcoin`)).headers.get('x-cache')).toBe('miss');
+    expect(tinyCache.stats()).toMatchObject({ entries: 0, bytes: 0, misses: 2 });
+  });
+
+  it('answer requests that waited for a first one that was not a 200 each on their own, without keeping it', async () => {
+    const { url, cache } = await replica(60_000);
+    await call(`${url}/coins/bitcoin`); // the version is known: no request below waits for a check
+    const misses = cache.stats().misses;
+    // dim_coins locked: the first request's query waits, so the others arrive while its flight is open.
+    const locker = await marts.db.pool.connect();
+    try {
+      await locker.query(`begin; lock table ${MARTS}.dim_coins in access exclusive mode`);
+      const replies = Promise.all(Array.from({ length: 10 }, () => call(`${url}/coins/no-such-coin`)));
+      for (let waiting = 0; waiting === 0; await new Promise((r) => setTimeout(r, 20))) {
+        waiting = (await q<{ n: number }>(`select count(*)::int as n from pg_locks where not granted and relation = '${MARTS}.dim_coins'::regclass`))[0]!.n;
+      }
+      await new Promise((r) => setTimeout(r, 300)); // the other nine reach the open flight
+      expect(cache.stats().misses).toBe(misses + 1);
+      await locker.query('commit');
+      for (const reply of await replies) {
+        expect([reply.status, reply.json(), reply.headers.get('x-cache')]).toEqual([404, { error: 'unknown coin: no-such-coin' }, null]);
+      }
+    } finally {
+      await locker.query('rollback').catch(() => undefined);
+      locker.release();
+    }
+    // The nine ran the handler themselves: not counted as misses (nor hits), and no 404 kept.
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: misses + 1, entries: 1 });
   });
 
   it('do not keep errors: a 404 for an unknown coin or a 400 is answered each time', async () => {
