@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { environmentWithDotenv } from '../core/config/index.js';
 import { configureLogger } from '../core/log/logger.js';
 import { loadConfigOrExit } from '../core/process/boot.js';
+import { jobIds } from '../core/queues/registry.js';
 import { Runtime } from '../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../producers/tick/enqueue-tick.js';
 import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind as Kind } from './lib/entry-points.js';
@@ -189,7 +190,7 @@ if (args.once) {
   if (!config.universe.coinIds) {
     const refreshId = await enqueueUniverseRefresh(runtime);
     for (;;) {
-      const job = await runtime.queue('universe').getJob(`universe-${refreshId}`);
+      const job = await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId));
       const state = await job?.getState();
       if (state === 'completed') break;
       if (state === 'failed') {
@@ -201,7 +202,7 @@ if (args.once) {
   }
   const runId = await enqueueTick(runtime);
   for (;;) {
-    const transform = await runtime.queue('transform').getJob(`transform-${runId}`);
+    const transform = await runtime.queue('transform').getJob(jobIds.transform(runId));
     const state = await transform?.getState();
     if (state === 'completed' || state === 'failed') {
       await new Promise((r) => setTimeout(r, 300)); // let the ledger's last write land

@@ -6,8 +6,8 @@ import type { QueueKey } from './registry.js';
 export const BACKOFF_TYPE = 'jittered';
 
 /**
- * Default options of each queue's jobs, derived from configuration. Flows do not inherit a Queue's
- * defaults, so producers always pass these explicitly.
+ * Default options of each queue's jobs, derived from configuration. Flows and job schedulers do not
+ * inherit a Queue's defaults, so buildJob (build-job.ts) always passes these explicitly.
  */
 export function jobOptions(key: QueueKey, config: AppConfig): DefaultJobOptions {
   const attempts: Record<QueueKey, number> = {

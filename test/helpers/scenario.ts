@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../core/config/index.js';
 import type { PipelineRun } from '../../core/db/entities/pipeline-run.js';
-import type { QUEUES } from '../../core/queues/registry.js';
+import { jobIds, type QUEUES } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { enqueueTick, enqueueUniverseRefresh } from '../../producers/tick/enqueue-tick.js';
 import { resolveOptions } from '../../simulator/options.js';
@@ -65,7 +65,7 @@ export async function refreshUniverse(runtime: Runtime, timeoutMs = 60_000): Pro
   for (let attempt = 1; ; attempt++) {
     const refreshId = await enqueueUniverseRefresh(runtime);
     await waitFor('universe refresh', async () => {
-      const job = await runtime.queue('universe').getJob(`universe-${refreshId}`);
+      const job = await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId));
       const state = await job?.getState();
       if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
       return state === 'completed';
@@ -87,7 +87,7 @@ export async function runTick(runtime: Runtime, db: TestDatabase, options: Param
 
 export async function waitForTick(runtime: Runtime, db: TestDatabase, runId: string, timeoutMs = 90_000): Promise<{ run: RunRow; transform: Job }> {
   const transform = await waitFor(`transform job of ${runId} to settle`, async () => {
-    const job = await runtime.queue('transform').getJob(`transform-${runId}`);
+    const job = await runtime.queue('transform').getJob(jobIds.transform(runId));
     const state = await job?.getState();
     return state === 'completed' || state === 'failed' ? job : undefined;
   }, timeoutMs, 200);

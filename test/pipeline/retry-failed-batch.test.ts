@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { jobIds } from '../../core/queues/registry.js';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadedRows, startLoaderRig, type LoaderRig } from '../helpers/loader-rig.js';
@@ -72,7 +73,7 @@ describe('retrying a batch that failed for good', () => {
       await db.pool.query('grant insert on raw.coin_market_snapshots to cdp_loader');
 
       // Retry one batch: the run is now partial, its counters matching the data.
-      const first = (await loadQueue.getJob(`load-${runId}-0`))!;
+      const first = (await loadQueue.getJob(jobIds.load(runId, 0)))!;
       expect(await first.getState()).toBe('failed');
       await first.retry('failed');
       const loaded = await settledAfterRetry(loadQueue, first, first.attemptsMade, 'completed');
@@ -85,7 +86,7 @@ describe('retrying a batch that failed for good', () => {
       expect(state.batches[0]).toMatchObject({ error: null, rows_loaded: firstSize });
 
       // Retry the others, at the same moment.
-      const rest = await Promise.all(state.batches.slice(1).map(async (_, i) => (await loadQueue.getJob(`load-${runId}-${i + 1}`))!));
+      const rest = await Promise.all(state.batches.slice(1).map(async (_, i) => (await loadQueue.getJob(jobIds.load(runId, i + 1)))!));
       await Promise.all(rest.map((job) => job.retry('failed')));
       await Promise.all(rest.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
       state = await ledgerAndData(db, runId);
@@ -94,7 +95,7 @@ describe('retrying a batch that failed for good', () => {
       expect(state.batches.every((b) => b.status === 'loaded' && b.error === null)).toBe(true);
 
       // A second Retry of a now completed load finds the batch loaded: nothing moves.
-      const again = (await loadQueue.getJob(`load-${runId}-0`))!;
+      const again = (await loadQueue.getJob(jobIds.load(runId, 0)))!;
       await again.retry('completed');
       expect((await settledAfterRetry(loadQueue, again, again.attemptsMade, 'completed')).returnvalue).toMatchObject({ status: 'already-loaded', rowsLoaded: 0 });
       expect((await ledgerAndData(db, runId)).run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, rows_loaded: COINS });
@@ -102,7 +103,7 @@ describe('retrying a batch that failed for good', () => {
 
       // The tick's transform already ran and is not run again; the next tick's transform picks the
       // late rows up (see README, "What happens when…").
-      const transformNow = (await rig.pipeline.runtime.queue('transform').getJob(`transform-${runId}`))!;
+      const transformNow = (await rig.pipeline.runtime.queue('transform').getJob(jobIds.transform(runId)))!;
       expect({ state: await transformNow.getState(), finishedOn: transformNow.finishedOn }).toEqual(transformBefore);
       rig.expectLoadersUp();
     });
@@ -133,7 +134,7 @@ describe('retrying a batch that failed for good', () => {
       await spoil(rig.pipeline.runtime.redis, payload);
       const fetchCalls = () => rig.simulator.control.requests().filter((r) => r.path === '/coins/markets').length;
       const callsBefore = fetchCalls();
-      const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(`load-${runId}-${n}`))!));
+      const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(jobIds.load(runId, n)))!));
       await Promise.all(loads.map((job) => job.retry('failed')));
       const done = await Promise.all(loads.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
       expect(done.map((job) => job.returnvalue.status)).toEqual(Array(planned).fill('loaded'));
@@ -177,8 +178,8 @@ describe('retrying a batch that failed for good', () => {
       expect(failedBatch.length).toBe(1);
       const { batch_no: batchNo, coins: failedCoins } = failedBatch[0]!;
       expect(partial).toMatchObject({ status: 'partial', batches_loaded: planned - 1, batches_failed: 1, batches_fetched: planned - 1, rows_loaded: COINS - failedCoins });
-      const fetch = (await pipeline.runtime.queue('fetch').getJob(`fetch-${runId}-${batchNo}`))!;
-      const load = (await pipeline.runtime.queue('load').getJob(`load-${runId}-${batchNo}`))!;
+      const fetch = (await pipeline.runtime.queue('fetch').getJob(jobIds.fetch(runId, batchNo)))!;
+      const load = (await pipeline.runtime.queue('load').getJob(jobIds.load(runId, batchNo)))!;
       expect([await fetch.getState(), await load.getState()]).toEqual(['failed', 'failed']);
 
       const retried = which === 'load' ? load : fetch;

@@ -3,6 +3,7 @@ import { createScenario, refreshUniverse, runRow, waitForTick, type Scenario } f
 import { waitFor } from '../../helpers/wait-for.js';
 import { enqueueTick } from '../../../producers/tick/enqueue-tick.js';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
+import { jobIds } from '../../../core/queues/registry.js';
 
 describe('tick planning', () => {
   let scenario: Scenario;
@@ -16,7 +17,7 @@ describe('tick planning', () => {
     const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
     try {
       const runId = await enqueueTick(pipeline.runtime);
-      await waitFor('the tick to wait', async () => (await pipeline.runtime.queue('tick').getJob(`tick-${runId}`))?.isDelayed());
+      await waitFor('the tick to wait', async () => (await pipeline.runtime.queue('tick').getJob(jobIds.manualTick(runId)))?.isDelayed());
       expect(await runRow(scenario.db, runId)).toBeUndefined();
       await refreshUniverse(pipeline.runtime);
       const { run } = await waitForTick(pipeline.runtime, scenario.db, runId);
@@ -54,7 +55,7 @@ describe('tick planning', () => {
       expect(run).toMatchObject({ status: 'loaded', batches_planned: 2, batches_loaded: 2, coins_planned: 2 });
       // Loaded now or by an earlier tick in the same CoinGecko update step: either way both coins arrived.
       expect(Number(run.rows_loaded) + Number(run.rows_duplicate)).toBe(2);
-      const tick = await pipeline.runtime.queue('tick').getJob('tick-mretried');
+      const tick = await pipeline.runtime.queue('tick').getJob(jobIds.manualTick('mretried'));
       expect(tick?.returnvalue).toMatchObject({ status: 'replanned', batches: 2, coins: 2 });
     } finally {
       await pipeline.stop();
@@ -67,7 +68,7 @@ describe('tick planning', () => {
     try {
       const runId = await enqueueTick(pipeline.runtime);
       const job = await waitFor('the tick to fail', async () => {
-        const tick = await pipeline.runtime.queue('tick').getJob(`tick-${runId}`);
+        const tick = await pipeline.runtime.queue('tick').getJob(jobIds.manualTick(runId));
         return (await tick?.isFailed()) ? tick : undefined;
       });
       expect(job.failedReason).toMatch(/no coins to fetch: raw.coins has no ranked active coin/);

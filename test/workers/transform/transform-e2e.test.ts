@@ -1,3 +1,4 @@
+import { jobIds } from '../../../core/queues/registry.js';
 import { enqueueTick } from '../../../producers/tick/enqueue-tick.js';
 import { InProcessPipeline } from '../../helpers/pipeline.js';
 import { createScenario, refreshUniverse, runTick, runRow, waitForTick, type Scenario } from '../../helpers/scenario.js';
@@ -80,7 +81,7 @@ describe('transform worker with the bundled runner, end to end', () => {
     await pipeline.stop();
     const loaders = await new InProcessPipeline(pipeline.config).start(['planner', 'fetch', 'load']);
     const ready = (runId: string) =>
-      waitFor(`transform of ${runId} ready`, async () => (await loaders.runtime.queue('transform').getJob(`transform-${runId}`))?.isWaiting());
+      waitFor(`transform of ${runId} ready`, async () => (await loaders.runtime.queue('transform').getJob(jobIds.transform(runId)))?.isWaiting());
     const older = await enqueueTick(loaders.runtime);
     await ready(older);
     now += 5 * 60_000;
