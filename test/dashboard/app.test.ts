@@ -14,6 +14,7 @@ import { BOARD_CSP } from '../../dashboard/security.js';
 import { PAGE_CSP } from '../../dashboard/views/layout.js';
 import type { AppConfig } from '../../core/config/index.js';
 import { rootLogger } from '../../core/log/logger.js';
+import { buildJob } from '../../core/queues/build-job.js';
 import { createRedis } from '../../core/queues/redis.js';
 import { QUEUE_KEYS, QUEUES } from '../../core/queues/registry.js';
 import { Runtime } from '../../core/runtime.js';
@@ -85,10 +86,12 @@ beforeAll(async () => {
   probeRedis = createRedis(TEST_REDIS_URL, 'fail-fast', 'cdp:test:probe');
   await seedRuns();
 
-  const fetchPayload = (batchNo: number) => ({ runId: 't1764230400000', batchNo, request: { endpoint: 'coins-list' as const } });
-  await runtime.queue('fetch').add('markets', fetchPayload(0));
-  await runtime.queue('fetch').add('markets', fetchPayload(1));
-  await runtime.queue('load').add('copy', { runId: 't1764230400000', batchNo: 0, vsCurrency: 'usd' }, { delay: 600_000 });
+  for (const batchNo of [0, 1]) {
+    const fetch = buildJob('fetch', authConfig, { data: { runId: 't1764230400000', batchNo, request: { endpoint: 'coins-list' } } });
+    await runtime.queue('fetch').add(fetch.name, fetch.data, fetch.opts);
+  }
+  const load = buildJob('load', authConfig, { data: { runId: 't1764230400000', batchNo: 0, vsCurrency: 'usd' }, opts: { delay: 600_000 } });
+  await runtime.queue('load').add(load.name, load.data, load.opts);
 
   const common = { pool: runtime.pool, redis: probeRedis, queues: (key: keyof typeof QUEUES) => runtime.queue(key), logger: silent };
   const migrations = migrationCheck(db.url);

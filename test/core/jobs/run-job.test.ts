@@ -4,6 +4,7 @@ import { PermanentError, RateLimitedError, RetryableError } from '../../../core/
 import { closeWorker } from '../../../core/jobs/close-worker.js';
 import { classifyUnclassified, startWorker } from '../../../core/jobs/run-job.js';
 import { rootLogger } from '../../../core/log/logger.js';
+import { buildJob } from '../../../core/queues/build-job.js';
 import { Runtime } from '../../../core/runtime.js';
 import { testConfig } from '../../helpers/config.js';
 import { TEST_REDIS_URL } from '../../helpers/env.js';
@@ -94,7 +95,11 @@ describe('startWorker when pausing the queue after a 429 fails', () => {
     );
     try {
       const queue = runtime.queue('load');
-      const added = await queue.add('copy-batch', { runId: `r${attempts}-${maxStartedAttempts}`, batchNo: 0, vsCurrency: 'usd' }, { attempts, backoff: { type: 'fixed', delay: 50 } });
+      const { name, data, opts } = buildJob('load', runtime.config, {
+        data: { runId: `r${attempts}-${maxStartedAttempts}`, batchNo: 0, vsCurrency: 'usd' },
+        opts: { attempts, backoff: { type: 'fixed', delay: 50 } },
+      });
+      const added = await queue.add(name, data, opts);
       const job = await waitFor('the job to fail for good', async () => {
         const now = await queue.getJob(added.id!);
         return now && (await now.getState()) === 'failed' ? now : undefined;
