@@ -6,11 +6,11 @@ import { jsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/market-record.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
-import { savePayload } from '../../core/queues/payload-store.js';
-import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
+import { encodeParkedBatch, parkBatch } from '../../core/handoff/parked-batch.js';
+import { encodeForParking } from '../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../core/snapshots/partitions.js';
-import { encodeValidatedBatch, validateSnapshotBatch } from '../../core/snapshots/prepared-batch.js';
 import { snapshotCopyLine, type SnapshotContext } from '../../core/snapshots/snapshot-row.js';
+import { validateSnapshotBatch } from '../../core/snapshots/validated-batch.js';
 import { loadParkedBatch } from '../../workers/load/handle-load.js';
 import type { Benchmark, BenchContext, Measurement } from '../benchmark.js';
 import { describeCpu, measureCpu } from '../cpu-usage.js';
@@ -76,7 +76,7 @@ export const loadBenchmark: Benchmark = {
     };
     await reference();
 
-    // (a) the project's load path: what a load job does per batch once it has its payload key.
+    // (a) the project's load path: what a load job does per batch once it knows where its batch is parked.
     let pass = 0;
     /** CPU the fetch workers spend preparing the batches (validate, check keys, encode) after their calls. */
     const prepareCpuMs: number[] = [];
@@ -84,7 +84,7 @@ export const loadBenchmark: Benchmark = {
     const prepareWallMs = { checked: [] as number[], unchecked: [] as number[] };
     /**
      * `checked`: parked as the fetch worker parks a markets batch, keys already loaded left out, so
-     * the load transaction looks none up. `unchecked`: prepared but not checked (as when the fetch
+     * the load transaction looks none up. `unchecked`: parked without the key check (as when the fetch
      * worker's key check fails), so the load transaction looks its keys up, as every load did before.
      * `prepared in the timed process`: each batch parsed, validated, encoded and parked (no key check)
      * just before its load, in the timed process, so nothing the pipeline does per row is outside
@@ -100,32 +100,32 @@ export const loadBenchmark: Benchmark = {
       // The fetch workers' part, untimed.
       const prepareStarted = process.cpuUsage();
       const prepareWallStarted = performance.now();
-      const payloads: Buffer[] = [];
+      const encoded: Buffer[] = [];
       for (const { input, body } of preparedInTimedProcess ? [] : jobs) {
-        if (parked === 'unchecked') payloads.push(unchecked(input, body));
+        if (parked === 'unchecked') encoded.push(unchecked(input, body));
         else {
-          const { payload, checkFailed } = await prepareCheckedBatch(admin, input, JSON.parse(body) as unknown[], jsonArrayItems(body));
+          const { parked: bytes, checkFailed } = await encodeForParking(admin, input, JSON.parse(body) as unknown[], jsonArrayItems(body));
           if (checkFailed) throw checkFailed;
-          payloads.push(payload);
+          encoded.push(bytes);
         }
       }
       const prepareCpu = process.cpuUsage(prepareStarted);
       if (!preparedInTimedProcess) prepareWallMs[parked].push(performance.now() - prepareWallStarted);
       if (parked === 'checked') prepareCpuMs.push((prepareCpu.user + prepareCpu.system) / 1000);
-      await Promise.all(payloads.map((payload, i) => savePayload(redis, jobs[i]!.key, payload, 600_000)));
-      payloads.length = 0;
+      await Promise.all(encoded.map((bytes, i) => parkBatch(redis, jobs[i]!.key, bytes, 600_000)));
+      encoded.length = 0;
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
         const { result: ms, cpu } = await measureCpu(() =>
           runLoaders(jobs, concurrency, async ({ input, body, key }) => {
-            if (preparedInTimedProcess) await savePayload(redis, key, unchecked(input, body), 600_000);
+            if (preparedInTimedProcess) await parkBatch(redis, key, unchecked(input, body), 600_000);
             const outcome = await loadParkedBatch({ pool, redis }, key, input);
             if (outcome.status !== 'loaded' || outcome.recordsRejected > 0) throw new Error(`batch ${input.runId}/${input.batchNo}: ${JSON.stringify(outcome)}`);
           }, ctx.signal),
         );
         const backendCpuMs = backendPids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
         await check(`load path x${concurrency}`);
-        if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left payloads in Redis');
+        if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left parked batches in Redis');
         ctx.log(
           `load path x${concurrency} (${preparedInTimedProcess ? parked : `${parked} parked`}): ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
             `backends ${backendCpuMs} ms (${perRowUs(backendCpuMs, rows)}); ${describeCpu(cpu)}`,
@@ -208,7 +208,7 @@ const contextOf = ({ runId, batchNo, vsCurrency }: BatchRef): SnapshotContext =>
 
 /** A body validated and encoded as the fetch worker parks it when its key check fails (nothing left out). */
 function unchecked(context: SnapshotContext, body: string): Buffer {
-  return encodeValidatedBatch(context, validateSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+  return encodeParkedBatch(context, validateSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
 }
 
 /** CPU of each step of a fetch worker's preparation of its batch, run alone over every body of the fixture. */
@@ -228,7 +228,7 @@ function preparationSteps(fixture: SnapshotFixture): Map<string, number> {
     const texts = timed('cut record texts', () => jsonArrayItems(body));
     const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
     const lines = timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])));
-    timed('to UTF-8 and park format', () => encodeValidatedBatch(context, {
+    timed('to UTF-8 and park format', () => encodeParkedBatch(context, {
       recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated), lines, rejected: [], unknownFields: {},
     }));
   }

@@ -2,12 +2,13 @@ import type pg from 'pg';
 import { copyBuffers } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
 import { classifyPostgresError, PermanentError, RetryableError } from '../errors.js';
+import { copyTextWithout, type ParkedBatch } from '../handoff/parked-batch.js';
 import { markBatchLoaded } from '../pipeline/run-ledger.js';
 import { ENTER_LOAD } from './load-barrier.js';
 import { keyParameters, KEYS_TO_SKIP } from './loaded-keys.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
-import { copyTextWithout, type PreparedBatch, type UnknownFields } from './prepared-batch.js';
 import { SNAPSHOT_COLUMNS } from './raw-columns.js';
+import type { UnknownFields } from './validated-batch.js';
 
 export interface LoadBatchOutcome {
   readonly status: 'loaded' | 'already-loaded';
@@ -31,15 +32,15 @@ export interface LoadBatchOutcome {
 const CONCURRENT_DUPLICATE_ATTEMPTS = 3;
 
 /**
- * Loads one batch in one transaction: locks its ledger row, looks up which of its keys are already
- * in raw.coin_market_snapshots (one indexed lookup; none when the fetch worker checked them), COPYs
- * the other valid records straight into the partitioned table, quarantines the rejected ones and
- * moves the ledger. A retry after a crash, the same tick twice, or the same batch delivered twice at
+ * Loads one parked batch in one transaction: locks its ledger row, looks up which of its keys are
+ * already in raw.coin_market_snapshots (one indexed lookup; none when the fetch worker checked them),
+ * COPYs the other valid records straight into the partitioned table, quarantines the rejected ones
+ * and moves the ledger. A retry after a crash, the same tick twice, or the same batch delivered twice at
  * once adds no row; a failure anywhere leaves nothing half-written. Five statements when nothing is
  * rejected (begin, start, COPY, ledger, commit): each is a round trip the batch's 250 rows must
  * amortise, so none is spent on its own.
  */
-export async function loadPreparedBatch(pool: pg.Pool, batch: PreparedBatch): Promise<LoadBatchOutcome> {
+export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<LoadBatchOutcome> {
   const context = batch.context;
   const { unknownFields, rejected } = batch;
   const valid = batch.coinIds.length;
@@ -118,7 +119,7 @@ const startStatement = (lookUp: boolean) => `
 const START_LOAD = startStatement(true);
 const START_CHECKED_LOAD = startStatement(false);
 
-async function startLoad(client: pg.PoolClient, batch: PreparedBatch, lookUp: boolean): Promise<{ status: string; skip: number[] } | undefined> {
+async function startLoad(client: pg.PoolClient, batch: ParkedBatch, lookUp: boolean): Promise<{ status: string; skip: number[] } | undefined> {
   const { runId, batchNo, vsCurrency } = batch.context;
   const result = await client.query<{ status: string; skip: number[] }>(
     lookUp
@@ -128,7 +129,7 @@ async function startLoad(client: pg.PoolClient, batch: PreparedBatch, lookUp: bo
   return result.rows[0];
 }
 
-async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch, skip: readonly number[]): Promise<number> {
+async function insertSnapshots(client: pg.PoolClient, batch: ParkedBatch, skip: readonly number[]): Promise<number> {
   const rows = batch.coinIds.length;
   if (rows === 0 || skip.length === rows) return 0;
   // Straight into the partitioned table: staging plus `insert … on conflict` cost ~30% more.
@@ -136,7 +137,7 @@ async function insertSnapshots(client: pg.PoolClient, batch: PreparedBatch, skip
   return copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, chunks);
 }
 
-async function quarantine(client: pg.PoolClient, input: PreparedBatch['context'], rejected: PreparedBatch['rejected']): Promise<void> {
+async function quarantine(client: pg.PoolClient, input: ParkedBatch['context'], rejected: ParkedBatch['rejected']): Promise<void> {
   if (rejected.length === 0) return;
   await client.query(
     `insert into pipeline.quarantined_records (run_id, batch_no, record_index, coin_id, reason, record)

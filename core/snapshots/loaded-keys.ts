@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { classifyPostgresError } from '../errors.js';
-import { encodeValidatedBatch, validateSnapshotBatch } from './prepared-batch.js';
+import { encodeParkedBatch } from '../handoff/parked-batch.js';
 import type { SnapshotContext } from './snapshot-row.js';
+import { validateSnapshotBatch } from './validated-batch.js';
 
 /**
  * Which rows of a batch to leave out: keys already in raw.coin_market_snapshots, and repeats of a key
@@ -40,23 +41,22 @@ function timeBounds(lastUpdated: readonly string[]): [string, string] {
   return [new Date(min - 1000).toISOString(), new Date(max + 1000).toISOString()];
 }
 
-/** A batch as the fetch worker parks it, and why its keys went unchecked if they did. */
-export interface ParkableBatch {
-  readonly payload: Buffer;
-  /** The key check failed (Postgres unreachable, a statement timeout): the batch is parked unchecked. */
-  readonly checkFailed?: Error;
-}
-
 /**
- * What the fetch worker parks for a markets batch: validated, COPY-encoded, and without the rows
- * whose key is already loaded (or repeated in the batch), counted in `duplicatesLeftOut`. The check is
- * a read outside any transaction, done where the rate limit leaves the worker idle; the load then runs
- * without a key lookup in its transaction, the pipeline's narrowest point, and falls back to one only
- * if a key got loaded since (its COPY then meets the primary key; see load-snapshots.ts). The check
- * only saves work, so when it fails the batch is parked unchecked and its load looks the keys up:
- * failing the job instead would cost another CoinGecko call.
+ * A markets response encoded as the fetch worker parks it (core/handoff/parked-batch.ts): validated,
+ * COPY-encoded, and without the rows whose key is already loaded (or repeated in the batch), counted
+ * in `duplicatesLeftOut`. The check is a read outside any transaction, done where the rate limit leaves
+ * the worker idle; the load then runs without a key lookup in its transaction, the pipeline's
+ * narrowest point, and falls back to one only if a key got loaded since (its COPY then meets the
+ * primary key; see load-snapshots.ts). The check only saves work, so when it fails the batch is
+ * encoded unchecked, `checkFailed` says why, and its load looks the keys up: failing the job instead
+ * would cost another CoinGecko call.
  */
-export async function prepareCheckedBatch(pool: pg.Pool, context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): Promise<ParkableBatch> {
+export async function encodeForParking(
+  pool: pg.Pool,
+  context: SnapshotContext,
+  items: readonly unknown[],
+  texts?: readonly string[],
+): Promise<{ readonly parked: Buffer; readonly checkFailed?: Error }> {
   const validated = validateSnapshotBatch(context, items, texts);
   try {
     const result = await pool.query<{ i: number }>({
@@ -64,9 +64,9 @@ export async function prepareCheckedBatch(pool: pg.Pool, context: SnapshotContex
       text: KEYS_TO_SKIP,
       values: keyParameters(context.vsCurrency, validated.coinIds, validated.lastUpdated),
     });
-    return { payload: encodeValidatedBatch(context, validated, result.rows.map((r) => r.i)) };
+    return { parked: encodeParkedBatch(context, validated, result.rows.map((r) => r.i)) };
   } catch (error) {
     const checkFailed = classifyPostgresError(error, `checking which keys of batch ${context.batchNo} of run ${context.runId} are loaded`);
-    return { payload: encodeValidatedBatch(context, validated), checkFailed };
+    return { parked: encodeParkedBatch(context, validated), checkFailed };
   }
 }

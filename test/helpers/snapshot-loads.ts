@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
-import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
+import { loadBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
 import type { SnapshotContext } from '../../core/snapshots/snapshot-row.js';
 import { startSimulator, type SimulatorHandle } from '../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -23,7 +23,7 @@ export interface LoadBatchInput extends SnapshotContext {
  */
 export async function loadSnapshotBatch(pool: pg.Pool, input: LoadBatchInput): Promise<LoadBatchOutcome> {
   const context = { runId: input.runId, batchNo: input.batchNo, vsCurrency: input.vsCurrency };
-  return loadPreparedBatch(pool, parkedBatchOf(context, input.items, input.texts));
+  return loadBatch(pool, parkedBatchOf(context, input.items, input.texts));
 }
 
 /** A test database, a simulator for realistic records, and a pool of loader connections. */

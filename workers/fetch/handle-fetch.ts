@@ -2,18 +2,20 @@ import { CoinGeckoClient, requestTarget } from '../../core/coingecko/client.js';
 import { bodySnippet } from '../../core/coingecko/error-body.js';
 import { jsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { RetryableError } from '../../core/errors.js';
+import { parkBatch } from '../../core/handoff/parked-batch.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
 import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
-import { prepareCheckedBatch } from '../../core/snapshots/loaded-keys.js';
+import { encodeForParking } from '../../core/snapshots/loaded-keys.js';
 
 /**
- * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). The result
- * is parked in Redis for the load job (a markets batch validated and COPY-encoded, any other body
- * as received); only a small reference travels as the job's result.
+ * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). What it
+ * fetched waits in Redis under the job's payload key, and only the key travels as the job's result:
+ * a markets batch as a parked batch for its load job (core/handoff/parked-batch.ts), any other body
+ * as received, for the universe refresh.
  */
 export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Handler<'fetch'> {
   const { config, pool, redis } = runtime;
@@ -30,9 +32,9 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       // keys already loaded left out, so the load worker (one transaction per batch, the pipeline's
       // narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
-      const { payload, checkFailed } = await prepareCheckedBatch(pool, context, response.json, jsonArrayItems(response.body));
+      const { parked, checkFailed } = await encodeForParking(pool, context, response.json, jsonArrayItems(response.body));
       if (checkFailed) log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', { error: checkFailed.message });
-      await savePayload(redis, key, payload, config.load.payloadTtlMs);
+      await parkBatch(redis, key, parked, config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);
     } else {

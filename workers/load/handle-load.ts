@@ -1,14 +1,13 @@
 import { WaitingChildrenError, type Job } from 'bullmq';
 import { PermanentError } from '../../core/errors.js';
+import { dropParkedBatch, ParkedBatchGoneError, readParkedBatch } from '../../core/handoff/parked-batch.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { copyDuration, rowsLoaded, schemaDrift, staleKeyChecks } from '../../core/metrics/registry.js';
 import { batchStatus } from '../../core/pipeline/run-ledger.js';
-import { deletePayload, readPayloadBytes } from '../../core/queues/payload-store.js';
 import { jobIds, type FetchResult, type PayloadOf } from '../../core/queues/registry.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Runtime } from '../../core/runtime.js';
-import { loadPreparedBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
-import { decodePreparedBatch, type PreparedBatch } from '../../core/snapshots/prepared-batch.js';
+import { loadBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
 import { schemaDriftCounter } from './schema-drift-labels.js';
 
 /**
@@ -29,7 +28,7 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     } catch (error) {
       // Retried after PAYLOAD_TTL (a disk full overnight), or the parked batch damaged: the batch is
       // not loaded and its body unusable. Fetched again (once per job, so nothing can loop), then loaded.
-      if (!(error instanceof PayloadGoneError) || refetches(job) >= 1) throw error;
+      if (!(error instanceof ParkedBatchGoneError) || refetches(job) >= 1) throw error;
       await job.updateProgress({ refetches: refetches(job) + 1 });
       payloadKey = await awaitFetch(runtime, job, data, token, log, 'completed');
       outcome = await loadParkedBatch(runtime, payloadKey, data);
@@ -72,17 +71,6 @@ function refetches(job: Job): number {
 }
 
 /**
- * The parked body of a batch not loaded yet is gone (expired after PAYLOAD_TTL, or lost with
- * Redis) or unusable (damaged in Redis).
- */
-export class PayloadGoneError extends PermanentError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PayloadGoneError';
-  }
-}
-
-/**
  * Runs the batch's fetch again and waits for it, for a load retried from Bull Board ("redo this
  * batch"): `from` 'failed' when the fetch failed for good (the load failed with it, so it ran without
  * a fetch result), 'completed' when its parked body has expired since. BullMQ moves the retried fetch
@@ -118,42 +106,28 @@ async function awaitFetch(
 }
 
 /**
- * Everything a load job does with its batch once it knows the payload key: skip a batch already
- * loaded, read the parked batch, load it, delete the payload. The fetch worker parks the batch
- * prepared (validated and COPY-encoded, core/snapshots/prepared-batch.ts). The load benchmark times
- * this same function, so what it measures is what the worker does per batch.
+ * Everything a load job does with its batch once it knows where it is parked: read the parked batch,
+ * load it, drop it. A batch found loaded with nothing parked any more is a redelivered job: nothing to
+ * do. The load benchmark times this same function, so what it measures is what the worker does per
+ * batch.
  */
 export async function loadParkedBatch(
   { pool, redis }: Pick<Runtime, 'pool' | 'redis'>,
-  payloadKey: string,
+  key: string,
   data: Pick<PayloadOf<'load'>, 'runId' | 'batchNo' | 'vsCurrency'>,
 ): Promise<LoadBatchOutcome> {
-  let payload: Buffer;
-  try {
-    payload = await readPayloadBytes(redis, payloadKey);
-  } catch (error) {
-    // A re-delivered job (crash after commit, manual retry) finds its batch loaded and its payload
-    // gone. Asked only then, which saves a round trip on every other batch; a batch loaded with its
-    // payload still there is caught under the ledger lock in loadPreparedBatch.
-    if (error instanceof PermanentError) {
-      if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
-        return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false };
-      }
-      throw new PayloadGoneError(error.message);
-    }
-    throw error;
-  }
   const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency };
-  let batch: PreparedBatch;
-  try {
-    batch = decodePreparedBatch(payload, context);
-  } catch (error) {
-    // Unusable as parked (Redis data damaged, or a plain body parked by a release before prepared
-    // batches): as good as gone, so the batch is fetched again.
-    if (error instanceof PermanentError) throw new PayloadGoneError(error.message);
-    throw error;
+  const batch = await readParkedBatch(redis, key, context);
+  if (batch === undefined) {
+    // A re-delivered job (crash after commit, manual retry) finds its batch loaded and nothing parked.
+    // Asked only then, which saves a round trip on every other batch; a batch loaded with its parked
+    // batch still there is caught under the ledger lock in loadBatch.
+    if ((await batchStatus(pool, data.runId, data.batchNo)) === 'loaded') {
+      return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false };
+    }
+    throw new ParkedBatchGoneError(`parked batch ${data.batchNo} of run ${data.runId} is gone (${key} expired or was lost with Redis); the batch must be fetched again`);
   }
-  const outcome = await loadPreparedBatch(pool, batch);
-  await deletePayload(redis, payloadKey);
+  const outcome = await loadBatch(pool, batch);
+  await dropParkedBatch(redis, key);
   return outcome;
 }

@@ -1,13 +1,13 @@
 import pg from 'pg';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
-import { loadPreparedBatch } from '../../../core/snapshots/load-snapshots.js';
+import { loadBatch } from '../../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, sessionsWaitingOnLocks, type TestDatabase } from '../../helpers/database.js';
 import { loadSnapshotBatch } from '../../helpers/snapshot-loads.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-describe(loadPreparedBatch.name, () => {
+describe(loadBatch.name, () => {
   let db: TestDatabase;
   let simulator: SimulatorHandle;
   let loaders: pg.Pool;

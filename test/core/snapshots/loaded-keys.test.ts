@@ -1,14 +1,14 @@
 import pg from 'pg';
+import { decodeParkedBatch } from '../../../core/handoff/parked-batch.js';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
-import { loadPreparedBatch } from '../../../core/snapshots/load-snapshots.js';
-import { prepareCheckedBatch } from '../../../core/snapshots/loaded-keys.js';
+import { loadBatch } from '../../../core/snapshots/load-snapshots.js';
+import { encodeForParking } from '../../../core/snapshots/loaded-keys.js';
 import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
-import { decodePreparedBatch } from '../../../core/snapshots/prepared-batch.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { loadSnapshotBatch } from '../../helpers/snapshot-loads.js';
 
-describe(prepareCheckedBatch.name, () => {
+describe(encodeForParking.name, () => {
   let db: TestDatabase;
   let simulator: SimulatorHandle;
   let loaders: pg.Pool;
@@ -45,9 +45,9 @@ describe(prepareCheckedBatch.name, () => {
   /** The batch as the fetch worker parks it, decoded as the load worker reads it. */
   async function checked(items: Record<string, unknown>[]) {
     const context = await planned(items);
-    const { payload, checkFailed } = await prepareCheckedBatch(loaders, context, items, items.map((i) => JSON.stringify(i)));
+    const { parked, checkFailed } = await encodeForParking(loaders, context, items, items.map((i) => JSON.stringify(i)));
     expect(checkFailed).toBeUndefined();
-    return decodePreparedBatch(payload, context);
+    return decodeParkedBatch(parked, context);
   }
   const loadedRuns = async (ids: string[]) =>
     (await db.pool.query('select coin_id, run_id from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, last_updated', [ids])).rows.map((r) => [r.coin_id, r.run_id]);
@@ -68,7 +68,7 @@ describe(prepareCheckedBatch.name, () => {
     const batch = await checked(snapshot(['tether', 'solana', 'cardano'], at));
     await ensurePartitionsFor(loaders, batch.lastUpdated);
     statements = [];
-    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: false });
+    expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: false });
     expect(statements).toEqual(['snapshot-checked-load-start', 'ledger-batch-loaded']);
     const ledger = (await db.pool.query('select rows_loaded, rows_duplicate, records_received from pipeline.pipeline_batches where run_id = $1', [batch.context.runId])).rows[0];
     expect(ledger).toEqual({ rows_loaded: 2, rows_duplicate: 1, records_received: 3 });
@@ -82,7 +82,7 @@ describe(prepareCheckedBatch.name, () => {
     const other = await planned(snapshot(['dogecoin'], at));
     await loadSnapshotBatch(loaders, { ...other, items: snapshot(['dogecoin'], at) });
     statements = [];
-    expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: true });
+    expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: true });
     // The checked start, its COPY refused by the primary key, then one attempt with the lookup.
     expect(statements).toEqual(['snapshot-checked-load-start', 'snapshot-load-start', 'ledger-batch-loaded']);
     expect(await loadedRuns(['ripple', 'dogecoin', 'polkadot'])).toEqual([
@@ -102,13 +102,13 @@ describe(prepareCheckedBatch.name, () => {
     const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
     unreachable.on('error', () => undefined);
     try {
-      const { payload, checkFailed } = await prepareCheckedBatch(unreachable, context, items);
+      const { parked, checkFailed } = await encodeForParking(unreachable, context, items);
       expect(checkFailed?.message).toMatch(/^checking which keys of batch 0 of run mkeys\d+ are loaded: /);
-      const batch = decodePreparedBatch(payload, context);
+      const batch = decodeParkedBatch(parked, context);
       expect(batch.coinIds).toEqual(['tron', 'uniswap']);
       expect(batch.duplicatesLeftOut).toBeUndefined();
       statements = [];
-      expect(await loadPreparedBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1, staleKeyCheck: false });
+      expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1, staleKeyCheck: false });
       expect(statements).toEqual(['snapshot-load-start', 'ledger-batch-loaded']);
     } finally {
       await unreachable.end();

@@ -1,9 +1,17 @@
 import { jsonArrayItems } from '../../../core/coingecko/json-array-items.js';
 import { validateMarketRecord, type MarketRecord } from '../../../core/coingecko/market-record.js';
 import { PermanentError } from '../../../core/errors.js';
-import { copyTextWithout, decodePreparedBatch, encodeValidatedBatch, validateSnapshotBatch, type PreparedBatch } from '../../../core/snapshots/prepared-batch.js';
+import { copyTextWithout, decodeParkedBatch, encodeParkedBatch, type ParkedBatch } from '../../../core/handoff/parked-batch.js';
 import { snapshotCopyLine, type SnapshotContext } from '../../../core/snapshots/snapshot-row.js';
+import { validateSnapshotBatch } from '../../../core/snapshots/validated-batch.js';
 import { parkedBatchOf } from '../../helpers/parked-batches.js';
+
+/*
+ * The parked batch's format (core/handoff/parked-batch.ts) and the validation it encodes
+ * (core/snapshots/validated-batch.ts). The file keeps the format's former name because
+ * jest.config.mjs lists this path among the unit tests; it becomes
+ * test/core/handoff/parked-batch.test.ts when that list changes with it.
+ */
 
 const context = { runId: 'mprep1', batchNo: 4, vsCurrency: 'usd' };
 
@@ -27,9 +35,9 @@ const body = JSON.stringify([
 const items = () => JSON.parse(body) as unknown[];
 const validated = () => validateSnapshotBatch(context, items(), jsonArrayItems(body));
 /** The batch parked unchecked and read back. */
-const parked = (): PreparedBatch => parkedBatchOf(context, items(), jsonArrayItems(body));
+const parked = (): ParkedBatch => parkedBatchOf(context, items(), jsonArrayItems(body));
 
-const lineTexts = (batch: PreparedBatch) => batch.copyText.toString('utf8').split(/(?<=\n)/);
+const lineTexts = (batch: ParkedBatch) => batch.copyText.toString('utf8').split(/(?<=\n)/);
 
 /** The parked bytes with their header (the second line) edited, as only damage in Redis would. */
 function withHeader(payload: Buffer, edit: (header: Record<string, unknown>) => void): Buffer {
@@ -66,7 +74,7 @@ describe(validateSnapshotBatch.name, () => {
     const batch = validateSnapshotBatch(context, JSON.parse(text) as unknown[], jsonArrayItems(text));
     expect(Object.entries(batch.unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
     expect(({} as { records?: unknown }).records).toBeUndefined();
-    expect(Object.entries(decodePreparedBatch(encodeValidatedBatch(context, batch), context).unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
+    expect(Object.entries(decodeParkedBatch(encodeParkedBatch(context, batch), context).unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
   });
 
   it('serialises a record again when it has no text, and refuses texts that do not pair with the records', () => {
@@ -79,8 +87,8 @@ describe(validateSnapshotBatch.name, () => {
 describe('parked batch', () => {
   it('reads back as the validated batch: its lines concatenated, the COPY text a slice of what was parked', () => {
     const batch = validated();
-    const payload = encodeValidatedBatch(context, batch);
-    const decoded = decodePreparedBatch(payload, context);
+    const payload = encodeParkedBatch(context, batch);
+    const decoded = decodeParkedBatch(payload, context);
     const { lines, ...rest } = batch;
     expect(decoded).toEqual({ context, ...rest, copyText: Buffer.from(lines.join('')), lineEnds: expect.any(Array) });
     expect(decoded.duplicatesLeftOut).toBeUndefined();
@@ -98,7 +106,7 @@ describe('parked batch', () => {
 
   it('is laid out as a version line, a one-line JSON header, then the COPY text (parked batches outlive releases: keep it readable)', () => {
     const batch = validated();
-    const [version, header, ...text] = encodeValidatedBatch(context, batch, [1]).toString('utf8').split(/(?<=\n)/);
+    const [version, header, ...text] = encodeParkedBatch(context, batch, [1]).toString('utf8').split(/(?<=\n)/);
     expect(version).toBe('cdp-prepared-batch/1\n');
     expect(JSON.parse(header!)).toEqual({
       context, recordsReceived: 4, coinIds: ['bitcoin', 'tether'], lastUpdated: [batch.lastUpdated[0], batch.lastUpdated[2]],
@@ -109,15 +117,15 @@ describe('parked batch', () => {
   });
 
   it('can be empty of rows: no valid record at all, or every valid row left out', () => {
-    expect(decodePreparedBatch(encodeValidatedBatch(context, validateSnapshotBatch(context, [items()[1]])), context))
+    expect(decodeParkedBatch(encodeParkedBatch(context, validateSnapshotBatch(context, [items()[1]])), context))
       .toMatchObject({ coinIds: [], lineEnds: [], rejected: [expect.objectContaining({ coinId: 'broken' })] });
-    expect(decodePreparedBatch(encodeValidatedBatch(context, validated(), [0, 1, 2]), context))
+    expect(decodeParkedBatch(encodeParkedBatch(context, validated(), [0, 1, 2]), context))
       .toMatchObject({ coinIds: [], lineEnds: [], duplicatesLeftOut: 3 });
   });
 
   const refusals: [string, (payload: Buffer) => Buffer, SnapshotContext, RegExp][] = [
-    ['another batch', (p: Buffer) => p, { ...context, batchNo: 5 }, /is corrupt \(it was prepared for \{"runId":"mprep1","batchNo":4,"vsCurrency":"usd"\}\)/],
-    ['another currency', (p: Buffer) => p, { ...context, vsCurrency: 'eur' }, /it was prepared for/],
+    ['another batch', (p: Buffer) => p, { ...context, batchNo: 5 }, /is corrupt \(it was parked for \{"runId":"mprep1","batchNo":4,"vsCurrency":"usd"\}\)/],
+    ['another currency', (p: Buffer) => p, { ...context, vsCurrency: 'eur' }, /it was parked for/],
     ['a plain response body', () => Buffer.from(body), context, /is corrupt \(unknown format\)/],
     ['an empty value', () => Buffer.alloc(0), context, /is corrupt \(unknown format\)/],
     ['a truncated text', (p: Buffer) => p.subarray(0, p.length - 10), context, /line offsets do not match the text|text longer/],
@@ -129,10 +137,10 @@ describe('parked batch', () => {
     ...[-1, 1.5, '2'].map((count): (typeof refusals)[number] => [`a parked count of ${JSON.stringify(count)}`, (p) => withHeader(p, (h) => { h.duplicatesLeftOut = count; }), context, /duplicatesLeftOut is not a count/]),
   ];
   it.each(refusals)('refuses %s, naming why and that the batch must be fetched again', (_, mangle, expected, why) => {
-    const payload = mangle(encodeValidatedBatch(context, validated()));
+    const payload = mangle(encodeParkedBatch(context, validated()));
     const error = (() => {
       try {
-        decodePreparedBatch(payload, expected);
+        decodeParkedBatch(payload, expected);
       } catch (e) {
         return e;
       }

@@ -1,16 +1,16 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { jsonArrayItems } from '../../../core/coingecko/json-array-items.js';
+import { encodeParkedBatch, parkBatch, ParkedBatchGoneError } from '../../../core/handoff/parked-batch.js';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
-import { savePayload } from '../../../core/queues/payload-store.js';
-import { encodeValidatedBatch, validateSnapshotBatch } from '../../../core/snapshots/prepared-batch.js';
+import { validateSnapshotBatch } from '../../../core/snapshots/validated-batch.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
-import { PayloadGoneError, loadParkedBatch } from '../../../workers/load/handle-load.js';
+import { loadParkedBatch } from '../../../workers/load/handle-load.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { TEST_REDIS_URL } from '../../helpers/env.js';
 import { deletePrefix, testPrefix } from '../../helpers/redis.js';
 
-/** A load job reads what its fetch parked: the batch prepared by the fetch worker, and nothing else. */
+/** A load job reads the batch its fetch parked (core/handoff/parked-batch.ts), and nothing else. */
 describe(loadParkedBatch.name, () => {
   let db: TestDatabase;
   let simulator: SimulatorHandle;
@@ -47,10 +47,10 @@ describe(loadParkedBatch.name, () => {
   const quarantined = async (runId: string) =>
     (await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [runId])).rows;
 
-  it('loads a prepared batch, its records as sent, and deletes what was parked', async () => {
+  it('loads a parked batch, its records as sent, and drops it', async () => {
     const mine = await batch();
     const texts = jsonArrayItems(mine.body);
-    await savePayload(redis, mine.key, encodeValidatedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
+    await parkBatch(redis, mine.key, encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
     expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
       { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
     );
@@ -63,14 +63,14 @@ describe(loadParkedBatch.name, () => {
     expect(await redis.exists(mine.key)).toBe(0);
   });
 
-  it('refuses a prepared batch parked for another batch as unusable, loading nothing', async () => {
+  it('refuses a batch parked for another batch as unusable, loading nothing', async () => {
     const mine = await batch();
     const other = { ...mine.data, batchNo: 1 };
-    await savePayload(redis, mine.key, encodeValidatedBatch(other, validateSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
+    await parkBatch(redis, mine.key, encodeParkedBatch(other, validateSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
     const error = await loadParkedBatch({ pool, redis }, mine.key, mine.data).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PayloadGoneError);
+    expect(error).toBeInstanceOf(ParkedBatchGoneError);
     expect((error as Error).message).toBe(
-      `parked batch 0 of run ${mine.data.runId} is corrupt (it was prepared for {"runId":"${mine.data.runId}","batchNo":1,"vsCurrency":"usd"}); the batch must be fetched again`,
+      `parked batch 0 of run ${mine.data.runId} is corrupt (it was parked for {"runId":"${mine.data.runId}","batchNo":1,"vsCurrency":"usd"}); the batch must be fetched again`,
     );
     expect(await stored(mine.data.runId)).toEqual([]);
     const ledger = await db.pool.query('select status from pipeline.pipeline_batches where run_id = $1', [mine.data.runId]);
@@ -79,10 +79,26 @@ describe(loadParkedBatch.name, () => {
 
   it('refuses a plain response body (what fetch workers parked before batches were prepared) as unusable, loading nothing', async () => {
     const mine = await batch();
-    await savePayload(redis, mine.key, mine.body, 60_000);
+    await parkBatch(redis, mine.key, Buffer.from(mine.body), 60_000);
     await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
-      new PayloadGoneError(`parked batch 0 of run ${mine.data.runId} is corrupt (unknown format); the batch must be fetched again`),
+      new ParkedBatchGoneError(`parked batch 0 of run ${mine.data.runId} is corrupt (unknown format); the batch must be fetched again`),
     );
     expect(await stored(mine.data.runId)).toEqual([]);
+  });
+
+  it('finds a batch loaded and nothing parked any more (a redelivered job): nothing to do', async () => {
+    const mine = await batch();
+    await parkBatch(redis, mine.key, encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[])), 60_000);
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toMatchObject({ status: 'loaded' });
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
+      { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false },
+    );
+  });
+
+  it('finds nothing parked for a batch not loaded yet gone: the batch must be fetched again', async () => {
+    const mine = await batch();
+    await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
+      new ParkedBatchGoneError(`parked batch 0 of run ${mine.data.runId} is gone (${mine.key} expired or was lost with Redis); the batch must be fetched again`),
+    );
   });
 });
