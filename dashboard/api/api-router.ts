@@ -1,12 +1,13 @@
 import type { Queue } from 'bullmq';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
 import { ROUTE_LABEL } from '../metrics.js';
-import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT, recentRuns } from '../runs.js';
+import { recentRuns } from '../runs.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
-import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, MarketQueries, type CoinSort } from './market-queries.js';
-import { coinId, coinIdError, integer, oneOf, onlyParams, ParamError, searchText } from './params.js';
+import { MarketQueries } from './market-queries.js';
+import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
+import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
 import { freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
 
 export interface ApiDeps {
@@ -20,27 +21,14 @@ export interface ApiDeps {
   readonly events?: TransformEventsOptions;
 }
 
-export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
-export const MAX_PAGE_SIZE = 100;
+export type { ApiPath } from './query-schemas.js';
 
-/**
- * Every endpoint and the query parameters it takes (any other is a 400). The router is built from
- * this list, and the API fuzz test covers exactly these, so a new endpoint cannot go untested.
- */
-export const API_PARAMS = {
-  '/runs': ['limit'],
-  '/market/overview': [],
-  '/coins': ['sort', 'order', 'q', 'page', 'pageSize'],
-  '/coins/:id': [],
-  '/coins/:id/candles': ['interval', 'range'],
-  '/pipeline/freshness': [],
-  '/pipeline/transform-runs': ['limit'],
-  '/pipeline/quarantine': ['limit'],
-  '/pipeline/stale-coins': ['limit'],
-  '/pipeline/queues': [],
-  '/events': [],
-} as const satisfies Record<string, readonly string[]>;
-export type ApiPath = keyof typeof API_PARAMS;
+/** Every endpoint and the names of the query parameters it takes, in order: the keys of its API_QUERIES schema. */
+export const API_PARAMS: Readonly<Record<ApiPath, readonly string[]>> = (() => {
+  const names = {} as Record<ApiPath, readonly string[]>;
+  for (const path of Object.keys(API_QUERIES) as ApiPath[]) names[path] = Object.keys(API_QUERIES[path].shape);
+  return names;
+})();
 
 /**
  * /api/v1: everything the pages show, as JSON. Parameters are validated before any query (a bad one
@@ -53,16 +41,19 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  // Runs once a route matched: labels the request metric with the full pattern (/api/v1/coins/:id).
-  const takes = (path: ApiPath): RequestHandler => (req, res, next) => {
-    res.locals[ROUTE_LABEL] = `${req.baseUrl}${String(req.route?.path ?? '')}`;
-    onlyParams(req.query, API_PARAMS[path]);
-    next();
-  };
-  const get = (path: ApiPath, handler: RequestHandler) => router.get(path, takes(path), handler);
+  /**
+   * A route: once it matched, labels the request metric with the full pattern (/api/v1/coins/:id)
+   * and parses the query with the route's schema (a bad or unknown parameter is a 400 before any
+   * query); the handler gets the values.
+   */
+  const get = <P extends ApiPath>(path: P, handler: (req: Request, res: Response, query: ApiQuery<P>, next: NextFunction) => unknown) =>
+    router.get(path, (req, res, next) => {
+      res.locals[ROUTE_LABEL] = `${req.baseUrl}${String(req.route?.path ?? '')}`;
+      return handler(req, res, parseQuery(API_QUERIES[path], req.query), next);
+    });
 
-  get('/runs', async (req, res) => {
-    res.json({ runs: await recentRuns(deps.pool, integer(req.query, 'limit', 1, MAX_RUNS_LIMIT, DEFAULT_RUNS_LIMIT)) });
+  get('/runs', async (_req, res, query) => {
+    res.json({ runs: await recentRuns(deps.pool, query.limit) });
   });
 
   get('/market/overview', marts(async (_req, res) => {
@@ -71,14 +62,8 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ overview });
   }));
 
-  get('/coins', marts(async (req, res) => {
-    const params = {
-      sort: oneOf(req.query, 'sort', COIN_SORT_KEYS, 'rank'),
-      order: oneOf(req.query, 'order', ['asc', 'desc'] as const, 'asc'),
-      search: searchText(req.query, 'q'),
-      page: integer(req.query, 'page', 1, 100_000, 1),
-      pageSize: integer(req.query, 'pageSize', 1, MAX_PAGE_SIZE, 25),
-    };
+  get('/coins', marts(async (_req, res, query) => {
+    const params = { sort: query.sort, order: query.order, search: query.q, page: query.page, pageSize: query.pageSize };
     const { coins, total } = await market.coins(params);
     res.json({ ...params, search: params.search ?? null, total, pages: Math.max(1, Math.ceil(total / params.pageSize)), coins });
   }));
@@ -90,11 +75,9 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ coin });
   }));
 
-  get('/coins/:id/candles', marts(async (req, res) => {
+  get('/coins/:id/candles', marts(async (req, res, query) => {
     const id = coinId(String(req.params.id));
-    const interval = oneOf(req.query, 'interval', CANDLE_INTERVALS, 'hourly');
-    const range = oneOf(req.query, 'range', CANDLE_RANGES, '7d');
-    const candles = await market.candles(id, interval, range); // undefined for an unknown coin: one statement
+    const candles = await market.candles(id, query.interval, query.range); // undefined for an unknown coin: one statement
     if (!candles) return unknownCoin(res, id);
     res.json(candles);
   }));
@@ -103,33 +86,34 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ freshness: await freshness(deps.pool, deps.staleAfterSeconds) });
   });
 
-  get('/pipeline/transform-runs', async (req, res) => {
-    res.json({ transformRuns: await transformRuns(deps.pool, integer(req.query, 'limit', 1, 50, 5)) });
+  get('/pipeline/transform-runs', async (_req, res, query) => {
+    res.json({ transformRuns: await transformRuns(deps.pool, query.limit) });
   });
 
-  get('/pipeline/quarantine', async (req, res) => {
-    res.json(await quarantine(deps.pool, integer(req.query, 'limit', 1, 500, 50)));
+  get('/pipeline/quarantine', async (_req, res, query) => {
+    res.json(await quarantine(deps.pool, query.limit));
   });
 
-  get('/pipeline/stale-coins', marts(async (req, res) => {
-    res.json(await market.staleCoins(integer(req.query, 'limit', 1, 500, 50)));
+  get('/pipeline/stale-coins', marts(async (_req, res, query) => {
+    res.json(await market.staleCoins(query.limit));
   }));
 
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
   });
 
-  get('/events', transformEvents(deps.pool, deps.events));
+  const events = transformEvents(deps.pool, deps.events);
+  get('/events', (req, res) => events(req, res));
 
   router.use(paramErrors);
   return router;
 }
 
 /** Marts missing entirely (no transform has run yet on this database) answer 503, not 500. */
-function marts(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return async (req, res, next) => {
+function marts<Q>(handler: (req: Request, res: Response, query: Q) => Promise<void>) {
+  return async (req: Request, res: Response, query: Q, next: NextFunction): Promise<void> => {
     try {
-      await handler(req, res);
+      await handler(req, res, query);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === '42P01' || code === '3F000') return notBuilt(res);
