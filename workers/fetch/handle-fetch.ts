@@ -3,11 +3,11 @@ import { bodySnippet } from '../../core/coingecko/error-body.js';
 import { jsonArrayItems } from '../../core/coingecko/json-array-items.js';
 import { RetryableError } from '../../core/errors.js';
 import { parkBatch } from '../../core/handoff/parked-batch.js';
+import { retryFailedLoad } from '../../core/handoff/recovery.js';
 import type { Handler } from '../../core/jobs/run-job.js';
 import { coingeckoLatency, coingeckoRequests, coingeckoResponseBytes } from '../../core/metrics/registry.js';
 import { markBatchFetched } from '../../core/pipeline/run-ledger.js';
 import { payloadKey, savePayload } from '../../core/queues/payload-store.js';
-import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { encodeForParking } from '../../core/snapshots/loaded-keys.js';
 
@@ -15,7 +15,8 @@ import { encodeForParking } from '../../core/snapshots/loaded-keys.js';
  * One CoinGecko call per job (the shared limiter counts job starts, so starts = calls). What it
  * fetched waits in Redis under the job's payload key, and only the key travels as the job's result:
  * a markets batch as a parked batch for its load job (core/handoff/parked-batch.ts), any other body
- * as received, for the universe refresh.
+ * as received, for the universe refresh. What the fetch does for a load that failed with it is the
+ * recovery protocol (core/handoff/recovery.ts).
  */
 export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Handler<'fetch'> {
   const { config, pool, redis } = runtime;
@@ -28,9 +29,9 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
     const key = payloadKey(config.redis.prefix, job.id!);
     const { request } = data;
     if (request.endpoint === 'markets') {
-      // Prepared here, where the parsed body already is and the rate limit leaves the worker idle,
-      // keys already loaded left out, so the load worker (one transaction per batch, the pipeline's
-      // narrowest point) only streams it.
+      // Validated and encoded here, where the parsed body already is and the rate limit leaves the
+      // worker idle, keys already loaded left out, so the load worker (one transaction per batch,
+      // the pipeline's narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
       const { parked, checkFailed } = await encodeForParking(pool, context, response.json, jsonArrayItems(response.body));
       if (checkFailed) log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', { error: checkFailed.message });
@@ -48,21 +49,6 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       durationMs: Math.round(response.durationMs),
     };
   };
-}
-
-/**
- * A fetch that failed for good failed its load with it (failParentOnFailure). When that fetch is
- * retried from Bull Board, BullMQ puts it back among the load's dependencies but leaves the load
- * failed; retrying the load here makes the one Retry recover the batch. The load, finding no fetch
- * result yet, waits for this job in waiting-children (workers/load/handle-load.ts).
- */
-async function retryFailedLoad(runtime: Runtime, runId: string, batchNo: number): Promise<void> {
-  const load = await runtime.queue('load').getJob(jobIds.load(runId, batchNo));
-  if (!load || (await load.getState()) !== 'failed') return;
-  // Not failed any more by the time we retry (an operator retried it too): nothing left to do.
-  await load.retry('failed').catch(async (error: unknown) => {
-    if ((await load.getState()) === 'failed') throw error;
-  });
 }
 
 function clientFor(runtime: Runtime): CoinGeckoClient {
