@@ -1,65 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { PLANS, type CoinGeckoPlan } from '../coingecko/plans.js';
-import { VARIABLES, type VariableName, type VariableValue } from './variables.js';
+import { PLANS } from '../coingecko/plans.js';
+import { VARIABLES, type Setting, type Variable, type VariableName } from './variables.js';
 
 type Env = Record<string, string | undefined>;
 
-/** The validated, nested, frozen configuration every process works from. */
-export interface AppConfig {
-  readonly env: 'development' | 'production' | 'test';
-  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
-  readonly postgres: { readonly url: string; readonly poolMax: number; readonly statementTimeoutMs: number };
-  readonly redis: { readonly url: string; readonly prefix: string };
-  readonly coingecko: {
-    readonly plan: CoinGeckoPlan;
-    readonly baseUrl: string;
-    readonly apiKey: string | undefined;
-    /** 0 means no limit is configured (the limiter still exists so 429 pauses reach every worker). */
-    readonly rateLimitPerMin: number;
-    readonly timeoutMs: number;
-    readonly maxIdsPerCall: number;
-    readonly maxUrlBytes: number;
-    readonly rateLimitWaitMs: number;
-    readonly vsCurrency: string;
-  };
-  readonly universe: {
-    readonly topN: number;
-    readonly coinIds: readonly string[] | undefined;
-    readonly refreshIntervalMs: number;
-    readonly waitMs: number;
-  };
-  readonly tick: { readonly intervalMs: number; readonly scheduleEnabled: boolean };
-  /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
-  readonly freshness: { readonly staleAfterSeconds: number };
-  readonly fetch: { readonly concurrency: number; readonly attempts: number };
-  readonly load: { readonly concurrency: number; readonly attempts: number; readonly payloadTtlMs: number; readonly partitionDaysAhead: number };
-  readonly transform: {
-    readonly runner: 'none' | 'auto' | 'dbt' | 'bundled';
-    readonly attempts: number;
-    /** Nodes the bundled runner runs at once. */
-    readonly threads: number;
-    /** dbt target schema; models go to <schema>_staging, _intermediate, _marts. */
-    readonly schema: string;
-    /** 0 keeps raw snapshots forever. */
-    readonly rawRetentionDays: number;
-  };
-  readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
-  readonly jobs: {
-    readonly lockDurationMs: number;
-    readonly stalledIntervalMs: number;
-    readonly maxStalledCount: number;
-    readonly keepCompletedMs: number;
-    readonly keepFailedMs: number;
-    readonly shutdownTimeoutMs: number;
-  };
-  readonly metrics: { readonly enabled: boolean; readonly port: number; readonly host: string };
-  readonly dashboard: {
-    readonly port: number;
-    readonly host: string;
-    readonly credentials: { readonly user: string; readonly password: string } | undefined;
-  };
-}
+/**
+ * The validated, nested, frozen configuration every process works from. Its type is what
+ * assembleConfig (below) builds from the settings, whose types come from variables.ts: a variable
+ * with a default is never undefined here, and nothing is restated by hand.
+ */
+export type AppConfig = DeepReadonly<ReturnType<typeof assembleConfig>>;
+
+/** Readonly all the way down, as deepFreeze makes the configuration at run time. */
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 /** One problem with one variable; the value is omitted for secrets. */
 export interface ConfigProblem {
@@ -99,23 +53,13 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
   const needs = new Set(options.needs ?? []);
-  const problems: ConfigProblem[] = [];
-  const isGiven = (name: string) => (env[name]?.trim() ?? '') !== '';
-  const invalid = new Set<string>();
-  const read = <N extends VariableName>(name: N): VariableValue<N> | undefined => {
-    const variable = VARIABLES[name];
-    const raw = isGiven(name) ? env[name] : (variable as { default?: string }).default;
-    if (raw === undefined) return undefined;
-    const result = variable.parser.parse(raw);
-    if (result.ok) return result.value as VariableValue<N>;
-    problems.push({ name, value: 'secret' in variable && variable.secret ? '<redacted>' : raw, expected: variable.parser.expects });
-    invalid.add(name);
-    return undefined;
-  };
+  const { read, problems, invalid } = settingsReader(env);
   const need = (name: string, expected: string) => problems.push({ name, value: undefined, expected });
 
-  const nodeEnv = read('NODE_ENV') ?? 'development';
-  const plan = read('COINGECKO_PLAN') ?? 'public';
+  // The message lists problems in the order they are found: the variables these checks read and
+  // what the checks require, then the rest as assembleConfig reads them.
+  const nodeEnv = read('NODE_ENV');
+  const plan = read('COINGECKO_PLAN');
   const apiKey = read('COINGECKO_API_KEY');
   const planInfo = PLANS[plan];
   if (needs.has('coingecko-api') && planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY')) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
@@ -128,68 +72,106 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   }
   if (nodeEnv === 'production') {
     for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
-      if (!isGiven(name)) need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
+      if (!isGiven(env, name)) need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
     }
   }
 
   const retryBase = read('RETRY_BASE_DELAY');
   const retryMax = read('RETRY_MAX_DELAY');
-  if (retryBase !== undefined && retryMax !== undefined && retryBase > retryMax) need('RETRY_MAX_DELAY', `at least RETRY_BASE_DELAY (${retryBase}ms)`);
+  // Compared only when both are valid: a refused one reads as its default, which nobody chose.
+  if (!invalid.has('RETRY_BASE_DELAY') && !invalid.has('RETRY_MAX_DELAY') && retryBase > retryMax) need('RETRY_MAX_DELAY', `at least RETRY_BASE_DELAY (${retryBase}ms)`);
 
-  const config: AppConfig = {
-    env: nodeEnv,
-    logLevel: read('LOG_LEVEL') ?? 'info',
-    postgres: {
-      url: read('DATABASE_URL')!,
-      poolMax: read('DATABASE_POOL_MAX')!,
-      statementTimeoutMs: read('DATABASE_STATEMENT_TIMEOUT')!,
-    },
-    redis: { url: read('REDIS_URL')!, prefix: read('QUEUE_PREFIX')! },
-    coingecko: {
-      plan,
-      baseUrl: (read('COINGECKO_BASE_URL') ?? planInfo.baseUrl).replace(/\/+$/, ''),
-      apiKey,
-      rateLimitPerMin: read('COINGECKO_RATE_LIMIT_PER_MIN') ?? planInfo.defaultRateLimitPerMin,
-      timeoutMs: read('COINGECKO_TIMEOUT')!,
-      maxIdsPerCall: read('COINGECKO_MAX_IDS_PER_CALL')!,
-      maxUrlBytes: read('COINGECKO_MAX_URL_BYTES')!,
-      rateLimitWaitMs: read('COINGECKO_RATE_LIMIT_WAIT')!,
-      vsCurrency: read('VS_CURRENCY')!,
-    },
-    universe: {
-      topN: read('TRACK_TOP_N')!,
-      coinIds: read('COIN_IDS'),
-      refreshIntervalMs: read('UNIVERSE_REFRESH_INTERVAL')!,
-      waitMs: read('UNIVERSE_WAIT')!,
-    },
-    tick: { intervalMs: read('TICK_INTERVAL')!, scheduleEnabled: read('SCHEDULE_ENABLED')! },
-    freshness: { staleAfterSeconds: read('STALE_AFTER')! / 1000 },
-    fetch: { concurrency: read('FETCH_CONCURRENCY')!, attempts: read('FETCH_ATTEMPTS')! },
-    load: {
-      concurrency: read('LOAD_CONCURRENCY')!,
-      attempts: read('LOAD_ATTEMPTS')!,
-      payloadTtlMs: read('PAYLOAD_TTL')!,
-      partitionDaysAhead: read('PARTITION_DAYS_AHEAD')!,
-    },
-    transform: { runner: read('TRANSFORM_RUNNER')!, attempts: read('TRANSFORM_ATTEMPTS')!, threads: read('TRANSFORM_THREADS')!, schema: read('TRANSFORM_SCHEMA')!, rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS')! },
-    retry: { baseDelayMs: retryBase!, maxDelayMs: retryMax! },
-    jobs: {
-      lockDurationMs: read('JOB_LOCK_DURATION')!,
-      stalledIntervalMs: read('JOB_STALLED_INTERVAL')!,
-      maxStalledCount: read('JOB_MAX_STALLED')!,
-      keepCompletedMs: read('JOB_KEEP_COMPLETED')!,
-      keepFailedMs: read('JOB_KEEP_FAILED')!,
-      shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT')!,
-    },
-    metrics: { enabled: read('METRICS_ENABLED')!, port: read('METRICS_PORT')!, host: read('METRICS_HOST')! },
-    dashboard: {
-      port: read('DASHBOARD_PORT')!,
-      host: read('DASHBOARD_HOST')!,
-      credentials: dashboardUser && dashboardPassword ? { user: dashboardUser, password: dashboardPassword } : undefined,
-    },
-  };
+  const config = assembleConfig(read);
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+const isGiven = (env: Env, name: string) => (env[name]?.trim() ?? '') !== '';
+
+/** Reads one variable: typed by its declaration, so a variable with a default is never undefined. */
+type Read = <N extends VariableName>(name: N) => Setting<N>;
+
+/**
+ * Reads each variable once (a second read returns the first one's value and records nothing again)
+ * and records the problem of each one refused. A refused variable reads as its default, if it has
+ * one: its problem is recorded, so no configuration built from it is ever returned.
+ */
+function settingsReader(env: Env): { read: Read; problems: ConfigProblem[]; invalid: ReadonlySet<VariableName> } {
+  const problems: ConfigProblem[] = [];
+  const invalid = new Set<VariableName>();
+  const values = new Map<VariableName, unknown>();
+  const parse = (name: VariableName): unknown => {
+    const variable: Variable = VARIABLES[name];
+    for (const raw of [isGiven(env, name) ? env[name] : undefined, variable.default]) {
+      if (raw === undefined) continue;
+      const result = variable.parser.parse(raw);
+      if (result.ok) return result.value;
+      if (!invalid.has(name)) problems.push({ name, value: variable.secret ? '<redacted>' : raw, expected: variable.parser.expects });
+      invalid.add(name);
+    }
+    return undefined;
+  };
+  // The cast is what Setting<N> states: the parser's value (or the default's), undefined only without a default.
+  const read: Read = <N extends VariableName>(name: N) => {
+    if (!values.has(name)) values.set(name, parse(name));
+    return values.get(name) as Setting<N>;
+  };
+  return { read, problems, invalid };
+}
+
+/** The nested configuration, read variable by variable; AppConfig is its type. */
+function assembleConfig(read: Read) {
+  const planInfo = PLANS[read('COINGECKO_PLAN')];
+  const [user, password] = [read('DASHBOARD_USER'), read('DASHBOARD_PASSWORD')];
+  return {
+    env: read('NODE_ENV'),
+    logLevel: read('LOG_LEVEL'),
+    postgres: { url: read('DATABASE_URL'), poolMax: read('DATABASE_POOL_MAX'), statementTimeoutMs: read('DATABASE_STATEMENT_TIMEOUT') },
+    redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX') },
+    coingecko: {
+      plan: read('COINGECKO_PLAN'),
+      baseUrl: (read('COINGECKO_BASE_URL') ?? planInfo.baseUrl).replace(/\/+$/, ''),
+      apiKey: read('COINGECKO_API_KEY'),
+      /** 0 means no limit is configured (the limiter still exists so 429 pauses reach every worker). */
+      rateLimitPerMin: read('COINGECKO_RATE_LIMIT_PER_MIN') ?? planInfo.defaultRateLimitPerMin,
+      timeoutMs: read('COINGECKO_TIMEOUT'),
+      maxIdsPerCall: read('COINGECKO_MAX_IDS_PER_CALL'),
+      maxUrlBytes: read('COINGECKO_MAX_URL_BYTES'),
+      rateLimitWaitMs: read('COINGECKO_RATE_LIMIT_WAIT'),
+      vsCurrency: read('VS_CURRENCY'),
+    },
+    universe: { topN: read('TRACK_TOP_N'), coinIds: read('COIN_IDS'), refreshIntervalMs: read('UNIVERSE_REFRESH_INTERVAL'), waitMs: read('UNIVERSE_WAIT') },
+    tick: { intervalMs: read('TICK_INTERVAL'), scheduleEnabled: read('SCHEDULE_ENABLED') },
+    /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
+    freshness: { staleAfterSeconds: read('STALE_AFTER') / 1000 },
+    fetch: { concurrency: read('FETCH_CONCURRENCY'), attempts: read('FETCH_ATTEMPTS') },
+    load: { concurrency: read('LOAD_CONCURRENCY'), attempts: read('LOAD_ATTEMPTS'), payloadTtlMs: read('PAYLOAD_TTL'), partitionDaysAhead: read('PARTITION_DAYS_AHEAD') },
+    transform: {
+      runner: read('TRANSFORM_RUNNER'),
+      attempts: read('TRANSFORM_ATTEMPTS'),
+      /** Nodes the bundled runner runs at once. */
+      threads: read('TRANSFORM_THREADS'),
+      /** dbt target schema; models go to <schema>_staging, _intermediate, _marts. */
+      schema: read('TRANSFORM_SCHEMA'),
+      /** 0 keeps raw snapshots forever. */
+      rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS'),
+    },
+    retry: { baseDelayMs: read('RETRY_BASE_DELAY'), maxDelayMs: read('RETRY_MAX_DELAY') },
+    jobs: {
+      lockDurationMs: read('JOB_LOCK_DURATION'),
+      stalledIntervalMs: read('JOB_STALLED_INTERVAL'),
+      maxStalledCount: read('JOB_MAX_STALLED'),
+      keepCompletedMs: read('JOB_KEEP_COMPLETED'),
+      keepFailedMs: read('JOB_KEEP_FAILED'),
+      shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT'),
+    },
+    metrics: { enabled: read('METRICS_ENABLED'), port: read('METRICS_PORT'), host: read('METRICS_HOST') },
+    dashboard: {
+      port: read('DASHBOARD_PORT'),
+      host: read('DASHBOARD_HOST'),
+      credentials: user && password ? { user, password } : undefined,
+    },
+  };
 }
 
 /**
@@ -220,10 +202,10 @@ function safeDecode(text: string): string {
   }
 }
 
-function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): DeepReadonly<T> {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
-  return value;
+  return value as DeepReadonly<T>;
 }

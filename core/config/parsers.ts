@@ -1,6 +1,15 @@
 import { parseDurationMs } from './durations.js';
 
-/** A parser turns one environment variable's text into a value, or says what it expected instead. */
+/**
+ * A parser turns one environment variable's text into a value, or says what it expected instead.
+ *
+ * Why not zod (which the queue registry uses): what a bad variable is told comes from `expects`,
+ * which is also the text of `.env.example` and the README, and the tests derive wrong values from
+ * `kind` and `bounds`; zod's own messages would not be used, and every parser here (durations, the
+ * integer syntax, lists, listen hosts) would become a custom refine or transform carrying the same
+ * metadata beside it. That is more code, not less, so these stay; the types of AppConfig are derived
+ * from the declarations in variables.ts either way.
+ */
 export type Parser<T> = {
   /** Human description of accepted values, used in error messages, `.env.example` and the README. */
   readonly expects: string;

@@ -14,7 +14,12 @@ export interface Variable<T = unknown> {
   readonly description: string;
 }
 
-const v = <T>(variable: Variable<T>): Variable<T> => variable;
+/**
+ * A declaration, typed as written: its parser's value type and whether it has a default survive, so
+ * Setting<N> (below) and AppConfig (load-config.ts) are derived from these declarations, not restated.
+ * (The Omit keeps the optional fields, such as `secret`, on every declaration's type.)
+ */
+const v = <const V extends Variable>(variable: V): V & Omit<Variable, 'parser'> => variable;
 
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /**
@@ -86,4 +91,7 @@ export const VARIABLES = {
 } as const satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;
-export type VariableValue<N extends VariableName> = (typeof VARIABLES)[N] extends Variable<infer T> ? T : never;
+/** What the variable's parser yields. */
+export type VariableValue<N extends VariableName> = (typeof VARIABLES)[N]['parser'] extends Parser<infer T> ? T : never;
+/** The variable as the configuration reads it: its value, or undefined only if it has no default. */
+export type Setting<N extends VariableName> = (typeof VARIABLES)[N] extends { readonly default: string } ? VariableValue<N> : VariableValue<N> | undefined;
