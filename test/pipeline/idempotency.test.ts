@@ -1,4 +1,5 @@
 import { recordPlannedRun } from '../../core/pipeline/run-ledger.js';
+import { jobIds } from '../../core/queues/registry.js';
 import { tickFlow } from '../../producers/tick/tick-flow.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { allJobs, createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
@@ -38,7 +39,7 @@ describe('loading is idempotent', () => {
   });
 
   it('loads nothing twice when a completed load job is retried', async () => {
-    const load = (await pipeline.runtime.queue('load').getJob(`load-${firstRunId}-0`))!;
+    const load = (await pipeline.runtime.queue('load').getJob(jobIds.load(firstRunId, 0)))!;
     await load.retry('completed');
     await waitFor('retried load to complete', async () => (await load.getState()) === 'completed' && (await pipeline.runtime.queue('load').getJob(load.id!))?.attemptsMade, 20_000);
     const again = (await pipeline.runtime.queue('load').getJob(load.id!))!;
