@@ -35,7 +35,8 @@ export interface ParkedBatch extends Omit<ValidatedBatch, 'lines'> {
  * the COPY text as is, so the loader streams a slice of what Redis returned. The version lets a
  * loader refuse what it does not know instead of copying it. It still says "prepared-batch", the
  * name the format was made under: parked batches outlive a rolling upgrade, and a new loader must
- * read what an old fetch worker parked, so it stays.
+ * read what an old fetch worker parked, so it stays. For the same reason the header's keys, which are
+ * ParkedBatch's field names, change only by adding optional ones (the format test pins them).
  */
 const VERSION_LINE = Buffer.from('cdp-prepared-batch/1\n');
 const NEWLINE = 0x0a;
