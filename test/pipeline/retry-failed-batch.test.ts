@@ -102,7 +102,7 @@ describe('retrying a batch that failed for good', () => {
       expect((await loadedRows(db, runId)).n).toBe(COINS);
 
       // The tick's transform already ran and is not run again; the next tick's transform picks the
-      // late rows up (see README, "What happens when…").
+      // late rows up (see docs/operations.md, "What happens when…").
       const transformNow = (await rig.pipeline.runtime.queue('transform').getJob(jobIds.transform(runId)))!;
       expect({ state: await transformNow.getState(), finishedOn: transformNow.finishedOn }).toEqual(transformBefore);
       rig.expectLoadersUp();
