@@ -73,8 +73,8 @@ export const VARIABLES = {
   TRANSFORM_SCHEMA: v({ name: 'TRANSFORM_SCHEMA', parser: text({ pattern: /^[a-z_][a-z0-9_]{0,40}$/, describe: 'a lowercase Postgres schema name' }), default: 'analytics', description: 'dbt target schema; models land in <schema>_staging, <schema>_intermediate and <schema>_marts.' }),
   TRANSFORM_RAW_RETENTION_DAYS: v({ name: 'TRANSFORM_RAW_RETENTION_DAYS', parser: integer({ min: 0, max: 36_500 }), default: '30', description: 'After a successful transform, drop daily raw snapshot partitions older than this many days once their candles exist (0 = keep raw forever).' }),
 
-  JOB_LOCK_DURATION: v({ name: 'JOB_LOCK_DURATION', parser: duration({ minMs: 1000 }), default: '30s', description: 'Job lock; a crashed worker\'s job is re-run after it lapses.' }),
-  JOB_STALLED_INTERVAL: v({ name: 'JOB_STALLED_INTERVAL', parser: duration({ minMs: 500 }), default: '15s', description: 'How often workers look for jobs whose worker died.' }),
+  JOB_LOCK_DURATION: v({ name: 'JOB_LOCK_DURATION', parser: duration({ minMs: 1000 }), default: '10s', description: 'Job lock, renewed every half of it while the job runs: a SIGKILLed worker\'s job runs again within this plus JOB_STALLED_INTERVAL (13 s by default). A handler must never block the event loop for half of it, or a live job loses its lock.' }),
+  JOB_STALLED_INTERVAL: v({ name: 'JOB_STALLED_INTERVAL', parser: duration({ minMs: 500 }), default: '3s', description: 'How often workers look for jobs whose worker died (one Redis script call per worker and interval).' }),
   JOB_MAX_STALLED: v({ name: 'JOB_MAX_STALLED', parser: integer({ min: 1, max: 20 }), default: '3', description: 'Crashes a job survives before it is failed.' }),
   JOB_KEEP_COMPLETED: v({ name: 'JOB_KEEP_COMPLETED', parser: duration({ minMs: 0 }), default: '24h', description: 'Completed jobs stay visible in Bull Board this long (at most 5000 per queue).' }),
   JOB_KEEP_FAILED: v({ name: 'JOB_KEEP_FAILED', parser: duration({ minMs: 0 }), default: '7d', description: 'Failed jobs stay (with their reason) this long.' }),

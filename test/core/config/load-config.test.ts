@@ -45,8 +45,8 @@ describe(loadConfig.name, () => {
         transform: { runner: 'auto', attempts: 3 },
         retry: { baseDelayMs: 1000, maxDelayMs: 120_000 },
         jobs: {
-          lockDurationMs: 30_000,
-          stalledIntervalMs: 15_000,
+          lockDurationMs: 10_000,
+          stalledIntervalMs: 3_000,
           maxStalledCount: 3,
           keepCompletedMs: 86_400_000,
           keepFailedMs: 604_800_000,
