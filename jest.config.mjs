@@ -24,7 +24,7 @@ export const UNIT_TESTS = [
   'test/core/jobs/backoff.test.ts',
   'test/core/log/logger.test.ts',
   'test/core/queues/build-job.test.ts',
-  'test/core/snapshots/prepared-batch.test.ts',
+  'test/core/handoff/parked-batch.test.ts',
   'test/dashboard/query-schemas.test.ts',
   'test/dbt/project-conventions.test.ts',
   'test/deploy/compose.test.ts',
