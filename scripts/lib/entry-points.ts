@@ -19,11 +19,10 @@ export type ProcessKind = keyof typeof ENTRY_POINTS;
  *
  * --max-semi-space-size=2 (MB; V8's default young generation is 2 × 16 MB on 64-bit): a worker turns
  * each batch into short-lived garbage (a 200 KB response, its parsed form, a 290 KB COPY payload and
- * Redis' copy of it), and with the default young generation a fetch worker's heap and its pending
- * Buffers grew to 189-214 MB peak RSS in the tick-latency benchmark. Collected in 2 MB steps the same
- * garbage peaks at 175-183 MB, the other workers ~20 MB lower too; tick latency and throughput did not
- * move (README, Benchmarks). The dashboard keeps V8's default: it answers requests, where fewer
- * young-generation collections matter more than its memory.
+ * Redis' copy of it); collected in small steps it never piles up to the RSS the default young
+ * generation lets it reach, and tick latency and throughput do not move (docs/benchmarks.md,
+ * Memory). The dashboard keeps V8's default: it answers requests, where fewer young-generation
+ * collections matter more than its memory.
  */
 export const NODE_FLAGS: Readonly<Record<ProcessKind, readonly string[]>> = {
   simulator: [],

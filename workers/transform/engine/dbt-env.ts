@@ -14,7 +14,7 @@ export function dbtVars(config: AppConfig): Record<string, string | number> {
  * Session settings of every transform connection (libpq's PGOPTIONS, which dbt-postgres' psycopg2
  * reads; the bundled runner passes the same string). JIT off: a run is a series of small incremental
  * queries whose plans are costed against watermarks Postgres cannot see, so their estimates cross
- * jit_above_cost and compiling them took far longer (0.7 s for the hourly aggregate) than running them.
+ * jit_above_cost, and compiling them took far longer than running them.
  * work_mem 64MB: the window and group sorts of returns and anomaly scores (a week of hours per coin)
  * spilled to disk at the 4MB default; one transform connection at a time can afford it.
  */
