@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../core/db/data-source.js';
 import { DATABASE_GRANTS } from '../../core/db/migrations/1764489600000-least-privilege-roles.js';
 import { databaseUrl, TEMPLATE_DB, TEST_PG_ADMIN_URL } from './env.js';
 
@@ -58,4 +60,22 @@ export async function sessionsWaitingOnLocks(db: TestDatabase): Promise<number> 
     "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
   );
   return result.rows[0]!.n;
+}
+
+/**
+ * For a whole test file: a database cloned from the migrated template with a TypeORM DataSource
+ * (the app's entities) initialised on it, both closed after the file. Read the fields inside tests.
+ */
+export function useEntityDataSource(): { db: TestDatabase; dataSource: DataSource } {
+  const held = {} as { db: TestDatabase; dataSource: DataSource };
+  beforeAll(async () => {
+    held.db = await createTestDatabase();
+    held.dataSource = createDataSource(held.db.url, { poolMax: 1 });
+    await held.dataSource.initialize();
+  });
+  afterAll(async () => {
+    await held.dataSource?.destroy();
+    await held.db?.drop();
+  });
+  return held;
 }

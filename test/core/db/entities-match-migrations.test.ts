@@ -1,6 +1,4 @@
-import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../../core/db/data-source.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { useEntityDataSource } from '../../helpers/database.js';
 
 /**
  * The migrations are the schema; the entities describe it to TypeORM. If the two drift apart,
@@ -9,21 +7,10 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/database.js
  * comparison it runs is the schema builder's log(): on a freshly migrated database it must be empty.
  */
 describe('TypeORM entities match the migrations', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url, { poolMax: 1 });
-    await dataSource.initialize();
-  });
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const held = useEntityDataSource();
 
   it('a migrated database needs no schema change according to the entities', async () => {
-    const sql = await dataSource.driver.createSchemaBuilder().log();
+    const sql = await held.dataSource.driver.createSchemaBuilder().log();
     const queries = sql.upQueries.map((q) => q.query);
     // The queries themselves in the failure message, so a future drift says what drifted.
     expect({ count: queries.length, queries }).toEqual({ count: 0, queries: [] });

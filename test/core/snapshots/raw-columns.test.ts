@@ -1,8 +1,6 @@
-import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../../core/db/data-source.js';
 import { MarketSnapshot } from '../../../core/db/entities/market-snapshot.js';
 import { RAW_SNAPSHOT_COLUMNS, type RawColumn } from '../../../core/snapshots/raw-columns.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { useEntityDataSource } from '../../helpers/database.js';
 
 /**
  * core/snapshots/raw-columns.ts declares raw.coin_market_snapshots once for the code (the COPY column
@@ -25,21 +23,10 @@ const declared: ColumnShape[] = RAW_SNAPSHOT_COLUMNS.map((c: RawColumn) => ({ na
 const INFORMATION_SCHEMA_TYPES: Record<string, string> = { 'timestamp with time zone': 'timestamptz' };
 
 describe('raw.coin_market_snapshots as core/snapshots/raw-columns.ts declares it', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = createDataSource(db.url, { poolMax: 1 });
-    await dataSource.initialize();
-  });
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const held = useEntityDataSource();
 
   it('is the table a migrated database has: every column, with its type, nullability and default', async () => {
-    const { rows } = await db.pool.query<{ column_name: string; data_type: string; is_nullable: 'YES' | 'NO'; column_default: string | null }>(
+    const { rows } = await held.db.pool.query<{ column_name: string; data_type: string; is_nullable: 'YES' | 'NO'; column_default: string | null }>(
       `select column_name, data_type, is_nullable, column_default from information_schema.columns
         where table_schema = 'raw' and table_name = 'coin_market_snapshots'`,
     );
@@ -51,7 +38,7 @@ describe('raw.coin_market_snapshots as core/snapshots/raw-columns.ts declares it
   });
 
   it('is what the TypeORM entity maps', () => {
-    const metadata = dataSource.getMetadata(MarketSnapshot);
+    const metadata = held.dataSource.getMetadata(MarketSnapshot);
     const actual: ColumnShape[] = metadata.columns
       .map((c) => ({ name: c.databaseName, type: String(c.type), nullable: c.isNullable, hasDefault: c.default !== undefined }))
       .sort(byName);
