@@ -75,18 +75,19 @@ export class MarketQueries {
           from ${overview}
          where bucket_start > (select max(bucket_start) from ${overview}) - interval '7 days'
          order by bucket_start`),
+      // Gainers only rose and losers only fell (a flat coin is neither), so no coin is in both lists,
+      // however few coins are tracked or however the day went.
       this.query<Mover & { side: 'gainer' | 'loser' }>(`
         with ranked as (
           select coin_id, coin_name, coin_symbol, price::float8, price_change_pct_24h::float8,
-                 row_number() over (order by price_change_pct_24h desc) as up,
-                 row_number() over (order by price_change_pct_24h asc) as down
+                 case when price_change_pct_24h > 0 then 'gainer' else 'loser' end as side,
+                 row_number() over (partition by price_change_pct_24h > 0 order by abs(price_change_pct_24h) desc, coin_id) as place
             from ${this.table('dim_coins')}
-           where price_change_pct_24h is not null and market_cap_rank <= $1
+           where price_change_pct_24h <> 0 and market_cap_rank <= $1
         )
-        select coin_id as id, coin_name as name, coin_symbol as symbol, price, price_change_pct_24h as "changePct24h",
-               case when up <= $2 then 'gainer' else 'loser' end as side
-          from ranked where up <= $2 or down <= $2
-         order by price_change_pct_24h desc`, [MOVERS_MAX_RANK, MOVERS]),
+        select coin_id as id, coin_name as name, coin_symbol as symbol, price, price_change_pct_24h as "changePct24h", side
+          from ranked where place <= $2
+         order by side, place`, [MOVERS_MAX_RANK, MOVERS]),
     ]);
     const row = latest.rows[0];
     if (!row) return undefined;
@@ -103,7 +104,7 @@ export class MarketQueries {
       hourTopGainer: row.top_gainer_coin_id ? { coinId: row.top_gainer_coin_id, changePct: row.top_gainer_change_pct } : null,
       hourTopLoser: row.top_loser_coin_id ? { coinId: row.top_loser_coin_id, changePct: row.top_loser_change_pct } : null,
       gainers24h: movers.rows.filter((m) => m.side === 'gainer').map(strip),
-      losers24h: movers.rows.filter((m) => m.side === 'loser').reverse().map(strip),
+      losers24h: movers.rows.filter((m) => m.side === 'loser').map(strip),
       history: history.rows.map((h) => ({ time: h.time, totalMarketCap: h.total_market_cap, totalVolume24h: h.total_volume_24h })),
     };
   }

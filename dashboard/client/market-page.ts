@@ -37,8 +37,9 @@ async function loadOverview(): Promise<void> {
   setText('coin-count', String(overview.coinCount));
   const mover = (m: Mover) =>
     el('li', {}, el('a', { href: `/coins/${encodeURIComponent(m.id)}` }, m.name ?? m.id), el('span', { class: trend(m.changePct24h) }, pct(m.changePct24h)));
-  byId('gainers').replaceChildren(el('li', { class: 'muted' }, 'Gainers'), ...overview.gainers24h.map(mover));
-  byId('losers').replaceChildren(el('li', { class: 'muted' }, 'Losers'), ...overview.losers24h.map(mover));
+  const movers = (list: Mover[], none: string) => (list.length ? list.map(mover) : [el('li', { class: 'muted empty' }, none)]);
+  byId('gainers').replaceChildren(el('li', { class: 'muted' }, 'Gainers'), ...movers(overview.gainers24h, 'No coin rose in the last 24 h.'));
+  byId('losers').replaceChildren(el('li', { class: 'muted' }, 'Losers'), ...movers(overview.losers24h, 'No coin fell in the last 24 h.'));
   if (!chart) {
     chart = createChart(byId('market-chart'), { rightPriceScale: { visible: true } });
     area = chart.addSeries(lwc().AreaSeries, { lineColor: '#2563eb', topColor: 'rgba(37,99,235,.35)', bottomColor: 'rgba(37,99,235,.02)', priceFormat: { type: 'volume' } });

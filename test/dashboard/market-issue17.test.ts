@@ -1,0 +1,78 @@
+import winston from 'winston';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { MarketQueries } from '../../dashboard/api/market-queries.js';
+import { createApp } from '../../dashboard/app.js';
+import { Runtime } from '../../core/runtime.js';
+import { serve, type Served } from './http.js';
+import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
+
+/*
+ * Issue 17 ("Dashboard as a daily driver"), the market overview: movers, the 24h change, URL state
+ * and formats, over marts built by the bundled dbt project (dim_coins edited to the cases that went
+ * wrong), served by the app and read by the API and headless Chromium.
+ */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let marts: SyntheticMarts;
+let market: MarketQueries;
+let schema: string;
+let runtime: Runtime;
+let served: Served;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  // 12 coins, 90 minutes of history: under 24 h, so there is no close 24 h before the newest hour.
+  [marts, browser] = await Promise.all([
+    startSyntheticMarts({ coins: 12, minutes: 90 }),
+    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+  ]);
+  const config = marts.config();
+  schema = `${config.transform.schema}_marts`;
+  market = new MarketQueries(marts.db.pool, schema);
+  const silent = winston.createLogger({ silent: true });
+  runtime = new Runtime(config, silent, 'dashboard');
+  served = await serve(createApp({ config, pool: marts.db.pool, redis: runtime.redis, queues: (key) => runtime.queue(key), checkMigrations: async () => false, logger: silent }));
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+  await runtime?.close();
+  await marts?.close();
+});
+
+async function open(pathname: string): Promise<void> {
+  await page.goto(`${served.url}${pathname}`);
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+}
+
+const setChanges = async (changes: number[]) => {
+  const { rows } = await marts.db.pool.query<{ coin_id: string }>(`select coin_id from "${schema}".dim_coins order by market_cap_rank, coin_id`);
+  for (const [i, row] of rows.entries()) {
+    await marts.db.pool.query(`update "${schema}".dim_coins set price_change_pct_24h = $2 where coin_id = $1`, [row.coin_id, changes[i % changes.length]]);
+  }
+  return rows.length;
+};
+const texts = (selector: string) => page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
+
+describe('top movers, 24h', () => {
+  it('with every coin at -1.20%, lists no gainer (and says so) and five losers', async () => {
+    // Before the page's first request, so the response cache holds this state.
+    await setChanges([-1.2]);
+    await open('/');
+    expect(await texts('#gainers li')).toEqual(['Gainers', 'No coin rose in the last 24 h.']);
+    const losers = await texts('#losers li span');
+    expect(losers).toEqual(Array(5).fill('-1.20%'));
+  });
+
+  it('keeps gainers positive (biggest first) and losers negative (most negative first), each coin in at most one list', async () => {
+    // Fewer than 10 coins with a sign: the top 5 and the bottom 5 overlap.
+    const n = await setChanges([3, -2, 0, 1, -4, 5, 0.5, -0.5, 0, 0, 0, 0]);
+    expect(n).toBeGreaterThanOrEqual(8);
+    const overview = (await market.overview())!;
+    expect(overview.gainers24h.map((m) => m.changePct24h)).toEqual([5, 3, 1, 0.5]);
+    expect(overview.losers24h.map((m) => m.changePct24h)).toEqual([-4, -2, -0.5]);
+    const ids = [...overview.gainers24h, ...overview.losers24h].map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
