@@ -29,6 +29,13 @@ export const jobsStalled = new client.Counter({
   registers: [registry],
 });
 
+export const vanishedTransforms = new client.Counter({
+  name: 'cdp_vanished_transforms_total',
+  help: 'Runs whose transform job vanished from Redis, by outcome: covered (a later successful transform read its rows) or lost',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 export const coingeckoRequests = new client.Counter({
   name: 'cdp_coingecko_requests_total',
   help: 'CoinGecko calls by endpoint and HTTP status (network errors as status "error")',

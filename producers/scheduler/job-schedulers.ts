@@ -2,7 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import { buildJob } from '../../core/queues/build-job.js';
 import { SCHEDULERS } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
-import { markLostRuns } from './lost-runs.js';
+import { markLostRuns, resolveVanishedTransforms } from './lost-runs.js';
 
 /**
  * The tick and universe job schedulers. Concurrent upserts from many replicas have had race bugs in
@@ -65,12 +65,15 @@ export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): ()
       },
       (error: unknown) => runtime.logger.warn('scheduler watchdog could not check (Redis down?)', { reason: errorMessage(error) }),
     );
-    markLostRuns(runtime, lostRunAgeMs(runtime)).then(
-      (lost) => {
+    const olderThanMs = lostRunAgeMs(runtime);
+    markLostRuns(runtime, olderThanMs).then(
+      async (lost) => {
         if (lost.length > 0) runtime.logger.warn('runs lost with Redis data marked in the run table', { lost });
+        const { covered, lost: transformsLost } = await resolveVanishedTransforms(runtime, olderThanMs);
+        if (covered.length > 0) runtime.logger.info('runs whose transform job vanished were covered by a later transform', { covered });
+        if (transformsLost.length > 0) runtime.logger.warn('runs whose transform job vanished were never transformed', { lost: transformsLost });
       },
-      (error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }),
-    );
+    ).catch((error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }));
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,20 +1,21 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type RunStatus = 'running' | 'loaded' | 'partial' | 'failed' | 'lost';
-export type TransformStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced';
+/** 'covered' and 'lost': the run's transform job vanished from Redis; whether a later run read its rows (VanishedTransforms1764835200000). */
+export type TransformStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced' | 'covered' | 'lost';
 
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
 
 /**
  * One tick: what was planned, what arrived, what was loaded or rejected, and how it ended.
  *
- * Mirrors pipeline.pipeline_runs as migration InitialSchema1764230400000 creates it, under the names
- * Postgres gave its constraints (TypeORM matches checks by name; the expressions are the migration's).
+ * Mirrors pipeline.pipeline_runs as migrations InitialSchema1764230400000 and
+ * VanishedTransforms1764835200000 leave it, under the names Postgres gave its constraints (TypeORM matches checks by name; the expressions are the migration's).
  */
 @Entity({ schema: 'pipeline', name: 'pipeline_runs' })
 @Check('pipeline_runs_trigger_check', `trigger in ('schedule', 'manual', 'backfill')`)
 @Check('pipeline_runs_status_check', `status in ('running', 'loaded', 'partial', 'failed', 'lost')`)
-@Check('pipeline_runs_transform_status_check', `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced')`)
+@Check('pipeline_runs_transform_status_check', `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced', 'covered', 'lost')`)
 // The migration's index is on (started_at desc); TypeORM has no sort order for a Postgres index
 // column, so this states the column only. A btree reads either way, so the order is not a difference.
 @Index('pipeline_runs_started_idx', ['startedAt'])
@@ -37,4 +38,11 @@ export class PipelineRun {
   @Column({ name: 'transform_status', type: 'text', default: 'pending' }) transformStatus!: TransformStatus;
   @Column({ name: 'transform_finished_at', type: 'timestamptz', nullable: true }) transformFinishedAt!: Date | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
+  @Column({
+    name: 'transform_note',
+    type: 'text',
+    nullable: true,
+    comment: 'Why the transform status is what it is when no transform job set it (covered or lost after its job vanished from Redis)',
+  })
+  transformNote!: string | null;
 }
