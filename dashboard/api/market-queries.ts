@@ -91,7 +91,9 @@ export class MarketQueries {
     ]);
     const row = latest.rows[0];
     if (!row) return undefined;
-    const dayAgo = history.rows.find((h) => h.time >= row.bucket_start.getTime() / 1000 - 86_400);
+    // The close exactly 24 h before the newest hour, or no change: never the oldest hour there is (one
+    // hour of history read 0.00%) nor the first after a gap (a shorter window labelled 24h).
+    const dayAgo = history.rows.find((h) => h.time === row.bucket_start.getTime() / 1000 - 86_400);
     const strip = ({ side: _side, ...mover }: Mover & { side: string }): Mover => mover;
     return {
       asOf: row.bucket_start,

@@ -76,3 +76,28 @@ describe('top movers, 24h', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe('market cap change, 24h', () => {
+  const overviewTable = () => `"${schema}".fct_market_overview_hourly`;
+  /** A copy of the newest hour `hoursBefore` hours earlier, with total market cap `cap`. */
+  const addHour = async (hoursBefore: number, cap: number) => {
+    await marts.db.pool.query(`create temp table hour_copy as select * from ${overviewTable()} order by bucket_start desc limit 1`);
+    await marts.db.pool.query(`update hour_copy set bucket_start = bucket_start - make_interval(hours => $1), total_market_cap = $2`, [hoursBefore, cap]);
+    await marts.db.pool.query(`insert into ${overviewTable()} select * from hour_copy; drop table hour_copy`);
+  };
+
+  it('shows — with under 24 h of history, not a change against the oldest hour', async () => {
+    await open('/');
+    const card = (await page.textContent('#total-market-cap'))!;
+    expect(card).toMatch(/^\$[\d.]+[KMBT]? —$/);
+    expect((await market.overview())!.marketCapChangePct24h).toBeNull();
+  });
+
+  it('with a gap, does not compare against a later hour labelled 24h; it compares against the close 24 h before', async () => {
+    const latest = (await market.overview())!;
+    await addHour(23, latest.totalMarketCap / 2);
+    expect((await market.overview())!.marketCapChangePct24h).toBeNull();
+    await addHour(24, latest.totalMarketCap / 4);
+    expect((await market.overview())!.marketCapChangePct24h).toBeCloseTo(300);
+  });
+});
