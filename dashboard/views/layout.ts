@@ -19,6 +19,15 @@ export const PAGE_CSP = [
 export const ASSETS = '/assets';
 export const CHART_LIBRARY_PATH = `${ASSETS}/vendor/lightweight-charts.js`;
 
+/**
+ * Lightweight Charts' licence (Apache 2.0; README "License") asks pages using it to credit TradingView
+ * with its attribution notice and a link to https://www.tradingview.com/. The library's own logo
+ * needs an inline <style> the CSP refuses, so charts turn it off (client/charts.ts) and this footer,
+ * styled by app.css, carries the notice.
+ */
+export const CHART_ATTRIBUTION = `<footer class="attribution">Charts: <a href="https://www.tradingview.com/" rel="noopener">TradingView Lightweight Charts™</a>, Copyright 2023 TradingView, Inc. (Apache License 2.0)</footer>
+`;
+
 export type PageKey = 'market' | 'coin' | 'pipeline';
 
 export interface PageShell {
@@ -60,7 +69,7 @@ ${link('/metrics', 'Metrics')}
 <main>
 ${shell.body}
 </main>
-</body>
+${shell.charts ? CHART_ATTRIBUTION : ''}</body>
 </html>
 `;
 }
@@ -117,4 +126,6 @@ code { overflow-wrap: anywhere; white-space: normal; }
   th, td { padding: .3rem .4rem; }
   .chart { height: 260px; }
 } .stale { color: var(--down); font-weight: 600; }
+footer.attribution { max-width: 80rem; margin: 0 auto; padding: .5rem 1rem 1.5rem; font-size: .8rem; color: var(--muted); }
+footer.attribution a { color: var(--accent); }
 `;
