@@ -49,5 +49,24 @@ export function createBoardRouter(options: BoardOptions): Router {
   // getRouter() returns the board's own express app, which announces itself unless told not to.
   const board = serverAdapter.getRouter() as Express;
   board.disable('x-powered-by');
+  withoutThirdPartyFonts(board);
   return board;
+}
+
+/** The stylesheet link @bull-board/ui's index.ejs puts in every page's head. */
+const GOOGLE_FONTS_LINK = /<link\b[^>]*\bhref="https:\/\/fonts\.googleapis\.com\/[^"]*"[^>]*>\s*/g;
+
+/**
+ * The board's page asks fonts.googleapis.com for its web fonts: an admin page telling a third party
+ * who opens it, and a stylesheet that never loads offline. Its own CSS names system fallbacks, so the
+ * link is removed from the rendered page: the board's ejs engine (set by setViewsPath) is wrapped.
+ */
+function withoutThirdPartyFonts(board: Express): void {
+  type Render = (file: string, options: object, callback: (error: Error | null, html?: string) => void) => void;
+  const engines = (board as unknown as { engines: Record<string, Render | undefined> }).engines;
+  const render = engines['.ejs'];
+  if (!render) throw new Error('createBoardRouter: Bull Board registered no ejs engine (did @bull-board/express change?)');
+  board.engine('ejs', (file, options, callback) => {
+    render(file, options, (error, html) => callback(error, html?.replace(GOOGLE_FONTS_LINK, '')));
+  });
 }

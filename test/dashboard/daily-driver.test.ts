@@ -1,5 +1,6 @@
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { startMarketFixture, type MarketFixture } from './market-fixture.js';
+import { QUEUE_KEYS, QUEUES } from '../../core/queues/registry.js';
+import { PASSWORD, startMarketFixture, USER, type MarketFixture } from './market-fixture.js';
 
 /*
  * Issue 17 ("Dashboard as a daily driver"): the console stays clean on every page, the chart
@@ -78,6 +79,21 @@ describe('every page (issue 17 §5)', () => {
       expect(await page.textContent('body')).toContain('TradingView');
     }
     await page.screenshot({ path: '/tmp/h11-coin-attribution.png' });
+    await context.close();
+  });
+});
+
+describe('Bull Board (issue 17 §15)', () => {
+  it('loads everything from this host: no request leaves 127.0.0.1', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1440, height: 900 } });
+    const requested: string[] = [];
+    context.on('request', (request) => requested.push(request.url()));
+    const board = await context.newPage();
+    expect((await board.goto(`${f.url}/queues`))!.status()).toBe(200);
+    for (const key of QUEUE_KEYS) await board.getByText(QUEUES[key].name, { exact: true }).first().waitFor({ timeout: 10_000 });
+    await board.waitForLoadState('networkidle');
+    expect(requested.length).toBeGreaterThan(1);
+    expect(requested.filter((url) => new URL(url).hostname !== '127.0.0.1')).toEqual([]);
     await context.close();
   });
 });
