@@ -19,8 +19,8 @@ import type { TransformEventsOptions } from './live/transform-events.js';
 import { TransformWatch } from './live/transform-watch.js';
 import { responseCache, type ResponseCache, type ResponseCacheOptions } from './api/response-cache.js';
 import { basicAuth, BOARD_CSP, boardWriteGuard, securityHeaders } from './security.js';
-import { PAGE_CSP } from './views/layout.js';
-import { renderCoinPage, renderMarketPage, renderNotFoundPage, renderPipelinePage } from './views/pages.js';
+import { FAVICON_SVG, PAGE_CSP } from './views/layout.js';
+import { renderCoinPage, renderMarketPage, renderErrorPage, renderPipelinePage } from './views/pages.js';
 
 export const BOARD_PATH = '/queues';
 
@@ -125,6 +125,10 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use('/assets', createAssetsRouter());
+  // Browsers ask for it on their own; the pages link the same icon under /assets.
+  app.get('/favicon.ico', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').type('image/svg+xml').send(FAVICON_SVG);
+  });
 
   app.get('/', (_req, res) => {
     page(res, 200, renderMarketPage(boardReadOnly));
@@ -138,15 +142,15 @@ export function createApp(deps: AppDeps): express.Express {
       id = coinId(String(req.params.id));
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
-      page(res, 400, renderNotFoundPage(error.message, boardReadOnly));
+      page(res, 400, renderErrorPage(400, error.message, boardReadOnly));
       return;
     }
     const coin = await market.coin(id).catch((error: unknown) => {
       logger.warn('could not read a coin for its page', { reason: errorMessage(error) });
       return null;
     });
-    if (coin === null) page(res, 503, renderNotFoundPage('Market data is unavailable: the database did not answer or no transform has run yet.', boardReadOnly));
-    else if (coin === undefined) page(res, 404, renderNotFoundPage(`No coin "${id}" in the market data.`, boardReadOnly));
+    if (coin === null) page(res, 503, renderErrorPage(503, 'Market data is unavailable: the database did not answer or no transform has run yet.', boardReadOnly));
+    else if (coin === undefined) page(res, 404, renderErrorPage(404, `No coin "${id}" in the market data.`, boardReadOnly));
     else page(res, 200, renderCoinPage(coin, boardReadOnly));
   });
 
@@ -170,19 +174,31 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', (_req, res) => {
     noStore(res).status(404).json({ error: 'not found' });
   });
-  app.use((_req, res) => {
-    noStore(res).status(404).type('text').send('Not found');
+  app.use((req, res) => {
+    if (wantsPage(req)) page(res, 404, renderErrorPage(404, `Nothing at ${req.path}.`, boardReadOnly));
+    else noStore(res).status(404).json({ error: 'not found' });
   });
-  app.use(jsonErrors(logger));
+  app.use(errorResponses(logger, (res, status, what) => page(res, status, renderErrorPage(status, what, boardReadOnly))));
   return app;
+}
+
+/**
+ * A browser navigating (Accept prefers text/html over JSON) outside /api gets an HTML page; API
+ * clients, scripts (Accept: *\/*, or none) and anything under /api keep JSON.
+ */
+function wantsPage(req: Request): boolean {
+  return !req.path.startsWith('/api/') && req.path !== '/api' && req.accepts(['json', 'html']) === 'html';
 }
 
 function noStore(res: Response): Response {
   return res.set('Cache-Control', 'no-store');
 }
 
-/** Client errors (bad JSON, body too large) keep their own short message; anything else is a bare 500. */
-function jsonErrors(logger: Logger): ErrorRequestHandler {
+/**
+ * Client errors (bad JSON, body too large, a path that is not valid percent-encoding) keep their own
+ * short message; anything else is a bare 500. Browsers get it as a page (wantsPage), others as JSON.
+ */
+function errorResponses(logger: Logger, sendPage: (res: Response, status: number, what: string) => void): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, next) => {
     if (res.headersSent) {
       next(error);
@@ -192,9 +208,9 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
     const status = typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : 500;
     const clientError = status >= 400 && status < 500;
     if (!clientError) logger.error('request failed', { method: req.method, path: req.path, reason: errorMessage(error) });
-    noStore(res)
-      .status(clientError ? status : 500)
-      .json({ error: clientError && err.expose === true ? errorMessage(error) : clientError ? 'bad request' : 'internal error' });
+    const message = clientError && err.expose === true ? errorMessage(error) : clientError ? 'bad request' : 'internal error';
+    if (wantsPage(req)) sendPage(res, clientError ? status : 500, message);
+    else noStore(res).status(clientError ? status : 500).json({ error: message });
   };
 }
 

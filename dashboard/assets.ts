@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { APP_CSS, ASSETS, CHART_LIBRARY_PATH } from './views/layout.js';
+import { APP_CSS, ASSETS, CHART_LIBRARY_PATH, FAVICON_PATH, FAVICON_SVG } from './views/layout.js';
 
 /**
  * The pages' static files, all from this install (no CDN): the stylesheet, the client modules that
@@ -16,6 +16,9 @@ export function createAssetsRouter(): express.Router {
 
   router.get('/app.css', (_req, res) => {
     cache(res).type('css').send(APP_CSS);
+  });
+  router.get(FAVICON_PATH.slice(ASSETS.length), (_req, res) => {
+    cache(res).type('image/svg+xml').send(FAVICON_SVG);
   });
   router.get(CHART_LIBRARY_PATH.slice(ASSETS.length), (_req, res, next) => {
     cache(res).sendFile(chartLibraryFile(), (error) => error && next(error));

@@ -18,6 +18,11 @@ export const PAGE_CSP = [
 
 export const ASSETS = '/assets';
 export const CHART_LIBRARY_PATH = `${ASSETS}/vendor/lightweight-charts.js`;
+export const FAVICON_PATH = `${ASSETS}/favicon.svg`;
+
+/** The pages' icon (also answers /favicon.ico, which browsers ask for on their own): a rising line. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#2563eb"/><polyline points="5,23 12,16 18,20 27,9" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>
+`;
 
 /**
  * Lightweight Charts' licence (Apache 2.0; README "License") asks pages using it to credit TradingView
@@ -28,7 +33,8 @@ export const CHART_LIBRARY_PATH = `${ASSETS}/vendor/lightweight-charts.js`;
 export const CHART_ATTRIBUTION = `<footer class="attribution">Charts: <a href="https://www.tradingview.com/" rel="noopener">TradingView Lightweight Charts™</a>, Copyright 2023 TradingView, Inc. (Apache License 2.0)</footer>
 `;
 
-export type PageKey = 'market' | 'coin' | 'pipeline';
+/** 'error': the error pages, which mark no navigation link as current. */
+export type PageKey = 'market' | 'coin' | 'pipeline' | 'error';
 
 export interface PageShell {
   readonly page: PageKey;
@@ -52,6 +58,7 @@ export function renderPage(shell: PageShell): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${escapeHtml(shell.title)} · Crypto Data Pipeline</title>
+<link rel="icon" type="image/svg+xml" href="${FAVICON_PATH}">
 <link rel="stylesheet" href="${ASSETS}/app.css">
 ${shell.charts ? `<script src="${CHART_LIBRARY_PATH}" defer></script>\n` : ''}<script type="module" src="${ASSETS}/js/${escapeHtml(shell.script)}"></script>
 </head>

@@ -73,13 +73,18 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
   });
 }
 
-export function renderNotFoundPage(what: string, boardReadOnly: boolean): string {
+/** Titles of the error pages, by status; any other status is an "Error". */
+const ERROR_TITLES: Readonly<Record<number, string>> = { 400: 'Bad request', 404: 'Not found', 503: 'Unavailable' };
+
+/** What a browser (Accept: text/html) gets for an error: the layout, titled by the status. */
+export function renderErrorPage(status: number, what: string, boardReadOnly: boolean): string {
+  const title = ERROR_TITLES[status] ?? 'Error';
   return renderPage({
-    page: 'market',
-    title: 'Not found',
+    page: 'error',
+    title,
     script: 'live-status.js',
     boardReadOnly,
-    body: `<h1>Not found</h1><p>${escapeHtml(what)}</p><p><a href="/">Back to the market</a></p>`,
+    body: `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(what)}</p><p><a href="/">Back to the market</a></p>`,
   });
 }
 

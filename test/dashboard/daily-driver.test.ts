@@ -28,8 +28,6 @@ afterAll(async () => {
 function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (message: ConsoleMessage) => {
-    // The favicon's 404 is issue 17 §12 (error pages), fixed separately.
-    if (message.text().startsWith('Failed to load resource')) return;
     if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -94,6 +92,62 @@ describe('Bull Board (issue 17 §15)', () => {
     await board.waitForLoadState('networkidle');
     expect(requested.length).toBeGreaterThan(1);
     expect(requested.filter((url) => new URL(url).hostname !== '127.0.0.1')).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('error pages and the favicon (issue 17 §12)', () => {
+  const html = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+
+  it.each([
+    ['a malformed coin id', '/coins/%ED%A0%80', 400, 'Bad request'],
+    ['an unknown coin', '/coins/no-such-coin', 404, 'Not found'],
+    ['an unknown path', '/no/such/page', 404, 'Not found'],
+  ])('a browser asking for %s gets an HTML page in the layout with its status and title', async (_what, pathname, status, title) => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const response = await page.goto(`${f.url}${pathname}`);
+    expect(response!.status()).toBe(status);
+    expect(response!.headers()['content-type']).toMatch(/^text\/html/);
+    expect(await page.title()).toBe(`${title} · Crypto Data Pipeline`);
+    expect(await page.textContent('h1')).toBe(title);
+    expect(await page.$$('nav a[href="/pipeline"]')).toHaveLength(1);
+    if (status === 404 && pathname.startsWith('/no/')) await page.screenshot({ path: '/tmp/h11-error-page.png' });
+    await context.close();
+  });
+
+  it('API clients keep JSON errors', async () => {
+    for (const pathname of ['/api/v1/coins/no-such-coin', '/api/v1/nothing', '/no/such/page', '/coins/%ED%A0%80']) {
+      const res = await fetch(`${f.url}${pathname}`, { headers: { Accept: 'application/json' } });
+      expect([pathname, res.status >= 400, res.headers.get('content-type')]).toEqual([pathname, true, expect.stringMatching(/^application\/json/)]);
+    }
+    // A browser navigating to the API still gets the API's JSON.
+    const api = await fetch(`${f.url}/api/v1/coins/no-such-coin`, { headers: html });
+    expect(api.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('the coin page before any transform answers 503 titled as unavailable, not "Not found"', async () => {
+    await f.q('alter schema analytics_marts rename to analytics_marts_hidden');
+    try {
+      const res = await fetch(`${f.url}/coins/bitcoin`, { headers: html });
+      expect(res.status).toBe(503);
+      const body = await res.text();
+      expect(body).toContain('<title>Unavailable · Crypto Data Pipeline</title>');
+      expect(body).not.toContain('Not found');
+    } finally {
+      await f.q('alter schema analytics_marts_hidden rename to analytics_marts');
+    }
+  });
+
+  it('serves a favicon: every page links it and /favicon.ico answers', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await open(page, '/');
+    const href = await page.getAttribute('link[rel="icon"]', 'href');
+    const icon = await context.request.get(`${f.url}${href}`);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toMatch(/^image\/svg\+xml/);
+    expect((await context.request.get(`${f.url}/favicon.ico`)).status()).toBe(200);
     await context.close();
   });
 });
