@@ -16,14 +16,35 @@ interface Coin {
 }
 interface CoinPage { coins: Coin[]; total: number; page: number; pages: number; pageSize: number }
 
-/** Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. */
+/**
+ * Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. A value
+ * the API would refuse (a hand-edited or outdated link) falls back to its default, with a notice,
+ * instead of an error banner and an empty table.
+ */
 const url = new URL(location.href);
-const state = {
-  sort: url.searchParams.get('sort') ?? 'rank',
-  order: url.searchParams.get('order') ?? 'asc',
-  q: url.searchParams.get('q') ?? '',
-  page: Number(url.searchParams.get('page') ?? '1') || 1,
+const SORTS = new Set([...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!));
+const ignored: string[] = [];
+const param = (name: string, fallback: string, valid: (value: string) => boolean): string => {
+  const value = url.searchParams.get(name);
+  if (value === null) return fallback;
+  if (valid(value)) return value;
+  ignored.push(name);
+  return fallback;
 };
+const state = {
+  sort: param('sort', 'rank', (v) => SORTS.has(v)),
+  order: param('order', 'asc', (v) => v === 'asc' || v === 'desc'),
+  q: param('q', '', (v) => v.trim().length <= 64).trim(),
+  page: Number(param('page', '1', (v) => /^[1-9]\d{0,8}$/.test(v))),
+};
+
+/** A line above the table saying which part of the URL was not used. */
+function notice(text: string): void {
+  const node = document.getElementById('url-notice') ?? byId('search').insertAdjacentElement('afterend', el('p', { id: 'url-notice', class: 'muted', role: 'status' }))!;
+  node.textContent = text;
+}
+if (ignored.length) notice(`Ignored ${ignored.map((name) => `${name}=${url.searchParams.get(name)}`).join(', ')} in the link: not a valid value; showing the default instead.`);
+
 const PAGE_SIZE = 25;
 let chart: Lwc.IChartApi | undefined;
 let area: Lwc.ISeriesApi<'Area'> | undefined;
@@ -74,6 +95,13 @@ async function loadCoins(): Promise<void> {
   const params = new URLSearchParams({ sort: state.sort, order: state.order, page: String(state.page), pageSize: String(PAGE_SIZE) });
   if (state.q) params.set('q', state.q);
   const page = await api<CoinPage>(`/coins?${params}`);
+  if (page.page > page.pages && page.pages >= 1) {
+    // Past the end (a link from when there were more coins): the last page instead.
+    notice(`There is no page ${page.page}; showing the last page, ${page.pages}.`);
+    state.page = page.pages;
+    replaceUrl();
+    return loadCoins();
+  }
   const change = (v: number | null) => el('td', { class: trend(v) }, pct(v));
   fill(
     byId('coins').querySelector('tbody')!,
@@ -97,13 +125,17 @@ async function loadCoins(): Promise<void> {
   byId<HTMLButtonElement>('next').disabled = page.page >= page.pages;
 }
 
-function changed(): void {
+function replaceUrl(): void {
   const next = new URL(location.pathname, location.origin);
   if (state.sort !== 'rank') next.searchParams.set('sort', state.sort);
   if (state.order !== 'asc') next.searchParams.set('order', state.order);
   if (state.q) next.searchParams.set('q', state.q);
   if (state.page > 1) next.searchParams.set('page', String(state.page));
   history.replaceState(null, '', next);
+}
+
+function changed(): void {
+  replaceUrl();
   loadCoins().catch((error: unknown) => console.error(error));
 }
 
@@ -131,6 +163,7 @@ search.addEventListener('input', () => {
 byId('prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); changed(); });
 byId('next').addEventListener('click', () => { state.page += 1; changed(); });
 
+if (ignored.length) replaceUrl();
 start(async () => {
   await Promise.all([loadOverview(), loadCoins()]);
 });

@@ -101,3 +101,31 @@ describe('market cap change, 24h', () => {
     expect((await market.overview())!.marketCapChangePct24h).toBeCloseTo(300);
   });
 });
+
+describe('table state in the URL', () => {
+  it.each([
+    ['/?sort=bogus', /sort/, ''],
+    ['/?sort=price&order=sideways', /order/, '?sort=price'],
+    ['/?page=abc', /page/, ''],
+  ])('%s falls back to the defaults, says so, and shows the table', async (pathname, named, kept) => {
+    await open(pathname);
+    expect(await page.$('[role="alert"]')).toBeNull();
+    expect(await page.$$('#coins tbody tr[data-coin-id]')).toHaveLength(12);
+    expect(await page.textContent('#url-notice')).toMatch(named);
+    expect(new URL(page.url()).search).toBe(kept);
+  });
+
+  it('clamps a page past the end to the last page', async () => {
+    await open('/?page=700');
+    await page.waitForFunction(() => document.querySelector('#page-info')?.textContent?.startsWith('Page 1 of 1'));
+    expect(await page.$$('#coins tbody tr[data-coin-id]')).toHaveLength(12);
+    expect(await page.textContent('#url-notice')).toMatch(/page 700/i);
+    expect(new URL(page.url()).searchParams.get('page')).toBeNull();
+  });
+
+  it('shows no notice for a good URL', async () => {
+    await open('/?sort=price&order=desc');
+    expect(await page.$('#url-notice')).toBeNull();
+    expect(await page.$$('#coins tbody tr[data-coin-id]')).toHaveLength(12);
+  });
+});
