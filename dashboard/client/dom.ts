@@ -71,17 +71,25 @@ export function trend(value: number | null | undefined): string {
   return value === null || value === undefined || value === 0 ? '' : value > 0 ? 'up' : 'down';
 }
 
+/** Every time on the pages, in one format: 2026-12-07 15:28:11 UTC. */
 export function utc(value: string | null | undefined): string {
-  return value ? value.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '—';
+  const time = value ? new Date(value) : undefined;
+  return time && !Number.isNaN(time.getTime()) ? `${time.toISOString().slice(0, 19).replace('T', ' ')} UTC` : '—';
 }
 
+/** 850 ms, 4.2 s, 6 min 55 s, 15 min, 2 h 5 min: no zero tail ("15 min 0 s"). */
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
+  if (h > 0) return m ? `${h} h ${m} min` : `${h} h`;
+  return s ? `${m} min ${s} s` : `${m} min`;
 }
+
+/** A chart price scale (and its crosshair label) for dollar amounts, in the cards' format: $9.77T. */
+export const usdCompactPriceFormat = { type: 'custom', formatter: (price: number) => usdCompact(price), minMove: 1 } as const;
 
 export interface TransformFinished {
   transformRunId: number | null;
@@ -105,7 +113,7 @@ export function live(refresh: () => Promise<void>): void {
   source.addEventListener('transform', (event) => {
     const data = JSON.parse((event as MessageEvent<string>).data) as TransformFinished;
     const show = () => {
-      stamp.textContent = data.finishedAt ? new Date(data.finishedAt).toLocaleString('en-GB', { timeZone: 'UTC', timeZoneName: 'short' }) : 'no transform yet';
+      stamp.textContent = data.finishedAt ? utc(data.finishedAt) : 'no transform yet';
       if (data.finishedAt) stamp.setAttribute('datetime', data.finishedAt);
       document.body.dataset.transformRun = String(data.transformRunId ?? '');
     };

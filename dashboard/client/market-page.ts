@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { createChart, lwc, type Lwc } from './charts.js';
-import { api, byId, el, fill, pct, setText, start, trend, usdCompact, usdPrice } from './dom.js';
+import { api, byId, el, fill, pct, setText, start, trend, usdCompact, usdCompactPriceFormat, usdPrice } from './dom.js';
 
 interface Mover { id: string; name: string | null; symbol: string | null; price: number | null; changePct24h: number }
 interface Overview {
@@ -63,7 +63,7 @@ async function loadOverview(): Promise<void> {
   byId('losers').replaceChildren(el('li', { class: 'muted' }, 'Losers'), ...movers(overview.losers24h, 'No coin fell in the last 24 h.'));
   if (!chart) {
     chart = createChart(byId('market-chart'), { rightPriceScale: { visible: true } });
-    area = chart.addSeries(lwc().AreaSeries, { lineColor: '#2563eb', topColor: 'rgba(37,99,235,.35)', bottomColor: 'rgba(37,99,235,.02)', priceFormat: { type: 'volume' } });
+    area = chart.addSeries(lwc().AreaSeries, { lineColor: '#2563eb', topColor: 'rgba(37,99,235,.35)', bottomColor: 'rgba(37,99,235,.02)', priceFormat: usdCompactPriceFormat });
   }
   area!.setData(overview.history.map((h) => ({ time: h.time as Lwc.UTCTimestamp, value: h.totalMarketCap })));
   chart.timeScale().fitContent();

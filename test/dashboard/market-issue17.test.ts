@@ -129,3 +129,29 @@ describe('table state in the URL', () => {
     expect(await page.$$('#coins tbody tr[data-coin-id]')).toHaveLength(12);
   });
 });
+
+describe('formats', () => {
+  const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/;
+
+  it('shows "Last updated" and table times in one format, YYYY-MM-DD hh:mm:ss UTC', async () => {
+    await open('/pipeline');
+    await page.waitForFunction(() => (document.querySelector('#last-updated')?.textContent ?? '').length > 0);
+    expect(await page.textContent('#last-updated')).toMatch(TIME);
+    const summary = (await page.textContent('#transform-runs summary'))!;
+    expect(summary.split(' · ').at(-1)).toMatch(TIME);
+  });
+
+  it('says a whole number of minutes without "0 s"', async () => {
+    await open('/pipeline');
+    expect(await page.textContent('#stale-total')).toMatch(/within 15 min\./);
+  });
+
+  it('formats market caps with the cards\' compact currency formatter, the one the chart uses', async () => {
+    await open('/');
+    const compact = await page.evaluate(async () => {
+      const dom = (await import('/assets/js/dom.js' as string)) as { usdCompact(v: number): string; usdCompactPriceFormat?: { formatter(v: number): string } };
+      return [dom.usdCompact(9_767_240_000_000), dom.usdCompactPriceFormat?.formatter(9_767_240_000_000)];
+    });
+    expect(compact).toEqual(['$9.77T', '$9.77T']);
+  });
+});
