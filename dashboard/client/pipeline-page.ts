@@ -22,6 +22,28 @@ interface Quarantined { runId: string; batchNo: number; recordIndex: number; coi
 const board = (queue: string | undefined, jobId: string) => (queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues');
 const seconds = (s: number | null | undefined) => (s === null || s === undefined ? '—' : duration(Math.round(s * 1000)));
 
+/**
+ * The freshness cards count up between fetches and turn stale by themselves once the newest load is
+ * older than STALE_AFTER: a page left open must not say "Fresh · 6 min ago" for ever when the
+ * scheduler, Redis or this dashboard's connection stops. The newest load's age is measured against
+ * the server's age plus the time since the fetch (or lastLoadedAt on this clock, if that is older),
+ * the tick ages from when they were fetched.
+ */
+let freshness: { data: Freshness; fetchedAt: number } | undefined;
+const REFRESH_MS = 30_000;
+
+function showFreshness(): void {
+  if (!freshness) return;
+  const { data: f, fetchedAt } = freshness;
+  const since = (Date.now() - fetchedAt) / 1000;
+  const age = f.lastLoadedAt === null ? null : Math.max((f.ageSeconds ?? 0) + since, (Date.now() - Date.parse(f.lastLoadedAt)) / 1000);
+  const stale = f.stale || (age !== null && age > f.staleAfterSeconds);
+  setText('fresh-state', stale ? 'Stale' : 'Fresh', stale ? 'stale' : 'ok');
+  setText('fresh-age', age === null ? 'nothing in 7 days' : `${seconds(Math.floor(age))} ago (limit ${seconds(f.staleAfterSeconds)})`);
+  const tick = (s: number | null | undefined) => seconds(s === null || s === undefined ? s : Math.floor(s + since));
+  setText('fresh-tick', `${tick(f.lastTickSeconds?.load)} / ${tick(f.lastTickSeconds?.transform)}`);
+}
+
 async function load(): Promise<void> {
   const [{ freshness: f }, { queues }, { runs }, { transformRuns }, quarantine] = await Promise.all([
     api<{ freshness: Freshness }>('/pipeline/freshness'),
@@ -32,10 +54,9 @@ async function load(): Promise<void> {
   ]);
   // Per-coin freshness comes from a mart: before the first transform there is none (503), not an error.
   const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(() => undefined);
-  setText('fresh-state', f.stale ? 'Stale' : 'Fresh', f.stale ? 'stale' : 'ok');
-  setText('fresh-age', f.ageSeconds === null ? 'nothing in 7 days' : `${seconds(f.ageSeconds)} ago (limit ${seconds(f.staleAfterSeconds)})`);
+  freshness = { data: f, fetchedAt: Date.now() };
+  showFreshness();
   setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');
-  setText('fresh-tick', `${seconds(f.lastTickSeconds?.load)} / ${seconds(f.lastTickSeconds?.transform)}`);
 
   fill(
     byId('queues').querySelector('tbody')!,
@@ -107,3 +128,11 @@ async function load(): Promise<void> {
 }
 
 start(load);
+window.setInterval(showFreshness, 1000);
+// Queues, ticks and freshness change without a transform run (which is all the live update reports).
+let refreshing = false;
+window.setInterval(() => {
+  if (refreshing) return;
+  refreshing = true;
+  load().catch((error: unknown) => console.error('refresh failed', error)).finally(() => { refreshing = false; });
+}, REFRESH_MS);

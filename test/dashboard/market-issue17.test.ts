@@ -155,3 +155,44 @@ describe('formats', () => {
     expect(compact).toEqual(['$9.77T', '$9.77T']);
   });
 });
+
+describe('pipeline page between transform runs', () => {
+  let clocked: Page;
+  beforeAll(async () => {
+    // The newest batch loaded 10 minutes ago; STALE_AFTER is 15 minutes by default.
+    await marts.db.pool.query(`
+      insert into pipeline.pipeline_runs (run_id, trigger, started_at, finished_at, coins_planned, batches_planned, batches_fetched, batches_loaded, rows_loaded, status)
+      values ('t17fresh', 'schedule', now() - interval '10 minutes', now() - interval '10 minutes', 2, 1, 1, 1, 2, 'loaded');
+      insert into pipeline.pipeline_batches (run_id, batch_no, coin_ids, status, fetched_at, loaded_at, rows_loaded)
+      values ('t17fresh', 0, '{bitcoin,ethereum}', 'loaded', now() - interval '10 minutes', now() - interval '10 minutes', 2);`);
+    clocked = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    // A fake clock in the page, so minutes pass without waiting for them.
+    await clocked.clock.install();
+    await clocked.goto(`${served.url}/pipeline`);
+    await clocked.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+  });
+  const text = (id: string) => clocked.textContent(`#${id}`);
+
+  it('starts fresh, about 10 minutes old', async () => {
+    expect(await text('fresh-state')).toBe('Fresh');
+    expect(await text('fresh-age')).toMatch(/^10 min( \d+ s)? ago \(limit 15 min\)$/);
+  });
+
+  it('counts the age up on its own', async () => {
+    await clocked.clock.fastForward('02:00');
+    await clocked.waitForFunction(() => /^12 min/.test(document.querySelector('#fresh-age')?.textContent ?? ''));
+    expect(await text('fresh-state')).toBe('Fresh');
+  });
+
+  it('turns stale once the age passes STALE_AFTER, with no new transform run', async () => {
+    await clocked.clock.fastForward('04:00');
+    await clocked.waitForFunction(() => document.querySelector('#fresh-state')?.textContent === 'Stale');
+    expect(await text('fresh-age')).toMatch(/^16 min( \d+ s)? ago \(limit 15 min\)$/);
+  });
+
+  it('refetches its data on an interval', async () => {
+    const refetched = clocked.waitForRequest((request) => request.url().endsWith('/api/v1/pipeline/freshness'), { timeout: 10_000 });
+    await clocked.clock.fastForward('01:00');
+    await refetched;
+  });
+});
