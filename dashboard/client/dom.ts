@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
+import { connectLive } from './live-connection.js';
 /**
  * Browser side, shared by the page modules: API calls, element building, number formats and the
  * live-update subscription. Compiled by tsc with the server code and served from /assets/js/.
@@ -107,7 +108,7 @@ export function live(refresh: () => Promise<void>): void {
   const status = byId('live-status');
   const stamp = byId('last-updated');
   let seen: number | null | undefined;
-  const source = new EventSource('/api/v1/events');
+  const source = connectLive(); // one event stream for all tabs (live-connection.ts)
   source.addEventListener('open', () => status.classList.add('on'));
   source.addEventListener('error', () => status.classList.remove('on'));
   source.addEventListener('transform', (event) => {

@@ -151,3 +151,22 @@ describe('error pages and the favicon (issue 17 §12)', () => {
     await context.close();
   });
 });
+
+describe('ten tabs (issue 17 §1)', () => {
+  it('all load and all receive a live update', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+    const tabs: Page[] = [];
+    for (let i = 0; i < 10; i++) {
+      const tab = await context.newPage();
+      // Browsers keep at most 6 HTTP/1.1 connections per host: one stream per tab left tab 7 hanging here.
+      await open(tab, i % 2 === 0 ? '/' : '/pipeline');
+      await tab.waitForFunction(() => document.body.dataset.transformRun);
+      tabs.push(tab);
+    }
+    const before = await Promise.all(tabs.map((tab) => tab.getAttribute('body', 'data-transform-run')));
+    expect(new Set(before).size).toBe(1);
+    await f.tick();
+    for (const tab of tabs) await tab.waitForFunction((run) => document.body.dataset.transformRun !== run, before[0], { timeout: 10_000 });
+    await context.close();
+  });
+});
