@@ -162,12 +162,18 @@ it('fires both freshness rules when no tick has loaded for 30 minutes, and clear
 it('fires the 429 rule during a storm of 429s and clears once calls succeed again', async () => {
   const tooMany = rule('cdp-coingecko-429');
   const coinIds = scenario.simulator.control.universeIds().slice(0, 30);
+  const fetchWorker = targets.get('fetch')!.address;
+  // The worker exports its 429 count from its start, at 0: Prometheus must hold that sample before
+  // the storm, or rate() has nothing to rise from.
+  await waitFor('the 429 count scraped at zero', async () => {
+    const [scraped] = await prometheus.query(`sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`);
+    return scraped !== undefined && scraped.value === 0 ? true : undefined;
+  }, 15_000, 250);
   const before = Date.now() / 1000;
   scenario.simulator.control.setFaults({ failNext: [{ count: 6, kind: '429', retryAfterSec: 1 }, { count: 2, kind: '503' }] });
   await runTick(runtime, scenario.db, { coinIds });
   // The storm's last 429 is in Prometheus once it has scraped the fetch worker's count as the worker
   // reports it now (rather than after a 2 s sleep that a slow scrape can outlast).
-  const fetchWorker = targets.get('fetch')!.address;
   const counted = sum429(await (await fetch(`http://${fetchWorker}/metrics`)).text());
   expect(counted).toBeGreaterThan(0);
   await waitFor('the storm scraped', async () => {
