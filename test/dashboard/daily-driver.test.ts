@@ -76,6 +76,8 @@ describe('every page (issue 17 §5)', () => {
       expect(await link.first().evaluate((a) => Number(getComputedStyle(a).opacity))).toBeGreaterThan(0.5);
       expect(await page.textContent('body')).toContain('TradingView');
     }
+    // The coin page (visited last) scrolled to its attribution footer, for a human to look at.
+    await page.locator('footer.attribution').scrollIntoViewIfNeeded();
     await page.screenshot({ path: '/tmp/h11-coin-attribution.png' });
     await context.close();
   });
