@@ -20,7 +20,8 @@ interface StaleCoin { id: string; name: string; symbol: string; rank: number | n
 interface Quarantined { runId: string; batchNo: number; recordIndex: number; coinId: string | null; reason: string; quarantinedAt: string }
 
 const board = (queue: string | undefined, jobId: string) => (queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues');
-const seconds = (s: number | null | undefined) => (s === null || s === undefined ? '—' : duration(Math.round(s * 1000)));
+/** An age or limit in whole seconds (8 s, 6 min 55 s): it counts up each second, so no tenths. */
+const seconds = (s: number | null | undefined) => (s === null || s === undefined ? '—' : s < 60 ? `${Math.floor(s)} s` : duration(Math.round(s) * 1000));
 
 /**
  * The freshness cards count up between fetches and turn stale by themselves once the newest load is
