@@ -5,12 +5,14 @@ import { testEnv } from '../helpers/config.js';
 import { InProcessPipeline, type WorkerKind } from '../helpers/pipeline.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { queueEvents } from '../helpers/queue-events.js';
-import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
+import { createScenario, refreshUniverse, runRow, waitForTick, type Scenario } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Issue 18: a SIGKILLed worker's job runs again within this long, with the default lock settings. */
 const RECOVERY_BOUND_MS = 15_000;
 const COINS = 1000;
+/** Enough concurrency for the victim to hold every job of the tick (batches of at most 250 coins). */
+const VICTIM_CONCURRENCY = '8';
 
 /** Redis' clock (ms): the events stream's entry ids are stamped by it, so kill and re-activation share one clock. */
 async function redisNow(runtime: Runtime): Promise<number> {
@@ -28,11 +30,11 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
   let scenario: Scenario;
   let inProcess: InProcessPipeline | undefined;
   const processes: PipelineProcess[] = [];
-  const spawnWorker = (kind: 'fetch' | 'load') => {
+  const spawnWorker = (kind: 'fetch' | 'load', extra: Record<string, string> = {}) => {
     const env = testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url });
     delete env.JOB_LOCK_DURATION;
     delete env.JOB_STALLED_INTERVAL;
-    const child = new PipelineProcess(kind, { ...env, LOG_LEVEL: 'info', TRACK_TOP_N: String(COINS) });
+    const child = new PipelineProcess(kind, { ...env, LOG_LEVEL: 'info', TRACK_TOP_N: String(COINS), ...extra });
     processes.push(child);
     return child;
   };
@@ -44,19 +46,27 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     (await scenario.db.pool.query('select count(*)::int as n, count(distinct coin_id)::int as coins from raw.coin_market_snapshots where run_id = $1', [runId])).rows[0];
 
   /**
-   * Kills `victim`, then starts a fresh worker of the same kind: every job the victim still held must
-   * be re-activated (an 'active' event after the kill) within the bound.
+   * Once `victim` holds every job of its queue (none waiting), starts a fresh worker of the same kind
+   * and waits until it is up, then SIGKILLs the victim: every job it held must be active again (an
+   * 'active' event after the kill) within the bound. The replacement is up before the kill, as a
+   * replica or a restarted pod would be: its boot time, seconds on a busy machine, is not lock
+   * recovery. The fresh worker finds the queue empty, so it cannot take any of the victim's jobs.
    */
-  const killAndMeasure = async (runtime: Runtime, kind: 'fetch' | 'load', victim: PipelineProcess, afterKill: () => Promise<void>) => {
+  const killAndMeasure = async (runtime: Runtime, runId: string, kind: 'fetch' | 'load', victim: PipelineProcess, afterKill: () => Promise<void>) => {
     const queue = runtime.queue(kind);
+    const batches = Number((await runRow(scenario.db, runId))!.batches_planned);
+    await waitFor(`every ${kind} job held by the victim`, async () => {
+      const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed');
+      return counts.active === batches && counts.waiting === 0 && counts.prioritized === 0 && counts.delayed === 0;
+    }, 30_000);
+    const fresh = spawnWorker(kind);
+    await fresh.waitForLog(`${kind} worker started`);
+    const held = (await queue.getJobs(['active'])).map((job) => job.id!);
+    expect(held).toHaveLength(batches);
+
     const killedAt = await redisNow(runtime);
     await victim.kill('SIGKILL');
-    // Nothing else consumes this queue until the fresh worker starts: what is active now is what the
-    // dead process held.
-    const held = (await queue.getJobs(['active'])).map((job) => job.id!);
-    expect(held.length).toBeGreaterThan(0);
     await afterKill();
-    spawnWorker(kind);
     const reactivated = await waitFor(`${held.length} ${kind} job(s) active again`, async () => {
       const events = (await queueEvents(runtime.redis, queue)).filter((e) => e.event === 'active' && e.at >= killedAt);
       const firstActive = new Map<string, number>();
@@ -74,6 +84,7 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     scenario = await createScenario({ coins: COINS, stepMs: 500 });
   });
   afterEach(async () => {
+    scenario.simulator.control.setFaults({ latencyMs: 0 });
     await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
     await inProcess?.stop();
     inProcess = undefined;
@@ -82,7 +93,8 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
 
   it('a fetch worker killed while CoinGecko holds its calls', async () => {
     const pipeline = await start(['planner', 'load', 'transform']);
-    const first = spawnWorker('fetch');
+    // Calls held for 30 s and a client that waits that long: the victim's jobs stay in flight.
+    const first = spawnWorker('fetch', { FETCH_CONCURRENCY: VICTIM_CONCURRENCY, COINGECKO_TIMEOUT: '60s' });
     await first.waitForLog('fetch worker started');
     await refreshUniverse(pipeline.runtime);
 
@@ -93,7 +105,7 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     await waitFor('a markets call held by the simulator', async () => scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')));
     await waitFor('fetch jobs active', async () => (await pipeline.runtime.queue('fetch').getJobCounts('active')).active! > 0);
 
-    await killAndMeasure(pipeline.runtime, 'fetch', first, async () => {
+    await killAndMeasure(pipeline.runtime, runId, 'fetch', first, async () => {
       scenario.simulator.control.setFaults({ latencyMs: 0 });
     });
 
@@ -104,7 +116,7 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
 
   it('a load worker killed while its transaction waits on the raw table', async () => {
     const pipeline = await start(['planner', 'fetch', 'transform']);
-    const first = spawnWorker('load');
+    const first = spawnWorker('load', { LOAD_CONCURRENCY: VICTIM_CONCURRENCY });
     await first.waitForLog('load worker started');
     await refreshUniverse(pipeline.runtime);
 
@@ -122,7 +134,7 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
         return waiting.rows[0].n > 0;
       }, 30_000);
 
-      await killAndMeasure(pipeline.runtime, 'load', first, async () => {
+      await killAndMeasure(pipeline.runtime, runId, 'load', first, async () => {
         await blocker.query('rollback');
       });
 
