@@ -25,7 +25,11 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
   let longLived: PipelineProcess;
   let env: Record<string, string>;
 
+  // Set when the file ends: a test body jest gave up on keeps running, and must not start processes
+  // after afterAll has killed the last ones (they kept jest from exiting).
+  let ended = false;
   const start = (name: string, kind: Kind) => {
+    if (ended) throw new Error(`not starting ${name}: the soak has ended`);
     const child = new PipelineProcess(kind, env);
     live.set(name, child);
     return child;
@@ -46,6 +50,7 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
     };
   });
   afterAll(async () => {
+    ended = true;
     await Promise.all([...live.values()].map((p) => p.kill('SIGKILL')));
     await scenario.teardown();
   });
@@ -61,7 +66,7 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
     const started = Date.now();
     let kills = 0;
     let rssEarly = 0;
-    while ((await scheduled()) < SOAK_TICKS && Date.now() - started < SOAK_BUDGET_MS) {
+    while (!ended && (await scheduled()) < SOAK_TICKS && Date.now() - started < SOAK_BUDGET_MS) {
       await new Promise((r) => setTimeout(r, 1200 + Math.random() * 1200));
       const [name, kind] = kinds[Math.floor(Math.random() * kinds.length)]!;
       await live.get(name)!.kill('SIGKILL');
