@@ -35,7 +35,12 @@ export default tseslint.config(
       'import-x/extensions': ['.ts', '.js', '.mjs'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
       // Sources import each other as ./name.js (nodenext); the file is ./name.ts.
-      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } })],
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.js', '.mjs', '.json', '.node'],
+          extensionAlias: { '.js': ['.ts', '.js'] },
+        }),
+      ],
     },
     rules: {
       // Every relative import resolves, so the path rules below never pass one by unseen.
@@ -53,8 +58,11 @@ export default tseslint.config(
             },
             ...['producers', 'workers', 'dashboard'].map((layer) => ({
               target: layer,
-              from: ['producers', 'workers', 'dashboard', 'scripts', 'bench', 'simulator'].filter((other) => other !== layer),
-              message: 'producers/, workers/ and dashboard/ import core/, never each other: move what they share into core/.',
+              from: ['producers', 'workers', 'dashboard', 'scripts', 'bench', 'simulator'].filter(
+                (other) => other !== layer,
+              ),
+              message:
+                'producers/, workers/ and dashboard/ import core/, never each other: move what they share into core/.',
             })),
             ...workerKinds.map((kind) => ({
               target: `workers/${kind}`,
@@ -79,12 +87,15 @@ export default tseslint.config(
         {
           paths: ['pg', 'ioredis', 'bullmq', 'playwright-core', 'child_process', 'node:child_process'].map((name) => ({
             name,
-            message: 'a unit test needs no server or child process: move this file out of UNIT_TESTS (jest.config.mjs).',
+            message:
+              'a unit test needs no server or child process: move this file out of UNIT_TESTS (jest.config.mjs).',
           })),
           patterns: [
             {
-              regex: '(^|/)(helpers/(env|database|redis|processes|pipeline|scenario|loader-rig|snapshot-loads|private-[\\w-]+|tcp-fault-proxy)|simulator/server)\\.js$',
-              message: 'a unit test needs no server or child process: move this file out of UNIT_TESTS (jest.config.mjs).',
+              regex:
+                '(^|/)(helpers/(env|database|redis|processes|pipeline|scenario|loader-rig|snapshot-loads|private-[\\w-]+|tcp-fault-proxy)|simulator/server)\\.js$',
+              message:
+                'a unit test needs no server or child process: move this file out of UNIT_TESTS (jest.config.mjs).',
             },
           ],
         },

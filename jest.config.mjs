@@ -61,7 +61,10 @@ export default {
       ...base,
       displayName: 'integration',
       // Jest puts the root directory only in front of a pattern, so the negated ones spell it out.
-      testMatch: [rooted('test/**/*.test.ts'), ...[...UNIT_TESTS, 'test/stack/**'].map((p) => `!${import.meta.dirname}/${p}`)],
+      testMatch: [
+        rooted('test/**/*.test.ts'),
+        ...[...UNIT_TESTS, 'test/stack/**'].map((p) => `!${import.meta.dirname}/${p}`),
+      ],
       globalSetup: '<rootDir>/test/global-setup.mjs',
     },
   ],

@@ -11,18 +11,46 @@ import got from 'got';
 import pg from 'pg';
 
 const COLUMNS = [
-  'coin_id', 'vs_currency', 'last_updated', 'symbol', 'name', 'current_price', 'market_cap', 'market_cap_rank',
-  'fully_diluted_valuation', 'total_volume', 'high_24h', 'low_24h', 'price_change_24h', 'price_change_percentage_24h',
-  'market_cap_change_24h', 'market_cap_change_percentage_24h', 'circulating_supply', 'total_supply', 'max_supply',
-  'ath', 'ath_change_percentage', 'ath_date', 'atl', 'atl_change_percentage', 'atl_date',
-  'price_change_percentage_1h_in_currency', 'price_change_percentage_24h_in_currency', 'price_change_percentage_7d_in_currency', 'record',
+  'coin_id',
+  'vs_currency',
+  'last_updated',
+  'symbol',
+  'name',
+  'current_price',
+  'market_cap',
+  'market_cap_rank',
+  'fully_diluted_valuation',
+  'total_volume',
+  'high_24h',
+  'low_24h',
+  'price_change_24h',
+  'price_change_percentage_24h',
+  'market_cap_change_24h',
+  'market_cap_change_percentage_24h',
+  'circulating_supply',
+  'total_supply',
+  'max_supply',
+  'ath',
+  'ath_change_percentage',
+  'ath_date',
+  'atl',
+  'atl_change_percentage',
+  'atl_date',
+  'price_change_percentage_1h_in_currency',
+  'price_change_percentage_24h_in_currency',
+  'price_change_percentage_7d_in_currency',
+  'record',
 ] as const;
 const BATCH = 250;
 const IN_FLIGHT = 2;
 
 const BASELINE_TABLE_DDL = `create table if not exists baseline_snapshots (
   coin_id text, vs_currency text, last_updated timestamptz, symbol text, name text,
-  ${COLUMNS.slice(5, -1).map((c) => `${c} ${c.endsWith('_date') ? 'timestamptz' : c === 'market_cap_rank' ? 'integer' : 'double precision'}`).join(', ')},
+  ${COLUMNS.slice(5, -1)
+    .map(
+      (c) => `${c} ${c.endsWith('_date') ? 'timestamptz' : c === 'market_cap_rank' ? 'integer' : 'double precision'}`,
+    )
+    .join(', ')},
   record json)`;
 
 type Item = Record<string, unknown>;
@@ -32,14 +60,22 @@ async function fetchAll(apiUrl: string, ids: readonly string[]): Promise<Item[]>
   for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
   const results: Item[][] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < batches.length) {
-      const n = next++;
-      results[n] = await got(`${apiUrl}/coins/markets`, {
-        searchParams: { vs_currency: 'usd', ids: batches[n]!.join(','), per_page: BATCH, page: 1, price_change_percentage: '1h,24h,7d' },
-      }).json<Item[]>();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < batches.length) {
+        const n = next++;
+        results[n] = await got(`${apiUrl}/coins/markets`, {
+          searchParams: {
+            vs_currency: 'usd',
+            ids: batches[n]!.join(','),
+            per_page: BATCH,
+            page: 1,
+            price_change_percentage: '1h,24h,7d',
+          },
+        }).json<Item[]>();
+      }
+    }),
+  );
   return results.flat();
 }
 
@@ -47,7 +83,15 @@ async function insertAll(pool: pg.Pool, items: readonly Item[]): Promise<void> {
   for (let i = 0; i < items.length; i += BATCH) {
     const params: unknown[] = [];
     const tuples = items.slice(i, i + BATCH).map((item) => {
-      const values = COLUMNS.map((c) => (c === 'coin_id' ? item.id : c === 'vs_currency' ? 'usd' : c === 'record' ? JSON.stringify(item) : item[c] ?? null));
+      const values = COLUMNS.map((c) =>
+        c === 'coin_id'
+          ? item.id
+          : c === 'vs_currency'
+            ? 'usd'
+            : c === 'record'
+              ? JSON.stringify(item)
+              : (item[c] ?? null),
+      );
       const base = params.length;
       params.push(...values);
       return `(${values.map((_, k) => `$${base + k + 1}`).join(',')})`;
@@ -67,7 +111,9 @@ async function main(): Promise<void> {
   await insertAll(pool, items);
   const done = performance.now();
   await pool.end();
-  process.stdout.write(`${JSON.stringify({ rows: items.length, fetchMs: fetched - started, insertMs: done - fetched, totalMs: done - started })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rows: items.length, fetchMs: fetched - started, insertMs: done - fetched, totalMs: done - started })}\n`,
+  );
 }
 
 await main();

@@ -4,7 +4,8 @@ import { benchDatabaseName, benchPrefix, createBenchDatabase, deletePrefix, drop
 /** A benchmark's context plus `close()`, which runs every cleanup even when some fail. */
 export function createContext(name: string, signal: AbortSignal): BenchContext & { close(): Promise<void> } {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  const log = (message: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)} ${name}] ${message}\n`);
+  const log = (message: string) =>
+    process.stderr.write(`[${new Date().toISOString().slice(11, 19)} ${name}] ${message}\n`);
   return {
     name,
     signal,

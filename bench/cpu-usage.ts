@@ -28,7 +28,10 @@ export async function measureCpu<T>(work: () => Promise<T>): Promise<{ result: T
   const wallMs = performance.now() - w0;
   const p = process.cpuUsage(p0);
   const m1 = machineBusyMs();
-  return { result, cpu: { machineMs: m1.busy - m0.busy, processMs: (p.user + p.system) / 1000, wallMs, cores: m1.cores } };
+  return {
+    result,
+    cpu: { machineMs: m1.busy - m0.busy, processMs: (p.user + p.system) / 1000, wallMs, cores: m1.cores },
+  };
 }
 
 export const describeCpu = (c: CpuSpent) =>

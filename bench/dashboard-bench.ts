@@ -58,13 +58,15 @@ const ENDPOINTS: readonly { page: string; name: string; path: (rnd: () => number
   {
     page: 'market overview',
     name: '/api/v1/coins?sort&order&page',
-    path: (rnd) => `/api/v1/coins?sort=${pickFrom(rnd, SORTS)}&order=${rnd() < 0.5 ? 'asc' : 'desc'}&page=${1 + Math.floor(rnd() * Math.ceil(COINS / 25))}`,
+    path: (rnd) =>
+      `/api/v1/coins?sort=${pickFrom(rnd, SORTS)}&order=${rnd() < 0.5 ? 'asc' : 'desc'}&page=${1 + Math.floor(rnd() * Math.ceil(COINS / 25))}`,
   },
   { page: 'coin detail', name: '/api/v1/coins/:id', path: (rnd) => `/api/v1/coins/${pickFrom(rnd, coinIds)}` },
   {
     page: 'coin detail',
     name: '/api/v1/coins/:id/candles?interval&range',
-    path: (rnd) => `/api/v1/coins/${pickFrom(rnd, coinIds)}/candles?interval=${pickFrom(rnd, INTERVALS)}&range=${pickFrom(rnd, RANGES)}`,
+    path: (rnd) =>
+      `/api/v1/coins/${pickFrom(rnd, coinIds)}/candles?interval=${pickFrom(rnd, INTERVALS)}&range=${pickFrom(rnd, RANGES)}`,
   },
 ];
 
@@ -77,17 +79,23 @@ function processCpuMs(pid: number): number {
 /** The 1-minute load average: other work on a shared machine shows here. */
 const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
-const ms = (l: Latencies) => `p50 ${l.p50.toFixed(2)} / p95 ${l.p95.toFixed(2)} / p99 ${l.p99.toFixed(2)} / max ${l.max.toFixed(1)} ms (${l.requests})`;
+const ms = (l: Latencies) =>
+  `p50 ${l.p50.toFixed(2)} / p95 ${l.p95.toFixed(2)} / p99 ${l.p99.toFixed(2)} / max ${l.max.toFixed(1)} ms (${l.requests})`;
 const fmt = (r: LoadResult) =>
   `${ms(r)}, ${Math.round(r.perSecond)} req/s, ${r.errors} errors; ` +
-  Object.entries(r.byTag).map(([tag, l]) => `${tag}: ${ms(l)}`).join('; ') +
+  Object.entries(r.byTag)
+    .map(([tag, l]) => `${tag}: ${ms(l)}`)
+    .join('; ') +
   `; warm-up: ${ms(r.warmup)}`;
 
 /**
  * BENCH_DASHBOARD_DB=<name>: use this existing database (history and marts already built, e.g. kept
  * from an earlier run with BENCH_DASHBOARD_KEEP_DB) instead of generating 5M rows again; it is not dropped.
  */
-async function prepareDatabase(ctx: BenchContext, env: (url: string) => Record<string, string>): Promise<BenchDatabase> {
+async function prepareDatabase(
+  ctx: BenchContext,
+  env: (url: string) => Record<string, string>,
+): Promise<BenchDatabase> {
   const reuse = process.env.BENCH_DASHBOARD_DB;
   if (reuse) {
     ctx.log(`reusing database ${reuse} (BENCH_DASHBOARD_DB)`);
@@ -110,9 +118,16 @@ async function prepareDatabase(ctx: BenchContext, env: (url: string) => Record<s
   const config = loadConfig({ ...env(db.url), TRANSFORM_RUNNER: 'bundled', LOG_LEVEL: 'error' });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   try {
-    const rows = await insertHistory(pool, { coins: COINS, minutes: HISTORY_MINUTES, signal: ctx.signal, log: ctx.log });
+    const rows = await insertHistory(pool, {
+      coins: COINS,
+      minutes: HISTORY_MINUTES,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
     const ms = await buildMarts(pool, config, 'bench-dashboard-build', ctx.signal);
-    ctx.log(`${rows.toLocaleString('en-US')} snapshot rows; marts built once with the bundled runner in ${(ms / 1000).toFixed(1)} s`);
+    ctx.log(
+      `${rows.toLocaleString('en-US')} snapshot rows; marts built once with the bundled runner in ${(ms / 1000).toFixed(1)} s`,
+    );
   } finally {
     await pool.end();
   }
@@ -147,15 +162,21 @@ export const dashboardBenchmark: Benchmark = {
     });
     ctx.defer(() => dashboard.stop());
     const url = String(await dashboard.logField('dashboard listening', 'url'));
-    const dashboardPool = loadConfig({ ...env(db.url), ...(poolMax ? { DATABASE_POOL_MAX: poolMax } : {}) }).postgres.poolMax;
-    ctx.log(`dashboard at ${url} (pid ${dashboard.pid}, pg pool of ${dashboardPool}); load average ${loadAverage()} on ${cpus().length} cores`);
+    const dashboardPool = loadConfig({ ...env(db.url), ...(poolMax ? { DATABASE_POOL_MAX: poolMax } : {}) }).postgres
+      .poolMax;
+    ctx.log(
+      `dashboard at ${url} (pid ${dashboard.pid}, pg pool of ${dashboardPool}); load average ${loadAverage()} on ${cpus().length} cores`,
+    );
 
     // Invalidates every cached response: a settled transform run, recorded as the transform worker does.
     const admin = new pg.Pool({ connectionString: db.url, max: 1 });
     ctx.defer(() => admin.end());
     let runs = 0;
     const transformRun = async () => {
-      await admin.query(`insert into pipeline.transform_runs (run_id, runner, status, finished_at) values ($1, 'bundled', 'success', now())`, [`bench-invalidate-${Date.now()}-${++runs}`]);
+      await admin.query(
+        `insert into pipeline.transform_runs (run_id, runner, status, finished_at) values ($1, 'bundled', 'success', now())`,
+        [`bench-invalidate-${Date.now()}-${++runs}`],
+      );
     };
 
     // One keep-alive socket per loop; created before timing starts by the warm-up.
@@ -169,7 +190,13 @@ export const dashboardBenchmark: Benchmark = {
     const pool = new pg.Pool({ connectionString: db.url, max: CONCURRENCY });
     let select1: LoadResult;
     try {
-      select1 = await runLoad({ concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS, signal: ctx.signal, request: async () => void (await pool.query('select 1')) });
+      select1 = await runLoad({
+        concurrency: CONCURRENCY,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        signal: ctx.signal,
+        request: async () => void (await pool.query('select 1')),
+      });
     } finally {
       await pool.end();
     }
@@ -184,7 +211,10 @@ export const dashboardBenchmark: Benchmark = {
       for (const e of ENDPOINTS) {
         const started = performance.now();
         const tag = await httpGetter(url, e.path(rnd), agent)();
-        if (tag !== 'miss') throw new Error(`${e.name}: the first request after a transform run was a ${tag ?? 'response without X-Cache'}, not a miss`);
+        if (tag !== 'miss')
+          throw new Error(
+            `${e.name}: the first request after a transform run was a ${tag ?? 'response without X-Cache'}, not a miss`,
+          );
         cold.get(e.name)!.push(performance.now() - started);
       }
     }
@@ -194,34 +224,119 @@ export const dashboardBenchmark: Benchmark = {
     for (const e of ENDPOINTS) {
       ctx.signal.throwIfAborted();
       const request = httpGetter(url, () => e.path(rnd), agent);
-      const single = await runLoad({ concurrency: 1, warmupMs: 200, durationMs: SINGLE_MS, signal: ctx.signal, request });
+      const single = await runLoad({
+        concurrency: 1,
+        warmupMs: 200,
+        durationMs: SINGLE_MS,
+        signal: ctx.signal,
+        request,
+      });
       const cpu0 = processCpuMs(dashboard.pid);
       const at = INVALIDATE_AT_MS > 0 ? [{ offsetMs: INVALIDATE_AT_MS, action: transformRun }] : [];
-      const { result: r, cpu } = await measureCpu(() => runLoad({ concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS, signal: ctx.signal, request, at }));
+      const { result: r, cpu } = await measureCpu(() =>
+        runLoad({
+          concurrency: CONCURRENCY,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          signal: ctx.signal,
+          request,
+          at,
+        }),
+      );
       const dashboardCpu = (100 * (processCpuMs(dashboard.pid) - cpu0)) / cpu.wallMs;
       const firstAfterRun = latencies(cold.get(e.name)!);
       loads.push(loadAverage());
       ctx.log(`${e.name}: first request after a transform run, 1 connection: ${ms(firstAfterRun)}`);
       ctx.log(`${e.name}: 1 connection ${fmt(single)}`);
-      ctx.log(`${e.name}: ${CONCURRENCY} connections ${fmt(r)}; dashboard process ${Math.round(dashboardCpu)}% of a core, ${describeCpu(cpu)}; load average ${loads.at(-1)}`);
+      ctx.log(
+        `${e.name}: ${CONCURRENCY} connections ${fmt(r)}; dashboard process ${Math.round(dashboardCpu)}% of a core, ${describeCpu(cpu)}; load average ${loads.at(-1)}`,
+      );
       if (r.errors > 0) ctx.log(`${e.name}: first error: ${r.firstError}`);
       if (r.requests === 0) throw new Error(`${e.name}: no request completed (${r.firstError ?? 'no error'})`);
       const name = `${e.page} ${e.name}`;
       const miss = r.byTag.miss;
       const hit = r.byTag.hit;
       out.push(
-        { metric: `${name} p50 @${CONCURRENCY}`, value: r.p50, unit: 'ms', reference: `select 1 p50 @${CONCURRENCY}`, referenceValue: select1.p50 },
-        { metric: `${name} p95 @${CONCURRENCY}`, value: r.p95, unit: 'ms', reference: `select 1 p95 @${CONCURRENCY}`, referenceValue: select1.p95 },
-        { metric: `${name} p95 @${CONCURRENCY}`, value: r.p95, unit: 'ms', reference: 'target', referenceValue: TARGET_P95_MS },
-        { metric: `${name} p99 @${CONCURRENCY}`, value: r.p99, unit: 'ms', reference: `select 1 p99 @${CONCURRENCY}`, referenceValue: select1.p99 },
-        ...(hit ? [{ metric: `${name} cache hits p95 @${CONCURRENCY} (${hit.requests})`, value: hit.p95, unit: 'ms', reference: `select 1 p95 @${CONCURRENCY}`, referenceValue: select1.p95 }] : []),
-        ...(miss ? [{ metric: `${name} cache misses p95 @${CONCURRENCY} (${miss.requests} of ${r.requests})`, value: miss.p95, unit: 'ms', reference: 'target', referenceValue: TARGET_P95_MS }] : []),
-        { metric: `${name} first request after a transform run p95, 1 connection (${firstAfterRun.requests})`, value: firstAfterRun.p95, unit: 'ms', reference: 'same, any request, p95 1 connection', referenceValue: single.p95 },
-        { metric: `${name} throughput @${CONCURRENCY}`, value: r.perSecond, unit: 'req/s', reference: `select 1 @${CONCURRENCY}`, referenceValue: select1.perSecond },
-        { metric: `${name} p50, 1 connection`, value: single.p50, unit: 'ms', reference: 'same, p50 @50', referenceValue: r.p50 },
+        {
+          metric: `${name} p50 @${CONCURRENCY}`,
+          value: r.p50,
+          unit: 'ms',
+          reference: `select 1 p50 @${CONCURRENCY}`,
+          referenceValue: select1.p50,
+        },
+        {
+          metric: `${name} p95 @${CONCURRENCY}`,
+          value: r.p95,
+          unit: 'ms',
+          reference: `select 1 p95 @${CONCURRENCY}`,
+          referenceValue: select1.p95,
+        },
+        {
+          metric: `${name} p95 @${CONCURRENCY}`,
+          value: r.p95,
+          unit: 'ms',
+          reference: 'target',
+          referenceValue: TARGET_P95_MS,
+        },
+        {
+          metric: `${name} p99 @${CONCURRENCY}`,
+          value: r.p99,
+          unit: 'ms',
+          reference: `select 1 p99 @${CONCURRENCY}`,
+          referenceValue: select1.p99,
+        },
+        ...(hit
+          ? [
+              {
+                metric: `${name} cache hits p95 @${CONCURRENCY} (${hit.requests})`,
+                value: hit.p95,
+                unit: 'ms',
+                reference: `select 1 p95 @${CONCURRENCY}`,
+                referenceValue: select1.p95,
+              },
+            ]
+          : []),
+        ...(miss
+          ? [
+              {
+                metric: `${name} cache misses p95 @${CONCURRENCY} (${miss.requests} of ${r.requests})`,
+                value: miss.p95,
+                unit: 'ms',
+                reference: 'target',
+                referenceValue: TARGET_P95_MS,
+              },
+            ]
+          : []),
+        {
+          metric: `${name} first request after a transform run p95, 1 connection (${firstAfterRun.requests})`,
+          value: firstAfterRun.p95,
+          unit: 'ms',
+          reference: 'same, any request, p95 1 connection',
+          referenceValue: single.p95,
+        },
+        {
+          metric: `${name} throughput @${CONCURRENCY}`,
+          value: r.perSecond,
+          unit: 'req/s',
+          reference: `select 1 @${CONCURRENCY}`,
+          referenceValue: select1.perSecond,
+        },
+        {
+          metric: `${name} p50, 1 connection`,
+          value: single.p50,
+          unit: 'ms',
+          reference: 'same, p50 @50',
+          referenceValue: r.p50,
+        },
       );
     }
-    out.push({ metric: 'load average (1 min), highest seen', value: Math.max(...loads), unit: 'processes', reference: 'cores', referenceValue: cpus().length });
+    out.push({
+      metric: 'load average (1 min), highest seen',
+      value: Math.max(...loads),
+      unit: 'processes',
+      reference: 'cores',
+      referenceValue: cpus().length,
+    });
     return out;
   },
 };

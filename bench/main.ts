@@ -29,8 +29,13 @@ function select(names: readonly string[]): Benchmark[] {
 async function runOne(benchmark: Benchmark): Promise<BenchResult[]> {
   const controller = new AbortController();
   const ctx = createContext(benchmark.name, controller.signal);
-  const timer = setTimeout(() => controller.abort(new Error(`${benchmark.name}: over its ${benchmark.budgetMs / 1000}s budget`)), benchmark.budgetMs);
-  const overBudget = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
+  const timer = setTimeout(
+    () => controller.abort(new Error(`${benchmark.name}: over its ${benchmark.budgetMs / 1000}s budget`)),
+    benchmark.budgetMs,
+  );
+  const overBudget = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }),
+  );
   const started = performance.now();
   try {
     ctx.log(`started (budget ${benchmark.budgetMs / 1000}s)`);
@@ -55,5 +60,7 @@ for (const benchmark of select(process.argv.slice(2))) {
   }
 }
 process.stdout.write(`\n${machine}\n\n${formatTable(results)}\n\n`);
-process.stdout.write(`wrote ${path.relative(ROOT, writeLatest(ROOT, results))}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`);
+process.stdout.write(
+  `wrote ${path.relative(ROOT, writeLatest(ROOT, results))}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
+);
 process.exit(failed.length > 0 ? 1 : 0);

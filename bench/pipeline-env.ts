@@ -4,7 +4,12 @@ import { Runtime } from '../core/runtime.js';
 import { BENCH_REDIS_URL } from './services.js';
 
 /** Environment of a benchmarked pipeline: its own database and prefix, production timings otherwise, no metrics port. */
-export function pipelineEnv(options: { databaseUrl: string; prefix: string; coingeckoUrl: string; env?: Record<string, string> }): Record<string, string> {
+export function pipelineEnv(options: {
+  databaseUrl: string;
+  prefix: string;
+  coingeckoUrl: string;
+  env?: Record<string, string>;
+}): Record<string, string> {
   return {
     NODE_ENV: 'development',
     LOG_LEVEL: 'info',

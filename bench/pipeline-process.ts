@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENTRY_POINTS as PIPELINE_ENTRY_POINTS, NODE_FLAGS as PIPELINE_NODE_FLAGS } from '../scripts/lib/entry-points.js';
+import {
+  ENTRY_POINTS as PIPELINE_ENTRY_POINTS,
+  NODE_FLAGS as PIPELINE_NODE_FLAGS,
+} from '../scripts/lib/entry-points.js';
 
 /** dist/bench/pipeline-process.js → the repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,7 +25,10 @@ export class PipelineProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(readonly kind: ProcessKind, env: Record<string, string>) {
+  constructor(
+    readonly kind: ProcessKind,
+    env: Record<string, string>,
+  ) {
     this.child = spawn(process.execPath, [...NODE_FLAGS[kind], path.join(ROOT, ENTRY_POINTS[kind])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env, ENV_FILE: '/nonexistent' },
@@ -36,7 +42,10 @@ export class PipelineProcess {
     };
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
   }
 
   get pid(): number {

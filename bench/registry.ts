@@ -11,4 +11,11 @@ import { transformBenchmark } from './transform-bench.js';
  * {@link Benchmark} (name, description, budgetMs, run(ctx) → measurements, each with a reference
  * measured in the same run), then one line here.
  */
-export const BENCHMARKS: readonly Benchmark[] = [loadBenchmark, fetchBenchmark, tickLatencyBenchmark, scalingBenchmark, transformBenchmark, dashboardBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  loadBenchmark,
+  fetchBenchmark,
+  tickLatencyBenchmark,
+  scalingBenchmark,
+  transformBenchmark,
+  dashboardBenchmark,
+];

@@ -4,14 +4,24 @@ import type { BenchResult } from './benchmark.js';
 
 const HEADERS = ['benchmark', 'metric', 'value', 'unit', 'reference', 'reference value', 'ratio'];
 
-const show = (n: number) => (Number.isNaN(n) ? '-' : Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(n));
+const show = (n: number) =>
+  Number.isNaN(n) ? '-' : Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(n);
 
 /** A plain-text table, one row per result. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const rows = results.map((r) => [r.benchmark, r.metric, show(r.value), r.unit, r.reference, show(r.reference_value), show(r.ratio)]);
+  const rows = results.map((r) => [
+    r.benchmark,
+    r.metric,
+    show(r.value),
+    r.unit,
+    r.reference,
+    show(r.reference_value),
+    show(r.ratio),
+  ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const numeric = new Set([2, 5, 6]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ');
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
 }
 

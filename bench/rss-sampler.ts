@@ -8,7 +8,10 @@ export class RssSampler {
   private readonly peaks = new Map<number, number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pids: () => readonly number[], everyMs = 100) {
+  constructor(
+    private readonly pids: () => readonly number[],
+    everyMs = 100,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
   }
@@ -21,7 +24,9 @@ export class RssSampler {
       } catch {
         continue; // exited
       }
-      const kb = Math.max(...['VmRSS', 'VmHWM'].map((field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)));
+      const kb = Math.max(
+        ...['VmRSS', 'VmHWM'].map((field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)),
+      );
       this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
     }
   }

@@ -31,7 +31,12 @@ export const scalingBenchmark: Benchmark = {
         databaseUrl: db.url,
         prefix,
         coingeckoUrl: simulator.url,
-        env: { TRACK_TOP_N: String(COINS), SCHEDULE_ENABLED: 'false', COINGECKO_RATE_LIMIT_PER_MIN: '0', TRANSFORM_RUNNER: 'none' },
+        env: {
+          TRACK_TOP_N: String(COINS),
+          SCHEDULE_ENABLED: 'false',
+          COINGECKO_RATE_LIMIT_PER_MIN: '0',
+          TRANSFORM_RUNNER: 'none',
+        },
       });
       const { runtime } = benchRuntime(env);
       const processes = [
@@ -40,20 +45,42 @@ export const scalingBenchmark: Benchmark = {
         ...Array.from({ length: n }, () => new PipelineProcess('load', env)),
       ];
       try {
-        await Promise.all(processes.map((p) => p.waitForLog(p.kind === 'scheduler' ? 'scheduler started' : `${p.kind} worker started`)));
+        await Promise.all(
+          processes.map((p) => p.waitForLog(p.kind === 'scheduler' ? 'scheduler started' : `${p.kind} worker started`)),
+        );
         const refreshId = await enqueueUniverseRefresh(runtime);
-        await waitFor('universe refresh', async () => (await (await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId)))?.getState()) === 'completed', 60_000, ctx.signal, 100);
+        await waitFor(
+          'universe refresh',
+          async () =>
+            (await (await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId)))?.getState()) ===
+            'completed',
+          60_000,
+          ctx.signal,
+          100,
+        );
         const seconds: number[] = [];
         for (let i = 0; i < TICKS + 1; i++) {
           await sleep(1100, ctx.signal); // a new simulator step: every coin has a new row
           const runId = await enqueueTick(runtime);
-          const run = await waitFor(`run ${runId}`, async () => {
-            const row = (await runtime.pool.query<{ started_at: Date; finished_at: Date | null; rows_loaded: number }>(
-              'select started_at, finished_at, rows_loaded from pipeline.pipeline_runs where run_id = $1', [runId])).rows[0];
-            return row?.finished_at ? row : undefined;
-          }, 60_000, ctx.signal, 20);
+          const run = await waitFor(
+            `run ${runId}`,
+            async () => {
+              const row = (
+                await runtime.pool.query<{ started_at: Date; finished_at: Date | null; rows_loaded: number }>(
+                  'select started_at, finished_at, rows_loaded from pipeline.pipeline_runs where run_id = $1',
+                  [runId],
+                )
+              ).rows[0];
+              return row?.finished_at ? row : undefined;
+            },
+            60_000,
+            ctx.signal,
+            20,
+          );
           const s = (run.finished_at!.getTime() - run.started_at.getTime()) / 1000;
-          ctx.log(`${n} fetch + ${n} load: tick ${runId} ${s.toFixed(2)} s, ${run.rows_loaded} rows${i === 0 ? ' (warm-up)' : ''}`);
+          ctx.log(
+            `${n} fetch + ${n} load: tick ${runId} ${s.toFixed(2)} s, ${run.rows_loaded} rows${i === 0 ? ' (warm-up)' : ''}`,
+          );
           if (i > 0) seconds.push(s);
         }
         throughput.set(n, COINS / median(seconds));

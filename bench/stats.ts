@@ -22,15 +22,24 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
       clearTimeout(timer);
       reject(signal!.reason as Error);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Polls `check` until truthy; throws after `timeoutMs` or when `signal` aborts. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs: number, signal?: AbortSignal, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -12,9 +12,15 @@ import { executeTransformRun } from '../workers/transform/engine/execute-run.js'
  * 2 'ethereum', then 'coin-<n>'; ranks follow the coin number and prices drift smoothly. Rows are
  * loaded 2 s after they were observed, or now with `loadedNow` (a fresh tick).
  */
-export async function insertSyntheticSnapshots(pool: pg.Pool, options: { coins: number; from: Date; to: Date; loadedNow?: boolean }): Promise<number> {
+export async function insertSyntheticSnapshots(
+  pool: pg.Pool,
+  options: { coins: number; from: Date; to: Date; loadedNow?: boolean },
+): Promise<number> {
   const { coins, from, to, loadedNow = false } = options;
-  await pool.query('select raw.ensure_snapshot_partitions($1::date, $2::date)', [from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)]);
+  await pool.query('select raw.ensure_snapshot_partitions($1::date, $2::date)', [
+    from.toISOString().slice(0, 10),
+    to.toISOString().slice(0, 10),
+  ]);
   const result = await pool.query(
     `insert into raw.coin_market_snapshots
        (coin_id, vs_currency, last_updated, run_id, batch_no, loaded_at, symbol, name, current_price, market_cap, market_cap_rank,
@@ -40,7 +46,12 @@ export async function runBundledTransform(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<{ ms: number; transformRunId: number }> {
   const runner = new BundledRunner({ projectDir: findProjectDir(), config, vars: dbtVars(config) });
-  const { summary, durationMs, transformRunId } = await executeTransformRun(pool, runner, { runId, signal, log: rootLogger });
-  if (summary.status !== 'success') throw new Error(`transform ${runId} failed: ${summary.failureReason ?? summary.detail}`);
+  const { summary, durationMs, transformRunId } = await executeTransformRun(pool, runner, {
+    runId,
+    signal,
+    log: rootLogger,
+  });
+  if (summary.status !== 'success')
+    throw new Error(`transform ${runId} failed: ${summary.failureReason ?? summary.detail}`);
   return { ms: durationMs, transformRunId };
 }

@@ -30,7 +30,8 @@ function ticksStart(): number {
   const setting = process.env.BENCH_TRANSFORM_MINUTE;
   if (setting === undefined || setting === '') return now;
   const minute = Number(setting);
-  if (!Number.isInteger(minute) || minute < 0 || minute > 59) throw new Error(`BENCH_TRANSFORM_MINUTE must be a minute 0-59, got '${setting}'`);
+  if (!Number.isInteger(minute) || minute < 0 || minute > 59)
+    throw new Error(`BENCH_TRANSFORM_MINUTE must be a minute 0-59, got '${setting}'`);
   const at = Math.floor(now / HOUR) * HOUR + minute * MINUTE;
   return at <= now ? at : at - HOUR;
 }
@@ -78,7 +79,11 @@ async function prepare(ctx: BenchContext, label: string, minutes: number, end: n
   // EXPLAIN ANALYZE); registered before the pool, so it runs after the pool ends.
   const keep = process.env.BENCH_TRANSFORM_KEEP_DB;
   if (keep && minutes === HISTORY_MINUTES) ctx.defer(() => copyDatabase(db.name, keep));
-  const env = { ...pipelineEnv({ databaseUrl: db.url, prefix: ctx.prefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3' }), TRANSFORM_RUNNER: 'bundled', LOG_LEVEL: 'error' };
+  const env = {
+    ...pipelineEnv({ databaseUrl: db.url, prefix: ctx.prefix(), coingeckoUrl: 'http://127.0.0.1:9/api/v3' }),
+    TRANSFORM_RUNNER: 'bundled',
+    LOG_LEVEL: 'error',
+  };
   const config = loadConfig(env);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   ctx.defer(() => pool.end());
@@ -88,29 +93,52 @@ async function prepare(ctx: BenchContext, label: string, minutes: number, end: n
   for (let chunk = from; chunk < end; chunk += 720 * MINUTE) {
     ctx.signal.throwIfAborted();
     const to = Math.min(chunk + 719 * MINUTE, end - MINUTE);
-    rows += await insertSyntheticSnapshots(pool, { coins: COINS, from: new Date(chunk), to: new Date(to), loadedNow: false });
-    if (minutes > 720) ctx.log(`${label}: ${rows.toLocaleString('en-US')} rows inserted (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    rows += await insertSyntheticSnapshots(pool, {
+      coins: COINS,
+      from: new Date(chunk),
+      to: new Date(to),
+      loadedNow: false,
+    });
+    if (minutes > 720)
+      ctx.log(
+        `${label}: ${rows.toLocaleString('en-US')} rows inserted (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+      );
   }
   await pool.query('analyze raw.coin_market_snapshots');
   // The first run builds every model from the whole history, as a first deployment would.
   const catchUp = await runBundledTransform(pool, config, `${label}-catch-up`);
-  for (const table of ['int_coin_prices__hourly', 'fct_coin_candles_hourly', 'fct_coin_returns_hourly', 'fct_price_anomalies']) {
+  for (const table of [
+    'int_coin_prices__hourly',
+    'fct_coin_candles_hourly',
+    'fct_coin_returns_hourly',
+    'fct_price_anomalies',
+  ]) {
     const schema = table.startsWith('int_') ? 'intermediate' : 'marts';
     await pool.query(`analyze "${config.transform.schema}_${schema}"."${table}"`);
   }
   const warm = await runBundledTransform(pool, config, `${label}-warm`);
-  ctx.log(`${label}: ${rows.toLocaleString('en-US')} rows, catch-up run ${(catchUp.ms / 1000).toFixed(1)} s, warm run ${Math.round(warm.ms)} ms`);
+  ctx.log(
+    `${label}: ${rows.toLocaleString('en-US')} rows, catch-up run ${(catchUp.ms / 1000).toFixed(1)} s, warm run ${Math.round(warm.ms)} ms`,
+  );
   return { label, pool, config, rows, ticks: [] };
 }
 
 async function timeTick(history: History, at: Date, round: number): Promise<void> {
   history.rows += await insertSyntheticSnapshots(history.pool, { coins: COINS, from: at, to: at, loadedNow: true });
   const run = await runBundledTransform(history.pool, history.config, `${history.label}-tick-${round}`);
-  history.ticks.push({ ms: run.ms, models: await modelTimes(history.pool, run.transformRunId), tests: await testTime(history.pool, run.transformRunId) });
+  history.ticks.push({
+    ms: run.ms,
+    models: await modelTimes(history.pool, run.transformRunId),
+    tests: await testTime(history.pool, run.transformRunId),
+  });
 }
 
 const spread = (values: readonly number[]) => `${Math.round(Math.min(...values))}-${Math.round(Math.max(...values))}`;
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /**
  * Transform time of one new tick after a short history (~10k snapshot rows) and after a long one
@@ -126,7 +154,9 @@ export const transformBenchmark: Benchmark = {
     // Both histories end at the same minute, and the timed ticks follow it in both at the same minutes
     // (so an hour holds as many snapshots in both, up to its history).
     const start = ticksStart();
-    ctx.log(`ticks at minutes ${new Date(start).getUTCMinutes()}-${new Date(start + (ROUNDS - 1) * MINUTE).getUTCMinutes()} of the hour`);
+    ctx.log(
+      `ticks at minutes ${new Date(start).getUTCMinutes()}-${new Date(start + (ROUNDS - 1) * MINUTE).getUTCMinutes()} of the hour`,
+    );
     const short = await prepare(ctx, 'short history', SHORT_MINUTES, start);
     const long = await prepare(ctx, 'long history', HISTORY_MINUTES, start);
     const loadBefore = loadAverage();
@@ -135,7 +165,9 @@ export const transformBenchmark: Benchmark = {
       const at = new Date(start + round * MINUTE);
       const order = round % 2 === 0 ? [short, long] : [long, short];
       for (const history of order) await timeTick(history, at, round);
-      ctx.log(`round ${round + 1}/${ROUNDS}: short ${Math.round(short.ticks[round]!.ms)} ms, long ${Math.round(long.ticks[round]!.ms)} ms (load ${loadAverage()})`);
+      ctx.log(
+        `round ${round + 1}/${ROUNDS}: short ${Math.round(short.ticks[round]!.ms)} ms, long ${Math.round(long.ticks[round]!.ms)} ms (load ${loadAverage()})`,
+      );
     }
     const loadAfter = loadAverage();
 
@@ -151,7 +183,9 @@ export const transformBenchmark: Benchmark = {
     const modelMedian = (history: History, name: string) => median(history.ticks.map((t) => t.models.get(name) ?? 0));
     const names = [...long.ticks[0]!.models.keys()];
     for (const name of names) {
-      ctx.log(`  ${name}: ${modelMedian(long, name)} ms (${spread(long.ticks.map((t) => t.models.get(name) ?? 0))}) vs ${modelMedian(short, name)} ms after the short history`);
+      ctx.log(
+        `  ${name}: ${modelMedian(long, name)} ms (${spread(long.ticks.map((t) => t.models.get(name) ?? 0))}) vs ${modelMedian(short, name)} ms after the short history`,
+      );
     }
     const testsLong = median(long.ticks.map((t) => t.tests));
     const testsShort = median(short.ticks.map((t) => t.tests));
@@ -159,11 +193,27 @@ export const transformBenchmark: Benchmark = {
 
     const millions = (long.rows / 1e6).toFixed(1);
     const out: Measurement[] = [
-      { metric: `one tick after ~${millions}M rows (median of ${ROUNDS}, alternating)`, value: longMs, unit: 'ms', reference: `one tick after ${short.rows.toLocaleString('en-US')} rows`, referenceValue: shortMs },
+      {
+        metric: `one tick after ~${millions}M rows (median of ${ROUNDS}, alternating)`,
+        value: longMs,
+        unit: 'ms',
+        reference: `one tick after ${short.rows.toLocaleString('en-US')} rows`,
+        referenceValue: shortMs,
+      },
       ...names.map((name): Measurement => ({
-        metric: `model ${name}, after ~${millions}M rows`, value: modelMedian(long, name), unit: 'ms', reference: 'same model after the short history', referenceValue: modelMedian(short, name),
+        metric: `model ${name}, after ~${millions}M rows`,
+        value: modelMedian(long, name),
+        unit: 'ms',
+        reference: 'same model after the short history',
+        referenceValue: modelMedian(short, name),
       })),
-      { metric: `tests + freshness, after ~${millions}M rows`, value: testsLong, unit: 'ms', reference: 'same after the short history', referenceValue: testsShort },
+      {
+        metric: `tests + freshness, after ~${millions}M rows`,
+        value: testsLong,
+        unit: 'ms',
+        reference: 'same after the short history',
+        referenceValue: testsShort,
+      },
     ];
     return out;
   },

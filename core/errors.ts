@@ -5,10 +5,7 @@
 
 /** Transient: 5xx, timeouts, connection loss, deadlocks. Retried with exponential backoff and jitter. */
 export class RetryableError extends Error {
-  constructor(
-    message: string,
-    options?: { cause?: unknown; retryAfterMs?: number },
-  ) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RetryableError';
     this.retryAfterMs = options?.retryAfterMs;
@@ -43,15 +40,30 @@ export class RateLimitedError extends Error {
  */
 const RETRYABLE_SQLSTATE_PREFIXES = [
   '08', // connection exception: refused, lost, cannot establish
-  '40000', '40001', '40003', '40P01', // rolled back: serialization failure, deadlock, outcome unknown (not 40002, a deferred constraint)
+  '40000',
+  '40001',
+  '40003',
+  '40P01', // rolled back: serialization failure, deadlock, outcome unknown (not 40002, a deferred constraint)
   '53', // insufficient resources: 53100 disk full, 53200 out of memory, 53300 too many connections; all can clear
   '55P03', // lock not available (lock_timeout)
   '57014', // statement timeout / cancel
-  '57P01', '57P02', '57P03', '57P05', // admin shutdown (restart -m fast), crash shutdown, starting up / recovering, idle session timeout
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05', // admin shutdown (restart -m fast), crash shutdown, starting up / recovering, idle session timeout
   '25P03', // idle-in-transaction timeout ended the session
-  '58000', '58030', // system error, I/O error
+  '58000',
+  '58030', // system error, I/O error
 ];
-const RETRYABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const RETRYABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Maps a pg driver error to RetryableError or PermanentError, keeping the SQLSTATE in the message. */
 export function classifyPostgresError(error: unknown, doing: string): RetryableError | PermanentError {

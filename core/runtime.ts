@@ -42,7 +42,9 @@ export class Runtime {
         defaultJobOptions: jobOptions(key, this.config),
         streams: { events: { maxLen: EVENTS_MAX_LEN } },
       });
-      queue.on('error', (error) => this.logger.warn('queue error', { queue: QUEUES[key].name, reason: errorMessage(error) }));
+      queue.on('error', (error) =>
+        this.logger.warn('queue error', { queue: QUEUES[key].name, reason: errorMessage(error) }),
+      );
       this.queues.set(key, queue);
     }
     return queue as unknown as TypedQueue<K>;
@@ -51,7 +53,9 @@ export class Runtime {
   get flows(): FlowProducer {
     if (!this.flowProducer) {
       this.flowProducer = new FlowProducer({ connection: this.redis, prefix: this.config.redis.prefix });
-      this.flowProducer.on('error', (error) => this.logger.warn('flow producer error', { reason: errorMessage(error) }));
+      this.flowProducer.on('error', (error) =>
+        this.logger.warn('flow producer error', { reason: errorMessage(error) }),
+      );
     }
     return this.flowProducer;
   }

@@ -87,8 +87,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness({ pool: deps.pool, redis: deps.redis, pendingMigrations: deps.checkMigrations, timeoutMs });
-    for (const [check, error] of Object.entries(readiness.errors)) logger.warn('readiness check failed', { check, reason: errorMessage(error) });
+    const readiness = await checkReadiness({
+      pool: deps.pool,
+      redis: deps.redis,
+      pendingMigrations: deps.checkMigrations,
+      timeoutMs,
+    });
+    for (const [check, error] of Object.entries(readiness.errors))
+      logger.warn('readiness check failed', { check, reason: errorMessage(error) });
     noStore(res)
       .status(readiness.ready ? 200 : 503)
       .json({ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks });
@@ -102,7 +108,8 @@ export function createApp(deps: AppDeps): express.Express {
   const martsSchema = `${deps.config.transform.schema}_marts`;
   const market = new MarketQueries(deps.pool, martsSchema);
   const boardReadOnly = credentials === undefined;
-  const page = (res: Response, status: number, html: string) => noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
+  const page = (res: Response, status: number, html: string) =>
+    noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
 
   // One view of the newest transform run for the live updates and the response cache (see TransformWatch).
   const cacheOptions = deps.cache === false ? undefined : deps.cache;
@@ -110,7 +117,15 @@ export function createApp(deps: AppDeps): express.Express {
   const cache =
     deps.cache === false
       ? undefined
-      : responseCache({ maxBytes: cacheOptions?.maxBytes, maxEntries: cacheOptions?.maxEntries, watch, onError: (error) => logger.warn('could not read the newest transform run for the response cache', { reason: errorMessage(error) }) });
+      : responseCache({
+          maxBytes: cacheOptions?.maxBytes,
+          maxEntries: cacheOptions?.maxEntries,
+          watch,
+          onError: (error) =>
+            logger.warn('could not read the newest transform run for the response cache', {
+              reason: errorMessage(error),
+            }),
+        });
   if (cache) deps.onCache?.(cache);
   app.use(
     '/api/v1',
@@ -121,7 +136,12 @@ export function createApp(deps: AppDeps): express.Express {
       staleAfterSeconds: deps.config.freshness.staleAfterSeconds,
       queues,
       timeoutMs,
-      events: { onError: (error) => logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }), ...deps.events, watch },
+      events: {
+        onError: (error) =>
+          logger.warn('could not poll transform runs for live updates', { reason: errorMessage(error) }),
+        ...deps.events,
+        watch,
+      },
     }),
   );
   app.use('/assets', createAssetsRouter());
@@ -149,15 +169,26 @@ export function createApp(deps: AppDeps): express.Express {
       logger.warn('could not read a coin for its page', { reason: errorMessage(error) });
       return null;
     });
-    if (coin === null) page(res, 503, renderErrorPage(503, 'Market data is unavailable: the database did not answer or no transform has run yet.', boardReadOnly));
-    else if (coin === undefined) page(res, 404, renderErrorPage(404, `No coin "${id}" in the market data.`, boardReadOnly));
+    if (coin === null)
+      page(
+        res,
+        503,
+        renderErrorPage(
+          503,
+          'Market data is unavailable: the database did not answer or no transform has run yet.',
+          boardReadOnly,
+        ),
+      );
+    else if (coin === undefined)
+      page(res, 404, renderErrorPage(404, `No coin "${id}" in the market data.`, boardReadOnly));
     else page(res, 200, renderCoinPage(coin, boardReadOnly));
   });
 
   app.use(
     BOARD_PATH,
     (req, res, next) => {
-      res.locals[ROUTE_LABEL] = BOARD_PATH + (req.path.startsWith('/api/') ? '/api' : req.path.startsWith('/static/') ? '/static' : '');
+      res.locals[ROUTE_LABEL] =
+        BOARD_PATH + (req.path.startsWith('/api/') ? '/api' : req.path.startsWith('/static/') ? '/static' : '');
       res.setHeader('Content-Security-Policy', BOARD_CSP);
       next();
     },
@@ -178,7 +209,9 @@ export function createApp(deps: AppDeps): express.Express {
     if (wantsPage(req)) page(res, 404, renderErrorPage(404, `Nothing at ${req.path}.`, boardReadOnly));
     else noStore(res).status(404).json({ error: 'not found' });
   });
-  app.use(errorResponses(logger, (res, status, what) => page(res, status, renderErrorPage(status, what, boardReadOnly))));
+  app.use(
+    errorResponses(logger, (res, status, what) => page(res, status, renderErrorPage(status, what, boardReadOnly))),
+  );
   return app;
 }
 
@@ -198,19 +231,28 @@ function noStore(res: Response): Response {
  * Client errors (bad JSON, body too large, a path that is not valid percent-encoding) keep their own
  * short message; anything else is a bare 500. Browsers get it as a page (wantsPage), others as JSON.
  */
-function errorResponses(logger: Logger, sendPage: (res: Response, status: number, what: string) => void): ErrorRequestHandler {
+function errorResponses(
+  logger: Logger,
+  sendPage: (res: Response, status: number, what: string) => void,
+): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
     const err = error as { status?: unknown; statusCode?: unknown; expose?: unknown };
-    const status = typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const status =
+      typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : 500;
     const clientError = status >= 400 && status < 500;
-    if (!clientError) logger.error('request failed', { method: req.method, path: req.path, reason: errorMessage(error) });
-    const message = clientError && err.expose === true ? errorMessage(error) : clientError ? 'bad request' : 'internal error';
+    if (!clientError)
+      logger.error('request failed', { method: req.method, path: req.path, reason: errorMessage(error) });
+    const message =
+      clientError && err.expose === true ? errorMessage(error) : clientError ? 'bad request' : 'internal error';
     if (wantsPage(req)) sendPage(res, clientError ? status : 500, message);
-    else noStore(res).status(clientError ? status : 500).json({ error: message });
+    else
+      noStore(res)
+        .status(clientError ? status : 500)
+        .json({ error: message });
   };
 }
 
@@ -219,17 +261,23 @@ function registryQueues(source: AppDeps['queues'], config: AppConfig): Array<{ k
   const given = typeof source === 'function' ? undefined : source;
   if (given) {
     const unknown = given.filter((q) => !QUEUE_KEYS.some((key) => QUEUES[key].name === q.name));
-    if (unknown.length > 0) throw new Error(`createApp: queues not in the registry: ${unknown.map((q) => q.name).join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(`createApp: queues not in the registry: ${unknown.map((q) => q.name).join(', ')}`);
   }
   return QUEUE_KEYS.map((key) => {
     const name = QUEUES[key].name;
     const queue = typeof source === 'function' ? source(key) : given!.find((q) => q.name === name);
-    if (!queue || queue.name !== name) throw new Error(`createApp: no queue for registry entry "${key}" (name "${name}")`);
+    if (!queue || queue.name !== name)
+      throw new Error(`createApp: no queue for registry entry "${key}" (name "${name}")`);
     if (queue.opts.prefix !== config.redis.prefix) {
-      throw new Error(`createApp: queue "${name}" uses prefix "${queue.opts.prefix ?? 'bull'}", the pipeline uses "${config.redis.prefix}"`);
+      throw new Error(
+        `createApp: queue "${name}" uses prefix "${queue.opts.prefix ?? 'bull'}", the pipeline uses "${config.redis.prefix}"`,
+      );
     }
     if (queue.opts.streams?.events.maxLen !== EVENTS_MAX_LEN) {
-      throw new Error(`createApp: queue "${name}" must trim its events stream to EVENTS_MAX_LEN (${EVENTS_MAX_LEN}) like every pipeline process`);
+      throw new Error(
+        `createApp: queue "${name}" must trim its events stream to EVENTS_MAX_LEN (${EVENTS_MAX_LEN}) like every pipeline process`,
+      );
     }
     return { key, queue };
   });

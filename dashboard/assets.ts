@@ -23,7 +23,16 @@ export function createAssetsRouter(): express.Router {
   router.get(CHART_LIBRARY_PATH.slice(ASSETS.length), (_req, res, next) => {
     cache(res).sendFile(chartLibraryFile(), (error) => error && next(error));
   });
-  router.use('/js', express.static(clientDir(), { index: false, fallthrough: true, maxAge: 300_000, extensions: false, setHeaders: workerPolicy }));
+  router.use(
+    '/js',
+    express.static(clientDir(), {
+      index: false,
+      fallthrough: true,
+      maxAge: 300_000,
+      extensions: false,
+      setHeaders: workerPolicy,
+    }),
+  );
   return router;
 }
 
@@ -32,12 +41,20 @@ export function createAssetsRouter(): express.Router {
  * (default-src 'none') would refuse the live worker its event stream. It may connect to this origin.
  */
 function workerPolicy(res: express.Response, file: string): void {
-  if (path.basename(file) === 'live-worker.js') res.set('Content-Security-Policy', "default-src 'none'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  if (path.basename(file) === 'live-worker.js')
+    res.set(
+      'Content-Security-Policy',
+      "default-src 'none'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
 }
 
 export function chartLibraryFile(): string {
   const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('lightweight-charts/package.json')), 'dist', 'lightweight-charts.standalone.production.js');
+  return path.join(
+    path.dirname(require.resolve('lightweight-charts/package.json')),
+    'dist',
+    'lightweight-charts.standalone.production.js',
+  );
 }
 
 /**

@@ -23,7 +23,8 @@ export function createBoardRouter(options: BoardOptions): Router {
   serverAdapter.setBasePath(options.basePath);
   createBullBoard({
     queues: options.queues.map(
-      ({ key, queue }) => new BullMQAdapter(queue, { readOnlyMode: options.readOnly, description: QUEUES[key].description }),
+      ({ key, queue }) =>
+        new BullMQAdapter(queue, { readOnlyMode: options.readOnly, description: QUEUES[key].description }),
     ),
     serverAdapter,
     options: {
@@ -65,7 +66,8 @@ function withoutThirdPartyFonts(board: Express): void {
   type Render = (file: string, options: object, callback: (error: Error | null, html?: string) => void) => void;
   const engines = (board as unknown as { engines: Record<string, Render | undefined> }).engines;
   const render = engines['.ejs'];
-  if (!render) throw new Error('createBoardRouter: Bull Board registered no ejs engine (did @bull-board/express change?)');
+  if (!render)
+    throw new Error('createBoardRouter: Bull Board registered no ejs engine (did @bull-board/express change?)');
   board.engine('ejs', (file, options, callback) => {
     render(file, options, (error, html) => callback(error, html?.replace(GOOGLE_FONTS_LINK, '')));
   });

@@ -27,14 +27,18 @@ export interface ReadinessDeps {
 }
 
 /** Postgres answers `select 1`, Redis answers PING, and no migration is pending. */
-export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness & { readonly errors: Partial<Record<CheckName, unknown>> }> {
+export async function checkReadiness(
+  deps: ReadinessDeps,
+): Promise<Readiness & { readonly errors: Partial<Record<CheckName, unknown>> }> {
   const errors: Partial<Record<CheckName, unknown>> = {};
   const run = async (name: CheckName, check: () => Promise<string | undefined>): Promise<CheckResult> => {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const problem = await withTimeout(check(), deps.timeoutMs, name);
-      return problem === undefined ? { ok: true, durationMs: elapsed() } : { ok: false, durationMs: elapsed(), reason: problem };
+      return problem === undefined
+        ? { ok: true, durationMs: elapsed() }
+        : { ok: false, durationMs: elapsed(), reason: problem };
     } catch (error) {
       errors[name] = error;
       return { ok: false, durationMs: elapsed(), reason: safeReason(error) };

@@ -32,7 +32,11 @@ await new Promise<void>((resolve, reject) => {
   server.once('listening', resolve);
   server.once('error', reject);
 }).catch((error: unknown) => {
-  logger.error('dashboard could not listen', { host: config.dashboard.host, port: config.dashboard.port, reason: errorMessage(error) });
+  logger.error('dashboard could not listen', {
+    host: config.dashboard.host,
+    port: config.dashboard.port,
+    reason: errorMessage(error),
+  });
   return lifecycle.shutdown().then(() => process.exit(1));
 });
 // Registered last, so closed first: no new requests while the connections below go away.

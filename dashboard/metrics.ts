@@ -7,7 +7,15 @@ import { registerFreshnessMetrics } from './freshness-metrics.js';
 import { withTimeout } from './timeout.js';
 
 /** The states `cdp_queue_jobs` reports; every one is always present for a reachable queue. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
+export const QUEUE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'prioritized',
+  'waiting-children',
+] as const;
 
 /** `res.locals` key a mount point sets when express's own `req.route` cannot name the route. */
 export const ROUTE_LABEL = 'metricsRoute';
@@ -48,7 +56,7 @@ export function createDashboardMetrics(
 
   const collectErrors = new client.Counter({
     name: 'cdp_queue_jobs_collect_errors_total',
-    help: 'Scrapes in which a queue\'s job counts could not be read (Redis down or slow); its cdp_queue_jobs series are absent then',
+    help: "Scrapes in which a queue's job counts could not be read (Redis down or slow); its cdp_queue_jobs series are absent then",
     labelNames: ['queue'] as const,
     registers: [registry],
   });
@@ -60,7 +68,9 @@ export function createDashboardMetrics(
     registers: [registry],
     async collect() {
       const results = await Promise.allSettled(
-        queues.map((queue) => withTimeout(queue.getJobCounts(...QUEUE_STATES), options.timeoutMs, `job counts of ${queue.name}`)),
+        queues.map((queue) =>
+          withTimeout(queue.getJobCounts(...QUEUE_STATES), options.timeoutMs, `job counts of ${queue.name}`),
+        ),
       );
       // Reset and refill synchronously: a queue that cannot be read disappears instead of showing stale counts.
       this.reset();
@@ -98,7 +108,11 @@ export function observeRequests(histogram: DashboardMetrics['requestDuration']):
   return (req, res, next) => {
     const end = histogram.startTimer();
     res.once('close', () => {
-      end({ method: req.method, route: routeLabel(req, res), status: res.writableFinished ? String(res.statusCode) : 'aborted' });
+      end({
+        method: req.method,
+        route: routeLabel(req, res),
+        status: res.writableFinished ? String(res.statusCode) : 'aborted',
+      });
     });
     next();
   };

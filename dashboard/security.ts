@@ -55,7 +55,10 @@ const digest = (value: string | Buffer) => createHash('sha256').update(value).di
  * HTTP Basic authentication. User and password are compared as SHA-256 digests with
  * crypto.timingSafeEqual (equal lengths whatever was sent), both always, so timing reveals neither.
  */
-export function basicAuth(credentials: { readonly user: string; readonly password: string }, realm = 'cdp'): RequestHandler {
+export function basicAuth(
+  credentials: { readonly user: string; readonly password: string },
+  realm = 'cdp',
+): RequestHandler {
   const expectedUser = digest(credentials.user);
   const expectedPassword = digest(credentials.password);
   return (req, res, next) => {
@@ -96,7 +99,10 @@ export function boardWriteGuard(readOnly: boolean): RequestHandler {
       return;
     }
     if (readOnly) {
-      res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the queue board is read-only: set DASHBOARD_USER and DASHBOARD_PASSWORD to enable actions' });
+      res
+        .status(405)
+        .set('Allow', 'GET, HEAD')
+        .json({ error: 'the queue board is read-only: set DASHBOARD_USER and DASHBOARD_PASSWORD to enable actions' });
       return;
     }
     if (!isSameOrigin(req.headers.origin, req.headers['sec-fetch-site'], req.headers.host)) {
@@ -107,7 +113,11 @@ export function boardWriteGuard(readOnly: boolean): RequestHandler {
   };
 }
 
-function isSameOrigin(origin: string | undefined, fetchSite: string | string[] | undefined, host: string | undefined): boolean {
+function isSameOrigin(
+  origin: string | undefined,
+  fetchSite: string | string[] | undefined,
+  host: string | undefined,
+): boolean {
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return false;
   if (origin === undefined) return true; // not sent by a browser (curl, scripts) or a same-origin navigation
   try {

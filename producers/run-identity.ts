@@ -5,7 +5,10 @@ import type { Job } from 'bullmq';
  * Scheduled jobs use the scheduler's slot time (`t<slotMs>` for ticks, `u<slotMs>` for universe
  * refreshes); jobs added by hand carry the run id in their job id (`tick-m<ms>` → `m<ms>`).
  */
-export function runIdentity(job: Pick<Job, 'id' | 'opts'>, scheduledPrefix: 't' | 'u'): { runId: string; scheduledAt: Date | null } {
+export function runIdentity(
+  job: Pick<Job, 'id' | 'opts'>,
+  scheduledPrefix: 't' | 'u',
+): { runId: string; scheduledAt: Date | null } {
   const id = job.id ?? '';
   if (id.startsWith('repeat:')) {
     const slot = (job.opts as { prevMillis?: number }).prevMillis ?? Number(id.split(':').pop());

@@ -89,7 +89,9 @@ function start(kind: Kind, index: number, extra: Record<string, string> = {}): v
   child.on('exit', (code, signal) => {
     log.end();
     if (!stopping) {
-      process.stderr.write(`run-local: ${name} exited (${signal ?? `code ${code}`}); see ${join(args['logs-dir'], `${name}.log`)}\n`);
+      process.stderr.write(
+        `run-local: ${name} exited (${signal ?? `code ${code}`}); see ${join(args['logs-dir'], `${name}.log`)}\n`,
+      );
       void shutdown(1);
     }
   });
@@ -97,7 +99,11 @@ function start(kind: Kind, index: number, extra: Record<string, string> = {}): v
 }
 
 function prefixLines(name: string, text: string): string {
-  return text.split('\n').filter(Boolean).map((line) => `[${name}] ${line}\n`).join('');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => `[${name}] ${line}\n`)
+    .join('');
 }
 
 /** Without --verbose only warnings and errors of the processes reach the terminal. */
@@ -105,7 +111,8 @@ function echoProblems(name: string, text: string): void {
   for (const line of text.split('\n').filter(Boolean)) {
     try {
       const entry = JSON.parse(line) as { level?: string; message?: string; reason?: string };
-      if (entry.level === 'error') process.stderr.write(`[${name}] ${entry.level}: ${entry.message}${entry.reason ? ` (${entry.reason})` : ''}\n`);
+      if (entry.level === 'error')
+        process.stderr.write(`[${name}] ${entry.level}: ${entry.message}${entry.reason ? ` (${entry.reason})` : ''}\n`);
     } catch {
       process.stderr.write(`[${name}] ${line}\n`);
     }
@@ -157,15 +164,21 @@ for (const kind of ['scheduler', 'fetch', 'load', 'transform'] as const) {
 start('dashboard', 1, { METRICS_ENABLED: 'false' });
 await waitForHttp(`http://127.0.0.1:${config.dashboard.port}/healthz`, 20_000);
 
-const processes = Object.entries(counts).map(([kind, n]) => `${n} ${kind}`).join(', ');
+const processes = Object.entries(counts)
+  .map(([kind, n]) => `${n} ${kind}`)
+  .join(', ');
 process.stdout.write(
   [
     `crypto-data-pipeline running locally (${processes}${useSimulator ? ', simulator' : ''}; logs in ${args['logs-dir']})`,
     `  dashboard   http://127.0.0.1:${config.dashboard.port}/`,
     `  bull board  http://127.0.0.1:${config.dashboard.port}/queues`,
     `  metrics     http://127.0.0.1:${config.dashboard.port}/metrics (and ports ${config.metrics.port}.. per process)`,
-    useSimulator ? `  coingecko   simulator at http://127.0.0.1:${SIMULATOR_PORT}/api/v3 (${env.TRACK_TOP_N} coins tracked)` : `  coingecko   ${config.coingecko.baseUrl}`,
-    args.once ? '  mode        one tick, then exit' : `  ticks       every ${env.TICK_INTERVAL}; Ctrl-C stops everything`,
+    useSimulator
+      ? `  coingecko   simulator at http://127.0.0.1:${SIMULATOR_PORT}/api/v3 (${env.TRACK_TOP_N} coins tracked)`
+      : `  coingecko   ${config.coingecko.baseUrl}`,
+    args.once
+      ? '  mode        one tick, then exit'
+      : `  ticks       every ${env.TICK_INTERVAL}; Ctrl-C stops everything`,
     '',
   ].join('\n'),
 );

@@ -42,13 +42,18 @@ export function handleApiRequest(state: SimulatorState, req: IncomingMessage, ur
 
   let rateHeaders: Record<string, string> = {};
   if (settings.rateLimit > 0) {
-    const client = presentedKey(req.headers, url.searchParams, settings.plan === 'pro' ? 'pro' : 'demo') ?? req.socket.remoteAddress ?? 'unknown';
+    const client =
+      presentedKey(req.headers, url.searchParams, settings.plan === 'pro' ? 'pro' : 'demo') ??
+      req.socket.remoteAddress ??
+      'unknown';
     const decision = state.limiter.take(client, settings.rateLimit, settings.rateWindowMs, now);
     rateHeaders = decision.headers;
     if (!decision.allowed) {
       rateLimited = true;
       const response = throttleResponse(settings.throttleStyle);
-      const retry: Record<string, string> = settings.retryAfter ? { 'retry-after': String(decision.retryAfterSec) } : {};
+      const retry: Record<string, string> = settings.retryAfter
+        ? { 'retry-after': String(decision.retryAfterSec) }
+        : {};
       return finish({ ...response, headers: { ...response.headers, ...rateHeaders, ...retry } });
     }
   }

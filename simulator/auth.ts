@@ -7,7 +7,11 @@ import type { FaultSettings } from './options.js';
 import { demoKeyOnProHost, keyMissing, proKeyOnDemoHost, type ApiResponse } from './responses.js';
 
 /** The key a request carries for `plan`, header first (the docs' recommendation). */
-export function presentedKey(headers: IncomingHttpHeaders, query: URLSearchParams, plan: 'demo' | 'pro'): string | undefined {
+export function presentedKey(
+  headers: IncomingHttpHeaders,
+  query: URLSearchParams,
+  plan: 'demo' | 'pro',
+): string | undefined {
   const header = headers[`x-cg-${plan}-api-key`];
   const value = Array.isArray(header) ? header[0] : header;
   return value ?? query.get(`x_cg_${plan}_api_key`) ?? undefined;

@@ -58,7 +58,11 @@ export function createControl(state: SimulatorState): SimulatorControl {
 const MAX_BODY_BYTES = 1 << 20;
 
 /** Serves `/__sim/*`. */
-export async function handleControlRequest(control: SimulatorControl, req: IncomingMessage, url: URL): Promise<ApiResponse> {
+export async function handleControlRequest(
+  control: SimulatorControl,
+  req: IncomingMessage,
+  url: URL,
+): Promise<ApiResponse> {
   const route = `${req.method} ${url.pathname.slice(CONTROL_PREFIX.length)}`;
   switch (route) {
     case 'GET /stats':
@@ -80,7 +84,8 @@ export async function handleControlRequest(control: SimulatorControl, req: Incom
       try {
         return json(200, control.setFaults(patch as Partial<FaultSettings>));
       } catch (error) {
-        if (error instanceof SimulatorOptionsError) return json(400, { error: 'invalid settings', problems: error.problems });
+        if (error instanceof SimulatorOptionsError)
+          return json(400, { error: 'invalid settings', problems: error.problems });
         throw error;
       }
     }

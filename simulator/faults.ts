@@ -7,10 +7,7 @@ import type { FailNextFault, FaultSettings, ThrottleStyle } from './options.js';
 import { cloudflarePage, malformedPage, rateLimited, text, type ApiResponse } from './responses.js';
 
 /** What to do instead of (or to) the normal response. */
-export type Fault =
-  | { kind: 'timeout' }
-  | { kind: 'truncate' }
-  | { kind: 'replace'; response: ApiResponse };
+export type Fault = { kind: 'timeout' } | { kind: 'truncate' } | { kind: 'replace'; response: ApiResponse };
 
 /** The 429 body for a throttle style. */
 export function throttleResponse(style: ThrottleStyle): ApiResponse {
@@ -20,7 +17,9 @@ export function throttleResponse(style: ThrottleStyle): ApiResponse {
 }
 
 function withRetryAfter(response: ApiResponse, seconds: number | undefined): ApiResponse {
-  return seconds === undefined ? response : { ...response, headers: { ...response.headers, 'retry-after': String(seconds) } };
+  return seconds === undefined
+    ? response
+    : { ...response, headers: { ...response.headers, 'retry-after': String(seconds) } };
 }
 
 function failNextFault(entry: FailNextFault): Fault {

@@ -25,7 +25,9 @@ const MARKER = '\u0000n';
 const MARKED = /"\\u0000n([^"]*)"/g;
 
 function replacer(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && value !== 0 && abs(value) < 1e-4 && isFinite_(value) ? MARKER + formatNumber(value) : value;
+  return typeof value === 'number' && value !== 0 && abs(value) < 1e-4 && isFinite_(value)
+    ? MARKER + formatNumber(value)
+    : value;
 }
 
 /** Like `JSON.stringify` (no indentation) with {@link formatNumber} for small numbers. */

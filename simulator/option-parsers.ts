@@ -28,14 +28,19 @@ function jsonText<T>(field: Pick<Field<T>, 'fromJson'>, expects: string) {
 
 export function integer(env: string, min: number, max = Number.MAX_SAFE_INTEGER): Field<number> {
   const expects = `an integer from ${min} to ${max}`;
-  const fromJson = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? ok(v as number) : bad(expects));
+  const fromJson = (v: unknown) =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? ok(v as number) : bad(expects);
   return { env, fromJson, fromText: (t) => (/^\s*-?\d+\s*$/.test(t) ? fromJson(Number(t)) : bad(expects)) };
 }
 
 export function fraction(env: string): Field<number> {
   const expects = 'a number from 0 to 1';
   const fromJson = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 1 ? ok(v) : bad(expects));
-  return { env, fromJson, fromText: (t) => (t.trim() !== '' && !Number.isNaN(Number(t)) ? fromJson(Number(t)) : bad(expects)) };
+  return {
+    env,
+    fromJson,
+    fromText: (t) => (t.trim() !== '' && !Number.isNaN(Number(t)) ? fromJson(Number(t)) : bad(expects)),
+  };
 }
 
 export function bool(env: string): Field<boolean> {
@@ -71,7 +76,8 @@ export function text(env: string, nullable: boolean): Field<string | null> {
 
 export function stringList(env: string): Field<string[]> {
   const expects = 'a comma-separated list (or JSON array) of strings';
-  const fromJson = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? ok([...(v as string[])]) : bad(expects));
+  const fromJson = (v: unknown) =>
+    Array.isArray(v) && v.every((s) => typeof s === 'string') ? ok([...(v as string[])]) : bad(expects);
   return {
     env,
     fromJson,
@@ -86,7 +92,9 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function stringMap(env: string): Field<Record<string, string>> {
   const expects = 'old:new pairs separated by commas (or a JSON object of strings)';
   const fromJson = (v: unknown) =>
-    isPlainObject(v) && Object.values(v).every((s) => typeof s === 'string') ? ok({ ...(v as Record<string, string>) }) : bad(expects);
+    isPlainObject(v) && Object.values(v).every((s) => typeof s === 'string')
+      ? ok({ ...(v as Record<string, string>) })
+      : bad(expects);
   return {
     env,
     fromJson,
@@ -112,7 +120,8 @@ export function failNextList(env: string): Field<FailNextFault[]> {
     const { count, kind, retryAfterSec, path } = v;
     if (!Number.isSafeInteger(count) || (count as number) < 1) return undefined;
     if (!FAIL_NEXT_KINDS.includes(kind as FailNextKind)) return undefined;
-    if (retryAfterSec !== undefined && !(Number.isSafeInteger(retryAfterSec) && (retryAfterSec as number) >= 0)) return undefined;
+    if (retryAfterSec !== undefined && !(Number.isSafeInteger(retryAfterSec) && (retryAfterSec as number) >= 0))
+      return undefined;
     if (path !== undefined && typeof path !== 'string') return undefined;
     return {
       count: count as number,

@@ -3,7 +3,19 @@
  * `main.ts`) or from JSON (for `POST /__sim/faults`). Every option is documented where declared.
  */
 import type { FailNextFault } from './fail-next.js';
-import { bool, failNextList, fraction, integer, isPlainObject, oneOf, object, stringList, stringMap, text, type Field } from './option-parsers.js';
+import {
+  bool,
+  failNextList,
+  fraction,
+  integer,
+  isPlainObject,
+  oneOf,
+  object,
+  stringList,
+  stringMap,
+  text,
+  type Field,
+} from './option-parsers.js';
 
 export { FAIL_NEXT_KINDS, type FailNextFault, type FailNextKind } from './fail-next.js';
 
@@ -234,6 +246,7 @@ export function resolveOptions(partial: Partial<SimulatorOptions> = {}): Simulat
 /** The fault-settings part of full options (a deep copy, so later patches cannot alias it). */
 export function faultSettingsOf(options: SimulatorOptions): FaultSettings {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(FAULT_FIELDS)) out[key] = structuredClone((options as unknown as Record<string, unknown>)[key]);
+  for (const key of Object.keys(FAULT_FIELDS))
+    out[key] = structuredClone((options as unknown as Record<string, unknown>)[key]);
   return out as unknown as FaultSettings;
 }

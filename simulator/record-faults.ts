@@ -19,12 +19,17 @@ export function corruptionFor(
   settings: Pick<FaultSettings, 'invalidRecordRate' | 'invalidCoinIds'>,
 ): Corruption | undefined {
   if (settings.invalidCoinIds.includes(coin.id)) return 'price-string';
-  if (settings.invalidRecordRate <= 0 || unitOf(faultSeed, coin.index, step, 0xbad) >= settings.invalidRecordRate) return undefined;
+  if (settings.invalidRecordRate <= 0 || unitOf(faultSeed, coin.index, step, 0xbad) >= settings.invalidRecordRate)
+    return undefined;
   return CORRUPTIONS[Math.floor(unitOf(faultSeed, coin.index, step, 0xbad2) * CORRUPTIONS.length)];
 }
 
 /** Applies corruption, then renames, stringified numbers and extra fields. */
-export function presentRecord(item: MarketsItem, corruption: Corruption | undefined, settings: FaultSettings): Record<string, unknown> {
+export function presentRecord(
+  item: MarketsItem,
+  corruption: Corruption | undefined,
+  settings: FaultSettings,
+): Record<string, unknown> {
   let record: Record<string, unknown> = { ...item };
   switch (corruption) {
     case 'price-string':

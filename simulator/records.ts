@@ -129,10 +129,13 @@ export function buildMarketsItem(coin: Coin, data: StepData, rate: number, extra
   };
   if (extras.sparkline) {
     // 168 hourly points ending at the coin's last update, like CoinGecko's 7-day sparkline.
-    item.sparkline_in_7d = { price: Array.from({ length: 168 }, (_, i) => priceUsdAt(coin, t - (167 - i) * HOUR_MS) * rate) };
+    item.sparkline_in_7d = {
+      price: Array.from({ length: 168 }, (_, i) => priceUsdAt(coin, t - (167 - i) * HOUR_MS) * rate),
+    };
   }
   for (const tf of extras.changeTimeframes) {
-    item[`price_change_percentage_${tf}_in_currency`] = (priceUsd / priceUsdAt(coin, t - CHANGE_TIMEFRAMES[tf]!) - 1) * 100;
+    item[`price_change_percentage_${tf}_in_currency`] =
+      (priceUsd / priceUsdAt(coin, t - CHANGE_TIMEFRAMES[tf]!) - 1) * 100;
   }
   return item;
 }

@@ -48,7 +48,8 @@ export class RequestLog {
   since(sinceMs = 0): RequestLogEntry[] {
     const from = this.entries.length - Math.min(this.entries.length, MAX_LOG_ENTRIES);
     const out: RequestLogEntry[] = [];
-    for (let i = from; i < this.entries.length; i++) if (this.entries[i]!.t >= sinceMs) out.push({ ...this.entries[i]! });
+    for (let i = from; i < this.entries.length; i++)
+      if (this.entries[i]!.t >= sinceMs) out.push({ ...this.entries[i]! });
     return out;
   }
 

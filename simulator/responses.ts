@@ -35,16 +35,23 @@ export function errorMessage(status: number, message: string): ApiResponse {
 export const RATE_LIMIT_MESSAGE =
   "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits.";
 
-export const rateLimited = (): ApiResponse => json(429, { status: { error_code: 429, error_message: RATE_LIMIT_MESSAGE } });
+export const rateLimited = (): ApiResponse =>
+  json(429, { status: { error_code: 429, error_message: RATE_LIMIT_MESSAGE } });
 
 export const keyMissing = (): ApiResponse =>
-  json(401, { status: { error_code: 10002, error_message: "API Key Missing. Please make sure you're using the right authentication method." } });
+  json(401, {
+    status: {
+      error_code: 10002,
+      error_message: "API Key Missing. Please make sure you're using the right authentication method.",
+    },
+  });
 
 export const proKeyOnDemoHost = (): ApiResponse =>
   json(400, {
     status: {
       error_code: 10010,
-      error_message: 'If you are using Pro API key, please change your root URL from api.coingecko.com to pro-api.coingecko.com',
+      error_message:
+        'If you are using Pro API key, please change your root URL from api.coingecko.com to pro-api.coingecko.com',
     },
   });
 
@@ -99,10 +106,16 @@ export function cloudflarePage(status: number): ApiResponse {
 
 /** A 200 whose body is an HTML challenge page instead of JSON. */
 export const malformedPage = (): ApiResponse =>
-  html(200, '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><p>Checking your browser before accessing api.coingecko.com.</p></body></html>\n');
+  html(
+    200,
+    '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><p>Checking your browser before accessing api.coingecko.com.</p></body></html>\n',
+  );
 
 export const uriTooLong = (): ApiResponse =>
-  html(414, '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n');
+  html(
+    414,
+    '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n',
+  );
 
 /** Cuts a body in the middle so it no longer parses. */
 export function truncate(response: ApiResponse): ApiResponse {

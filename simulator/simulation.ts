@@ -12,7 +12,14 @@ import { buildInactiveCoins, buildUniverse, type Coin } from './universe.js';
 const isNaN_ = Number.isNaN;
 
 /** Sort orders `/coins/markets` accepts. */
-export const MARKET_ORDERS = ['market_cap_desc', 'market_cap_asc', 'volume_desc', 'volume_asc', 'id_asc', 'id_desc'] as const;
+export const MARKET_ORDERS = [
+  'market_cap_desc',
+  'market_cap_asc',
+  'volume_desc',
+  'volume_asc',
+  'id_asc',
+  'id_desc',
+] as const;
 export type MarketOrder = (typeof MARKET_ORDERS)[number];
 
 /** A `/coins/markets` query after parameter validation. */
@@ -45,7 +52,9 @@ export class Simulation {
     this.inactive = buildInactiveCoins(seed, this.coins);
     for (const coin of this.coins) this.byId.set(coin.id, coin);
     this.market = new Market(this.coins, stepMs, seed, staleFraction);
-    this.byIdAsc = Int32Array.from(this.coins, (c) => c.index).sort((a, b) => compareStrings(this.coins[a]!.id, this.coins[b]!.id));
+    this.byIdAsc = Int32Array.from(this.coins, (c) => c.index).sort((a, b) =>
+      compareStrings(this.coins[a]!.id, this.coins[b]!.id),
+    );
   }
 
   /** An active coin by id. */
@@ -66,7 +75,10 @@ export class Simulation {
   /** The `/coins/markets` answer at time `now`: filter by ids, then order, then paginate. */
   markets(query: MarketsQuery, settings: FaultSettings, now: number): Record<string, unknown>[] {
     const data = this.market.at(now);
-    let indices = query.ids === undefined ? this.orderedUniverse(query.order, data) : this.orderSubset(this.resolveIds(query.ids), query.order, data);
+    let indices =
+      query.ids === undefined
+        ? this.orderedUniverse(query.order, data)
+        : this.orderSubset(this.resolveIds(query.ids), query.order, data);
     if (query.page) {
       const start = (query.page.number - 1) * query.page.size;
       indices = indices.slice(start, start + query.page.size);

@@ -51,7 +51,20 @@ const WORDS = (
   'delta omega sigma apex prime nano micro mega ultra hyper meta open free smart safe fair'
 ).split(' ');
 
-const SUFFIXES = ['protocol', 'finance', 'network', 'token', 'coin', 'dao', 'swap', 'labs', 'ai', 'inu', 'chain', 'verse'];
+const SUFFIXES = [
+  'protocol',
+  'finance',
+  'network',
+  'token',
+  'coin',
+  'dao',
+  'swap',
+  'labs',
+  'ai',
+  'inu',
+  'chain',
+  'verse',
+];
 
 const DAY_MS = 86_400_000;
 const HISTORY_START = Date.UTC(2017, 0, 1);
@@ -122,7 +135,10 @@ function synthetic(seed: number, index: number, taken: Set<string>, stream: numb
   for (let n = 2; taken.has(id); n++) id = `${words.join('-').slice(0, 36).replace(/-+$/, '')}-${n}`;
 
   const name = words.map((w) => (w.length <= 2 ? w.toUpperCase() : w[0]!.toUpperCase() + w.slice(1))).join(' ');
-  const symbol = random() < 0.5 ? words.map((w) => w[0]).join('') + pick(WORDS).slice(0, 1) : words[0]!.slice(0, 3 + floor(random() * 3));
+  const symbol =
+    random() < 0.5
+      ? words.map((w) => w[0]).join('') + pick(WORDS).slice(0, 1)
+      : words[0]!.slice(0, 3 + floor(random() * 3));
 
   // Market caps are log-normal over many orders of magnitude, kept below the well-known coins.
   const logCap = min(log(3e9), log(3e6) + 2.5 * gaussian(random));
@@ -165,8 +181,18 @@ function synthetic(seed: number, index: number, taken: Set<string>, stream: numb
     volumeRatio: exp(log(0.03) + 1.2 * gaussian(random)),
     ath: { priceUsd: exp(logPrice + 0.3 + 2.5 * random()), date: new Date(athMs).toISOString() },
     atl: { priceUsd: exp(logPrice - 0.5 - 4 * random()), date: new Date(atlMs).toISOString() },
-    roi: random() < 0.03 ? { currency: pick(['usd', 'btc', 'eth']), icoPriceUsd: exp(logPrice - 3 * random() + 0.5) } : null,
-    platforms: tokenDraw < 0.3 ? { ethereum: hexAddress(random) } : tokenDraw < 0.4 ? { solana: base58Address(random) } : tokenDraw < 0.45 ? { ethereum: hexAddress(random), 'binance-smart-chain': hexAddress(random) } : {},
+    roi:
+      random() < 0.03
+        ? { currency: pick(['usd', 'btc', 'eth']), icoPriceUsd: exp(logPrice - 3 * random() + 0.5) }
+        : null,
+    platforms:
+      tokenDraw < 0.3
+        ? { ethereum: hexAddress(random) }
+        : tokenDraw < 0.4
+          ? { solana: base58Address(random) }
+          : tokenDraw < 0.45
+            ? { ethereum: hexAddress(random), 'binance-smart-chain': hexAddress(random) }
+            : {},
     updatePhase: random(),
   };
 }

@@ -29,10 +29,17 @@ export async function runWorkerProcess(
   // closeWorker waits SHUTDOWN_TIMEOUT for active jobs, then hands them back, which takes a moment
   // more: the lifecycle must not give up on it at the same instant.
   const { shutdownTimeoutMs } = config.jobs;
-  lifecycle.onShutdown(`${service} worker`, async () => {
-    const outcome = await closeWorker(worker, shutdownTimeoutMs);
-    if (outcome === 'forced') logger.warn('active jobs did not finish within SHUTDOWN_TIMEOUT and were handed back', { timeoutMs: shutdownTimeoutMs });
-    else logger.info('worker closed: every active job finished');
-  }, shutdownTimeoutMs + HAND_BACK_MS);
+  lifecycle.onShutdown(
+    `${service} worker`,
+    async () => {
+      const outcome = await closeWorker(worker, shutdownTimeoutMs);
+      if (outcome === 'forced')
+        logger.warn('active jobs did not finish within SHUTDOWN_TIMEOUT and were handed back', {
+          timeoutMs: shutdownTimeoutMs,
+        });
+      else logger.info('worker closed: every active job finished');
+    },
+    shutdownTimeoutMs + HAND_BACK_MS,
+  );
   logger.info(`${service.replace('-', ' ')} started`, describe(config));
 }

@@ -17,19 +17,32 @@ export async function insertHistory(
   let inserted = 0;
   for (let from = start; from <= end; from += CHUNK_MINUTES * MINUTE) {
     options.signal.throwIfAborted();
-    inserted += await insertSyntheticSnapshots(pool, { coins: options.coins, from: new Date(from), to: new Date(Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, end)) });
-    options.log(`history: ${inserted.toLocaleString('en-US')} rows inserted (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    inserted += await insertSyntheticSnapshots(pool, {
+      coins: options.coins,
+      from: new Date(from),
+      to: new Date(Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, end)),
+    });
+    options.log(
+      `history: ${inserted.toLocaleString('en-US')} rows inserted (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
   }
   await pool.query('analyze raw.coin_market_snapshots');
   return inserted;
 }
 
 /** One full build of the marts with the bundled runner, recorded like the transform worker records it. */
-export async function buildMarts(pool: pg.Pool, config: AppConfig, runId: string, signal: AbortSignal): Promise<number> {
+export async function buildMarts(
+  pool: pg.Pool,
+  config: AppConfig,
+  runId: string,
+  signal: AbortSignal,
+): Promise<number> {
   const { ms } = await runBundledTransform(pool, config, runId, signal);
   // Fresh tables: statistics now, as autovacuum would soon after a deployment's first build.
   const marts = `${config.transform.schema}_marts`;
-  const tables = await pool.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = $1`, [marts]);
+  const tables = await pool.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = $1`, [
+    marts,
+  ]);
   for (const { name } of tables.rows) await pool.query(`analyze "${marts}"."${name}"`);
   return ms;
 }

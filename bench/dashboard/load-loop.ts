@@ -99,7 +99,11 @@ export async function runLoad(options: {
  * whole body arrived with status 200, with the response's X-Cache header (hit, miss) when it has one,
  * over `agent` (keep-alive, one socket per concurrent loop, so no connection setup is timed).
  */
-export function httpGetter(baseUrl: string, path: string | (() => string), agent: http.Agent): () => Promise<string | void> {
+export function httpGetter(
+  baseUrl: string,
+  path: string | (() => string),
+  agent: http.Agent,
+): () => Promise<string | void> {
   const pick = typeof path === 'string' ? () => path : path;
   return () =>
     new Promise<string | void>((resolve, reject) => {

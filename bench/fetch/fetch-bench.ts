@@ -28,9 +28,19 @@ async function measureWindow(ctx: BenchContext, processes: number): Promise<Wind
   const db = await ctx.database();
   const prefix = ctx.prefix();
   let offsetMs = 0;
-  const simulator = await startSimulator({ coins: 2000, rateLimit: LIMIT_PER_MIN, rateWindowMs: WINDOW_MS, clock: () => Date.now() + offsetMs });
+  const simulator = await startSimulator({
+    coins: 2000,
+    rateLimit: LIMIT_PER_MIN,
+    rateWindowMs: WINDOW_MS,
+    clock: () => Date.now() + offsetMs,
+  });
   ctx.defer(() => simulator.close());
-  const env = pipelineEnv({ databaseUrl: db.url, prefix, coingeckoUrl: simulator.url, env: { COINGECKO_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN) } });
+  const env = pipelineEnv({
+    databaseUrl: db.url,
+    prefix,
+    coingeckoUrl: simulator.url,
+    env: { COINGECKO_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN) },
+  });
   const { runtime } = benchRuntime(env);
   ctx.defer(() => runtime.close());
   const fetchers = Array.from({ length: processes }, () => new PipelineProcess('fetch', env));
@@ -42,7 +52,11 @@ async function measureWindow(ctx: BenchContext, processes: number): Promise<Wind
     const data: PayloadOf<'fetch'> = {
       runId: `f${processes}x`,
       batchNo,
-      request: { endpoint: 'markets', vsCurrency: 'usd', ids: ids.slice((batchNo * IDS_PER_CALL) % ids.length, ((batchNo * IDS_PER_CALL) % ids.length) + IDS_PER_CALL) },
+      request: {
+        endpoint: 'markets',
+        vsCurrency: 'usd',
+        ids: ids.slice((batchNo * IDS_PER_CALL) % ids.length, ((batchNo * IDS_PER_CALL) % ids.length) + IDS_PER_CALL),
+      },
     };
     return buildJob('fetch', runtime.config, { data, jobId: jobIds.fetch(data.runId, batchNo) });
   });
@@ -65,7 +79,9 @@ async function measureWindow(ctx: BenchContext, processes: number): Promise<Wind
     throttled: inWindow.filter((r) => r.status === 429).length,
     throttledTotal: all.filter((r) => r.status === 429).length,
   };
-  ctx.log(`${processes} process(es): ${count.served} calls served in the window, ${count.throttled} throttled (${count.throttledTotal} overall)`);
+  ctx.log(
+    `${processes} process(es): ${count.served} calls served in the window, ${count.throttled} throttled (${count.throttledTotal} overall)`,
+  );
   return count;
 }
 
@@ -79,8 +95,20 @@ export const fetchBenchmark: Benchmark = {
       const count = await measureWindow(ctx, processes);
       const label = `${processes} fetch process${processes > 1 ? 'es' : ''}`;
       out.push(
-        { metric: `calls served per window, ${label}`, value: count.served, unit: 'calls/min', reference: 'allowed per window', referenceValue: LIMIT_PER_MIN },
-        { metric: `HTTP 429s in the window, ${label}`, value: count.throttled, unit: 'responses', reference: 'allowed 429s', referenceValue: 0 },
+        {
+          metric: `calls served per window, ${label}`,
+          value: count.served,
+          unit: 'calls/min',
+          reference: 'allowed per window',
+          referenceValue: LIMIT_PER_MIN,
+        },
+        {
+          metric: `HTTP 429s in the window, ${label}`,
+          value: count.throttled,
+          unit: 'responses',
+          reference: 'allowed 429s',
+          referenceValue: 0,
+        },
       );
     }
     return out;

@@ -23,7 +23,9 @@ export async function writeFixtureCsv(fixture: SnapshotFixture, file: string): P
       for (const item of JSON.parse(body) as unknown[]) {
         const result = validateMarketRecord(item);
         if (!result.ok) continue;
-        chunk += `${snapshotRow(result.record, { runId: `ref${step}`, batchNo, vsCurrency: 'usd' }).map(csvValue).join(',')}\n`;
+        chunk += `${snapshotRow(result.record, { runId: `ref${step}`, batchNo, vsCurrency: 'usd' })
+          .map(csvValue)
+          .join(',')}\n`;
         rows++;
       }
       if (!out.write(chunk)) await once(out, 'drain');
@@ -57,7 +59,9 @@ export async function psqlCopy(databaseUrl: string, table: string, file: string)
   ].join('\n');
   const children0 = waitedChildrenCpuMs();
   const started = performance.now();
-  const child = spawn('psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -23,5 +23,8 @@ export async function multiRowInsert(pool: pg.Pool, input: ParsedBatch): Promise
     params.push(...row.map((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : v)));
   }
   if (tuples.length === 0) return;
-  await pool.query(`insert into raw.coin_market_snapshots (${COLUMNS}) values ${tuples.join(',')} on conflict do nothing`, params);
+  await pool.query(
+    `insert into raw.coin_market_snapshots (${COLUMNS}) values ${tuples.join(',')} on conflict do nothing`,
+    params,
+  );
 }

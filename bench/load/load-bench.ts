@@ -72,7 +72,9 @@ export const loadBenchmark: Benchmark = {
       const { result: run, cpu } = await measureCpu(() => psqlCopy(db.url, 'raw.coin_market_snapshots', csv));
       copyRuns.push(run);
       await check('psql \\copy');
-      ctx.log(`psql \\copy: ${Math.round(run.ms)} ms for ${csvRows} rows; psql CPU ${run.psqlCpuMs} ms, its backend ${run.backendCpuMs} ms; ${describeCpu(cpu)}`);
+      ctx.log(
+        `psql \\copy: ${Math.round(run.ms)} ms for ${csvRows} rows; psql CPU ${run.psqlCpuMs} ms, its backend ${run.backendCpuMs} ms; ${describeCpu(cpu)}`,
+      );
     };
     await reference();
 
@@ -90,12 +92,19 @@ export const loadBenchmark: Benchmark = {
      * just before its load, in the timed process, so nothing the pipeline does per row is outside
      * the figure; the load then looks its keys up.
      */
-    const loadPath = async (concurrency: number, parked: 'checked' | 'unchecked' | 'prepared in the timed process' = 'checked'): Promise<LoadRun> => {
+    const loadPath = async (
+      concurrency: number,
+      parked: 'checked' | 'unchecked' | 'prepared in the timed process' = 'checked',
+    ): Promise<LoadRun> => {
       await resetRawTable(admin);
       // New run ids every pass: a batch already marked loaded would be skipped, as in production.
       const runPrefix = `a${concurrency}${parked[0]}x${pass++}x`;
       const refs = await planRuns(admin, fixture, runPrefix);
-      const jobs = refs.map((ref) => ({ input: contextOf(ref), body: fixture.bodies[ref.step]![ref.batchNo]!, key: `${prefix}:payload:load-${ref.runId}-${ref.batchNo}` }));
+      const jobs = refs.map((ref) => ({
+        input: contextOf(ref),
+        body: fixture.bodies[ref.step]![ref.batchNo]!,
+        key: `${prefix}:payload:load-${ref.runId}-${ref.batchNo}`,
+      }));
       const preparedInTimedProcess = parked === 'prepared in the timed process';
       // The fetch workers' part, untimed.
       const prepareStarted = process.cpuUsage();
@@ -104,7 +113,12 @@ export const loadBenchmark: Benchmark = {
       for (const { input, body } of preparedInTimedProcess ? [] : jobs) {
         if (parked === 'unchecked') encoded.push(unchecked(input, body));
         else {
-          const { parked: bytes, checkFailed } = await encodeForParking(admin, input, JSON.parse(body) as unknown[], jsonArrayItems(body));
+          const { parked: bytes, checkFailed } = await encodeForParking(
+            admin,
+            input,
+            JSON.parse(body) as unknown[],
+            jsonArrayItems(body),
+          );
           if (checkFailed) throw checkFailed;
           encoded.push(bytes);
         }
@@ -117,15 +131,22 @@ export const loadBenchmark: Benchmark = {
       const { pool, backendPids } = trackedPool(db.url, concurrency + 1);
       try {
         const { result: ms, cpu } = await measureCpu(() =>
-          runLoaders(jobs, concurrency, async ({ input, body, key }) => {
-            if (preparedInTimedProcess) await parkBatch(redis, key, unchecked(input, body), 600_000);
-            const outcome = await loadParkedBatch({ pool, redis }, key, input);
-            if (outcome.status !== 'loaded' || outcome.recordsRejected > 0) throw new Error(`batch ${input.runId}/${input.batchNo}: ${JSON.stringify(outcome)}`);
-          }, ctx.signal),
+          runLoaders(
+            jobs,
+            concurrency,
+            async ({ input, body, key }) => {
+              if (preparedInTimedProcess) await parkBatch(redis, key, unchecked(input, body), 600_000);
+              const outcome = await loadParkedBatch({ pool, redis }, key, input);
+              if (outcome.status !== 'loaded' || outcome.recordsRejected > 0)
+                throw new Error(`batch ${input.runId}/${input.batchNo}: ${JSON.stringify(outcome)}`);
+            },
+            ctx.signal,
+          ),
         );
         const backendCpuMs = backendPids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
         await check(`load path x${concurrency}`);
-        if ((await redis.exists(...jobs.map((j) => j.key))) !== 0) throw new Error('load path left parked batches in Redis');
+        if ((await redis.exists(...jobs.map((j) => j.key))) !== 0)
+          throw new Error('load path left parked batches in Redis');
         ctx.log(
           `load path x${concurrency} (${preparedInTimedProcess ? parked : `${parked} parked`}): ${Math.round(ms)} ms; Node CPU ${Math.round(cpu.processMs)} ms (${perRowUs(cpu.processMs, rows)}), ` +
             `backends ${backendCpuMs} ms (${perRowUs(backendCpuMs, rows)}); ${describeCpu(cpu)}`,
@@ -145,7 +166,10 @@ export const loadBenchmark: Benchmark = {
     const a2 = fastest(a2Runs);
     // The same two loaders with the fetch workers' preparation done in the timed process too, so
     // nothing the pipeline does per row is outside this figure.
-    const a2plain = fastest([await loadPath(2, 'prepared in the timed process'), await loadPath(2, 'prepared in the timed process')]);
+    const a2plain = fastest([
+      await loadPath(2, 'prepared in the timed process'),
+      await loadPath(2, 'prepared in the timed process'),
+    ]);
     // Keys looked up inside the load transaction, as every load did before the fetch workers checked them.
     const a2unchecked = fastest([await loadPath(2, 'unchecked'), await loadPath(2, 'unchecked')]);
     const prepareMs = Math.min(...prepareCpuMs);
@@ -158,7 +182,9 @@ export const loadBenchmark: Benchmark = {
 
     // Where the fetch workers' preparation CPU goes: each step alone, over the same bodies.
     const steps = preparationSteps(fixture);
-    ctx.log(`preparation CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`);
+    ctx.log(
+      `preparation CPU per step: ${[...steps].map(([step, ms]) => `${step} ${Math.round(ms)} ms (${perRowUs(ms, rows)})`).join(', ')}`,
+    );
 
     // (c) multi-row parameterized INSERT, one connection (parsing each body included, as for (a)).
     await resetRawTable(admin);
@@ -179,26 +205,112 @@ export const loadBenchmark: Benchmark = {
     const copyRef = 'psql \\copy (1 stream, CSV)';
     const bCpu = `psql \\copy: psql + its backend`;
     return [
-      { metric: 'load path, 1 loader (a1/b)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
-      { metric: 'load path, 2 loaders (a2/b)', value: perSecond(rows, a2.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
-      { metric: 'load path, 2 loaders, keys looked up in the load (a2u/b)', value: perSecond(rows, a2unchecked.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
-      { metric: 'load path, 2 loaders, preparation included (a2p/b)', value: perSecond(rows, a2plain.ms), unit: 'rows/s', reference: copyRef, referenceValue: bRate },
-      { metric: 'load path, 1 loader (a1/c)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: 'multi-row INSERT, 250 rows/stmt, 1 conn', referenceValue: c },
-      { metric: 'load path, 1 loader (a1/d)', value: perSecond(rows, a1.ms), unit: 'rows/s', reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`, referenceValue: d },
+      {
+        metric: 'load path, 1 loader (a1/b)',
+        value: perSecond(rows, a1.ms),
+        unit: 'rows/s',
+        reference: copyRef,
+        referenceValue: bRate,
+      },
+      {
+        metric: 'load path, 2 loaders (a2/b)',
+        value: perSecond(rows, a2.ms),
+        unit: 'rows/s',
+        reference: copyRef,
+        referenceValue: bRate,
+      },
+      {
+        metric: 'load path, 2 loaders, keys looked up in the load (a2u/b)',
+        value: perSecond(rows, a2unchecked.ms),
+        unit: 'rows/s',
+        reference: copyRef,
+        referenceValue: bRate,
+      },
+      {
+        metric: 'load path, 2 loaders, preparation included (a2p/b)',
+        value: perSecond(rows, a2plain.ms),
+        unit: 'rows/s',
+        reference: copyRef,
+        referenceValue: bRate,
+      },
+      {
+        metric: 'load path, 1 loader (a1/c)',
+        value: perSecond(rows, a1.ms),
+        unit: 'rows/s',
+        reference: 'multi-row INSERT, 250 rows/stmt, 1 conn',
+        referenceValue: c,
+      },
+      {
+        metric: 'load path, 1 loader (a1/d)',
+        value: perSecond(rows, a1.ms),
+        unit: 'rows/s',
+        reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`,
+        referenceValue: d,
+      },
       // CPU-seconds for the whole fixture: steadier than rows/s on a shared machine. Lower is better.
-      { metric: 'CPU-s, 2 loaders: Node + backends (lower is better)', value: seconds(a2.nodeCpuMs + a2.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
-      { metric: 'CPU-s, 2 loaders: Node loader process', value: seconds(a2.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
-      { metric: 'CPU-s, 2 loaders: Postgres backends', value: seconds(a2.backendCpuMs), unit: 's', reference: "psql's backend", referenceValue: seconds(b.backendCpuMs) },
-      { metric: 'CPU-s, fetch-side preparation (validate, check keys, encode; fetch workers)', value: seconds(prepareMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs) },
+      {
+        metric: 'CPU-s, 2 loaders: Node + backends (lower is better)',
+        value: seconds(a2.nodeCpuMs + a2.backendCpuMs),
+        unit: 's',
+        reference: bCpu,
+        referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs),
+      },
+      {
+        metric: 'CPU-s, 2 loaders: Node loader process',
+        value: seconds(a2.nodeCpuMs),
+        unit: 's',
+        reference: 'psql process',
+        referenceValue: seconds(b.psqlCpuMs),
+      },
+      {
+        metric: 'CPU-s, 2 loaders: Postgres backends',
+        value: seconds(a2.backendCpuMs),
+        unit: 's',
+        reference: "psql's backend",
+        referenceValue: seconds(b.backendCpuMs),
+      },
+      {
+        metric: 'CPU-s, fetch-side preparation (validate, check keys, encode; fetch workers)',
+        value: seconds(prepareMs),
+        unit: 's',
+        reference: 'psql process',
+        referenceValue: seconds(b.psqlCpuMs),
+      },
       // The key check's wall time per batch is the fetch worker's; its load transaction no longer waits on it.
-      { metric: 'fetch-side key check, wall per batch (one query, no lock)', value: checkPerBatchMs, unit: 'ms', reference: 'psql \\copy, per 250 rows', referenceValue: (b.ms * BATCH_SIZE) / csvRows },
-      { metric: 'CPU-s, 2 loaders, preparation included: Node + backends', value: seconds(a2plain.nodeCpuMs + a2plain.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
-      { metric: 'CPU-s, 1 loader: Node + backends (lower is better)', value: seconds(a1.nodeCpuMs + a1.backendCpuMs), unit: 's', reference: bCpu, referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs) },
+      {
+        metric: 'fetch-side key check, wall per batch (one query, no lock)',
+        value: checkPerBatchMs,
+        unit: 'ms',
+        reference: 'psql \\copy, per 250 rows',
+        referenceValue: (b.ms * BATCH_SIZE) / csvRows,
+      },
+      {
+        metric: 'CPU-s, 2 loaders, preparation included: Node + backends',
+        value: seconds(a2plain.nodeCpuMs + a2plain.backendCpuMs),
+        unit: 's',
+        reference: bCpu,
+        referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs),
+      },
+      {
+        metric: 'CPU-s, 1 loader: Node + backends (lower is better)',
+        value: seconds(a1.nodeCpuMs + a1.backendCpuMs),
+        unit: 's',
+        reference: bCpu,
+        referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs),
+      },
       ...[...steps.entries()].map(([step, ms]): Measurement => ({
-        metric: `CPU-s, fetch-side preparation: ${step}`, value: seconds(ms), unit: 's', reference: 'CPU-s, fetch-side preparation, whole', referenceValue: seconds(prepareMs),
+        metric: `CPU-s, fetch-side preparation: ${step}`,
+        value: seconds(ms),
+        unit: 's',
+        reference: 'CPU-s, fetch-side preparation, whole',
+        referenceValue: seconds(prepareMs),
       })),
       {
-        metric: 'CPU-s, 1 loader: Node (Redis read, key lookup, COPY, ledger, GC)', value: seconds(a1.nodeCpuMs), unit: 's', reference: 'psql process', referenceValue: seconds(b.psqlCpuMs),
+        metric: 'CPU-s, 1 loader: Node (Redis read, key lookup, COPY, ledger, GC)',
+        value: seconds(a1.nodeCpuMs),
+        unit: 's',
+        reference: 'psql process',
+        referenceValue: seconds(b.psqlCpuMs),
       },
     ];
   },
@@ -208,7 +320,10 @@ const contextOf = ({ runId, batchNo, vsCurrency }: BatchRef): SnapshotContext =>
 
 /** A body validated and encoded as the fetch worker parks it when its key check fails (nothing left out). */
 function unchecked(context: SnapshotContext, body: string): Buffer {
-  return encodeParkedBatch(context, validateSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)));
+  return encodeParkedBatch(
+    context,
+    validateSnapshotBatch(context, JSON.parse(body) as unknown[], jsonArrayItems(body)),
+  );
 }
 
 /** CPU of each step of a fetch worker's preparation of its batch, run alone over every body of the fixture. */
@@ -226,16 +341,32 @@ function preparationSteps(fixture: SnapshotFixture): Map<string, number> {
     // The CoinGecko client parses the body whole; the records' texts are cut from it for the record column.
     const items = timed('JSON.parse the body', () => JSON.parse(body) as unknown[]);
     const texts = timed('cut record texts', () => jsonArrayItems(body));
-    const records = timed('validate', () => items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])));
-    const lines = timed('encode COPY lines', () => records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])));
-    timed('to UTF-8 and park format', () => encodeParkedBatch(context, {
-      recordsReceived: items.length, coinIds: records.map((r) => r.id), lastUpdated: records.map((r) => r.lastUpdated), lines, rejected: [], unknownFields: {},
-    }));
+    const records = timed('validate', () =>
+      items.map((item) => validateMarketRecord(item)).flatMap((r) => (r.ok ? [r.record] : [])),
+    );
+    const lines = timed('encode COPY lines', () =>
+      records.map((record: MarketRecord, i) => snapshotCopyLine(record, context, texts[i])),
+    );
+    timed('to UTF-8 and park format', () =>
+      encodeParkedBatch(context, {
+        recordsReceived: items.length,
+        coinIds: records.map((r) => r.id),
+        lastUpdated: records.map((r) => r.lastUpdated),
+        lines,
+        rejected: [],
+        unknownFields: {},
+      }),
+    );
   }
   return steps;
 }
 
-async function typeormRate(ctx: BenchContext, url: string, fixture: SnapshotFixture, admin: ReturnType<typeof benchPool>): Promise<number> {
+async function typeormRate(
+  ctx: BenchContext,
+  url: string,
+  fixture: SnapshotFixture,
+  admin: ReturnType<typeof benchPool>,
+): Promise<number> {
   await resetRawTable(admin);
   const refs = await planRuns(admin, fixture, 'd');
   const dataSource = createDataSource(url, { poolMax: 2 });

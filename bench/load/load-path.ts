@@ -8,7 +8,12 @@ export async function planRuns(pool: pg.Pool, fixture: SnapshotFixture, runPrefi
   const refs: BatchRef[] = [];
   for (const [step, batches] of fixture.ids.entries()) {
     const runId = `b${runPrefix}${step}`;
-    await recordPlannedRun(pool, { runId, trigger: 'manual', scheduledAt: null, batches: batches.map((ids) => [...ids]) });
+    await recordPlannedRun(pool, {
+      runId,
+      trigger: 'manual',
+      scheduledAt: null,
+      batches: batches.map((ids) => [...ids]),
+    });
     batches.forEach((_, batchNo) => refs.push({ runId, batchNo, vsCurrency: 'usd', step }));
   }
   return refs;
@@ -28,7 +33,12 @@ export function withItems(fixture: SnapshotFixture, ref: BatchRef): ParsedBatch 
  * Runs `load` over every input with `concurrency` loaders pulling from one shared list, as that many
  * BullMQ load slots would. Returns the wall time in ms.
  */
-export async function runLoaders<T>(inputs: readonly T[], concurrency: number, load: (input: T) => Promise<unknown>, signal?: AbortSignal): Promise<number> {
+export async function runLoaders<T>(
+  inputs: readonly T[],
+  concurrency: number,
+  load: (input: T) => Promise<unknown>,
+  signal?: AbortSignal,
+): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(

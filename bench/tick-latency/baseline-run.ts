@@ -9,7 +9,12 @@ export interface BaselineTiming {
 }
 
 /** Runs bench/baseline-script.ts as its own process and returns the timings it prints. */
-export async function runBaseline(options: { apiUrl: string; databaseUrl: string; idsFile: string; ids: readonly string[] }): Promise<BaselineTiming> {
+export async function runBaseline(options: {
+  apiUrl: string;
+  databaseUrl: string;
+  idsFile: string;
+  ids: readonly string[];
+}): Promise<BaselineTiming> {
   await writeFile(options.idsFile, options.ids.join('\n'));
   const child = new PipelineProcess('baseline', {
     BASELINE_API_URL: options.apiUrl,

@@ -27,8 +27,12 @@ export async function tickTimeline(runtime: Runtime, runId: string): Promise<Tic
   const tick = need(await runtime.queue('tick').getJob(jobIds.manualTick(runId)), `tick ${runId}`);
   const batches = (tick.returnvalue as { batches: number }).batches;
   const nos = Array.from({ length: batches }, (_, n) => n);
-  const fetches = await Promise.all(nos.map(async (n) => need(await runtime.queue('fetch').getJob(jobIds.fetch(runId, n)), `fetch ${n}`)));
-  const loads = await Promise.all(nos.map(async (n) => need(await runtime.queue('load').getJob(jobIds.load(runId, n)), `load ${n}`)));
+  const fetches = await Promise.all(
+    nos.map(async (n) => need(await runtime.queue('fetch').getJob(jobIds.fetch(runId, n)), `fetch ${n}`)),
+  );
+  const loads = await Promise.all(
+    nos.map(async (n) => need(await runtime.queue('load').getJob(jobIds.load(runId, n)), `load ${n}`)),
+  );
   const transform = need(await runtime.queue('transform').getJob(jobIds.transform(runId)), 'transform');
   const failedLoads = (await Promise.all(loads.map((j) => j.getState()))).filter((s) => s !== 'completed').length;
   if (failedLoads > 0) throw new Error(`tick ${runId}: ${failedLoads} load jobs did not complete`);

@@ -116,24 +116,36 @@ export class CoinGeckoClient {
 
     if (status === 429) {
       const wait = Math.max(MIN_RATE_LIMIT_WAIT_MS, retryAfterMs(response.headers) ?? this.options.rateLimitWaitMs);
-      throw new RateLimitedError(`${label}: HTTP 429 rate limited (${describeErrorBody(body).message}); waiting ${wait}ms`, wait);
+      throw new RateLimitedError(
+        `${label}: HTTP 429 rate limited (${describeErrorBody(body).message}); waiting ${wait}ms`,
+        wait,
+      );
     }
     if (status >= 500 || status === 408 || (status === 403 && !looksLikeJson(body))) {
       // 403 with an HTML page is Cloudflare's edge, not a verdict on our request.
-      throw new RetryableError(`${label}: HTTP ${status} ${describeErrorBody(body).message}`, { retryAfterMs: retryAfterMs(response.headers) });
+      throw new RetryableError(`${label}: HTTP ${status} ${describeErrorBody(body).message}`, {
+        retryAfterMs: retryAfterMs(response.headers),
+      });
     }
     if (status >= 400) {
       const described = describeErrorBody(body);
-      throw new PermanentError(`${label}: HTTP ${status}${described.code ? ` error_code ${described.code}` : ''}: ${described.message}`);
+      throw new PermanentError(
+        `${label}: HTTP ${status}${described.code ? ` error_code ${described.code}` : ''}: ${described.message}`,
+      );
     }
-    if (status >= 300) throw new PermanentError(`${label}: unexpected redirect HTTP ${status} to ${String(response.headers.location ?? '?')}`);
+    if (status >= 300)
+      throw new PermanentError(
+        `${label}: unexpected redirect HTTP ${status} to ${String(response.headers.location ?? '?')}`,
+      );
 
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
       const type = String(response.headers['content-type'] ?? 'no content-type');
-      throw new RetryableError(`${label}: body is not JSON (HTTP ${status}, ${type}, ${bytes} bytes): ${bodySnippet(body)}`);
+      throw new RetryableError(
+        `${label}: body is not JSON (HTTP ${status}, ${type}, ${bytes} bytes): ${bodySnippet(body)}`,
+      );
     }
     // Seen defensively in the wild: a rate-limit envelope inside a 200.
     if (isRateLimitEnvelope(json)) {
@@ -144,10 +156,14 @@ export class CoinGeckoClient {
 
   private networkError(label: string, error: unknown): RetryableError {
     if (error instanceof RequestError) {
-      const what = error.code === 'ETIMEDOUT' ? `timed out after ${this.options.timeoutMs}ms` : `${error.code ?? 'request error'}: ${error.message}`;
+      const what =
+        error.code === 'ETIMEDOUT'
+          ? `timed out after ${this.options.timeoutMs}ms`
+          : `${error.code ?? 'request error'}: ${error.message}`;
       return new RetryableError(`${label}: ${what}`, { cause: error });
     }
-    if ((error as { name?: string }).name === 'AbortError') return new RetryableError(`${label}: aborted`, { cause: error });
+    if ((error as { name?: string }).name === 'AbortError')
+      return new RetryableError(`${label}: aborted`, { cause: error });
     return new RetryableError(`${label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
 }

@@ -9,7 +9,8 @@ export function describeErrorBody(body: string): { code?: number; message: strin
     const nested = (parsed.error as { status?: Record<string, unknown> } | undefined)?.status;
     const status = (parsed.status ?? nested) as Record<string, unknown> | undefined;
     const code = status?.error_code ?? parsed.error_code;
-    const message = status?.error_message ?? (typeof parsed.error === 'string' ? parsed.error : undefined) ?? parsed.message;
+    const message =
+      status?.error_message ?? (typeof parsed.error === 'string' ? parsed.error : undefined) ?? parsed.message;
     if (typeof message === 'string') return { code: typeof code === 'number' ? code : undefined, message };
   } catch {
     // not JSON: fall through to the snippet
@@ -19,7 +20,10 @@ export function describeErrorBody(body: string): { code?: number; message: strin
 
 /** First bytes of a body, control characters flattened, for error reasons (e.g. a Cloudflare HTML page). */
 export function bodySnippet(body: string, max = 160): string {
-  const flat = body.replace(/\s+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  const flat = body
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
 }
 
@@ -27,7 +31,10 @@ export function bodySnippet(body: string, max = 160): string {
  * How long CoinGecko asks us to wait after a 429: `Retry-After` (seconds or HTTP date), else the
  * `x-ratelimit-reset` minute boundary (`2025-07-25 14:54:00 +0000`), else undefined.
  */
-export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: Record<string, string | string[] | undefined>,
+  now = Date.now(),
+): number | undefined {
   const header = (name: string) => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;

@@ -40,7 +40,8 @@ export function jsonArrayItems(text: string): string[] {
   if (text.charCodeAt(i) !== OPEN_BRACKET) throw new SyntaxError('expected a JSON array');
   i = skipSpace(text, i + 1);
   if (text.charCodeAt(i) === CLOSE_BRACKET) {
-    if (skipSpace(text, i + 1) !== text.length) throw new SyntaxError(`unexpected text after the array at position ${i + 1}`);
+    if (skipSpace(text, i + 1) !== text.length)
+      throw new SyntaxError(`unexpected text after the array at position ${i + 1}`);
     return items;
   }
   for (;;) {
@@ -65,7 +66,8 @@ export function jsonArrayItems(text: string): string[] {
       continue;
     }
     if (text.charCodeAt(i) !== CLOSE_BRACKET) throw new SyntaxError(`unexpected '${text[i]}' at position ${i}`);
-    if (skipSpace(text, i + 1) !== text.length) throw new SyntaxError(`unexpected text after the array at position ${i + 1}`);
+    if (skipSpace(text, i + 1) !== text.length)
+      throw new SyntaxError(`unexpected text after the array at position ${i + 1}`);
     return items;
   }
 }

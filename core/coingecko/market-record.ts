@@ -76,7 +76,8 @@ const MAX_ID_LENGTH = 200;
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'object';
   return `${typeof value} ${String(value)}`;
 }
@@ -98,13 +99,19 @@ function checkerFor(name: string, spec: FieldSpec): Check {
     case 'number':
       return spec.nonNegative
         ? (value) => {
-            if (typeof value !== 'number' || !Number.isFinite(value)) return `${name}: expected number or null, got ${describe(value)}`;
+            if (typeof value !== 'number' || !Number.isFinite(value))
+              return `${name}: expected number or null, got ${describe(value)}`;
             return value < 0 ? `${name}: negative (${value})` : undefined;
           }
-        : (value) => (typeof value !== 'number' || !Number.isFinite(value) ? `${name}: expected number or null, got ${describe(value)}` : undefined);
+        : (value) =>
+            typeof value !== 'number' || !Number.isFinite(value)
+              ? `${name}: expected number or null, got ${describe(value)}`
+              : undefined;
     case 'rank':
       return (value) =>
-        typeof value !== 'number' || !Number.isInteger(value) || value < 1 ? `${name}: expected positive integer or null, got ${describe(value)}` : undefined;
+        typeof value !== 'number' || !Number.isInteger(value) || value < 1
+          ? `${name}: expected positive integer or null, got ${describe(value)}`
+          : undefined;
     case 'iso-date':
       return (value) =>
         typeof value !== 'string' || !ISO_DATE.test(value) || Number.isNaN(Date.parse(value))
@@ -113,7 +120,8 @@ function checkerFor(name: string, spec: FieldSpec): Check {
     case 'roi':
       return (value) => {
         const roi = value as Record<string, unknown>;
-        if (typeof value !== 'object' || Array.isArray(value)) return `roi: expected object or null, got ${describe(value)}`;
+        if (typeof value !== 'object' || Array.isArray(value))
+          return `roi: expected object or null, got ${describe(value)}`;
         if (typeof roi.times !== 'number' || typeof roi.percentage !== 'number' || typeof roi.currency !== 'string') {
           return 'roi: expected {times: number, currency: string, percentage: number}';
         }
@@ -123,13 +131,17 @@ function checkerFor(name: string, spec: FieldSpec): Check {
       return (value) => {
         const prices = (value as { price?: unknown }).price;
         if (typeof value !== 'object' || !Array.isArray(prices)) return 'sparkline_in_7d: expected {price: number[]}';
-        for (const p of prices) if (p !== null && typeof p !== 'number') return 'sparkline_in_7d: expected {price: number[]}';
+        for (const p of prices)
+          if (p !== null && typeof p !== 'number') return 'sparkline_in_7d: expected {price: number[]}';
         return undefined;
       };
   }
 }
 
-type FieldReader = (item: Record<string, unknown>, checks: readonly Check[]) => { values: Record<string, unknown>; problems: string[] | undefined; present: number };
+type FieldReader = (
+  item: Record<string, unknown>,
+  checks: readonly Check[],
+) => { values: Record<string, unknown>; problems: string[] | undefined; present: number };
 
 /**
  * Reads and checks every documented field of one item, compiled once from MARKET_FIELDS. Generated
@@ -146,7 +158,11 @@ function compileReader(fields: readonly (readonly [string, FieldSpec])[]): Field
       if (v${i} === undefined || v${i} === null) { ${missing} } else { const p = checks[${i}](v${i}); if (p !== undefined) (problems ??= []).push(p); }`;
   });
   const literal = fields.map(([name], i) => `${JSON.stringify(name)}: v${i} ?? null`).join(', ');
-  return new Function('item', 'checks', `let problems; let present = 0;\n${lines.join('\n')}\nreturn { values: { ${literal} }, problems, present };`) as FieldReader;
+  return new Function(
+    'item',
+    'checks',
+    `let problems; let present = 0;\n${lines.join('\n')}\nreturn { values: { ${literal} }, problems, present };`,
+  ) as FieldReader;
 }
 
 const FIELD_LIST = Object.entries(MARKET_FIELDS);

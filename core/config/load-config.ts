@@ -13,7 +13,11 @@ type Env = Record<string, string | undefined>;
 export type AppConfig = DeepReadonly<ReturnType<typeof assembleConfig>>;
 
 /** Readonly all the way down, as deepFreeze makes the configuration at run time. */
-type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /** One problem with one variable; the value is omitted for secrets. */
 export interface ConfigProblem {
@@ -27,7 +31,9 @@ export class ConfigError extends Error {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems
-          .map((p) => `  - ${p.name}${p.value === undefined ? '' : `=${JSON.stringify(p.value)}`}: expected ${p.expected}`)
+          .map(
+            (p) => `  - ${p.name}${p.value === undefined ? '' : `=${JSON.stringify(p.value)}`}: expected ${p.expected}`,
+          )
           .join('\n'),
     );
     this.name = 'ConfigError';
@@ -62,24 +68,35 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   const plan = read('COINGECKO_PLAN');
   const apiKey = read('COINGECKO_API_KEY');
   const planInfo = PLANS[plan];
-  if (needs.has('coingecko-api') && planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY')) need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
-  if (!planInfo.keyHeader && apiKey !== undefined) need('COINGECKO_PLAN', 'demo or pro: COINGECKO_API_KEY is set but the public plan sends no key');
+  if (needs.has('coingecko-api') && planInfo.keyHeader && apiKey === undefined && !invalid.has('COINGECKO_API_KEY'))
+    need('COINGECKO_API_KEY', `an API key: COINGECKO_PLAN=${plan} requires one`);
+  if (!planInfo.keyHeader && apiKey !== undefined)
+    need('COINGECKO_PLAN', 'demo or pro: COINGECKO_API_KEY is set but the public plan sends no key');
 
   const dashboardUser = read('DASHBOARD_USER');
   const dashboardPassword = read('DASHBOARD_PASSWORD');
-  if ((dashboardUser === undefined) !== (dashboardPassword === undefined) && !invalid.has('DASHBOARD_USER') && !invalid.has('DASHBOARD_PASSWORD')) {
-    need(dashboardUser === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD', 'to be set together with its partner (DASHBOARD_USER and DASHBOARD_PASSWORD)');
+  if (
+    (dashboardUser === undefined) !== (dashboardPassword === undefined) &&
+    !invalid.has('DASHBOARD_USER') &&
+    !invalid.has('DASHBOARD_PASSWORD')
+  ) {
+    need(
+      dashboardUser === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD',
+      'to be set together with its partner (DASHBOARD_USER and DASHBOARD_PASSWORD)',
+    );
   }
   if (nodeEnv === 'production') {
     for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
-      if (!isGiven(env, name)) need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
+      if (!isGiven(env, name))
+        need(name, 'an explicit value: NODE_ENV=production does not fall back to the development default');
     }
   }
 
   const retryBase = read('RETRY_BASE_DELAY');
   const retryMax = read('RETRY_MAX_DELAY');
   // Compared only when both are valid: a refused one reads as its default, which nobody chose.
-  if (!invalid.has('RETRY_BASE_DELAY') && !invalid.has('RETRY_MAX_DELAY') && retryBase > retryMax) need('RETRY_MAX_DELAY', `at least RETRY_BASE_DELAY (${retryBase}ms)`);
+  if (!invalid.has('RETRY_BASE_DELAY') && !invalid.has('RETRY_MAX_DELAY') && retryBase > retryMax)
+    need('RETRY_MAX_DELAY', `at least RETRY_BASE_DELAY (${retryBase}ms)`);
 
   const config = assembleConfig(read);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -106,7 +123,8 @@ function settingsReader(env: Env): { read: Read; problems: ConfigProblem[]; inva
       if (raw === undefined) continue;
       const result = variable.parser.parse(raw);
       if (result.ok) return result.value;
-      if (!invalid.has(name)) problems.push({ name, value: variable.secret ? '<redacted>' : raw, expected: variable.parser.expects });
+      if (!invalid.has(name))
+        problems.push({ name, value: variable.secret ? '<redacted>' : raw, expected: variable.parser.expects });
       invalid.add(name);
     }
     return undefined;
@@ -126,7 +144,11 @@ function assembleConfig(read: Read) {
   return {
     env: read('NODE_ENV'),
     logLevel: read('LOG_LEVEL'),
-    postgres: { url: read('DATABASE_URL'), poolMax: read('DATABASE_POOL_MAX'), statementTimeoutMs: read('DATABASE_STATEMENT_TIMEOUT') },
+    postgres: {
+      url: read('DATABASE_URL'),
+      poolMax: read('DATABASE_POOL_MAX'),
+      statementTimeoutMs: read('DATABASE_STATEMENT_TIMEOUT'),
+    },
     redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX') },
     coingecko: {
       plan: read('COINGECKO_PLAN'),
@@ -140,12 +162,22 @@ function assembleConfig(read: Read) {
       rateLimitWaitMs: read('COINGECKO_RATE_LIMIT_WAIT'),
       vsCurrency: read('VS_CURRENCY'),
     },
-    universe: { topN: read('TRACK_TOP_N'), coinIds: read('COIN_IDS'), refreshIntervalMs: read('UNIVERSE_REFRESH_INTERVAL'), waitMs: read('UNIVERSE_WAIT') },
+    universe: {
+      topN: read('TRACK_TOP_N'),
+      coinIds: read('COIN_IDS'),
+      refreshIntervalMs: read('UNIVERSE_REFRESH_INTERVAL'),
+      waitMs: read('UNIVERSE_WAIT'),
+    },
     tick: { intervalMs: read('TICK_INTERVAL'), scheduleEnabled: read('SCHEDULE_ENABLED') },
     /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
     freshness: { staleAfterSeconds: read('STALE_AFTER') / 1000 },
     fetch: { concurrency: read('FETCH_CONCURRENCY'), attempts: read('FETCH_ATTEMPTS') },
-    load: { concurrency: read('LOAD_CONCURRENCY'), attempts: read('LOAD_ATTEMPTS'), payloadTtlMs: read('PAYLOAD_TTL'), partitionDaysAhead: read('PARTITION_DAYS_AHEAD') },
+    load: {
+      concurrency: read('LOAD_CONCURRENCY'),
+      attempts: read('LOAD_ATTEMPTS'),
+      payloadTtlMs: read('PAYLOAD_TTL'),
+      partitionDaysAhead: read('PARTITION_DAYS_AHEAD'),
+    },
     transform: {
       runner: read('TRANSFORM_RUNNER'),
       attempts: read('TRANSFORM_ATTEMPTS'),

@@ -24,7 +24,9 @@ export type Parser<T> = {
 };
 
 const bounds = (min: number | undefined, max: number | undefined): Parser<unknown>['bounds'] =>
-  min === undefined && max === undefined ? undefined : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+  min === undefined && max === undefined
+    ? undefined
+    : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
 
 const ok = <T>(value: T) => ({ ok: true as const, value });
 const fail = { ok: false as const };
@@ -61,7 +63,9 @@ export function duration(opts: { minMs?: number; maxMs?: number; wholeSeconds?: 
     bounds: bounds(minMs > 0 ? minMs : undefined, opts.maxMs),
     parse(text) {
       const value = parseDurationMs(text);
-      return value !== undefined && value >= minMs && value <= maxMs && (!wholeSeconds || value % 1000 === 0) ? ok(value) : fail;
+      return value !== undefined && value >= minMs && value <= maxMs && (!wholeSeconds || value % 1000 === 0)
+        ? ok(value)
+        : fail;
     },
   };
 }
@@ -126,7 +130,14 @@ export function list(opts: { pattern: RegExp; describe: string; maxItems?: numbe
     kind: 'list',
     bounds: bounds(undefined, opts.maxItems),
     parse(raw) {
-      const items = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      const items = [
+        ...new Set(
+          raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        ),
+      ];
       if (items.length === 0 || items.some((item) => !opts.pattern.test(item))) return fail;
       if (opts.maxItems !== undefined && items.length > opts.maxItems) return fail;
       return ok(items);

@@ -16,7 +16,9 @@ export function copyTextValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   // A number's text never needs escaping.
   if (typeof value === 'number') return String(value);
-  return copyTextEscape(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  return copyTextEscape(
+    typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value),
+  );
 }
 
 export function copyTextLine(values: readonly unknown[]): string {
@@ -27,7 +29,12 @@ export function copyTextLine(values: readonly unknown[]): string {
  * Sends COPY text already encoded as UTF-8 (whole lines, in `chunks`) into `table (columns)`;
  * returns rows copied. No string is converted on this path.
  */
-export async function copyBuffers(client: pg.PoolClient, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<number> {
+export async function copyBuffers(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  chunks: readonly Buffer[],
+): Promise<number> {
   const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
   try {
     // One write: a batch is a few MB at most, and slices around skipped rows would each cost a send.

@@ -15,7 +15,15 @@ import { TransformResults1764403200000 } from './migrations/1764403200000-transf
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
 /** Every schema change, in order. A new migration is appended here and nowhere else. */
-export const MIGRATIONS = [InitialSchema1764230400000, TransformResults1764403200000, LeastPrivilegeRoles1764489600000, SnapshotsLoadedAtIndex1764576000000, ReaderReadsMigrations1764662400000, LoadBarrier1764748800000, VanishedTransforms1764835200000];
+export const MIGRATIONS = [
+  InitialSchema1764230400000,
+  TransformResults1764403200000,
+  LeastPrivilegeRoles1764489600000,
+  SnapshotsLoadedAtIndex1764576000000,
+  ReaderReadsMigrations1764662400000,
+  LoadBarrier1764748800000,
+  VanishedTransforms1764835200000,
+];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {
   return new DataSource({

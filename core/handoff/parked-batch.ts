@@ -47,10 +47,26 @@ const NEWLINE = 0x0a;
  * is written once, straight after the header, into the buffer parked: a 250-coin page's text is
  * ~280 KB, and every copy of it is garbage the worker's heap must absorb before the next tick.
  */
-export function encodeParkedBatch(context: SnapshotContext, validated: ValidatedBatch, leaveOut?: readonly number[]): Buffer {
-  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(validated, leaveOut);
+export function encodeParkedBatch(
+  context: SnapshotContext,
+  validated: ValidatedBatch,
+  leaveOut?: readonly number[],
+): Buffer {
+  const { recordsReceived, coinIds, lastUpdated, lines, rejected, unknownFields, duplicatesLeftOut } = without(
+    validated,
+    leaveOut,
+  );
   const lineEnds = lineEndsOf(lines);
-  const header = headerLine({ context, recordsReceived, coinIds, lastUpdated, lineEnds, rejected, unknownFields, duplicatesLeftOut });
+  const header = headerLine({
+    context,
+    recordsReceived,
+    coinIds,
+    lastUpdated,
+    lineEnds,
+    rejected,
+    unknownFields,
+    duplicatesLeftOut,
+  });
   const parked = Buffer.allocUnsafe(VERSION_LINE.length + header.length + (lineEnds.at(-1) ?? 0));
   let offset = VERSION_LINE.copy(parked, 0);
   offset += header.copy(parked, offset);
@@ -59,7 +75,10 @@ export function encodeParkedBatch(context: SnapshotContext, validated: Validated
 }
 
 /** The batch without the valid rows at `leaveOut`, counting them; unchanged and unchecked without it. */
-function without(validated: ValidatedBatch, leaveOut: readonly number[] | undefined): ValidatedBatch & { duplicatesLeftOut?: number } {
+function without(
+  validated: ValidatedBatch,
+  leaveOut: readonly number[] | undefined,
+): ValidatedBatch & { duplicatesLeftOut?: number } {
   if (leaveOut === undefined) return validated;
   if (leaveOut.length === 0) return { ...validated, duplicatesLeftOut: 0 };
   const out = new Set(leaveOut);
@@ -94,7 +113,9 @@ function headerLine(header: Omit<ParkedBatch, 'copyText'>): Buffer {
  */
 export function decodeParkedBatch(parked: Buffer, expected: SnapshotContext): ParkedBatch {
   const corrupt = (why: string) =>
-    new PermanentError(`parked batch ${expected.batchNo} of run ${expected.runId} is corrupt (${why}); the batch must be fetched again`);
+    new PermanentError(
+      `parked batch ${expected.batchNo} of run ${expected.runId} is corrupt (${why}); the batch must be fetched again`,
+    );
   if (!parked.subarray(0, VERSION_LINE.length).equals(VERSION_LINE)) throw corrupt('unknown format');
   const headerEnd = parked.indexOf(NEWLINE, VERSION_LINE.length);
   if (headerEnd === -1) throw corrupt('no header line');
@@ -106,13 +127,25 @@ export function decodeParkedBatch(parked: Buffer, expected: SnapshotContext): Pa
   }
   const copyText = parked.subarray(headerEnd + 1);
   const { context, coinIds, lastUpdated, lineEnds } = header;
-  if (context?.runId !== expected.runId || context.batchNo !== expected.batchNo || context.vsCurrency !== expected.vsCurrency) {
+  if (
+    context?.runId !== expected.runId ||
+    context.batchNo !== expected.batchNo ||
+    context.vsCurrency !== expected.vsCurrency
+  ) {
     throw corrupt(`it was parked for ${JSON.stringify(context)}`);
   }
-  if (!Array.isArray(coinIds) || !Array.isArray(lastUpdated) || !Array.isArray(lineEnds) || !Array.isArray(header.rejected)) throw corrupt('header fields missing');
-  if (coinIds.length !== lineEnds.length || lastUpdated.length !== lineEnds.length) throw corrupt('keys and lines differ in number');
+  if (
+    !Array.isArray(coinIds) ||
+    !Array.isArray(lastUpdated) ||
+    !Array.isArray(lineEnds) ||
+    !Array.isArray(header.rejected)
+  )
+    throw corrupt('header fields missing');
+  if (coinIds.length !== lineEnds.length || lastUpdated.length !== lineEnds.length)
+    throw corrupt('keys and lines differ in number');
   const { duplicatesLeftOut } = header;
-  if (duplicatesLeftOut !== undefined && !(Number.isInteger(duplicatesLeftOut) && duplicatesLeftOut >= 0)) throw corrupt('duplicatesLeftOut is not a count');
+  if (duplicatesLeftOut !== undefined && !(Number.isInteger(duplicatesLeftOut) && duplicatesLeftOut >= 0))
+    throw corrupt('duplicatesLeftOut is not a count');
   let previous = 0;
   for (const end of lineEnds) {
     if (!(end > previous) || copyText[end - 1] !== NEWLINE) throw corrupt('line offsets do not match the text');
@@ -153,7 +186,11 @@ export async function parkBatch(redis: Redis, key: string, parked: Buffer, ttlMs
  * there (expired, dropped, or lost with Redis). Bytes that do not decode for that batch are as good as
  * gone: ParkedBatchGoneError.
  */
-export async function readParkedBatch(redis: Redis, key: string, expected: SnapshotContext): Promise<ParkedBatch | undefined> {
+export async function readParkedBatch(
+  redis: Redis,
+  key: string,
+  expected: SnapshotContext,
+): Promise<ParkedBatch | undefined> {
   const parked = await readPayloadBytes(redis, key);
   if (parked === undefined) return undefined;
   try {

@@ -72,7 +72,12 @@ export async function parkedBatchKey(runtime: Runtime, context: JobContext<'load
  * (ParkedBatchGoneError), the batch's completed fetch run again and waited for, then `load` of what it
  * parked. Once per load job, so nothing can loop.
  */
-export async function loadRefetchingOnce<T>(runtime: Runtime, context: JobContext<'load'>, key: string, load: (key: string) => Promise<T>): Promise<T> {
+export async function loadRefetchingOnce<T>(
+  runtime: Runtime,
+  context: JobContext<'load'>,
+  key: string,
+  load: (key: string) => Promise<T>,
+): Promise<T> {
   const { job } = context;
   try {
     return await load(key);
@@ -88,11 +93,24 @@ export async function loadRefetchingOnce<T>(runtime: Runtime, context: JobContex
  * and has nothing to do. The ledger is asked only then, which saves a round trip on every other batch.
  * Otherwise the parked batch is gone.
  */
-export async function alreadyLoadedOrGone(pool: pg.Pool, key: string, context: SnapshotContext): Promise<LoadBatchOutcome> {
+export async function alreadyLoadedOrGone(
+  pool: pg.Pool,
+  key: string,
+  context: SnapshotContext,
+): Promise<LoadBatchOutcome> {
   if ((await batchStatus(pool, context.runId, context.batchNo)) === 'loaded') {
-    return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false };
+    return {
+      status: 'already-loaded',
+      rowsLoaded: 0,
+      rowsDuplicate: 0,
+      recordsRejected: 0,
+      unknownFields: {},
+      staleKeyCheck: false,
+    };
   }
-  throw new ParkedBatchGoneError(`parked batch ${context.batchNo} of run ${context.runId} is gone (${key} expired or was lost with Redis); the batch must be fetched again`);
+  throw new ParkedBatchGoneError(
+    `parked batch ${context.batchNo} of run ${context.runId} is gone (${key} expired or was lost with Redis); the batch must be fetched again`,
+  );
 }
 
 /** The parked batch's key from the fetch child's result (FetchResult.payloadKey, stored in Redis, hence its name). */
@@ -112,15 +130,26 @@ function refetches(job: Job): number {
  * retried fetch back into the load's dependencies. Returns the key when the fetch completed between
  * the two looks.
  */
-async function awaitFetch(runtime: Runtime, { job, data, token, log }: JobContext<'load'>, from: 'failed' | 'completed'): Promise<string> {
+async function awaitFetch(
+  runtime: Runtime,
+  { job, data, token, log }: JobContext<'load'>,
+  from: 'failed' | 'completed',
+): Promise<string> {
   const fetchId = jobIds.fetch(data.runId, data.batchNo);
   const fetch = await runtime.queue('fetch').getJob(fetchId);
   if (!fetch) {
-    throw new PermanentError(`load ${job.id} has nothing to load and its fetch job ${fetchId} is gone (removed after JOB_KEEP_COMPLETED/JOB_KEEP_FAILED); the next tick loads these coins`);
+    throw new PermanentError(
+      `load ${job.id} has nothing to load and its fetch job ${fetchId} is gone (removed after JOB_KEEP_COMPLETED/JOB_KEEP_FAILED); the next tick loads these coins`,
+    );
   }
   if (!token) throw new PermanentError(`load ${job.id} has no fetch result to load`);
   if ((await fetch.getState()) === from) {
-    log.info(from === 'failed' ? "the batch's fetch failed for good: fetching again, then loading" : 'the parked batch is gone: fetching again, then loading', { fetchJobId: fetch.id });
+    log.info(
+      from === 'failed'
+        ? "the batch's fetch failed for good: fetching again, then loading"
+        : 'the parked batch is gone: fetching again, then loading',
+      { fetchJobId: fetch.id },
+    );
     // Not in that state any more by the time we retry (retried by an operator too): waiting for it is enough.
     await fetch.retry(from).catch(async (error: unknown) => {
       if ((await fetch.getState()) === from) throw error;
@@ -129,6 +158,9 @@ async function awaitFetch(runtime: Runtime, { job, data, token, log }: JobContex
   if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
   // The fetch completed between our two looks.
   const key = await fetchResult(job);
-  if (!key) throw new PermanentError(`load ${job.id} has no fetch result to load (its fetch ${fetch.id} is ${await fetch.getState()})`);
+  if (!key)
+    throw new PermanentError(
+      `load ${job.id} has no fetch result to load (its fetch ${fetch.id} is ${await fetch.getState()})`,
+    );
   return key;
 }

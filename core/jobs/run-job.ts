@@ -1,4 +1,13 @@
-import { DelayedError, MetricsTime, RateLimitError, UnrecoverableError, WaitingChildrenError, Worker, type Job, type Queue } from 'bullmq';
+import {
+  DelayedError,
+  MetricsTime,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingChildrenError,
+  Worker,
+  type Job,
+  type Queue,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { AppConfig } from '../config/index.js';
@@ -46,7 +55,12 @@ export interface WorkerOptions<K extends QueueKey> {
  * Every handler runs through here: payload validation, a scoped logger (queue, job id, attempt N of
  * M, run), timing and metrics, and the mapping from our error classes to what BullMQ should do.
  */
-export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, deps: WorkerDeps, options: WorkerOptions<K>): Worker {
+export function startWorker<K extends QueueKey>(
+  key: K,
+  handler: Handler<K>,
+  deps: WorkerDeps,
+  options: WorkerOptions<K>,
+): Worker {
   const queue = QUEUES[key].name;
   const { config } = deps;
 
@@ -54,7 +68,11 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
   const processed = new WeakSet<Job>();
 
   // Three declared parameters: BullMQ only passes the AbortSignal to processors with length >= 3.
-  const processor = async (job: Job<PayloadOf<K>, ResultOf<K>>, token?: string, signal?: AbortSignal): Promise<ResultOf<K>> => {
+  const processor = async (
+    job: Job<PayloadOf<K>, ResultOf<K>>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<ResultOf<K>> => {
     processed.add(job);
     const attempts = job.opts.attempts ?? 1;
     const parsed = QUEUES[key].payload.safeParse(job.data);
@@ -68,8 +86,18 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
     }
     // Aborted only by closeWorker once SHUTDOWN_TIMEOUT has passed: say which job goes back, so an
     // operator reading a stopped container's log knows what another worker will pick up.
-    signal?.addEventListener('abort', () => log.warn('job handed back at shutdown: another worker re-runs it once its lock lapses'), { once: true });
-    const context: JobContext<K> = { job, data: parsed.data as PayloadOf<K>, log, signal: signal ?? new AbortController().signal, token };
+    signal?.addEventListener(
+      'abort',
+      () => log.warn('job handed back at shutdown: another worker re-runs it once its lock lapses'),
+      { once: true },
+    );
+    const context: JobContext<K> = {
+      job,
+      data: parsed.data as PayloadOf<K>,
+      log,
+      signal: signal ?? new AbortController().signal,
+      token,
+    };
     const stopTimer = (status: string) => jobDuration.observe({ queue, status }, (performance.now() - started) / 1000);
     const started = performance.now();
     try {
@@ -91,13 +119,19 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
           // The queue could not be paused (Redis refused or went away), so this start cannot be handed
           // back as "rate limited": it fails as an ordinary transient failure below, uses an attempt,
           // and on the last one goes through the same failure recording (ledger) as every other.
-          error = new RetryableError(`${error.message}; pausing the queue for the 429 failed: ${errorMessage(pauseError)}`, { cause: pauseError });
+          error = new RetryableError(
+            `${error.message}; pausing the queue for the 429 failed: ${errorMessage(pauseError)}`,
+            { cause: pauseError },
+          );
         }
         if (error instanceof RateLimitedError) {
           rateLimitWaitSeconds.inc(error.retryAfterMs / 1000);
           jobsTotal.inc({ queue, status: 'rate_limited' });
           stopTimer('rate_limited');
-          log.warn('rate limited: pausing the queue for every worker', { waitMs: error.retryAfterMs, reason: error.message });
+          log.warn('rate limited: pausing the queue for every worker', {
+            waitMs: error.retryAfterMs,
+            reason: error.message,
+          });
           throw new RateLimitError();
         }
       }
@@ -108,9 +142,11 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
       jobsTotal.inc({ queue, status: final ? 'failed' : 'retried' });
       log[final ? 'error' : 'warn'](final ? 'job failed for good' : 'job failed, will retry', { reason, permanent });
       if (final && options.onFinalFailure) {
-        await options.onFinalFailure(context, reason).catch((hookError: unknown) =>
-          log.error('recording the failure failed', { reason: errorMessage(hookError) }),
-        );
+        await options
+          .onFinalFailure(context, reason)
+          .catch((hookError: unknown) =>
+            log.error('recording the failure failed', { reason: errorMessage(hookError) }),
+          );
       }
       if (error instanceof PermanentError) throw new UnrecoverableError(reason);
       throw error;
@@ -129,7 +165,9 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
     metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-        type === BACKOFF_TYPE ? jitteredBackoff(config.retry.baseDelayMs, config.retry.maxDelayMs)(attemptsMade, type, error) : 1000,
+        type === BACKOFF_TYPE
+          ? jitteredBackoff(config.retry.baseDelayMs, config.retry.maxDelayMs)(attemptsMade, type, error)
+          : 1000,
     },
   });
   // Zero the incident counters up front so their series exist (and alerts can compare) before the first incident.
@@ -141,8 +179,9 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
   // go through the same recording as the processor's own.
   worker.on('failed', (job, error) => {
     if (!job || processed.has(job) || !options.onFinalFailure) return;
-    void recordFailureOutsideProcessor(job as Job<PayloadOf<K>, ResultOf<K>>, errorMessage(error)).catch((hookError: unknown) =>
-      deps.logger.error('recording the failure failed', { queue, jobId: job.id, reason: errorMessage(hookError) }),
+    void recordFailureOutsideProcessor(job as Job<PayloadOf<K>, ResultOf<K>>, errorMessage(error)).catch(
+      (hookError: unknown) =>
+        deps.logger.error('recording the failure failed', { queue, jobId: job.id, reason: errorMessage(hookError) }),
     );
   });
   const recordFailureOutsideProcessor = async (job: Job<PayloadOf<K>, ResultOf<K>>, reason: string) => {
@@ -154,7 +193,10 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
     const log = deps.logger.child({ queue, jobId: job.id, runId: (parsed.data as { runId?: string }).runId });
     jobsTotal.inc({ queue, status: 'failed' });
     log.error('job failed for good', { reason, permanent: true });
-    await options.onFinalFailure!({ job, data: parsed.data as PayloadOf<K>, log, signal: new AbortController().signal, token: undefined }, reason);
+    await options.onFinalFailure!(
+      { job, data: parsed.data as PayloadOf<K>, log, signal: new AbortController().signal, token: undefined },
+      reason,
+    );
   };
   worker.on('stalled', (jobId) => {
     jobsStalled.inc({ queue });
@@ -171,6 +213,9 @@ export function startWorker<K extends QueueKey>(key: K, handler: Handler<K>, dep
  * burning every attempt. Other unclassified errors keep being retried, as before.
  */
 export function classifyUnclassified(error: unknown, queue: string): unknown {
-  if (error instanceof RetryableError || error instanceof PermanentError || error instanceof RateLimitedError) return error;
-  return error instanceof pg.DatabaseError && error.code?.startsWith('42') ? classifyPostgresError(error, `${queue} job, Postgres`) : error;
+  if (error instanceof RetryableError || error instanceof PermanentError || error instanceof RateLimitedError)
+    return error;
+  return error instanceof pg.DatabaseError && error.code?.startsWith('42')
+    ? classifyPostgresError(error, `${queue} job, Postgres`)
+    : error;
 }

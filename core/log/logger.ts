@@ -22,7 +22,11 @@ function redactValue(value: unknown, depth = 0): unknown {
   // Too deep to walk: flatten to text so a secret buried in it is still caught.
   if (depth > 6) return redactString(safeStringify(value));
   if (value instanceof Error) {
-    return { name: value.name, message: redactString(value.message), stack: value.stack ? redactString(value.stack) : undefined };
+    return {
+      name: value.name,
+      message: redactString(value.message),
+      stack: value.stack ? redactString(value.stack) : undefined,
+    };
   }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -46,7 +50,12 @@ const redact = winston.format((info) => {
 
 export const rootLogger: Logger = winston.createLogger({
   level: process.env.LOG_LEVEL ?? 'info',
-  format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), redact(), winston.format.json()),
+  format: winston.format.combine(
+    winston.format.timestamp(),
+    winston.format.errors({ stack: true }),
+    redact(),
+    winston.format.json(),
+  ),
   transports: [new winston.transports.Console({ stderrLevels: [] })],
 });
 

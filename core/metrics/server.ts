@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { registry } from './registry.js';
 
 /** Serves this process's /metrics (and a trivial /healthz) on its own port, for Prometheus to scrape. */
-export async function startMetricsServer(port: number, host: string): Promise<{ port: number; close(): Promise<void> }> {
+export async function startMetricsServer(
+  port: number,
+  host: string,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {
       registry.metrics().then(

@@ -12,7 +12,7 @@ export const transformRunDuration = new client.Histogram({
 
 export const transformRuns = new client.Counter({
   name: 'cdp_transform_runs_total',
-  help: 'Transform jobs by outcome: success, error, or coalesced into a newer tick\'s run',
+  help: "Transform jobs by outcome: success, error, or coalesced into a newer tick's run",
   labelNames: ['status'] as const,
   registers: [registry],
 });

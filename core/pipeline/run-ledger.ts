@@ -21,7 +21,10 @@ export interface PlannedRun {
  * Records a planned run. If the run already exists (the tick job is being retried), the stored plan
  * wins and is returned, so a retry re-enqueues exactly the same batches.
  */
-export async function recordPlannedRun(pool: pg.Pool, run: PlannedRun): Promise<{ batches: string[][]; created: boolean }> {
+export async function recordPlannedRun(
+  pool: pg.Pool,
+  run: PlannedRun,
+): Promise<{ batches: string[][]; created: boolean }> {
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
       `insert into pipeline.pipeline_runs (run_id, trigger, scheduled_at, coins_planned, batches_planned)
@@ -45,7 +48,8 @@ export async function recordPlannedRun(pool: pg.Pool, run: PlannedRun): Promise<
 }
 
 /** The status a run finishes with, given what its failed and loaded batch counts are (SQL expressions). */
-const runOutcome = (failed: string, loaded: string) => `case when ${failed} = 0 then 'loaded' when ${loaded} = 0 then 'failed' else 'partial' end`;
+const runOutcome = (failed: string, loaded: string) =>
+  `case when ${failed} = 0 then 'loaded' when ${loaded} = 0 then 'failed' else 'partial' end`;
 
 /**
  * Whether a run row is to be finished (SQL), given its loaded and failed counts: once every batch has
@@ -62,7 +66,12 @@ const FINISH_RUN = `
      set finished_at = now(), status = ${runOutcome('batches_failed', 'batches_loaded')}
    where run_id = $1 and ${finishes('batches_failed', 'batches_loaded')}`;
 
-export async function markBatchFetched(pool: pg.Pool, runId: string, batchNo: number, recordsReceived: number): Promise<void> {
+export async function markBatchFetched(
+  pool: pg.Pool,
+  runId: string,
+  batchNo: number,
+  recordsReceived: number,
+): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query(
       `with moved as (
@@ -82,7 +91,10 @@ export interface BatchLoadCounts {
 }
 
 export async function batchStatus(client: Queryable, runId: string, batchNo: number): Promise<string | undefined> {
-  const result = await client.query<{ status: string }>('select status from pipeline.pipeline_batches where run_id = $1 and batch_no = $2', [runId, batchNo]);
+  const result = await client.query<{ status: string }>(
+    'select status from pipeline.pipeline_batches where run_id = $1 and batch_no = $2',
+    [runId, batchNo],
+  );
   return result.rows[0]?.status;
 }
 
@@ -96,7 +108,12 @@ export async function batchStatus(client: Queryable, runId: string, batchNo: num
  * loaded. The run's SET expressions read the run row's newest version (a concurrent load of another
  * of its batches is waited for), so of two last batches loading at once the later finishes the run.
  */
-export async function markBatchLoaded(client: Queryable, runId: string, batchNo: number, counts: BatchLoadCounts): Promise<void> {
+export async function markBatchLoaded(
+  client: Queryable,
+  runId: string,
+  batchNo: number,
+  counts: BatchLoadCounts,
+): Promise<void> {
   const failed = 'batches_failed - moved.was_failed';
   const loaded = 'batches_loaded + 1';
   await client.query({
@@ -128,7 +145,13 @@ export async function markBatchLoaded(client: Queryable, runId: string, batchNo:
  * reason (counted once all the same); the transform's sweep of BullMQ's record does not, since a load
  * failed by its fetch only says "child … failed" there and the fetch's reason is the useful one.
  */
-export async function markBatchFailed(pool: pg.Pool, runId: string, batchNo: number, error: string, options: { latestReason?: boolean } = {}): Promise<void> {
+export async function markBatchFailed(
+  pool: pg.Pool,
+  runId: string,
+  batchNo: number,
+  error: string,
+  options: { latestReason?: boolean } = {},
+): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query(
       `with moved as (

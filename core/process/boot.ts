@@ -1,4 +1,11 @@
-import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type AppConfig, type ConfigNeed } from '../config/index.js';
+import {
+  ConfigError,
+  environmentWithDotenv,
+  loadConfig,
+  secretValues,
+  type AppConfig,
+  type ConfigNeed,
+} from '../config/index.js';
 import { configureLogger, type Logger } from '../log/logger.js';
 import { Lifecycle } from './lifecycle.js';
 

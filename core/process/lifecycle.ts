@@ -26,7 +26,10 @@ export class Lifecycle {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         this.logger.info('shutting down', { signal });
-        void this.shutdown().then(() => exit(0), () => exit(1));
+        void this.shutdown().then(
+          () => exit(0),
+          () => exit(1),
+        );
       });
     }
   }
@@ -44,7 +47,8 @@ export class Lifecycle {
       });
       try {
         const outcome = await Promise.race([closer.close().then(() => 'closed' as const), timeout]);
-        if (outcome === 'timeout') this.logger.warn('gave up waiting for a closer', { closer: closer.name, timeoutMs: closer.timeoutMs });
+        if (outcome === 'timeout')
+          this.logger.warn('gave up waiting for a closer', { closer: closer.name, timeoutMs: closer.timeoutMs });
       } catch (error) {
         this.logger.warn('closer failed', { closer: closer.name, reason: errorMessage(error) });
       } finally {

@@ -34,7 +34,9 @@ export function buildJob<K extends QueueKey>(key: K, config: AppConfig, spec: Jo
   const queueName = QUEUES[key].name;
   const parsed = QUEUES[key].payload.safeParse(spec.data);
   if (!parsed.success) {
-    throw new PermanentError(`cannot add a ${queueName} job${spec.jobId === undefined ? '' : ` (${spec.jobId})`}: invalid payload: ${describeIssues(parsed.error)}`);
+    throw new PermanentError(
+      `cannot add a ${queueName} job${spec.jobId === undefined ? '' : ` (${spec.jobId})`}: invalid payload: ${describeIssues(parsed.error)}`,
+    );
   }
   const data = parsed.data as PayloadOf<K>;
   return {

@@ -25,7 +25,9 @@ export async function savePayload(redis: Redis, key: string, body: string | Buff
 export async function readPayload(redis: Redis, key: string): Promise<string> {
   const body = await readPayloadBytes(redis, key);
   if (body === undefined) {
-    throw new PermanentError(`fetched payload ${key} is gone (expired or lost with Redis); the batch must be fetched again`);
+    throw new PermanentError(
+      `fetched payload ${key} is gone (expired or lost with Redis); the batch must be fetched again`,
+    );
   }
   return body.toString('utf8');
 }

@@ -21,7 +21,12 @@ export const universePayload = z.object({});
 
 export const fetchRequest = z.discriminatedUnion('endpoint', [
   z.object({ endpoint: z.literal('markets'), vsCurrency: z.string(), ids: z.array(coinId).min(1).max(250) }),
-  z.object({ endpoint: z.literal('markets-page'), vsCurrency: z.string(), page: z.number().int().min(1), perPage: z.number().int().min(1).max(250) }),
+  z.object({
+    endpoint: z.literal('markets-page'),
+    vsCurrency: z.string(),
+    page: z.number().int().min(1),
+    perPage: z.number().int().min(1).max(250),
+  }),
   z.object({ endpoint: z.literal('coins-list') }),
 ]);
 
@@ -70,11 +75,27 @@ export interface TransformResult {
 }
 
 export const QUEUES = {
-  tick: { name: 'tick', payload: tickPayload, description: 'One job per tick: plans the batches and enqueues the tick flow' },
-  universe: { name: 'universe', payload: universePayload, description: 'Refreshes raw.coins (coin list and market-cap ranks)' },
-  fetch: { name: 'fetch', payload: fetchPayload, description: 'One CoinGecko call per job, rate limited across all processes' },
+  tick: {
+    name: 'tick',
+    payload: tickPayload,
+    description: 'One job per tick: plans the batches and enqueues the tick flow',
+  },
+  universe: {
+    name: 'universe',
+    payload: universePayload,
+    description: 'Refreshes raw.coins (coin list and market-cap ranks)',
+  },
+  fetch: {
+    name: 'fetch',
+    payload: fetchPayload,
+    description: 'One CoinGecko call per job, rate limited across all processes',
+  },
   load: { name: 'load', payload: loadPayload, description: 'COPY of one fetched batch into raw.coin_market_snapshots' },
-  transform: { name: 'transform', payload: transformPayload, description: 'One dbt run per tick, after every batch loaded or failed' },
+  transform: {
+    name: 'transform',
+    payload: transformPayload,
+    description: 'One dbt run per tick, after every batch loaded or failed',
+  },
 } as const;
 
 export type QueueKey = keyof typeof QUEUES;

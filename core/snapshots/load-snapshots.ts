@@ -54,9 +54,17 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
       try {
         return await inTransaction(pool, async (client) => {
           const start = await startLoad(client, batch, lookUp);
-          if (start === undefined) throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
+          if (start === undefined)
+            throw new PermanentError(`batch ${context.batchNo} of run ${context.runId} is not in the run ledger`);
           if (start.status === 'loaded') {
-            return { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields, staleKeyCheck };
+            return {
+              status: 'already-loaded',
+              rowsLoaded: 0,
+              rowsDuplicate: 0,
+              recordsRejected: 0,
+              unknownFields,
+              staleKeyCheck,
+            };
           }
           const rowsLoaded = await insertSnapshots(client, batch, start.skip);
           await quarantine(client, context, rejected);
@@ -67,7 +75,14 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
             recordsRejected: rejected.length,
           };
           await markBatchLoaded(client, context.runId, context.batchNo, counts);
-          return { status: 'loaded', rowsLoaded, rowsDuplicate: counts.rowsDuplicate, recordsRejected: rejected.length, unknownFields, staleKeyCheck };
+          return {
+            status: 'loaded',
+            rowsLoaded,
+            rowsDuplicate: counts.rowsDuplicate,
+            recordsRejected: rejected.length,
+            unknownFields,
+            staleKeyCheck,
+          };
         });
       } catch (error) {
         if (!isConcurrentDuplicate(error) || lookups >= CONCURRENT_DUPLICATE_ATTEMPTS) throw error;
@@ -78,7 +93,8 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
     if (error instanceof PermanentError || error instanceof RetryableError) throw error;
     const doing = `loading batch ${context.batchNo} of run ${context.runId}`;
     // Still racing another load for the same keys after several attempts: BullMQ's backoff retries later.
-    if (isConcurrentDuplicate(error)) throw new RetryableError(`${doing}: a concurrent load kept inserting the same snapshots`, { cause: error });
+    if (isConcurrentDuplicate(error))
+      throw new RetryableError(`${doing}: a concurrent load kept inserting the same snapshots`, { cause: error });
     const classified = classifyPostgresError(error, doing);
     // "no partition of relation found": a partition vanished under a cached check (retention); retry re-creates it.
     if ((error as { code?: string }).code === '23514') {
@@ -119,11 +135,19 @@ const startStatement = (lookUp: boolean) => `
 const START_LOAD = startStatement(true);
 const START_CHECKED_LOAD = startStatement(false);
 
-async function startLoad(client: pg.PoolClient, batch: ParkedBatch, lookUp: boolean): Promise<{ status: string; skip: number[] } | undefined> {
+async function startLoad(
+  client: pg.PoolClient,
+  batch: ParkedBatch,
+  lookUp: boolean,
+): Promise<{ status: string; skip: number[] } | undefined> {
   const { runId, batchNo, vsCurrency } = batch.context;
   const result = await client.query<{ status: string; skip: number[] }>(
     lookUp
-      ? { name: 'snapshot-load-start', text: START_LOAD, values: [...keyParameters(vsCurrency, batch.coinIds, batch.lastUpdated), runId, batchNo] }
+      ? {
+          name: 'snapshot-load-start',
+          text: START_LOAD,
+          values: [...keyParameters(vsCurrency, batch.coinIds, batch.lastUpdated), runId, batchNo],
+        }
       : { name: 'snapshot-checked-load-start', text: START_CHECKED_LOAD, values: [runId, batchNo] },
   );
   return result.rows[0];
@@ -137,7 +161,11 @@ async function insertSnapshots(client: pg.PoolClient, batch: ParkedBatch, skip: 
   return copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, chunks);
 }
 
-async function quarantine(client: pg.PoolClient, input: ParkedBatch['context'], rejected: ParkedBatch['rejected']): Promise<void> {
+async function quarantine(
+  client: pg.PoolClient,
+  input: ParkedBatch['context'],
+  rejected: ParkedBatch['rejected'],
+): Promise<void> {
   if (rejected.length === 0) return;
   await client.query(
     `insert into pipeline.quarantined_records (run_id, batch_no, record_index, coin_id, reason, record)

@@ -25,7 +25,11 @@ export const KEYS_TO_SKIP = `
    where t.nth > 1 or e.found`;
 
 /** KEYS_TO_SKIP's parameters $1..$5 for a batch's keys. */
-export function keyParameters(vsCurrency: string, coinIds: readonly string[], lastUpdated: readonly string[]): unknown[] {
+export function keyParameters(
+  vsCurrency: string,
+  coinIds: readonly string[],
+  lastUpdated: readonly string[],
+): unknown[] {
   return [coinIds, lastUpdated, vsCurrency, ...(coinIds.length > 0 ? timeBounds(lastUpdated) : [null, null])];
 }
 
@@ -64,9 +68,18 @@ export async function encodeForParking(
       text: KEYS_TO_SKIP,
       values: keyParameters(context.vsCurrency, validated.coinIds, validated.lastUpdated),
     });
-    return { parked: encodeParkedBatch(context, validated, result.rows.map((r) => r.i)) };
+    return {
+      parked: encodeParkedBatch(
+        context,
+        validated,
+        result.rows.map((r) => r.i),
+      ),
+    };
   } catch (error) {
-    const checkFailed = classifyPostgresError(error, `checking which keys of batch ${context.batchNo} of run ${context.runId} are loaded`);
+    const checkFailed = classifyPostgresError(
+      error,
+      `checking which keys of batch ${context.batchNo} of run ${context.runId} are loaded`,
+    );
     return { parked: encodeParkedBatch(context, validated), checkFailed };
   }
 }

@@ -19,9 +19,16 @@ const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.
 const dayOf = (iso: string) => (UTC_TIMESTAMP.test(iso) ? iso.slice(0, 10) : new Date(iso).toISOString().slice(0, 10));
 
 export async function ensurePartitions(pool: pg.Pool, fromDay: string, toDay: string): Promise<number> {
-  const result = await pool.query<{ created: number }>('select raw.ensure_snapshot_partitions($1::date, $2::date) as created', [fromDay, toDay]);
+  const result = await pool.query<{ created: number }>(
+    'select raw.ensure_snapshot_partitions($1::date, $2::date) as created',
+    [fromDay, toDay],
+  );
   const known = knownDays(pool);
-  for (let d = new Date(`${fromDay}T00:00:00Z`); d <= new Date(`${toDay}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+  for (
+    let d = new Date(`${fromDay}T00:00:00Z`);
+    d <= new Date(`${toDay}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + 1)
+  ) {
     known.add(d.toISOString().slice(0, 10));
   }
   return result.rows[0]?.created ?? 0;

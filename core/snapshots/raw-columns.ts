@@ -35,24 +35,47 @@ export interface RawColumn {
 }
 
 /** The column type a field of each kind is stored as; roi and sparkline are not stored as one column. */
-const FIELD_COLUMN_TYPES: Partial<Record<FieldKind, RawColumnType>> = { string: 'text', number: 'double precision', rank: 'integer', 'iso-date': 'timestamptz' };
+const FIELD_COLUMN_TYPES: Partial<Record<FieldKind, RawColumnType>> = {
+  string: 'text',
+  number: 'double precision',
+  rank: 'integer',
+  'iso-date': 'timestamptz',
+};
 
 /** The column holding a CoinGecko field: its type follows the field's kind, NOT NULL exactly when the field is required. */
 function field(name: string, column = name): RawColumn {
   const spec = MARKET_FIELDS[name];
   const type = spec && FIELD_COLUMN_TYPES[spec.kind];
-  if (spec === undefined || type === undefined) throw new Error(`raw-columns: ${name} is not a documented CoinGecko field a column can hold`);
+  if (spec === undefined || type === undefined)
+    throw new Error(`raw-columns: ${name} is not a documented CoinGecko field a column can hold`);
   return { name: column, type, nullable: spec.required !== true, value: { field: name } };
 }
 
 /** CoinGecko fields copied verbatim into the raw column of the same name, in CoinGecko's key order. */
 export const VERBATIM_FIELDS = [
-  'current_price', 'market_cap', 'market_cap_rank', 'fully_diluted_valuation', 'total_volume',
-  'high_24h', 'low_24h', 'price_change_24h', 'price_change_percentage_24h',
-  'market_cap_change_24h', 'market_cap_change_percentage_24h',
-  'circulating_supply', 'total_supply', 'max_supply',
-  'ath', 'ath_change_percentage', 'ath_date', 'atl', 'atl_change_percentage', 'atl_date',
-  'price_change_percentage_1h_in_currency', 'price_change_percentage_24h_in_currency', 'price_change_percentage_7d_in_currency',
+  'current_price',
+  'market_cap',
+  'market_cap_rank',
+  'fully_diluted_valuation',
+  'total_volume',
+  'high_24h',
+  'low_24h',
+  'price_change_24h',
+  'price_change_percentage_24h',
+  'market_cap_change_24h',
+  'market_cap_change_percentage_24h',
+  'circulating_supply',
+  'total_supply',
+  'max_supply',
+  'ath',
+  'ath_change_percentage',
+  'ath_date',
+  'atl',
+  'atl_change_percentage',
+  'atl_date',
+  'price_change_percentage_1h_in_currency',
+  'price_change_percentage_24h_in_currency',
+  'price_change_percentage_7d_in_currency',
 ] as const;
 
 /** Every column of raw.coin_market_snapshots: the copied ones in COPY order, then those left to their default. */
@@ -74,7 +97,9 @@ export const RAW_SNAPSHOT_COLUMNS: readonly RawColumn[] = [
 ];
 
 /** The columns a load writes, in COPY order. */
-export const COPIED_COLUMNS: readonly RawColumn[] = RAW_SNAPSHOT_COLUMNS.filter((column) => !('columnDefault' in column.value));
+export const COPIED_COLUMNS: readonly RawColumn[] = RAW_SNAPSHOT_COLUMNS.filter(
+  (column) => !('columnDefault' in column.value),
+);
 
 /** Names of COPIED_COLUMNS: the column list of the COPY statement. */
 export const SNAPSHOT_COLUMNS: readonly string[] = COPIED_COLUMNS.map((column) => column.name);

@@ -28,7 +28,11 @@ export function snapshotRow(record: MarketRecord, context: SnapshotContext): unk
 }
 
 const encode = (value: unknown): string =>
-  value === null || value === undefined ? '\\N' : typeof value === 'number' ? String(value) : copyTextEscape(String(value));
+  value === null || value === undefined
+    ? '\\N'
+    : typeof value === 'number'
+      ? String(value)
+      : copyTextEscape(String(value));
 
 /**
  * The COPY text line of one validated record, in SNAPSHOT_COLUMNS order: what
@@ -42,6 +46,7 @@ export function snapshotCopyLine(record: MarketRecord, context: SnapshotContext,
   let line = `${copyTextEscape(record.id)}\t${copyTextEscape(context.vsCurrency)}\t${copyTextEscape(record.lastUpdated)}\t${copyTextEscape(context.runId)}\t${context.batchNo}\t${copyTextEscape(record.symbol)}\t${copyTextEscape(record.name)}`;
   for (const field of VERBATIM_FIELDS) line += `\t${encode(values[field])}`;
   const roi = values.roi as Roi;
-  line += roi === null ? '\t\\N\t\\N\t\\N' : `\t${encode(roi.times)}\t${encode(roi.currency)}\t${encode(roi.percentage)}`;
+  line +=
+    roi === null ? '\t\\N\t\\N\t\\N' : `\t${encode(roi.times)}\t${encode(roi.currency)}\t${encode(roi.percentage)}`;
   return `${line}\t${copyTextEscape(recordText ?? JSON.stringify(record.source))}\n`;
 }

@@ -36,17 +36,26 @@ export interface ValidatedBatch {
  * (each item's JSON as sent, from jsonArrayItems) become the `record` column; without them each
  * record is serialised again.
  */
-export function validateSnapshotBatch(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[]): ValidatedBatch {
+export function validateSnapshotBatch(
+  context: SnapshotContext,
+  items: readonly unknown[],
+  texts?: readonly string[],
+): ValidatedBatch {
   if (texts !== undefined && texts.length !== items.length) {
     // Both come from one body; a mismatch would pair records with the wrong stored text.
-    throw new PermanentError(`batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`);
+    throw new PermanentError(
+      `batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`,
+    );
   }
   const coinIds: string[] = [];
   const lastUpdated: string[] = [];
   const lines: string[] = [];
   const rejected: RejectedRecord[] = [];
   // No prototype: the keys are field names CoinGecko sent, and "__proto__" would reach Object.prototype.
-  const unknownFields: Record<string, { records: number; exampleCoin: string }> = Object.create(null) as Record<string, { records: number; exampleCoin: string }>;
+  const unknownFields: Record<string, { records: number; exampleCoin: string }> = Object.create(null) as Record<
+    string,
+    { records: number; exampleCoin: string }
+  >;
   for (let index = 0; index < items.length; index++) {
     const result = validateMarketRecord(items[index]);
     if (result.ok) {
@@ -59,7 +68,12 @@ export function validateSnapshotBatch(context: SnapshotContext, items: readonly 
         seen.records++;
       }
     } else {
-      rejected.push({ index, coinId: result.coinId, reason: result.reason, text: texts?.[index] ?? JSON.stringify(result.source ?? null) });
+      rejected.push({
+        index,
+        coinId: result.coinId,
+        reason: result.reason,
+        text: texts?.[index] ?? JSON.stringify(result.source ?? null),
+      });
     }
   }
   return { recordsReceived: items.length, coinIds, lastUpdated, lines, rejected, unknownFields };

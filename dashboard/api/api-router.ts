@@ -46,7 +46,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
    * and parses the query with the route's schema (a bad or unknown parameter is a 400 before any
    * query); the handler gets the values.
    */
-  const get = <P extends ApiPath>(path: P, handler: (req: Request, res: Response, query: ApiQuery<P>, next: NextFunction) => unknown) =>
+  const get = <P extends ApiPath>(
+    path: P,
+    handler: (req: Request, res: Response, query: ApiQuery<P>, next: NextFunction) => unknown,
+  ) =>
     router.get(path, (req, res, next) => {
       res.locals[ROUTE_LABEL] = `${req.baseUrl}${String(req.route?.path ?? '')}`;
       return handler(req, res, parseQuery(API_QUERIES[path], req.query), next);
@@ -56,31 +59,55 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ runs: await recentRuns(deps.pool, query.limit) });
   });
 
-  get('/market/overview', marts(async (_req, res) => {
-    const overview = await market.overview();
-    if (!overview) return notBuilt(res);
-    res.json({ overview });
-  }));
+  get(
+    '/market/overview',
+    marts(async (_req, res) => {
+      const overview = await market.overview();
+      if (!overview) return notBuilt(res);
+      res.json({ overview });
+    }),
+  );
 
-  get('/coins', marts(async (_req, res, query) => {
-    const params = { sort: query.sort, order: query.order, search: query.q, page: query.page, pageSize: query.pageSize };
-    const { coins, total } = await market.coins(params);
-    res.json({ ...params, search: params.search ?? null, total, pages: Math.max(1, Math.ceil(total / params.pageSize)), coins });
-  }));
+  get(
+    '/coins',
+    marts(async (_req, res, query) => {
+      const params = {
+        sort: query.sort,
+        order: query.order,
+        search: query.q,
+        page: query.page,
+        pageSize: query.pageSize,
+      };
+      const { coins, total } = await market.coins(params);
+      res.json({
+        ...params,
+        search: params.search ?? null,
+        total,
+        pages: Math.max(1, Math.ceil(total / params.pageSize)),
+        coins,
+      });
+    }),
+  );
 
-  get('/coins/:id', marts(async (req, res) => {
-    const id = coinId(String(req.params.id));
-    const coin = await market.coin(id);
-    if (!coin) return unknownCoin(res, id);
-    res.json({ coin });
-  }));
+  get(
+    '/coins/:id',
+    marts(async (req, res) => {
+      const id = coinId(String(req.params.id));
+      const coin = await market.coin(id);
+      if (!coin) return unknownCoin(res, id);
+      res.json({ coin });
+    }),
+  );
 
-  get('/coins/:id/candles', marts(async (req, res, query) => {
-    const id = coinId(String(req.params.id));
-    const candles = await market.candles(id, query.interval, query.range); // undefined for an unknown coin: one statement
-    if (!candles) return unknownCoin(res, id);
-    res.json(candles);
-  }));
+  get(
+    '/coins/:id/candles',
+    marts(async (req, res, query) => {
+      const id = coinId(String(req.params.id));
+      const candles = await market.candles(id, query.interval, query.range); // undefined for an unknown coin: one statement
+      if (!candles) return unknownCoin(res, id);
+      res.json(candles);
+    }),
+  );
 
   get('/pipeline/freshness', async (_req, res) => {
     res.json({ freshness: await freshness(deps.pool, deps.staleAfterSeconds) });
@@ -94,9 +121,12 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json(await quarantine(deps.pool, query.limit));
   });
 
-  get('/pipeline/stale-coins', marts(async (_req, res, query) => {
-    res.json(await market.staleCoins(query.limit));
-  }));
+  get(
+    '/pipeline/stale-coins',
+    marts(async (_req, res, query) => {
+      res.json(await market.staleCoins(query.limit));
+    }),
+  );
 
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
@@ -133,7 +163,10 @@ function unknownCoin(res: Response, id: string): void {
 function paramErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
   // The router could not percent-decode a path parameter (`/coins/%E0%A4`, a lone surrogate
   // `%ED%A0%80`): refused like any other bad coin id. `:id` is the only path parameter of the API.
-  const badPath = error instanceof URIError && (error as { status?: unknown }).status === 400 ? coinIdError('not valid percent-encoded UTF-8') : undefined;
+  const badPath =
+    error instanceof URIError && (error as { status?: unknown }).status === 400
+      ? coinIdError('not valid percent-encoded UTF-8')
+      : undefined;
   const paramError = error instanceof ParamError ? error : badPath;
   if (paramError) {
     res.status(400).json({ error: paramError.message, parameter: paramError.param });

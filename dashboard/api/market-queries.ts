@@ -77,7 +77,8 @@ export class MarketQueries {
          order by bucket_start`),
       // Gainers only rose and losers only fell (a flat coin is neither), so no coin is in both lists,
       // however few coins are tracked or however the day went.
-      this.query<Mover & { side: 'gainer' | 'loser' }>(`
+      this.query<Mover & { side: 'gainer' | 'loser' }>(
+        `
         with ranked as (
           select coin_id, coin_name, coin_symbol, price::float8, price_change_pct_24h::float8,
                  case when price_change_pct_24h > 0 then 'gainer' else 'loser' end as side,
@@ -87,7 +88,9 @@ export class MarketQueries {
         )
         select coin_id as id, coin_name as name, coin_symbol as symbol, price, price_change_pct_24h as "changePct24h", side
           from ranked where place <= $2
-         order by side, place`, [MOVERS_MAX_RANK, MOVERS]),
+         order by side, place`,
+        [MOVERS_MAX_RANK, MOVERS],
+      ),
     ]);
     const row = latest.rows[0];
     if (!row) return undefined;
@@ -100,14 +103,25 @@ export class MarketQueries {
       coinCount: row.coin_count,
       totalMarketCap: row.total_market_cap,
       totalVolume24h: row.total_volume_24h,
-      marketCapChangePct24h: dayAgo && dayAgo.total_market_cap ? (100 * (row.total_market_cap - dayAgo.total_market_cap)) / dayAgo.total_market_cap : null,
+      marketCapChangePct24h:
+        dayAgo && dayAgo.total_market_cap
+          ? (100 * (row.total_market_cap - dayAgo.total_market_cap)) / dayAgo.total_market_cap
+          : null,
       bitcoinDominancePct: row.bitcoin_dominance_pct,
       ethereumDominancePct: row.ethereum_dominance_pct,
-      hourTopGainer: row.top_gainer_coin_id ? { coinId: row.top_gainer_coin_id, changePct: row.top_gainer_change_pct } : null,
-      hourTopLoser: row.top_loser_coin_id ? { coinId: row.top_loser_coin_id, changePct: row.top_loser_change_pct } : null,
+      hourTopGainer: row.top_gainer_coin_id
+        ? { coinId: row.top_gainer_coin_id, changePct: row.top_gainer_change_pct }
+        : null,
+      hourTopLoser: row.top_loser_coin_id
+        ? { coinId: row.top_loser_coin_id, changePct: row.top_loser_change_pct }
+        : null,
       gainers24h: movers.rows.filter((m) => m.side === 'gainer').map(strip),
       losers24h: movers.rows.filter((m) => m.side === 'loser').map(strip),
-      history: history.rows.map((h) => ({ time: h.time, totalMarketCap: h.total_market_cap, totalVolume24h: h.total_volume_24h })),
+      history: history.rows.map((h) => ({
+        time: h.time,
+        totalMarketCap: h.total_market_cap,
+        totalVolume24h: h.total_volume_24h,
+      })),
     };
   }
 
@@ -138,7 +152,11 @@ export class MarketQueries {
             where coin_id = page.coin_id and bucket_start > (select max(bucket_start) from ${candles}) - interval '7 days'
          ) spark on true
         order by page.position`,
-      [params.search === undefined ? null : likePattern(params.search), params.pageSize, (params.page - 1) * params.pageSize],
+      [
+        params.search === undefined ? null : likePattern(params.search),
+        params.pageSize,
+        (params.page - 1) * params.pageSize,
+      ],
     );
     const total = rows[0]?.total ?? (params.page > 1 ? await this.count(params.search) : 0);
     return { coins: rows.map((r) => ({ ...coinFromRow(r), sparkline7d: r.closes ?? [] })), total };
@@ -155,7 +173,16 @@ export class MarketQueries {
   /** The coin's latest state and its newest returns and volatility, in one statement; undefined for a coin the marts do not know. */
   async coin(coinId: string): Promise<CoinDetail | undefined> {
     const { rows } = await this.query<
-      CoinRow & { high_24h: number | null; low_24h: number | null; circulating_supply: number | null; observed_at: Date; volatility_24h: number | null; volatility_7d: number | null; volatility_7d_annualized: number | null; anomaly_count: number }
+      CoinRow & {
+        high_24h: number | null;
+        low_24h: number | null;
+        circulating_supply: number | null;
+        observed_at: Date;
+        volatility_24h: number | null;
+        volatility_7d: number | null;
+        volatility_7d_annualized: number | null;
+        anomaly_count: number;
+      }
     >(
       `select ${COIN_COLUMNS}, high_24h::float8, low_24h::float8, circulating_supply::float8, observed_at,
               r.volatility_24h, r.volatility_7d, r.volatility_7d_annualized,
@@ -193,7 +220,12 @@ export class MarketQueries {
     const span = RANGE_INTERVALS[range];
     // One statement, each series aggregated to JSON in Postgres (one row, parsed by JSON.parse), so a
     // cache miss holds one pooled connection for one round trip instead of three.
-    const { rows } = await this.query<{ known: boolean; candles: Candle[]; volatility: Array<{ time: number; value: number }>; anomalies: Anomaly[] }>(
+    const { rows } = await this.query<{
+      known: boolean;
+      candles: Candle[];
+      volatility: Array<{ time: number; value: number }>;
+      anomalies: Anomaly[];
+    }>(
       `with since as (select max(bucket_start) - $2::interval as t from ${table} where coin_id = $1)
        select
          exists (select from ${this.table('dim_coins')} where coin_id = $1) as known,

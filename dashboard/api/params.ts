@@ -6,7 +6,10 @@ import { z } from 'zod';
  * A repeated parameter (`?a=1&a=2`, which express parses as an array) is refused like any bad value.
  */
 export class ParamError extends Error {
-  constructor(readonly param: string, allowed: string) {
+  constructor(
+    readonly param: string,
+    allowed: string,
+  ) {
     // `?=1` has a parameter with an empty name: say so rather than start the message with a blank.
     super(`${param === '' ? 'a parameter with an empty name' : param} must be ${allowed}`);
     this.name = 'ParamError';
@@ -44,11 +47,18 @@ export const MAX_SEARCH_LENGTH = 64;
 /** Free text matched against names and symbols: printable, at most `max` characters, trimmed; blank means none. */
 export function searchText(max: number) {
   return z
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-    .codec(z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/), z.string().min(1).optional(), {
-      decode: (text) => text.trim() || undefined,
-      encode: (text) => text ?? '',
-    })
+    .codec(
+      z
+        .string()
+        .max(max)
+        // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+        .regex(/^[^\u0000-\u001f\u007f]*$/),
+      z.string().min(1).optional(),
+      {
+        decode: (text) => text.trim() || undefined,
+        encode: (text) => text ?? '',
+      },
+    )
     .optional()
     .meta({ description: `text of at most ${max} printable characters` });
 }
@@ -88,7 +98,10 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: Record<strin
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown) {
     const takes = Object.keys(schema.shape);
-    throw new ParamError(unknown.keys[0]!, takes.length ? `absent: this endpoint takes ${takes.join(', ')}` : 'absent: this endpoint takes no parameters');
+    throw new ParamError(
+      unknown.keys[0]!,
+      takes.length ? `absent: this endpoint takes ${takes.join(', ')}` : 'absent: this endpoint takes no parameters',
+    );
   }
   const name = String(issues[0]!.path[0]);
   const allowed = schema.shape[name]?.description;

@@ -86,7 +86,10 @@ export async function transformRuns(pool: pg.Pool, limit: number): Promise<Trans
     error: run.error === null ? null : redactForLog(run.error),
     nodes: nodes.rows
       .filter((n) => n.transformRunId === run.transformRunId)
-      .map(({ transformRunId: _id, ...node }) => ({ ...node, message: node.message === null ? null : redactForLog(node.message) })),
+      .map(({ transformRunId: _id, ...node }) => ({
+        ...node,
+        message: node.message === null ? null : redactForLog(node.message),
+      })),
   }));
 }
 
@@ -103,7 +106,10 @@ export interface QuarantinedRecord {
 }
 
 /** The newest rejected records (quarantined_records_at_idx) and how many there are in all. */
-export async function quarantine(pool: pg.Pool, limit: number): Promise<{ records: QuarantinedRecord[]; total: number }> {
+export async function quarantine(
+  pool: pg.Pool,
+  limit: number,
+): Promise<{ records: QuarantinedRecord[]; total: number }> {
   const [records, total] = await Promise.all([
     pool.query<QuarantinedRecord>(
       `select quarantine_id::int as "quarantineId", run_id as "runId", batch_no as "batchNo", record_index as "recordIndex",
@@ -124,11 +130,21 @@ export interface QueueDepth {
 }
 
 /** Job counts per registry queue; a queue that cannot be read within the timeout has counts null. */
-export async function queueDepths(queues: ReadonlyArray<{ key: string; queue: Queue }>, timeoutMs: number): Promise<QueueDepth[]> {
-  const results = await Promise.allSettled(queues.map(({ queue }) => withTimeout(queue.getJobCounts(...QUEUE_STATES), timeoutMs, `job counts of ${queue.name}`)));
+export async function queueDepths(
+  queues: ReadonlyArray<{ key: string; queue: Queue }>,
+  timeoutMs: number,
+): Promise<QueueDepth[]> {
+  const results = await Promise.allSettled(
+    queues.map(({ queue }) =>
+      withTimeout(queue.getJobCounts(...QUEUE_STATES), timeoutMs, `job counts of ${queue.name}`),
+    ),
+  );
   return results.map((result, i) => ({
     key: queues[i]!.key,
     name: queues[i]!.queue.name,
-    counts: result.status === 'fulfilled' ? (Object.fromEntries(QUEUE_STATES.map((s) => [s, result.value[s] ?? 0])) as QueueDepth['counts']) : null,
+    counts:
+      result.status === 'fulfilled'
+        ? (Object.fromEntries(QUEUE_STATES.map((s) => [s, result.value[s] ?? 0])) as QueueDepth['counts'])
+        : null,
   }));
 }

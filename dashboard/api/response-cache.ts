@@ -112,7 +112,12 @@ export function responseCache(options: ResponseCacheOptions): ResponseCache {
         }
         const serialised = Buffer.from(JSON.stringify(body) ?? 'null');
         const hash = createHash('sha1').update(serialised).digest('base64url').slice(0, 16);
-        const entry: Entry = { body: serialised, etag: `"${transformRunId}-${hash}"`, route: res.locals[ROUTE_LABEL], transformRunId };
+        const entry: Entry = {
+          body: serialised,
+          etag: `"${transformRunId}-${hash}"`,
+          route: res.locals[ROUTE_LABEL],
+          transformRunId,
+        };
         // The cache stores what the flight resolves with. If the client hung up first, the flight
         // settled empty (its waiters answered on their own): the answer is still worth keeping.
         if (!settle(entry) && transformRunId === version) cache.set(key, entry);
@@ -162,7 +167,13 @@ export function responseCache(options: ResponseCacheOptions): ResponseCache {
   return {
     middleware,
     // keys() skips flights in progress, which cache.size counts.
-    stats: () => ({ hits, misses, entries: [...cache.keys()].length, bytes: cache.calculatedSize, transformRunId: version }),
+    stats: () => ({
+      hits,
+      misses,
+      entries: [...cache.keys()].length,
+      bytes: cache.calculatedSize,
+      transformRunId: version,
+    }),
   };
 }
 
@@ -178,7 +189,9 @@ function send(req: Request, res: Response, entry: Entry, cache: 'hit' | 'miss'):
     res.status(304).end();
     return;
   }
-  res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(entry.body.length) });
+  res
+    .status(200)
+    .set({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(entry.body.length) });
   res.end(entry.body);
 }
 

@@ -49,7 +49,9 @@ export function setText(id: string, text: string, className?: string): void {
 }
 
 export function fill(tbody: HTMLElement, rows: HTMLElement[], emptyText: string, columns: number): void {
-  tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'left muted', colspan: String(columns) }, emptyText))]));
+  tbody.replaceChildren(
+    ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'left muted', colspan: String(columns) }, emptyText))]),
+  );
 }
 
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
@@ -90,7 +92,11 @@ export function duration(ms: number | null | undefined): string {
 }
 
 /** A chart price scale (and its crosshair label) for dollar amounts, in the cards' format: $9.77T. */
-export const usdCompactPriceFormat = { type: 'custom', formatter: (price: number) => usdCompact(price), minMove: 1 } as const;
+export const usdCompactPriceFormat = {
+  type: 'custom',
+  formatter: (price: number) => usdCompact(price),
+  minMove: 1,
+} as const;
 
 export interface TransformFinished {
   transformRunId: number | null;
@@ -135,7 +141,15 @@ export function start(load: () => Promise<void>): void {
   load()
     .then(() => document.body.setAttribute('data-loaded', 'true'))
     .catch((error: unknown) => {
-      document.querySelector('main')?.prepend(el('p', { class: 'stale', role: 'alert' }, `Could not load: ${error instanceof Error ? error.message : String(error)}`));
+      document
+        .querySelector('main')
+        ?.prepend(
+          el(
+            'p',
+            { class: 'stale', role: 'alert' },
+            `Could not load: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       document.body.setAttribute('data-loaded', 'error');
     });
   live(load);

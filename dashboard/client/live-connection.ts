@@ -25,7 +25,13 @@ export function connectLive(): EventTarget {
     if (fallback) return;
     fallback = new EventSource(EVENTS_URL);
     for (const type of ['open', 'error', 'transform']) {
-      fallback.addEventListener(type, (event) => target.dispatchEvent(type === 'transform' ? new MessageEvent('transform', { data: (event as MessageEvent<string>).data }) : new Event(type)));
+      fallback.addEventListener(type, (event) =>
+        target.dispatchEvent(
+          type === 'transform'
+            ? new MessageEvent('transform', { data: (event as MessageEvent<string>).data })
+            : new Event(type),
+        ),
+      );
     }
   };
   try {
@@ -34,7 +40,9 @@ export function connectLive(): EventTarget {
     worker.port.addEventListener('message', (event: MessageEvent<LiveMessage>) => {
       if (fallback) return;
       const message = event.data;
-      target.dispatchEvent(message.type === 'transform' ? new MessageEvent('transform', { data: message.data }) : new Event(message.type));
+      target.dispatchEvent(
+        message.type === 'transform' ? new MessageEvent('transform', { data: message.data }) : new Event(message.type),
+      );
     });
     worker.port.start();
     addEventListener('pagehide', () => worker.port.postMessage('close'));

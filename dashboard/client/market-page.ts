@@ -3,18 +3,44 @@
 import { createChart, lwc, type Lwc } from './charts.js';
 import { api, byId, el, fill, pct, setText, start, trend, usdCompact, usdCompactPriceFormat, usdPrice } from './dom.js';
 
-interface Mover { id: string; name: string | null; symbol: string | null; price: number | null; changePct24h: number }
+interface Mover {
+  id: string;
+  name: string | null;
+  symbol: string | null;
+  price: number | null;
+  changePct24h: number;
+}
 interface Overview {
-  totalMarketCap: number; totalVolume24h: number; marketCapChangePct24h: number | null; coinCount: number;
-  bitcoinDominancePct: number | null; ethereumDominancePct: number | null;
-  gainers24h: Mover[]; losers24h: Mover[]; history: Array<{ time: number; totalMarketCap: number }>;
+  totalMarketCap: number;
+  totalVolume24h: number;
+  marketCapChangePct24h: number | null;
+  coinCount: number;
+  bitcoinDominancePct: number | null;
+  ethereumDominancePct: number | null;
+  gainers24h: Mover[];
+  losers24h: Mover[];
+  history: Array<{ time: number; totalMarketCap: number }>;
 }
 interface Coin {
-  id: string; name: string | null; symbol: string | null; rank: number | null; price: number | null;
-  changePct1h: number | null; changePct24h: number | null; changePct7d: number | null;
-  marketCap: number | null; volume24h: number | null; sparkline7d: number[];
+  id: string;
+  name: string | null;
+  symbol: string | null;
+  rank: number | null;
+  price: number | null;
+  changePct1h: number | null;
+  changePct24h: number | null;
+  changePct7d: number | null;
+  marketCap: number | null;
+  volume24h: number | null;
+  sparkline7d: number[];
 }
-interface CoinPage { coins: Coin[]; total: number; page: number; pages: number; pageSize: number }
+interface CoinPage {
+  coins: Coin[];
+  total: number;
+  page: number;
+  pages: number;
+  pageSize: number;
+}
 
 /**
  * Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. A value
@@ -22,7 +48,9 @@ interface CoinPage { coins: Coin[]; total: number; page: number; pages: number; 
  * instead of an error banner and an empty table.
  */
 const url = new URL(location.href);
-const SORTS = new Set([...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!));
+const SORTS = new Set(
+  [...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!),
+);
 const ignored: string[] = [];
 const param = (name: string, fallback: string, valid: (value: string) => boolean): string => {
   const value = url.searchParams.get(name);
@@ -40,10 +68,15 @@ const state = {
 
 /** A line above the table saying which part of the URL was not used. */
 function notice(text: string): void {
-  const node = document.getElementById('url-notice') ?? byId('search').insertAdjacentElement('afterend', el('p', { id: 'url-notice', class: 'muted', role: 'status' }))!;
+  const node =
+    document.getElementById('url-notice') ??
+    byId('search').insertAdjacentElement('afterend', el('p', { id: 'url-notice', class: 'muted', role: 'status' }))!;
   node.textContent = text;
 }
-if (ignored.length) notice(`Ignored ${ignored.map((name) => `${name}=${url.searchParams.get(name)}`).join(', ')} in the link: not a valid value; showing the default instead.`);
+if (ignored.length)
+  notice(
+    `Ignored ${ignored.map((name) => `${name}=${url.searchParams.get(name)}`).join(', ')} in the link: not a valid value; showing the default instead.`,
+  );
 
 const PAGE_SIZE = 25;
 let chart: Lwc.IChartApi | undefined;
@@ -51,19 +84,40 @@ let area: Lwc.ISeriesApi<'Area'> | undefined;
 
 async function loadOverview(): Promise<void> {
   const { overview } = await api<{ overview: Overview }>('/market/overview');
-  setText('total-market-cap', `${usdCompact(overview.totalMarketCap)} ${pct(overview.marketCapChangePct24h)}`, trend(overview.marketCapChangePct24h));
+  setText(
+    'total-market-cap',
+    `${usdCompact(overview.totalMarketCap)} ${pct(overview.marketCapChangePct24h)}`,
+    trend(overview.marketCapChangePct24h),
+  );
   setText('total-volume', usdCompact(overview.totalVolume24h));
   setText('btc-dominance', pct(overview.bitcoinDominancePct).replace('+', ''));
   setText('eth-dominance', pct(overview.ethereumDominancePct).replace('+', ''));
   setText('coin-count', String(overview.coinCount));
   const mover = (m: Mover) =>
-    el('li', {}, el('a', { href: `/coins/${encodeURIComponent(m.id)}` }, m.name ?? m.id), el('span', { class: trend(m.changePct24h) }, pct(m.changePct24h)));
-  const movers = (list: Mover[], none: string) => (list.length ? list.map(mover) : [el('li', { class: 'muted empty' }, none)]);
-  byId('gainers').replaceChildren(el('li', { class: 'muted' }, 'Gainers'), ...movers(overview.gainers24h, 'No coin rose in the last 24 h.'));
-  byId('losers').replaceChildren(el('li', { class: 'muted' }, 'Losers'), ...movers(overview.losers24h, 'No coin fell in the last 24 h.'));
+    el(
+      'li',
+      {},
+      el('a', { href: `/coins/${encodeURIComponent(m.id)}` }, m.name ?? m.id),
+      el('span', { class: trend(m.changePct24h) }, pct(m.changePct24h)),
+    );
+  const movers = (list: Mover[], none: string) =>
+    list.length ? list.map(mover) : [el('li', { class: 'muted empty' }, none)];
+  byId('gainers').replaceChildren(
+    el('li', { class: 'muted' }, 'Gainers'),
+    ...movers(overview.gainers24h, 'No coin rose in the last 24 h.'),
+  );
+  byId('losers').replaceChildren(
+    el('li', { class: 'muted' }, 'Losers'),
+    ...movers(overview.losers24h, 'No coin fell in the last 24 h.'),
+  );
   if (!chart) {
     chart = createChart(byId('market-chart'), { rightPriceScale: { visible: true } });
-    area = chart.addSeries(lwc().AreaSeries, { lineColor: '#2563eb', topColor: 'rgba(37,99,235,.35)', bottomColor: 'rgba(37,99,235,.02)', priceFormat: usdCompactPriceFormat });
+    area = chart.addSeries(lwc().AreaSeries, {
+      lineColor: '#2563eb',
+      topColor: 'rgba(37,99,235,.35)',
+      bottomColor: 'rgba(37,99,235,.02)',
+      priceFormat: usdCompactPriceFormat,
+    });
   }
   area!.setData(overview.history.map((h) => ({ time: h.time as Lwc.UTCTimestamp, value: h.totalMarketCap })));
   chart.timeScale().fitContent();
@@ -80,7 +134,10 @@ function sparkline(values: number[]): Element {
   if (values.length >= 2) {
     const min = Math.min(...values);
     const span = Math.max(...values) - min || 1;
-    const points = values.map((v, i) => `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - min) / span) * (height - 4)).toFixed(1)}`);
+    const points = values.map(
+      (v, i) =>
+        `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - min) / span) * (height - 4)).toFixed(1)}`,
+    );
     const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
     line.setAttribute('points', points.join(' '));
     line.setAttribute('fill', 'none');
@@ -92,7 +149,12 @@ function sparkline(values: number[]): Element {
 }
 
 async function loadCoins(): Promise<void> {
-  const params = new URLSearchParams({ sort: state.sort, order: state.order, page: String(state.page), pageSize: String(PAGE_SIZE) });
+  const params = new URLSearchParams({
+    sort: state.sort,
+    order: state.order,
+    page: String(state.page),
+    pageSize: String(PAGE_SIZE),
+  });
   if (state.q) params.set('q', state.q);
   const page = await api<CoinPage>(`/coins?${params}`);
   if (page.page > page.pages && page.pages >= 1) {
@@ -106,18 +168,32 @@ async function loadCoins(): Promise<void> {
   fill(
     byId('coins').querySelector('tbody')!,
     page.coins.map((c) =>
-      el('tr', { 'data-coin-id': c.id },
+      el(
+        'tr',
+        { 'data-coin-id': c.id },
         el('td', {}, c.rank ?? '—'),
-        el('td', { class: 'left' }, el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, c.name ?? c.id), ' ', el('span', { class: 'muted' }, (c.symbol ?? '').toUpperCase())),
+        el(
+          'td',
+          { class: 'left' },
+          el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, c.name ?? c.id),
+          ' ',
+          el('span', { class: 'muted' }, (c.symbol ?? '').toUpperCase()),
+        ),
         el('td', { class: 'price' }, usdPrice(c.price)),
-        change(c.changePct1h), change(c.changePct24h), change(c.changePct7d),
-        el('td', {}, usdCompact(c.marketCap)), el('td', {}, usdCompact(c.volume24h)),
-        el('td', {}, sparkline(c.sparkline7d) as unknown as HTMLElement))),
+        change(c.changePct1h),
+        change(c.changePct24h),
+        change(c.changePct7d),
+        el('td', {}, usdCompact(c.marketCap)),
+        el('td', {}, usdCompact(c.volume24h)),
+        el('td', {}, sparkline(c.sparkline7d) as unknown as HTMLElement),
+      ),
+    ),
     state.q ? `No coin matches "${state.q}".` : 'No coins yet.',
     9,
   );
   for (const th of byId('coins').querySelectorAll<HTMLElement>('th[data-sort]')) {
-    if (th.dataset.sort === state.sort) th.setAttribute('aria-sort', state.order === 'asc' ? 'ascending' : 'descending');
+    if (th.dataset.sort === state.sort)
+      th.setAttribute('aria-sort', state.order === 'asc' ? 'ascending' : 'descending');
     else th.removeAttribute('aria-sort');
   }
   byId('page-info').textContent = `Page ${page.page} of ${page.pages} · ${page.total} coins`;
@@ -139,16 +215,19 @@ function changed(): void {
   loadCoins().catch((error: unknown) => console.error(error));
 }
 
-byId('coins').querySelector('thead')!.addEventListener('click', (event) => {
-  const th = (event.target as HTMLElement).closest<HTMLElement>('th[data-sort]');
-  if (!th) return;
-  const key = th.dataset.sort!;
-  // Names and ranks read naturally ascending, amounts and changes descending (biggest first).
-  state.order = key === state.sort ? (state.order === 'asc' ? 'desc' : 'asc') : key === 'rank' || key === 'name' ? 'asc' : 'desc';
-  state.sort = key;
-  state.page = 1;
-  changed();
-});
+byId('coins')
+  .querySelector('thead')!
+  .addEventListener('click', (event) => {
+    const th = (event.target as HTMLElement).closest<HTMLElement>('th[data-sort]');
+    if (!th) return;
+    const key = th.dataset.sort!;
+    // Names and ranks read naturally ascending, amounts and changes descending (biggest first).
+    state.order =
+      key === state.sort ? (state.order === 'asc' ? 'desc' : 'asc') : key === 'rank' || key === 'name' ? 'asc' : 'desc';
+    state.sort = key;
+    state.page = 1;
+    changed();
+  });
 const search = byId<HTMLInputElement>('search');
 search.value = state.q;
 let typing: number | undefined;
@@ -160,8 +239,14 @@ search.addEventListener('input', () => {
     changed();
   }, 250);
 });
-byId('prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); changed(); });
-byId('next').addEventListener('click', () => { state.page += 1; changed(); });
+byId('prev').addEventListener('click', () => {
+  state.page = Math.max(1, state.page - 1);
+  changed();
+});
+byId('next').addEventListener('click', () => {
+  state.page += 1;
+  changed();
+});
 
 if (ignored.length) replaceUrl();
 start(async () => {

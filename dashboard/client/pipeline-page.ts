@@ -3,25 +3,77 @@
 import { api, byId, duration, el, fill, setText, start, utc } from './dom.js';
 
 interface Run {
-  runId: string; status: string; durationMs: number | null; batchesLoaded: number; batchesPlanned: number; rowsLoaded: number;
-  recordsRejected: number; transformJobId: string | null; transformStatus: string; startedAt: string; error: string | null;
+  runId: string;
+  status: string;
+  durationMs: number | null;
+  batchesLoaded: number;
+  batchesPlanned: number;
+  rowsLoaded: number;
+  recordsRejected: number;
+  transformJobId: string | null;
+  transformStatus: string;
+  startedAt: string;
+  error: string | null;
 }
-interface Node { uniqueId: string; resourceType: string; name: string; status: string; executionTimeMs: number; failures: number | null; message: string | null }
+interface Node {
+  uniqueId: string;
+  resourceType: string;
+  name: string;
+  status: string;
+  executionTimeMs: number;
+  failures: number | null;
+  message: string | null;
+}
 interface TransformRun {
-  transformRunId: number; runId: string; runner: string; status: string; startedAt: string; durationMs: number | null;
-  modelsBuilt: number; testsPassed: number; testsWarned: number; testsFailed: number; error: string | null; nodes: Node[];
+  transformRunId: number;
+  runId: string;
+  runner: string;
+  status: string;
+  startedAt: string;
+  durationMs: number | null;
+  modelsBuilt: number;
+  testsPassed: number;
+  testsWarned: number;
+  testsFailed: number;
+  error: string | null;
+  nodes: Node[];
 }
 interface Freshness {
-  lastLoadedAt: string | null; ageSeconds: number | null; staleAfterSeconds: number; stale: boolean;
-  trackedCoins: number; staleCoins: number; lastTickSeconds: { load: number | null; transform: number | null } | null;
+  lastLoadedAt: string | null;
+  ageSeconds: number | null;
+  staleAfterSeconds: number;
+  stale: boolean;
+  trackedCoins: number;
+  staleCoins: number;
+  lastTickSeconds: { load: number | null; transform: number | null } | null;
 }
-interface QueueDepth { key: string; name: string; counts: Record<string, number> | null }
-interface StaleCoin { id: string; name: string; symbol: string; rank: number | null; loadedAt: string; secondsSinceLoaded: number }
-interface Quarantined { runId: string; batchNo: number; recordIndex: number; coinId: string | null; reason: string; quarantinedAt: string }
+interface QueueDepth {
+  key: string;
+  name: string;
+  counts: Record<string, number> | null;
+}
+interface StaleCoin {
+  id: string;
+  name: string;
+  symbol: string;
+  rank: number | null;
+  loadedAt: string;
+  secondsSinceLoaded: number;
+}
+interface Quarantined {
+  runId: string;
+  batchNo: number;
+  recordIndex: number;
+  coinId: string | null;
+  reason: string;
+  quarantinedAt: string;
+}
 
-const board = (queue: string | undefined, jobId: string) => (queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues');
+const board = (queue: string | undefined, jobId: string) =>
+  queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues';
 /** An age or limit in whole seconds (8 s, 6 min 55 s): it counts up each second, so no tenths. */
-const seconds = (s: number | null | undefined) => (s === null || s === undefined ? '—' : s < 60 ? `${Math.floor(s)} s` : duration(Math.round(s) * 1000));
+const seconds = (s: number | null | undefined) =>
+  s === null || s === undefined ? '—' : s < 60 ? `${Math.floor(s)} s` : duration(Math.round(s) * 1000);
 
 /**
  * The freshness cards count up between fetches and turn stale by themselves once the newest load is
@@ -37,10 +89,16 @@ function showFreshness(): void {
   if (!freshness) return;
   const { data: f, fetchedAt } = freshness;
   const since = (Date.now() - fetchedAt) / 1000;
-  const age = f.lastLoadedAt === null ? null : Math.max((f.ageSeconds ?? 0) + since, (Date.now() - Date.parse(f.lastLoadedAt)) / 1000);
+  const age =
+    f.lastLoadedAt === null
+      ? null
+      : Math.max((f.ageSeconds ?? 0) + since, (Date.now() - Date.parse(f.lastLoadedAt)) / 1000);
   const stale = f.stale || (age !== null && age > f.staleAfterSeconds);
   setText('fresh-state', stale ? 'Stale' : 'Fresh', stale ? 'stale' : 'ok');
-  setText('fresh-age', age === null ? 'nothing in 7 days' : `${seconds(Math.floor(age))} ago (limit ${seconds(f.staleAfterSeconds)})`);
+  setText(
+    'fresh-age',
+    age === null ? 'nothing in 7 days' : `${seconds(Math.floor(age))} ago (limit ${seconds(f.staleAfterSeconds)})`,
+  );
   const tick = (s: number | null | undefined) => seconds(s === null || s === undefined ? s : Math.floor(s + since));
   setText('fresh-tick', `${tick(f.lastTickSeconds?.load)} / ${tick(f.lastTickSeconds?.transform)}`);
 }
@@ -54,7 +112,9 @@ async function load(): Promise<void> {
     api<{ records: Quarantined[]; total: number }>('/pipeline/quarantine?limit=50'),
   ]);
   // Per-coin freshness comes from a mart: before the first transform there is none (503), not an error.
-  const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(() => undefined);
+  const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(
+    () => undefined,
+  );
   freshness = { data: f, fetchedAt: Date.now() };
   showFreshness();
   setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');
@@ -62,8 +122,15 @@ async function load(): Promise<void> {
   fill(
     byId('queues').querySelector('tbody')!,
     queues.map((q) =>
-      el('tr', {}, el('td', { class: 'left' }, el('a', { href: `/queues/queue/${encodeURIComponent(q.name)}` }, q.key)),
-        ...['waiting', 'active', 'delayed', 'waiting-children', 'failed', 'completed'].map((s) => el('td', { class: s === 'failed' && q.counts?.[s] ? 'down' : '' }, q.counts ? q.counts[s] ?? 0 : '?')))),
+      el(
+        'tr',
+        {},
+        el('td', { class: 'left' }, el('a', { href: `/queues/queue/${encodeURIComponent(q.name)}` }, q.key)),
+        ...['waiting', 'active', 'delayed', 'waiting-children', 'failed', 'completed'].map((s) =>
+          el('td', { class: s === 'failed' && q.counts?.[s] ? 'down' : '' }, q.counts ? (q.counts[s] ?? 0) : '?'),
+        ),
+      ),
+    ),
     'No queues.',
     7,
   );
@@ -72,15 +139,25 @@ async function load(): Promise<void> {
   fill(
     byId('ticks').querySelector('tbody')!,
     runs.map((r) =>
-      el('tr', {},
+      el(
+        'tr',
+        {},
         el('td', { class: 'left' }, el('code', {}, r.runId)),
         el('td', { class: `left status-${r.status}`, title: r.error ?? undefined }, r.status),
         el('td', {}, duration(r.durationMs)),
         el('td', {}, `${r.batchesLoaded}/${r.batchesPlanned}`),
         el('td', {}, r.rowsLoaded.toLocaleString('en-US')),
         el('td', { class: r.recordsRejected ? 'down' : '' }, r.recordsRejected),
-        el('td', { class: `left status-${r.transformStatus}` }, r.transformJobId ? el('a', { href: board(transformQueue, r.transformJobId) }, r.transformStatus) : r.transformStatus),
-        el('td', { class: 'left muted' }, utc(r.startedAt)))),
+        el(
+          'td',
+          { class: `left status-${r.transformStatus}` },
+          r.transformJobId
+            ? el('a', { href: board(transformQueue, r.transformJobId) }, r.transformStatus)
+            : r.transformStatus,
+        ),
+        el('td', { class: 'left muted' }, utc(r.startedAt)),
+      ),
+    ),
     'No ticks yet.',
     8,
   );
@@ -89,17 +166,59 @@ async function load(): Promise<void> {
     ...(transformRuns.length === 0
       ? [el('p', { class: 'muted' }, 'No dbt run yet.')]
       : transformRuns.map((t, i) => {
-          const details = el('details', { 'data-transform-run-id': String(t.transformRunId) },
-            el('summary', {},
-              el('span', { class: `status-${t.status}` }, t.status), ` · run ${t.transformRunId} for `, el('code', {}, t.runId),
-              ` · ${t.runner} · ${duration(t.durationMs)} · ${t.modelsBuilt} models · tests ${t.testsPassed} passed, ${t.testsWarned} warned, ${t.testsFailed} failed · ${utc(t.startedAt)}`),
+          const details = el(
+            'details',
+            { 'data-transform-run-id': String(t.transformRunId) },
+            el(
+              'summary',
+              {},
+              el('span', { class: `status-${t.status}` }, t.status),
+              ` · run ${t.transformRunId} for `,
+              el('code', {}, t.runId),
+              ` · ${t.runner} · ${duration(t.durationMs)} · ${t.modelsBuilt} models · tests ${t.testsPassed} passed, ${t.testsWarned} warned, ${t.testsFailed} failed · ${utc(t.startedAt)}`,
+            ),
             t.error ? el('p', { class: 'stale' }, t.error) : null,
-            el('div', { class: 'table' }, el('table', {},
-              el('thead', {}, el('tr', {}, el('th', { class: 'left' }, 'Node'), el('th', { class: 'left' }, 'Type'), el('th', { class: 'left' }, 'Result'), el('th', {}, 'Time'), el('th', { class: 'left' }, 'Message'))),
-              el('tbody', {}, ...t.nodes.map((n) =>
-                el('tr', {}, el('td', { class: 'left' }, n.name), el('td', { class: 'left muted' }, n.resourceType),
-                  el('td', { class: `left status-${n.status.replace(' ', '-')}` }, n.status + (n.failures ? ` (${n.failures})` : '')),
-                  el('td', {}, duration(n.executionTimeMs)), el('td', { class: 'left muted' }, n.message ?? '')))))));
+            el(
+              'div',
+              { class: 'table' },
+              el(
+                'table',
+                {},
+                el(
+                  'thead',
+                  {},
+                  el(
+                    'tr',
+                    {},
+                    el('th', { class: 'left' }, 'Node'),
+                    el('th', { class: 'left' }, 'Type'),
+                    el('th', { class: 'left' }, 'Result'),
+                    el('th', {}, 'Time'),
+                    el('th', { class: 'left' }, 'Message'),
+                  ),
+                ),
+                el(
+                  'tbody',
+                  {},
+                  ...t.nodes.map((n) =>
+                    el(
+                      'tr',
+                      {},
+                      el('td', { class: 'left' }, n.name),
+                      el('td', { class: 'left muted' }, n.resourceType),
+                      el(
+                        'td',
+                        { class: `left status-${n.status.replace(' ', '-')}` },
+                        n.status + (n.failures ? ` (${n.failures})` : ''),
+                      ),
+                      el('td', {}, duration(n.executionTimeMs)),
+                      el('td', { class: 'left muted' }, n.message ?? ''),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          );
           if (i === 0) details.setAttribute('open', '');
           return details;
         })),
@@ -111,18 +230,37 @@ async function load(): Promise<void> {
   fill(
     byId('stale-coins').querySelector('tbody')!,
     (stale?.coins ?? []).map((c) =>
-      el('tr', {}, el('td', { class: 'left' }, el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, `${c.name} (${c.symbol.toUpperCase()})`)),
-        el('td', {}, c.rank === null ? '—' : String(c.rank)), el('td', {}, utc(c.loadedAt)), el('td', {}, seconds(c.secondsSinceLoaded)))),
+      el(
+        'tr',
+        {},
+        el(
+          'td',
+          { class: 'left' },
+          el('a', { href: `/coins/${encodeURIComponent(c.id)}` }, `${c.name} (${c.symbol.toUpperCase()})`),
+        ),
+        el('td', {}, c.rank === null ? '—' : String(c.rank)),
+        el('td', {}, utc(c.loadedAt)),
+        el('td', {}, seconds(c.secondsSinceLoaded)),
+      ),
+    ),
     'No stale coin.',
     4,
   );
 
-  byId('quarantine-total').textContent = `${quarantine.total} rejected record${quarantine.total === 1 ? '' : 's'} in all${quarantine.total > quarantine.records.length ? `, newest ${quarantine.records.length} shown` : ''}.`;
+  byId('quarantine-total').textContent =
+    `${quarantine.total} rejected record${quarantine.total === 1 ? '' : 's'} in all${quarantine.total > quarantine.records.length ? `, newest ${quarantine.records.length} shown` : ''}.`;
   fill(
     byId('quarantine').querySelector('tbody')!,
     quarantine.records.map((q) =>
-      el('tr', {}, el('td', { class: 'left muted' }, utc(q.quarantinedAt)), el('td', { class: 'left' }, el('code', {}, `${q.runId} / ${q.batchNo} / ${q.recordIndex}`)),
-        el('td', { class: 'left' }, q.coinId ?? '—'), el('td', { class: 'left' }, q.reason))),
+      el(
+        'tr',
+        {},
+        el('td', { class: 'left muted' }, utc(q.quarantinedAt)),
+        el('td', { class: 'left' }, el('code', {}, `${q.runId} / ${q.batchNo} / ${q.recordIndex}`)),
+        el('td', { class: 'left' }, q.coinId ?? '—'),
+        el('td', { class: 'left' }, q.reason),
+      ),
+    ),
     'Nothing quarantined.',
     4,
   );
@@ -135,5 +273,9 @@ let refreshing = false;
 window.setInterval(() => {
   if (refreshing) return;
   refreshing = true;
-  load().catch((error: unknown) => console.error('refresh failed', error)).finally(() => { refreshing = false; });
+  load()
+    .catch((error: unknown) => console.error('refresh failed', error))
+    .finally(() => {
+      refreshing = false;
+    });
 }, REFRESH_MS);

@@ -32,7 +32,8 @@ export function transformEvents(pool: pg.Pool, options: TransformEventsOptions =
   const watch = options.watch ?? new TransformWatch(pool, pollMs);
   let timer: NodeJS.Timeout | undefined;
 
-  const send = (res: Response, event: TransformFinished) => res.write(`event: transform\ndata: ${JSON.stringify(event)}\n\n`);
+  const send = (res: Response, event: TransformFinished) =>
+    res.write(`event: transform\ndata: ${JSON.stringify(event)}\n\n`);
   // Fires whoever saw the change first: this poller or a market request checking the cache's version.
   watch.onChange((latest) => {
     for (const res of clients) send(res, latest);
@@ -56,10 +57,15 @@ export function transformEvents(pool: pg.Pool, options: TransformEventsOptions =
       latest = await watch.check();
     } catch (error) {
       options.onError?.(error);
-      res.status(503).set('Retry-After', '5').json({ error: 'live updates are unavailable: the database did not answer' });
+      res
+        .status(503)
+        .set('Retry-After', '5')
+        .json({ error: 'live updates are unavailable: the database did not answer' });
       return;
     }
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    res
+      .status(200)
+      .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     res.write(`retry: 3000\n\n`);
     send(res, latest);

@@ -17,13 +17,21 @@ export async function upsertJobSchedulers(runtime: Runtime): Promise<boolean> {
   try {
     // Templates carry no job id: each scheduled job gets its own (repeat:<scheduler>:<slot>).
     const tick = buildJob('tick', config, { data: { trigger: 'schedule' } });
-    await runtime.queue('tick').upsertJobScheduler(SCHEDULERS.tick, { every: config.tick.intervalMs }, { name: tick.name, data: tick.data, opts: tick.opts });
+    await runtime
+      .queue('tick')
+      .upsertJobScheduler(
+        SCHEDULERS.tick,
+        { every: config.tick.intervalMs },
+        { name: tick.name, data: tick.data, opts: tick.opts },
+      );
     const universe = buildJob('universe', config, { data: {} });
-    await runtime.queue('universe').upsertJobScheduler(
-      SCHEDULERS.universe,
-      { every: config.universe.refreshIntervalMs },
-      { name: universe.name, data: universe.data, opts: universe.opts },
-    );
+    await runtime
+      .queue('universe')
+      .upsertJobScheduler(
+        SCHEDULERS.universe,
+        { every: config.universe.refreshIntervalMs },
+        { name: universe.name, data: universe.data, opts: universe.opts },
+      );
     return true;
   } finally {
     await redis.del(lockKey);
@@ -46,7 +54,8 @@ export async function checkJobSchedulers(runtime: Runtime, now = Date.now()): Pr
   for (const { key, id, every } of checks) {
     const scheduler = await runtime.queue(key).getJobScheduler(id);
     if (!scheduler) findings.push({ scheduler: id, problem: 'missing' });
-    else if (scheduler.next !== undefined && scheduler.next < now - 2 * every) findings.push({ scheduler: id, problem: 'behind' });
+    else if (scheduler.next !== undefined && scheduler.next < now - 2 * every)
+      findings.push({ scheduler: id, problem: 'behind' });
   }
   if (findings.length > 0) await upsertJobSchedulers(runtime);
   return findings;
@@ -63,17 +72,20 @@ export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): ()
       (findings) => {
         for (const finding of findings) runtime.logger.warn('job scheduler repaired', { ...finding });
       },
-      (error: unknown) => runtime.logger.warn('scheduler watchdog could not check (Redis down?)', { reason: errorMessage(error) }),
+      (error: unknown) =>
+        runtime.logger.warn('scheduler watchdog could not check (Redis down?)', { reason: errorMessage(error) }),
     );
     const olderThanMs = lostRunAgeMs(runtime);
-    markLostRuns(runtime, olderThanMs).then(
-      async (lost) => {
+    markLostRuns(runtime, olderThanMs)
+      .then(async (lost) => {
         if (lost.length > 0) runtime.logger.warn('runs lost with Redis data marked in the run table', { lost });
         const { covered, lost: transformsLost } = await resolveVanishedTransforms(runtime, olderThanMs);
-        if (covered.length > 0) runtime.logger.info('runs whose transform job vanished were covered by a later transform', { covered });
-        if (transformsLost.length > 0) runtime.logger.warn('runs whose transform job vanished were never transformed', { lost: transformsLost });
-      },
-    ).catch((error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }));
+        if (covered.length > 0)
+          runtime.logger.info('runs whose transform job vanished were covered by a later transform', { covered });
+        if (transformsLost.length > 0)
+          runtime.logger.warn('runs whose transform job vanished were never transformed', { lost: transformsLost });
+      })
+      .catch((error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }));
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -40,7 +40,11 @@ export interface VanishedTransforms {
  * load barrier says so; pipeline.transform_covers_run), 'lost' otherwise; transform_note says which
  * and why. Run markLostRuns first, so that unfinished runs whose flow vanished are finished by then.
  */
-export async function resolveVanishedTransforms(runtime: Runtime, olderThanMs: number, now = Date.now()): Promise<VanishedTransforms> {
+export async function resolveVanishedTransforms(
+  runtime: Runtime,
+  olderThanMs: number,
+  now = Date.now(),
+): Promise<VanishedTransforms> {
   const candidates = await runtime.pool.query<{ run_id: string; transform_status: string }>(
     `select run_id, transform_status from pipeline.pipeline_runs
       where transform_status in ('pending', 'queued', 'running') and finished_at is not null and started_at < $1
@@ -50,7 +54,9 @@ export async function resolveVanishedTransforms(runtime: Runtime, olderThanMs: n
   const resolved: VanishedTransforms = { covered: [], lost: [] };
   for (const { run_id: runId, transform_status: previous } of candidates.rows) {
     if (await runtime.queue('transform').getJob(jobIds.transform(runId))) continue;
-    const covered = (await runtime.pool.query<{ covered: boolean }>('select pipeline.transform_covers_run($1) as covered', [runId])).rows[0]!.covered;
+    const covered = (
+      await runtime.pool.query<{ covered: boolean }>('select pipeline.transform_covers_run($1) as covered', [runId])
+    ).rows[0]!.covered;
     const outcome = covered ? 'covered' : 'lost';
     const note = covered
       ? `its transform job vanished from Redis while ${previous}; a later successful transform run read every row it loaded`

@@ -20,7 +20,9 @@ lifecycle.onShutdown('redis watch', async () => stopWatch());
 await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
 const plannerWorkers = startPlannerWorkers(runtime);
 // In parallel: the shutdown budget (SHUTDOWN_TIMEOUT) is per closer, not per worker.
-lifecycle.onShutdown('planner workers', () => Promise.all(plannerWorkers.map((w) => closeWorker(w, config.jobs.shutdownTimeoutMs))));
+lifecycle.onShutdown('planner workers', () =>
+  Promise.all(plannerWorkers.map((w) => closeWorker(w, config.jobs.shutdownTimeoutMs))),
+);
 let upserted = false;
 if (config.tick.scheduleEnabled) {
   upserted = await upsertJobSchedulers(runtime);
@@ -31,5 +33,9 @@ logger.info('scheduler started', {
   tickEvery: formatDurationMs(config.tick.intervalMs),
   universeEvery: formatDurationMs(config.universe.refreshIntervalMs),
   universe: config.universe.coinIds ? `${config.universe.coinIds.length} explicit ids` : `top ${config.universe.topN}`,
-  schedules: config.tick.scheduleEnabled ? (upserted ? 'upserted' : 'upserted by another replica') : 'disabled (planning manual ticks only)',
+  schedules: config.tick.scheduleEnabled
+    ? upserted
+      ? 'upserted'
+      : 'upserted by another replica'
+    : 'disabled (planning manual ticks only)',
 });

@@ -22,7 +22,10 @@ export async function enqueueTick(
 /** Adds a universe refresh outside the schedule; returns its refresh id. */
 export async function enqueueUniverseRefresh(runtime: Runtime): Promise<string> {
   const refreshId = `v${Date.now()}`;
-  const { name, data, opts } = buildJob('universe', runtime.config, { data: {}, jobId: jobIds.manualUniverse(refreshId) });
+  const { name, data, opts } = buildJob('universe', runtime.config, {
+    data: {},
+    jobId: jobIds.manualUniverse(refreshId),
+  });
   await runtime.queue('universe').add(name, data, opts);
   return refreshId;
 }

@@ -26,14 +26,21 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
         await job.moveToDelayed(Date.now() + UNIVERSE_POLL_MS, token);
         throw new DelayedError();
       }
-      throw new PermanentError(`no coins to fetch: raw.coins has no ranked active coin after ${config.universe.waitMs}ms (is the universe refresh failing?)`);
+      throw new PermanentError(
+        `no coins to fetch: raw.coins has no ranked active coin after ${config.universe.waitMs}ms (is the universe refresh failing?)`,
+      );
     }
     await ensurePartitionsAhead(pool, config.load.partitionDaysAhead);
     const planned = planBatches(coinIds, {
       maxIds: config.coingecko.maxIdsPerCall,
       maxIdsBytes: idsBudget(config.coingecko.baseUrl, config.coingecko.maxUrlBytes),
     });
-    const { batches, created } = await recordPlannedRun(pool, { runId, trigger: data.trigger, scheduledAt, batches: planned });
+    const { batches, created } = await recordPlannedRun(pool, {
+      runId,
+      trigger: data.trigger,
+      scheduledAt,
+      batches: planned,
+    });
     await runtime.flows.add(tickFlow(config, runId, batches));
     await setTransformStatus(pool, runId, 'queued', { jobId: jobIds.transform(runId) });
     const coins = batches.reduce((n, b) => n + b.length, 0);

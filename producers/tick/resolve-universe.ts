@@ -5,7 +5,11 @@ import type { AppConfig } from '../../core/config/index.js';
  * The coins a tick fetches: the tick's own ids (backfill/manual), the configured COIN_IDS, or the
  * top N active coins by the market-cap rank the last universe refresh observed.
  */
-export async function resolveUniverse(pool: pg.Pool, config: AppConfig, explicit: readonly string[] | undefined): Promise<string[]> {
+export async function resolveUniverse(
+  pool: pg.Pool,
+  config: AppConfig,
+  explicit: readonly string[] | undefined,
+): Promise<string[]> {
   const ids = explicit ?? config.universe.coinIds;
   if (ids) return [...ids];
   const result = await pool.query<{ coin_id: string }>(

@@ -16,7 +16,11 @@ export function tickFlow(config: AppConfig, runId: string, batches: readonly (re
   return {
     ...buildJob('transform', config, { data: { runId }, jobId: jobIds.transform(runId) }),
     children: batches.map((ids, batchNo) => ({
-      ...buildJob('load', config, { data: { runId, batchNo, vsCurrency }, jobId: jobIds.load(runId, batchNo), opts: { ignoreDependencyOnFailure: true } }),
+      ...buildJob('load', config, {
+        data: { runId, batchNo, vsCurrency },
+        jobId: jobIds.load(runId, batchNo),
+        opts: { ignoreDependencyOnFailure: true },
+      }),
       children: [
         buildJob('fetch', config, {
           data: { runId, batchNo, request: { endpoint: 'markets', vsCurrency, ids: [...ids] } },

@@ -26,7 +26,12 @@ export function universeHandler(runtime: Runtime): Handler<'universe'> {
       const pages = config.universe.coinIds ? 0 : Math.ceil(config.universe.topN / PAGE_SIZE);
       const requests: PayloadOf<'fetch'>['request'][] = [
         { endpoint: 'coins-list' },
-        ...Array.from({ length: pages }, (_, i) => ({ endpoint: 'markets-page' as const, vsCurrency: config.coingecko.vsCurrency, page: i + 1, perPage: PAGE_SIZE })),
+        ...Array.from({ length: pages }, (_, i) => ({
+          endpoint: 'markets-page' as const,
+          vsCurrency: config.coingecko.vsCurrency,
+          page: i + 1,
+          perPage: PAGE_SIZE,
+        })),
       ];
       await runtime.queue('fetch').addBulk(
         requests.map((request, batchNo) =>
@@ -46,22 +51,37 @@ export function universeHandler(runtime: Runtime): Handler<'universe'> {
     const byBatch = new Map(Object.entries(results).map(([key, value]) => [Number(/-(\d+)$/.exec(key)?.[1]), value]));
     const listResult = byBatch.get(0);
     if (!listResult) {
-      throw new PermanentError(`universe refresh ${refreshId}: the coin list could not be fetched: ${Object.values(failures).join('; ') || 'no result'}`);
+      throw new PermanentError(
+        `universe refresh ${refreshId}: the coin list could not be fetched: ${Object.values(failures).join('; ') || 'no result'}`,
+      );
     }
     const listed = JSON.parse(await readPayload(redis, listResult.payloadKey)) as ListedCoin[];
     const ranked: { id: string; rank: number | null }[] = [];
     for (const [batchNo, result] of [...byBatch.entries()].filter(([n]) => n > 0).sort(([a], [b]) => a - b)) {
-      const page = JSON.parse(await readPayload(redis, result.payloadKey)) as { id?: unknown; market_cap_rank?: unknown }[];
+      const page = JSON.parse(await readPayload(redis, result.payloadKey)) as {
+        id?: unknown;
+        market_cap_rank?: unknown;
+      }[];
       page.forEach((item, index) => {
         if (typeof item?.id !== 'string') return;
-        const rank = typeof item.market_cap_rank === 'number' ? item.market_cap_rank : (batchNo - 1) * PAGE_SIZE + index + 1;
+        const rank =
+          typeof item.market_cap_rank === 'number' ? item.market_cap_rank : (batchNo - 1) * PAGE_SIZE + index + 1;
         ranked.push({ id: item.id, rank });
       });
     }
     // A coin that slipped between two ranking pages keeps its rank for two refreshes.
-    const outcome = await upsertUniverse(pool, listed, ranked, Object.keys(failures).length === 0, 2 * config.universe.refreshIntervalMs);
+    const outcome = await upsertUniverse(
+      pool,
+      listed,
+      ranked,
+      Object.keys(failures).length === 0,
+      2 * config.universe.refreshIntervalMs,
+    );
     await Promise.all(Object.values(results).map((r) => deletePayload(redis, r.payloadKey)));
-    if (Object.keys(failures).length > 0) log.warn('some ranking pages failed; their coins keep their previous rank', { failed: Object.keys(failures).length });
+    if (Object.keys(failures).length > 0)
+      log.warn('some ranking pages failed; their coins keep their previous rank', {
+        failed: Object.keys(failures).length,
+      });
     return { refreshId, ...outcome };
   };
 }

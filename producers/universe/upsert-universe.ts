@@ -24,7 +24,9 @@ export async function upsertUniverse(
    */
   keepMissingRankMs = 0,
 ): Promise<{ coins: number; ranked: number; deactivated: number }> {
-  const valid = listed.filter((c) => typeof c?.id === 'string' && c.id !== '' && typeof c.symbol === 'string' && typeof c.name === 'string');
+  const valid = listed.filter(
+    (c) => typeof c?.id === 'string' && c.id !== '' && typeof c.symbol === 'string' && typeof c.name === 'string',
+  );
   const bestRank = new Map<string, number>();
   for (const { id, rank } of ranked) {
     if (rank === null) continue;

@@ -10,6 +10,10 @@ export const coinsList: RouteHandler = ({ sim, query }) => {
   const coins: readonly Coin[] = status === 'active' ? sim.coins : sim.inactive;
   const items = [...coins]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((c) => (includePlatform ? { id: c.id, symbol: c.symbol, name: c.name, platforms: c.platforms } : { id: c.id, symbol: c.symbol, name: c.name }));
+    .map((c) =>
+      includePlatform
+        ? { id: c.id, symbol: c.symbol, name: c.name, platforms: c.platforms }
+        : { id: c.id, symbol: c.symbol, name: c.name },
+    );
   return json(200, items);
 };

@@ -20,7 +20,9 @@ export const coinsMarkets: RouteHandler = ({ sim, settings, now, query, note }) 
   const idsParam = query.get('ids');
   const ids = idsParam === null ? undefined : commaList(idsParam);
   if (ids !== undefined) note.ids = ids.length;
-  const changeTimeframes = [...new Set(commaList(query.get('price_change_percentage')))].filter((tf) => Object.hasOwn(CHANGE_TIMEFRAMES, tf));
+  const changeTimeframes = [...new Set(commaList(query.get('price_change_percentage')))].filter((tf) =>
+    Object.hasOwn(CHANGE_TIMEFRAMES, tf),
+  );
 
   const items = sim.markets(
     {

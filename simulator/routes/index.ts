@@ -17,7 +17,11 @@ const ROUTES: readonly Route[] = [
   { pattern: /^\/coins\/list$/, endpoint: '/coins/list', handler: coinsList },
   { pattern: /^\/coins\/markets$/, endpoint: '/coins/markets', handler: coinsMarkets },
   { pattern: /^\/simple\/price$/, endpoint: '/simple/price', handler: simplePrice },
-  { pattern: /^\/coins\/([^/]+)\/market_chart\/range$/, endpoint: '/coins/{id}/market_chart/range', handler: marketChartRange },
+  {
+    pattern: /^\/coins\/([^/]+)\/market_chart\/range$/,
+    endpoint: '/coins/{id}/market_chart/range',
+    handler: marketChartRange,
+  },
 ];
 
 /** The matching route and its captured parameters, or undefined for an unknown path. */

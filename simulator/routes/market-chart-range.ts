@@ -48,7 +48,9 @@ export const marketChartRange: RouteHandler = ({ sim, settings, now, query, para
 function parseInstant(value: string | null): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.floor(Number(value) * 1000);
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/.test(value) ? `${value}${value.length === 10 ? 'T00:00' : ''}Z` : value);
+  const ms = Date.parse(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/.test(value) ? `${value}${value.length === 10 ? 'T00:00' : ''}Z` : value,
+  );
   return Number.isNaN(ms) ? undefined : ms;
 }
 

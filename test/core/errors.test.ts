@@ -13,7 +13,11 @@ function serverError(code: string, message = `server said ${code}`): pg.Database
 
 const classOf = (error: unknown) => {
   const classified = classifyPostgresError(error, 'doing it');
-  return classified instanceof RetryableError ? 'retryable' : classified instanceof PermanentError ? 'permanent' : 'other';
+  return classified instanceof RetryableError
+    ? 'retryable'
+    : classified instanceof PermanentError
+      ? 'permanent'
+      : 'other';
 };
 
 describe(classifyPostgresError.name, () => {
@@ -67,7 +71,9 @@ describe(classifyPostgresError.name, () => {
   it('keeps the server message and the SQLSTATE in the reason', () => {
     const error = serverError('53100', 'could not extend file "base/16384/16390": No space left on device');
     const classified = classifyPostgresError(error, 'loading batch 3 of run r1');
-    expect(classified.message).toBe('loading batch 3 of run r1: could not extend file "base/16384/16390": No space left on device (53100)');
+    expect(classified.message).toBe(
+      'loading batch 3 of run r1: could not extend file "base/16384/16390": No space left on device (53100)',
+    );
     expect(classified.cause).toBe(error);
   });
 
@@ -93,7 +99,9 @@ describe(classifyPostgresError.name, () => {
     };
 
     it('permission denied (a role without the grant) is permanent, with the object named', async () => {
-      const error = await failure((c) => c.query('select * from raw.coin_market_snapshots'), { options: '-c role=cdp_reader' });
+      const error = await failure((c) => c.query('select * from raw.coin_market_snapshots'), {
+        options: '-c role=cdp_reader',
+      });
       const classified = classifyPostgresError(error, 'reading');
       expect(classified).toBeInstanceOf(PermanentError);
       expect(classified.message).toMatch(/^reading: permission denied for schema raw \(42501\)$/);
@@ -104,7 +112,9 @@ describe(classifyPostgresError.name, () => {
     });
 
     it('a statement timeout is retryable', async () => {
-      expect(classOf(await failure((c) => c.query('select pg_sleep(5)'), { statement_timeout: 100 }))).toBe('retryable');
+      expect(classOf(await failure((c) => c.query('select pg_sleep(5)'), { statement_timeout: 100 }))).toBe(
+        'retryable',
+      );
     });
 
     it('a backend terminated by an administrator is retryable', async () => {
@@ -112,10 +122,23 @@ describe(classifyPostgresError.name, () => {
         const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
         // Settle the query into a value now: its rejection can arrive before pg_terminate_backend
         // returns, and a rejection with no handler yet fails the test on its own.
-        const sleeping = c.query('select pg_sleep(10)').then(() => undefined, (error: unknown) => error);
+        const sleeping = c.query('select pg_sleep(10)').then(
+          () => undefined,
+          (error: unknown) => error,
+        );
         // Terminated while the statement runs: the server says so, not a timer that usually outlasts the start.
-        await waitFor('the statement to be running', async () =>
-          (await db.pool.query("select 1 from pg_stat_activity where pid = $1 and state = 'active' and wait_event = 'PgSleep'", [pid])).rowCount === 1, 10_000, 10);
+        await waitFor(
+          'the statement to be running',
+          async () =>
+            (
+              await db.pool.query(
+                "select 1 from pg_stat_activity where pid = $1 and state = 'active' and wait_event = 'PgSleep'",
+                [pid],
+              )
+            ).rowCount === 1,
+          10_000,
+          10,
+        );
         await db.pool.query('select pg_terminate_backend($1)', [pid]);
         const terminated = await sleeping;
         if (terminated !== undefined) throw terminated;
@@ -125,7 +148,9 @@ describe(classifyPostgresError.name, () => {
     });
 
     it('a deadlock is retryable', async () => {
-      await db.pool.query('create table deadlock_probe (id int primary key); insert into deadlock_probe values (1), (2)');
+      await db.pool.query(
+        'create table deadlock_probe (id int primary key); insert into deadlock_probe values (1), (2)',
+      );
       const [a, b] = [new pg.Client({ connectionString: db.url }), new pg.Client({ connectionString: db.url })];
       await Promise.all([a.connect(), b.connect()]);
       try {

@@ -13,7 +13,10 @@ import { startMarketFixture, type MarketFixture } from './market-fixture.js';
  * (node:querystring, Express 5's "simple" parser) makes of the raw query string.
  */
 
-type Kind = { kind: 'enum'; values: readonly string[] } | { kind: 'int'; min: number; max: number } | { kind: 'text'; max: number };
+type Kind =
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'text'; max: number };
 const oneOf = (...values: string[]): Kind => ({ kind: 'enum', values });
 const enumValues = (kind: Kind): readonly string[] => (kind.kind === 'enum' ? kind.values : []);
 const int = (min: number, max: number): Kind => ({ kind: 'int', min, max });
@@ -42,7 +45,8 @@ const PATHS = Object.keys(SPEC) as ApiPath[];
 const ALL_NAMES = [...new Set(PATHS.flatMap((p) => Object.keys(SPEC[p])))];
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** The response cache's version check, the only SQL allowed in front of parameter validation. */
-const VERSION_CHECK = /^\s*select [^;]*\bfrom pipeline\.transform_runs where status <> 'running'\s+order by transform_run_id desc limit 1\s*$/;
+const VERSION_CHECK =
+  /^\s*select [^;]*\bfrom pipeline\.transform_runs where status <> 'running'\s+order by transform_run_id desc limit 1\s*$/;
 /** Put into every fuzzed text: if it ever shows up in an SQL text, input was pasted into SQL. */
 const MARKER = 'zq9mark';
 
@@ -81,7 +85,8 @@ function utf8Bytes(cp: number): number[] {
 
 /** A query component as sent: percent-encoded, or verbatim when it is printable ASCII (raw `%`, `'`, `;`, `*` included). */
 type Part = { text: string; raw: boolean };
-const write = ({ text, raw }: Part) => (raw && /^[\x21-\x7e]*$/.test(text) && !/[#&=+]/.test(text) ? text : percentEncode(text));
+const write = ({ text, raw }: Part) =>
+  raw && /^[\x21-\x7e]*$/.test(text) && !/[#&=+]/.test(text) ? text : percentEncode(text);
 
 // ---------------------------------------------------------------------------------------------
 // The model: what the server must answer for a raw path and query.
@@ -127,7 +132,8 @@ function expected(path: ApiPath, rawId: string, rawQuery: string): Expected {
   if (unknown.length > 0) return { status: 400, bad: unknown };
   const bad: string[] = [];
   if (path.includes(':id') && (id === undefined || !COIN_ID.test(id))) bad.push('id');
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && !valid(spec[name]!, value)) bad.push(name);
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && !valid(spec[name]!, value)) bad.push(name);
   if (bad.length > 0) return { status: 400, bad };
   if (id !== undefined && !knownCoins.has(id)) return { status: 404, id };
   return { status: 200 };
@@ -171,7 +177,12 @@ function send(path: string): Promise<Reply> {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode!, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8'), sql: sqlTexts.slice(before) }),
+        resolve({
+          status: res.statusCode!,
+          type: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+          sql: sqlTexts.slice(before),
+        }),
       );
       res.on('error', reject);
     });
@@ -182,7 +193,8 @@ function send(path: string): Promise<Reply> {
 
 // A replacer function, not a string: in a replacement string "$`" and "$&" are patterns, and a fuzzed
 // id such as "$`x" would otherwise splice the path into itself.
-const urlOf = (path: ApiPath, rawId: string, rawQuery: string) => `/api/v1${path.replace(':id', () => rawId)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
+const urlOf = (path: ApiPath, rawId: string, rawQuery: string) =>
+  `/api/v1${path.replace(':id', () => rawId)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
 
 /** Answers by status, to show that the property reached every outcome. */
 const statuses = new Map<number, number>();
@@ -194,39 +206,91 @@ async function check(path: ApiPath, rawId: string, rawQuery: string): Promise<Re
   const reply = await send(url);
   statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
   const context = `GET ${url.length > 300 ? `${url.slice(0, 300)}…` : url} → ${reply.status} ${reply.body.slice(0, 300)}`;
-  if (reply.status !== want.status) throw new Error(`expected ${want.status}${want.bad ? ` naming one of ${JSON.stringify(want.bad)}` : ''}: ${context}`);
+  if (reply.status !== want.status)
+    throw new Error(
+      `expected ${want.status}${want.bad ? ` naming one of ${JSON.stringify(want.bad)}` : ''}: ${context}`,
+    );
   if (!reply.type.startsWith('application/json')) throw new Error(`not JSON: ${context}`);
   const body = JSON.parse(reply.body) as Record<string, unknown>;
   if (want.status === 400) {
     const parameter = body.parameter as string;
-    if (!want.bad!.includes(parameter)) throw new Error(`400 names ${JSON.stringify(parameter)}, expected one of ${JSON.stringify(want.bad)}: ${context}`);
+    if (!want.bad!.includes(parameter))
+      throw new Error(
+        `400 names ${JSON.stringify(parameter)}, expected one of ${JSON.stringify(want.bad)}: ${context}`,
+      );
     const subject = parameter === '' ? 'a parameter with an empty name' : parameter;
-    if (typeof body.error !== 'string' || !body.error.startsWith(`${subject} must be `)) throw new Error(`400 message does not name ${JSON.stringify(parameter)}: ${context}`);
+    if (typeof body.error !== 'string' || !body.error.startsWith(`${subject} must be `))
+      throw new Error(`400 message does not name ${JSON.stringify(parameter)}: ${context}`);
     // Validation comes before any query of the endpoint. The one statement a refused request may
     // cause is the response cache's check for a newer transform run (dashboard/api/response-cache.ts),
     // a constant query made at most once a second, in front of the router, whatever the URL.
     const queries = reply.sql.filter((sql) => !VERSION_CHECK.test(sql));
     if (queries.length > 0) throw new Error(`a refused request ran SQL (${queries.join(' ;; ')}): ${context}`);
   }
-  if (want.status === 404 && body.error !== `unknown coin: ${want.id}`) throw new Error(`404 should name the coin: ${context}`);
+  if (want.status === 404 && body.error !== `unknown coin: ${want.id}`)
+    throw new Error(`404 should name the coin: ${context}`);
   if (want.status === 200 && path === '/coins') {
     const query = querystring.parse(rawQuery);
     const q = typeof query.q === 'string' && query.q.trim() !== '' ? query.q.trim() : null;
     if (body.search !== q) throw new Error(`search should echo ${JSON.stringify(q)}: ${context}`);
   }
-  for (const sql of reply.sql) if (sql.toLowerCase().includes(MARKER)) throw new Error(`input reached SQL text: ${sql}`);
+  for (const sql of reply.sql)
+    if (sql.toLowerCase().includes(MARKER)) throw new Error(`input reached SQL text: ${sql}`);
   return reply;
 }
 
 /** Query string from (name, value) parts, each written raw or encoded. */
-const queryOf = (pairs: ReadonlyArray<readonly [Part, Part | null]>) => pairs.map(([name, value]) => (value === null ? write(name) : `${write(name)}=${write(value)}`)).join('&');
+const queryOf = (pairs: ReadonlyArray<readonly [Part, Part | null]>) =>
+  pairs.map(([name, value]) => (value === null ? write(name) : `${write(name)}=${write(value)}`)).join('&');
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries.
 
 const NASTY = [
-  "'", '"', ';', '--', '/*', '*/', '%', '%%', '_', '\\', '`', '$1', '::text', '\u0000', '\t', '\n', '\r', '\u007f', ' ', '+', '&', '=', '#', '?', '/', '..',
-  '\u202e', '\u200f', 'مرحبا', 'שלום', '🚀', '👨‍👩‍👧', '\ud800', '\udfff', 'e\u0301', '\ufeff', '\u2028', 'İ', 'ß', 'ﬀ', '１', '٣', '\u00a0', '\u0085',
+  "'",
+  '"',
+  ';',
+  '--',
+  '/*',
+  '*/',
+  '%',
+  '%%',
+  '_',
+  '\\',
+  '`',
+  '$1',
+  '::text',
+  '\u0000',
+  '\t',
+  '\n',
+  '\r',
+  '\u007f',
+  ' ',
+  '+',
+  '&',
+  '=',
+  '#',
+  '?',
+  '/',
+  '..',
+  '\u202e',
+  '\u200f',
+  'مرحبا',
+  'שלום',
+  '🚀',
+  '👨‍👩‍👧',
+  '\ud800',
+  '\udfff',
+  'e\u0301',
+  '\ufeff',
+  '\u2028',
+  'İ',
+  'ß',
+  'ﬀ',
+  '１',
+  '٣',
+  '\u00a0',
+  '\u0085',
 ];
 const char = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...NASTY) },
@@ -240,27 +304,116 @@ const numberish = fc.oneof(
   fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
   fc.double().map(String),
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
-  fc.constantFrom('1e308', '-1e308', '1e2', '9007199254740993', '-9007199254740993', '1.5', '0x10', 'NaN', 'Infinity', '-0', '+1', ' 1', '1 ', '１', '0'.repeat(60) + '5', '9'.repeat(400), '', '1,2', '1;', "1' or '1'='1", '1--', '1/*', '00', '100000', '100001', '500', '501', '50', '51'),
+  fc.constantFrom(
+    '1e308',
+    '-1e308',
+    '1e2',
+    '9007199254740993',
+    '-9007199254740993',
+    '1.5',
+    '0x10',
+    'NaN',
+    'Infinity',
+    '-0',
+    '+1',
+    ' 1',
+    '1 ',
+    '１',
+    '0'.repeat(60) + '5',
+    '9'.repeat(400),
+    '',
+    '1,2',
+    '1;',
+    "1' or '1'='1",
+    '1--',
+    '1/*',
+    '00',
+    '100000',
+    '100001',
+    '500',
+    '501',
+    '50',
+    '51',
+  ),
 );
-const VALID_VALUES = [...new Set(PATHS.flatMap((p) => Object.values(SPEC[p]).flatMap((k) => (k.kind === 'enum' ? k.values : k.kind === 'int' ? [String(k.min), String(k.max)] : ['bit', 'Bitcoin', ' eth ']))))];
-const validish = fc.oneof(fc.constantFrom(...VALID_VALUES), fc.constantFrom(...VALID_VALUES).map((v) => v.toUpperCase()), fc.integer({ min: 1, max: 120 }).map(String));
-const value = fc.oneof({ weight: 4, arbitrary: validish }, { weight: 2, arbitrary: numberish }, { weight: 2, arbitrary: marked }, { weight: 1, arbitrary: fuzzText });
+const VALID_VALUES = [
+  ...new Set(
+    PATHS.flatMap((p) =>
+      Object.values(SPEC[p]).flatMap((k) =>
+        k.kind === 'enum' ? k.values : k.kind === 'int' ? [String(k.min), String(k.max)] : ['bit', 'Bitcoin', ' eth '],
+      ),
+    ),
+  ),
+];
+const validish = fc.oneof(
+  fc.constantFrom(...VALID_VALUES),
+  fc.constantFrom(...VALID_VALUES).map((v) => v.toUpperCase()),
+  fc.integer({ min: 1, max: 120 }).map(String),
+);
+const value = fc.oneof(
+  { weight: 4, arbitrary: validish },
+  { weight: 2, arbitrary: numberish },
+  { weight: 2, arbitrary: marked },
+  { weight: 1, arbitrary: fuzzText },
+);
 const part = (text: fc.Arbitrary<string>) => fc.record({ text, raw: fc.boolean() });
-const name = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...ALL_NAMES) }, { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', 'q[]', 'sort[0]', 'Limit', '') }, { weight: 1, arbitrary: marked });
+const name = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...ALL_NAMES) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', 'q[]', 'sort[0]', 'Limit', ''),
+  },
+  { weight: 1, arbitrary: marked },
+);
 const pair = fc.tuple(part(name), fc.option(part(value), { freq: 8, nil: null }));
 /** Any endpoint, those with a coin id in the path half of the time (the id is one more parameter). */
 const pathArb = fc.oneof(fc.constantFrom(...PATHS), fc.constantFrom(...PATHS.filter((p) => p.includes(':id'))));
 /** A third of the requests have no query, so that ids (200 and 404) get their share. */
-const queryPairs = fc.oneof(fc.constant([]), fc.array(pair, { minLength: 1, maxLength: 4 }), fc.array(pair, { minLength: 1, maxLength: 2 }));
+const queryPairs = fc.oneof(
+  fc.constant([]),
+  fc.array(pair, { minLength: 1, maxLength: 4 }),
+  fc.array(pair, { minLength: 1, maxLength: 2 }),
+);
 
 let validIds: string[];
 const rawId = () =>
-  fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...validIds).map((id) => ({ text: id, raw: true })) },
-    { weight: 2, arbitrary: part(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/)) },
-    { weight: 2, arbitrary: part(marked) },
-    { weight: 1, arbitrary: fc.constantFrom('..', '.', '%2E%2E', '..%2F..%2Fetc%2Fpasswd', '%2e%2e%5c', '....%2F%2F', '%00', 'bitcoin%00', '%E0%A4%A', '%ZZ', '%', '%ED%A0%80', '%ED%BF%BF', '%C0%AF', '%F4%90%80%80', 'a'.repeat(101), 'Bitcoin', 'bitcoin%20', '%20bitcoin').map((text) => ({ text, raw: true })) },
-  ).map((p) => (p.raw && /^[\x21-\x7e]*$/.test(p.text) ? p.text.replace(/[/?#]/g, (c) => percentEncode(c)) : percentEncode(p.text)));
+  fc
+    .oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...validIds).map((id) => ({ text: id, raw: true })) },
+      { weight: 2, arbitrary: part(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/)) },
+      { weight: 2, arbitrary: part(marked) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .constantFrom(
+            '..',
+            '.',
+            '%2E%2E',
+            '..%2F..%2Fetc%2Fpasswd',
+            '%2e%2e%5c',
+            '....%2F%2F',
+            '%00',
+            'bitcoin%00',
+            '%E0%A4%A',
+            '%ZZ',
+            '%',
+            '%ED%A0%80',
+            '%ED%BF%BF',
+            '%C0%AF',
+            '%F4%90%80%80',
+            'a'.repeat(101),
+            'Bitcoin',
+            'bitcoin%20',
+            '%20bitcoin',
+          )
+          .map((text) => ({ text, raw: true })),
+      },
+    )
+    .map((p) =>
+      p.raw && /^[\x21-\x7e]*$/.test(p.text)
+        ? p.text.replace(/[/?#]/g, (c) => percentEncode(c))
+        : percentEncode(p.text),
+    );
 
 // ---------------------------------------------------------------------------------------------
 
@@ -268,7 +421,9 @@ beforeAll(async () => {
   f = await startMarketFixture({ coins: 8, ticks: 2 });
   await f.pipeline.stop(); // nothing runs SQL now but the requests under test
   port = Number(new URL(f.url).port);
-  validIds = (await f.q<{ coin_id: string }>('select coin_id from analytics_marts.dim_coins order by coin_id')).map((r) => r.coin_id);
+  validIds = (await f.q<{ coin_id: string }>('select coin_id from analytics_marts.dim_coins order by coin_id')).map(
+    (r) => r.coin_id,
+  );
   knownCoins = new Set(validIds);
   captureSql();
 });
@@ -283,17 +438,27 @@ const baseline = new Set<string>();
 
 describe('the fuzzed API', () => {
   it('covers every endpoint and parameter the router has', () => {
-    expect(Object.fromEntries(PATHS.map((p) => [p, Object.keys(SPEC[p])]))).toEqual(Object.fromEntries(Object.entries(API_PARAMS).map(([p, names]) => [p, [...names]])));
+    expect(Object.fromEntries(PATHS.map((p) => [p, Object.keys(SPEC[p])]))).toEqual(
+      Object.fromEntries(Object.entries(API_PARAMS).map(([p, names]) => [p, [...names]])),
+    );
   });
 
   it('answers valid requests for every query shape (the baseline of SQL texts)', async () => {
     const shapes: Array<[ApiPath, string, string]> = [];
     const coins = SPEC['/coins'];
-    for (const sort of enumValues(coins.sort!)) for (const order of ['asc', 'desc']) shapes.push(['/coins', '', `sort=${sort}&order=${order}`]);
+    for (const sort of enumValues(coins.sort!))
+      for (const order of ['asc', 'desc']) shapes.push(['/coins', '', `sort=${sort}&order=${order}`]);
     shapes.push(['/coins', '', 'q=bit&page=1&pageSize=5'], ['/coins', '', 'page=99'], ['/coins', '', 'q=zzzz']);
-    for (const interval of ['hourly', 'daily']) for (const range of ['24h', '7d', '30d', 'all']) shapes.push(['/coins/:id/candles', 'bitcoin', `interval=${interval}&range=${range}`]);
-    shapes.push(['/coins/:id', 'bitcoin', ''], ['/coins/:id', 'no-such-coin', ''], ['/coins/:id/candles', 'no-such-coin', '']);
-    for (const path of PATHS.filter((p) => !p.includes(':id') && p !== '/coins' && p !== '/events')) shapes.push([path, '', '']);
+    for (const interval of ['hourly', 'daily'])
+      for (const range of ['24h', '7d', '30d', 'all'])
+        shapes.push(['/coins/:id/candles', 'bitcoin', `interval=${interval}&range=${range}`]);
+    shapes.push(
+      ['/coins/:id', 'bitcoin', ''],
+      ['/coins/:id', 'no-such-coin', ''],
+      ['/coins/:id/candles', 'no-such-coin', ''],
+    );
+    for (const path of PATHS.filter((p) => !p.includes(':id') && p !== '/coins' && p !== '/events'))
+      shapes.push([path, '', '']);
     for (const [path, id, query] of shapes) {
       const reply = await check(path, id, query);
       for (const sql of reply.sql) baseline.add(sql);
@@ -350,7 +515,7 @@ describe('the fuzzed API', () => {
     ['10k digits', '9'.repeat(10_000)],
     ['quote', "'"],
     ['tautology', "1'%20OR%20'1'='1"],
-    ['stacked query', "1;%20drop%20table%20raw.snapshots;--"],
+    ['stacked query', '1;%20drop%20table%20raw.snapshots;--'],
     ['comment', '/*%20*/'],
     ['percent', '%25'],
     ['raw percent', '%'],

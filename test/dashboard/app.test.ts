@@ -65,7 +65,8 @@ async function freePort(): Promise<number> {
 }
 
 async function seedRuns(): Promise<void> {
-  await db.pool.query(`
+  await db.pool.query(
+    `
     insert into pipeline.pipeline_runs
       (run_id, trigger, started_at, finished_at, coins_planned, batches_planned, batches_fetched, batches_loaded,
        batches_failed, rows_loaded, rows_duplicate, records_rejected, status, transform_status, error)
@@ -87,13 +88,23 @@ beforeAll(async () => {
   await seedRuns();
 
   for (const batchNo of [0, 1]) {
-    const fetch = buildJob('fetch', authConfig, { data: { runId: 't1764230400000', batchNo, request: { endpoint: 'coins-list' } } });
+    const fetch = buildJob('fetch', authConfig, {
+      data: { runId: 't1764230400000', batchNo, request: { endpoint: 'coins-list' } },
+    });
     await runtime.queue('fetch').add(fetch.name, fetch.data, fetch.opts);
   }
-  const load = buildJob('load', authConfig, { data: { runId: 't1764230400000', batchNo: 0, vsCurrency: 'usd' }, opts: { delay: 600_000 } });
+  const load = buildJob('load', authConfig, {
+    data: { runId: 't1764230400000', batchNo: 0, vsCurrency: 'usd' },
+    opts: { delay: 600_000 },
+  });
   await runtime.queue('load').add(load.name, load.data, load.opts);
 
-  const common = { pool: runtime.pool, redis: probeRedis, queues: (key: keyof typeof QUEUES) => runtime.queue(key), logger: silent };
+  const common = {
+    pool: runtime.pool,
+    redis: probeRedis,
+    queues: (key: keyof typeof QUEUES) => runtime.queue(key),
+    logger: silent,
+  };
   const migrations = migrationCheck(db.url);
   closers.push(() => migrations.close());
   authed = await start(createApp({ ...common, config: authConfig, checkMigrations: migrations.pending }));
@@ -132,7 +143,11 @@ describe('health probes', () => {
     await gone.drop();
     // Options of createRedis(url, 'fail-fast'), with a short disconnectTimeout: ioredis otherwise keeps a
     // 2 s timer for the refused socket after disconnect() and jest reports an open handle.
-    const deadRedis = new Redis(`redis://127.0.0.1:${await freePort()}`, { maxRetriesPerRequest: 1, enableOfflineQueue: false, disconnectTimeout: 20 });
+    const deadRedis = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      disconnectTimeout: 20,
+    });
     deadRedis.on('error', () => undefined);
     const brokenServer = await serve(
       createApp({
@@ -178,7 +193,12 @@ describe('health probes', () => {
     const fresh = createRedis(TEST_REDIS_URL, 'fail-fast', 'cdp:test:fresh');
     try {
       expect(fresh.status).toBe('connecting');
-      const readiness = await checkReadiness({ pool: runtime.pool, redis: fresh, pendingMigrations: async () => false, timeoutMs: 2000 });
+      const readiness = await checkReadiness({
+        pool: runtime.pool,
+        redis: fresh,
+        pendingMigrations: async () => false,
+        timeoutMs: 2000,
+      });
       expect(readiness.checks.redis).toMatchObject({ ok: true });
     } finally {
       fresh.disconnect();
@@ -187,7 +207,14 @@ describe('health probes', () => {
 
   it('answers 503 while a migration is pending', async () => {
     const pending = await start(
-      createApp({ config: openConfig, pool: runtime.pool, redis: probeRedis, queues: (key) => runtime.queue(key), checkMigrations: async () => true, logger: silent }),
+      createApp({
+        config: openConfig,
+        pool: runtime.pool,
+        redis: probeRedis,
+        queues: (key) => runtime.queue(key),
+        checkMigrations: async () => true,
+        logger: silent,
+      }),
     );
     const reply = await call(`${pending}/readyz`);
     expect(reply.status).toBe(503);
@@ -204,7 +231,10 @@ describe('/metrics', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
     for (const key of QUEUE_KEYS) {
-      for (const state of QUEUE_STATES) expect(reply.text).toMatch(new RegExp(`^cdp_queue_jobs\\{queue="${QUEUES[key].name}",state="${state}"\\} \\d+$`, 'm'));
+      for (const state of QUEUE_STATES)
+        expect(reply.text).toMatch(
+          new RegExp(`^cdp_queue_jobs\\{queue="${QUEUES[key].name}",state="${state}"\\} \\d+$`, 'm'),
+        );
     }
     expect(reply.text).toContain('cdp_queue_jobs{queue="fetch",state="waiting"} 2');
     expect(reply.text).toContain('cdp_queue_jobs{queue="load",state="delayed"} 1');
@@ -218,14 +248,26 @@ describe('/metrics', () => {
     await call(`${open}/api/v1/runs?limit=2`);
     await call(`${open}/api/v1/nope/123`);
     await call(`${open}/queues/api/queues`);
-    const text = await waitFor('the requests to be observed', async () => {
-      const { text } = await call(`${open}/metrics`);
-      return text.includes('route="/queues/api"') ? text : undefined;
-    }, 5000);
-    expect(text).toMatch(/^cdp_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/runs",status="200"\} [1-9]\d*$/m);
-    expect(text).toMatch(/^cdp_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/api\/v1\/runs",status="200"\} \d+$/m);
-    expect(text).toMatch(/^cdp_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]\d*$/m);
-    expect(text).toMatch(/^cdp_http_request_duration_seconds_count\{method="GET",route="\/queues\/api",status="200"\} [1-9]\d*$/m);
+    const text = await waitFor(
+      'the requests to be observed',
+      async () => {
+        const { text } = await call(`${open}/metrics`);
+        return text.includes('route="/queues/api"') ? text : undefined;
+      },
+      5000,
+    );
+    expect(text).toMatch(
+      /^cdp_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/runs",status="200"\} [1-9]\d*$/m,
+    );
+    expect(text).toMatch(
+      /^cdp_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/api\/v1\/runs",status="200"\} \d+$/m,
+    );
+    expect(text).toMatch(
+      /^cdp_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]\d*$/m,
+    );
+    expect(text).toMatch(
+      /^cdp_http_request_duration_seconds_count\{method="GET",route="\/queues\/api",status="200"\} [1-9]\d*$/m,
+    );
     expect(text).not.toContain('limit=2');
     expect(text).not.toContain('nope');
   });
@@ -241,7 +283,13 @@ describe('Bull Board with credentials', () => {
   });
 
   it('refuses a wrong password, a wrong user and a malformed header', async () => {
-    for (const headers of [basic(USER, 'wrong-password-123'), basic('someone', SENTINEL_PASSWORD), basic(USER, `${SENTINEL_PASSWORD}x`), { authorization: 'Basic !!!' }, { authorization: `Bearer ${SENTINEL_PASSWORD}` }]) {
+    for (const headers of [
+      basic(USER, 'wrong-password-123'),
+      basic('someone', SENTINEL_PASSWORD),
+      basic(USER, `${SENTINEL_PASSWORD}x`),
+      { authorization: 'Basic !!!' },
+      { authorization: `Bearer ${SENTINEL_PASSWORD}` },
+    ]) {
       const reply = await call(`${authed}/queues/api/queues`, { headers });
       expect(reply.status).toBe(401);
       expect(reply.headers.get('www-authenticate')).toBe('Basic realm="cdp"');
@@ -251,7 +299,9 @@ describe('Bull Board with credentials', () => {
   it('lists every registry queue, with its description, to an authenticated user', async () => {
     const reply = await call(`${authed}/queues/api/queues`, { headers: basic(USER, SENTINEL_PASSWORD) });
     expect(reply.status).toBe(200);
-    const { queues } = reply.json<{ queues: Array<{ name: string; description: string; readOnlyMode: boolean; counts: Record<string, number> }> }>();
+    const { queues } = reply.json<{
+      queues: Array<{ name: string; description: string; readOnlyMode: boolean; counts: Record<string, number> }>;
+    }>();
     expect(queues.map((q) => q.name)).toEqual(QUEUE_KEYS.map((key) => QUEUES[key].name));
     for (const queue of queues) {
       expect(queue.description).toBe(Object.values(QUEUES).find((q) => q.name === queue.name)!.description);
@@ -266,7 +316,10 @@ describe('Bull Board with credentials', () => {
   });
 
   it('lets an authenticated same-origin request act, and refuses a cross-origin one', async () => {
-    const retry = await call(`${authed}/queues/api/queues/fetch/retry/failed`, { method: 'PUT', headers: basic(USER, SENTINEL_PASSWORD) });
+    const retry = await call(`${authed}/queues/api/queues/fetch/retry/failed`, {
+      method: 'PUT',
+      headers: basic(USER, SENTINEL_PASSWORD),
+    });
     expect(retry.status).toBe(200);
     const forged = await call(`${authed}/queues/api/queues/fetch/retry/failed`, {
       method: 'PUT',
@@ -295,7 +348,11 @@ describe('Bull Board without credentials', () => {
       ['PUT', '/queues/api/queues/pause'],
       ['POST', '/queues/api/queues/fetch/add'],
     ] as const) {
-      const reply = await call(`${open}${path}`, { method, headers: { 'content-type': 'application/json' }, body: '{"name":"x","data":{}}' });
+      const reply = await call(`${open}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"x","data":{}}',
+      });
       expect(reply.status).toBe(405);
     }
     expect(await runtime.queue('fetch').getJobCounts('waiting')).toEqual({ waiting: 2 });
@@ -304,7 +361,15 @@ describe('Bull Board without credentials', () => {
 
   it('has adapters that refuse actions themselves, whatever sits in front of them', async () => {
     const bare = express();
-    bare.use('/queues', createBoardRouter({ queues: QUEUE_KEYS.map((key) => ({ key, queue: runtime.queue(key) })), basePath: '/queues', readOnly: true, onError: () => undefined }));
+    bare.use(
+      '/queues',
+      createBoardRouter({
+        queues: QUEUE_KEYS.map((key) => ({ key, queue: runtime.queue(key) })),
+        basePath: '/queues',
+        readOnly: true,
+        onError: () => undefined,
+      }),
+    );
     const url = await start(bare);
     const reply = await call(`${url}/queues/api/queues/fetch/retry/failed`, { method: 'PUT' });
     expect(reply.status).toBe(405);
@@ -344,35 +409,47 @@ describe('GET /api/v1/runs', () => {
     expect((await call(`${open}/api/v1/runs?limit=500`)).status).toBe(200);
   });
 
-  it.each(['0', '501', '-1', '1.5', 'abc', '', '1e2', '10&limit=20', '99999999999999999999'])('refuses limit=%s with 400', async (limit) => {
-    const reply = await call(`${open}/api/v1/runs?limit=${limit}`);
-    expect(reply.status).toBe(400);
-    expect(reply.json()).toEqual({ error: LIMIT_ERROR, parameter: 'limit' });
-    expect(LIMIT_ERROR).toBe('limit must be an integer from 1 to 500');
-  });
+  it.each(['0', '501', '-1', '1.5', 'abc', '', '1e2', '10&limit=20', '99999999999999999999'])(
+    'refuses limit=%s with 400',
+    async (limit) => {
+      const reply = await call(`${open}/api/v1/runs?limit=${limit}`);
+      expect(reply.status).toBe(400);
+      expect(reply.json()).toEqual({ error: LIMIT_ERROR, parameter: 'limit' });
+      expect(LIMIT_ERROR).toBe('limit must be an integer from 1 to 500');
+    },
+  );
 });
 
 describe('pages', () => {
-  it.each(['/', '/pipeline'])('%s is a frame with navigation, a phone viewport and only same-origin scripts', async (path) => {
-    const reply = await call(`${open}${path}`);
-    expect(reply.status).toBe(200);
-    expect(reply.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(reply.text).toMatch(/<title>[^<]+ · Crypto Data Pipeline<\/title>/);
-    expect(reply.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-    for (const href of ['/', '/pipeline', '/queues', '/metrics']) expect(reply.text).toContain(`href="${href}"`);
-    expect(reply.text).toContain('id="last-updated"');
-    // Every script is a file of this origin; no inline code, nothing from elsewhere.
-    expect(reply.text.match(/<script[^>]*>/g)!.every((tag) => / src="\/assets\//.test(tag))).toBe(true);
-    // Nothing from elsewhere: the one absolute URL is the chart licence's attribution link (a link, not a load).
-    expect(reply.text.replaceAll('<a href="https://www.tradingview.com/" rel="noopener">', '')).not.toMatch(/https?:\/\//);
-    const csp = reply.headers.get('content-security-policy')!;
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).not.toContain('unsafe-inline');
-  });
+  it.each(['/', '/pipeline'])(
+    '%s is a frame with navigation, a phone viewport and only same-origin scripts',
+    async (path) => {
+      const reply = await call(`${open}${path}`);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(reply.text).toMatch(/<title>[^<]+ · Crypto Data Pipeline<\/title>/);
+      expect(reply.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      for (const href of ['/', '/pipeline', '/queues', '/metrics']) expect(reply.text).toContain(`href="${href}"`);
+      expect(reply.text).toContain('id="last-updated"');
+      // Every script is a file of this origin; no inline code, nothing from elsewhere.
+      expect(reply.text.match(/<script[^>]*>/g)!.every((tag) => / src="\/assets\//.test(tag))).toBe(true);
+      // Nothing from elsewhere: the one absolute URL is the chart licence's attribution link (a link, not a load).
+      expect(reply.text.replaceAll('<a href="https://www.tradingview.com/" rel="noopener">', '')).not.toMatch(
+        /https?:\/\//,
+      );
+      const csp = reply.headers.get('content-security-policy')!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+    },
+  );
 
   it('serves the client modules, the stylesheet and the chart library from this origin', async () => {
-    for (const [path, type] of [['/assets/js/market-page.js', /javascript/], ['/assets/app.css', /css/], ['/assets/vendor/lightweight-charts.js', /javascript/]] as const) {
+    for (const [path, type] of [
+      ['/assets/js/market-page.js', /javascript/],
+      ['/assets/app.css', /css/],
+      ['/assets/vendor/lightweight-charts.js', /javascript/],
+    ] as const) {
       const reply = await call(`${open}${path}`);
       expect({ path, status: reply.status }).toEqual({ path, status: 200 });
       expect(reply.headers.get('content-type')).toMatch(type);
@@ -392,7 +469,17 @@ describe('pages', () => {
 
 describe('HTTP hygiene', () => {
   it('sends security headers on every kind of response', async () => {
-    for (const path of ['/', '/healthz', '/readyz', '/metrics', '/api/v1/runs', '/api/unknown', '/nowhere', '/queues', '/queues/api/queues']) {
+    for (const path of [
+      '/',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/api/v1/runs',
+      '/api/unknown',
+      '/nowhere',
+      '/queues',
+      '/queues/api/queues',
+    ]) {
       const reply = await call(`${open}${path}`);
       expect({ path, nosniff: reply.headers.get('x-content-type-options') }).toEqual({ path, nosniff: 'nosniff' });
       expect(reply.headers.get('x-frame-options')).toBe('DENY');
@@ -402,19 +489,60 @@ describe('HTTP hygiene', () => {
     }
   });
 
-  it('sends exactly the security headers it always sent, and none of helmet\'s other defaults', async () => {
-    const SAME = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' };
-    const NEVER = ['strict-transport-security', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection', 'cross-origin-embedder-policy', 'content-security-policy-report-only', 'x-powered-by'];
-    for (const path of ['/', '/healthz', '/metrics', '/api/v1/runs', '/api/v1/coins', '/api/unknown', '/nowhere', '/assets/app.css', '/queues', '/queues/api/queues']) {
+  it("sends exactly the security headers it always sent, and none of helmet's other defaults", async () => {
+    const SAME = {
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+    };
+    const NEVER = [
+      'strict-transport-security',
+      'origin-agent-cluster',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+      'cross-origin-embedder-policy',
+      'content-security-policy-report-only',
+      'x-powered-by',
+    ];
+    for (const path of [
+      '/',
+      '/healthz',
+      '/metrics',
+      '/api/v1/runs',
+      '/api/v1/coins',
+      '/api/unknown',
+      '/nowhere',
+      '/assets/app.css',
+      '/queues',
+      '/queues/api/queues',
+    ]) {
       const { headers } = await call(`${open}${path}`);
-      expect({ path, ...Object.fromEntries(Object.keys(SAME).map((name) => [name, headers.get(name)])) }).toEqual({ path, ...SAME });
+      expect({ path, ...Object.fromEntries(Object.keys(SAME).map((name) => [name, headers.get(name)])) }).toEqual({
+        path,
+        ...SAME,
+      });
       expect({ path, extra: NEVER.filter((name) => headers.has(name)) }).toEqual({ path, extra: [] });
     }
     // JSON and text: the same four directives as ever. Helmet separates them with ";" where the
     // hand-written header had "; "; a CSP parser splits on ";" and trims, so the policy is the same.
-    for (const path of ['/healthz', '/metrics', '/api/v1/runs', '/api/v1/coins', '/api/unknown', '/nowhere', '/assets/app.css']) {
+    for (const path of [
+      '/healthz',
+      '/metrics',
+      '/api/v1/runs',
+      '/api/v1/coins',
+      '/api/unknown',
+      '/nowhere',
+      '/assets/app.css',
+    ]) {
       const csp = (await call(`${open}${path}`)).headers.get('content-security-policy')!;
-      expect({ path, csp: csp.split(';').map((directive) => directive.trim()) }).toEqual({ path, csp: ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"] });
+      expect({ path, csp: csp.split(';').map((directive) => directive.trim()) }).toEqual({
+        path,
+        csp: ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"],
+      });
     }
     // Pages and the board replace it with their own.
     expect((await call(`${open}/pipeline`)).headers.get('content-security-policy')).toBe(PAGE_CSP);
@@ -428,21 +556,38 @@ describe('HTTP hygiene', () => {
   });
 
   it('answers malformed and oversized JSON bodies with a short JSON error and no stack', async () => {
-    const malformed = await call(`${open}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"oops' });
+    const malformed = await call(`${open}/api/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"oops',
+    });
     expect(malformed.status).toBe(400);
     expect(Object.keys(malformed.json())).toEqual(['error']);
-    const big = await call(`${open}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(150_000) }) });
+    const big = await call(`${open}/api/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ x: 'y'.repeat(150_000) }),
+    });
     expect(big.status).toBe(413);
     expect(big.json()).toEqual({ error: 'request entity too large' });
     for (const reply of [malformed, big]) expect(reply.text).not.toMatch(/\bat .*\(|node_modules|\.js:\d+/);
   });
 
   it('refuses queues that do not match the registry or the pipeline prefix', () => {
-    const fake = (name: string, queuePrefix: string) => ({ name, opts: { prefix: queuePrefix, streams: { events: { maxLen: 2000 } } } }) as unknown as Queue;
-    const base = { config: openConfig, pool: runtime.pool, redis: probeRedis, checkMigrations: async () => false, logger: silent };
+    const fake = (name: string, queuePrefix: string) =>
+      ({ name, opts: { prefix: queuePrefix, streams: { events: { maxLen: 2000 } } } }) as unknown as Queue;
+    const base = {
+      config: openConfig,
+      pool: runtime.pool,
+      redis: probeRedis,
+      checkMigrations: async () => false,
+      logger: silent,
+    };
     expect(() => createApp({ ...base, queues: (key) => fake(QUEUES[key].name, 'bull') })).toThrow(/prefix/);
     expect(() => createApp({ ...base, queues: [fake('tick', prefix)] })).toThrow(/no queue for registry entry/);
-    expect(() => createApp({ ...base, queues: [...QUEUE_KEYS.map((k) => fake(QUEUES[k].name, prefix)), fake('extra', prefix)] })).toThrow(/not in the registry/);
+    expect(() =>
+      createApp({ ...base, queues: [...QUEUE_KEYS.map((k) => fake(QUEUES[k].name, prefix)), fake('extra', prefix)] }),
+    ).toThrow(/not in the registry/);
   });
 
   it('never puts the dashboard password or a connection string in a response body', () => {

@@ -17,7 +17,15 @@ const TICK_MINUTES = 30;
 const SHOTS = path.resolve('test-output/screenshots');
 // As node-svc.md: without the networking flags Chromium keeps dialling Google on a closed network.
 // launch() already gives each browser a fresh temporary --user-data-dir.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let f: MarketFixture;
 let browser: Browser;
@@ -45,35 +53,50 @@ async function open(target: Page, pathname: string): Promise<void> {
   await target.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
 }
 
-const shot = (target: Page, name: string) => target.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (target: Page, name: string) =>
+  target.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Pixels of every canvas inside `selector` within a small distance of `rgb`: proof that the chart drew that series. */
 function ink(target: Page, selector: string, rgb: [number, number, number]): Promise<number> {
-  return target.evaluate(({ selector, rgb }) => {
-    let count = 0;
-    for (const canvas of document.querySelectorAll<HTMLCanvasElement>(`${selector} canvas`)) {
-      if (!canvas.width || !canvas.height) continue;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3]! > 200 && Math.abs(data[i]! - rgb[0]) < 24 && Math.abs(data[i + 1]! - rgb[1]) < 24 && Math.abs(data[i + 2]! - rgb[2]) < 24) count++;
+  return target.evaluate(
+    ({ selector, rgb }) => {
+      let count = 0;
+      for (const canvas of document.querySelectorAll<HTMLCanvasElement>(`${selector} canvas`)) {
+        if (!canvas.width || !canvas.height) continue;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < data.length; i += 4) {
+          if (
+            data[i + 3]! > 200 &&
+            Math.abs(data[i]! - rgb[0]) < 24 &&
+            Math.abs(data[i + 1]! - rgb[1]) < 24 &&
+            Math.abs(data[i + 2]! - rgb[2]) < 24
+          )
+            count++;
+        }
       }
-    }
-    return count;
-  }, { selector, rgb });
+      return count;
+    },
+    { selector, rgb },
+  );
 }
 /** Waits (charts draw on animation frames) until the chart shows at least `min` such pixels. */
 const inked = (target: Page, selector: string, rgbs: Array<[number, number, number]>, min: number) =>
-  waitFor(`${selector} to draw`, async () => {
-    let total = 0;
-    for (const rgb of rgbs) total += await ink(target, selector, rgb);
-    return total >= min ? total : undefined;
-  }, 5000);
+  waitFor(
+    `${selector} to draw`,
+    async () => {
+      let total = 0;
+      for (const rgb of rgbs) total += await ink(target, selector, rgb);
+      return total >= min ? total : undefined;
+    },
+    5000,
+  );
 const GREEN: [number, number, number] = [22, 163, 74];
 const RED: [number, number, number] = [220, 38, 38];
 const BLUE: [number, number, number] = [37, 99, 235];
 const PURPLE: [number, number, number] = [124, 58, 237];
 
-const column = (target: Page, cls: string) => target.$$eval(`#coins tbody td.${cls}`, (cells) => cells.map((c) => c.textContent ?? ''));
+const column = (target: Page, cls: string) =>
+  target.$$eval(`#coins tbody td.${cls}`, (cells) => cells.map((c) => c.textContent ?? ''));
 const money = (text: string) => Number(text.replace(/[$,]/g, ''));
 
 describe('market overview page', () => {
@@ -106,7 +129,9 @@ describe('market overview page', () => {
   it('searches and pages', async () => {
     await page.fill('#search', 'bitcoin');
     await page.waitForFunction(() => document.querySelectorAll('#coins tbody tr').length < 25);
-    const names = await page.$$eval('#coins tbody tr td.left', (cells) => cells.map((c) => c.textContent!.toLowerCase()));
+    const names = await page.$$eval('#coins tbody tr td.left', (cells) =>
+      cells.map((c) => c.textContent!.toLowerCase()),
+    );
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name).toContain('bitcoin');
     await page.fill('#search', '');
@@ -126,7 +151,9 @@ describe('navigation and coin detail page', () => {
     expect(await page.textContent('#coin-title')).toContain('Bitcoin');
     expect(await page.textContent('#stat-price')).toMatch(/^\$\d/);
     expect(await page.textContent('#stat-volatility')).toMatch(/^\d+\.\d+% \//);
-    const [{ hours }] = await f.q(`select count(*)::int as hours from analytics_marts.fct_coin_candles_hourly where coin_id = 'bitcoin'`);
+    const [{ hours }] = await f.q(
+      `select count(*)::int as hours from analytics_marts.fct_coin_candles_hourly where coin_id = 'bitcoin'`,
+    );
     expect(await page.getAttribute('#price-chart', 'data-points')).toBe(String(hours));
     // Up and down candles and volume bars are drawn in these colours; an empty chart has neither.
     await inked(page, '#price-chart', [GREEN, RED], 100);
@@ -134,15 +161,23 @@ describe('navigation and coin detail page', () => {
     await shot(page, 'coin-hourly');
     await page.click('button[data-interval="daily"]');
     await page.click('button[data-range="all"]');
-    await page.waitForFunction((hourly) => document.querySelector<HTMLElement>('#price-chart')!.dataset.points !== hourly, String(hours));
+    await page.waitForFunction(
+      (hourly) => document.querySelector<HTMLElement>('#price-chart')!.dataset.points !== hourly,
+      String(hours),
+    );
     expect(Number(await page.getAttribute('#price-chart', 'data-points'))).toBeGreaterThanOrEqual(1);
   });
 
   it('marks flagged anomalies on the chart and lists them', async () => {
-    const [last] = await f.q(`select bucket_start from analytics_marts.fct_price_anomalies where coin_id = 'ethereum' order by bucket_start desc limit 1`);
+    const [last] = await f.q(
+      `select bucket_start from analytics_marts.fct_price_anomalies where coin_id = 'ethereum' order by bucket_start desc limit 1`,
+    );
     // Too few hours for the rule's 12 observations: flag one by hand (the next transform rebuilds the mart).
-    await f.q(`update analytics_marts.fct_price_anomalies set is_anomaly = true, anomaly_direction = 'drop', robust_z_score = -6.2, return_1h = -0.12
-                where coin_id = 'ethereum' and bucket_start = $1`, [last.bucket_start]);
+    await f.q(
+      `update analytics_marts.fct_price_anomalies set is_anomaly = true, anomaly_direction = 'drop', robust_z_score = -6.2, return_1h = -0.12
+                where coin_id = 'ethereum' and bucket_start = $1`,
+      [last.bucket_start],
+    );
     await open(page, '/coins/ethereum');
     expect(await page.textContent('#stat-anomalies')).toBe('1');
     expect(await page.textContent('#anomalies tbody')).toContain('drop');
@@ -166,21 +201,29 @@ describe('pipeline page', () => {
     expect(await page.$$('#ticks tbody tr')).toHaveLength(TICKS);
     const link = await page.getAttribute('#ticks tbody tr:first-child a', 'href');
     expect(link).toMatch(new RegExp(`^/queues/queue/${QUEUES.transform.name}/transform-[a-z]\\d+`));
-    const nodes = await page.$$eval('#transform-runs details[open] tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
+    const nodes = await page.$$eval('#transform-runs details[open] tbody tr', (rows) =>
+      rows.map((r) => r.textContent ?? ''),
+    );
     expect(nodes.filter((n) => /test/.test(n) && /pass/.test(n)).length).toBeGreaterThan(5);
     expect(await page.$$('#transform-runs details')).toHaveLength(5); // the newest five
     expect(await page.textContent('#quarantine tbody')).toContain(f.invalidCoinId);
     expect(await page.textContent('#quarantine tbody')).toMatch(/current_price/);
-    expect(await page.$$eval('#queues tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual([...QUEUE_KEYS]);
+    expect(await page.$$eval('#queues tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual([
+      ...QUEUE_KEYS,
+    ]);
     await shot(page, 'pipeline');
   });
 });
 
 describe('live updates', () => {
-  it('refreshes an open page without a reload when a tick\'s transform finishes', async () => {
+  it("refreshes an open page without a reload when a tick's transform finishes", async () => {
     await open(page, '/');
     await page.waitForFunction(() => document.body.dataset.transformRun);
-    const before = { run: await page.getAttribute('body', 'data-transform-run'), stamp: await page.textContent('#last-updated'), prices: await column(page, 'price') };
+    const before = {
+      run: await page.getAttribute('body', 'data-transform-run'),
+      stamp: await page.textContent('#last-updated'),
+      prices: await column(page, 'price'),
+    };
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     await f.tick();
@@ -203,21 +246,32 @@ describe('Bull Board', () => {
     expect(String(refused)).toMatch(/ERR_INVALID_AUTH_CREDENTIALS/);
     await anonymous.close();
 
-    const operator = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1280, height: 900 } });
+    const operator = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1280, height: 900 },
+    });
     const board = await operator.newPage();
     expect((await board.goto(`${f.url}/queues`))!.status()).toBe(200);
-    for (const key of QUEUE_KEYS) await board.getByText(QUEUES[key].name, { exact: true }).first().waitFor({ timeout: 10_000 });
+    for (const key of QUEUE_KEYS)
+      await board.getByText(QUEUES[key].name, { exact: true }).first().waitFor({ timeout: 10_000 });
     await shot(board, 'queues');
     await operator.close();
   });
 });
 
 describe('phone layout (375 px)', () => {
-  it.each([['market', '/'], ['coin', '/coins/bitcoin'], ['pipeline', '/pipeline']])('%s page has no horizontal scroll', async (name, pathname) => {
+  it.each([
+    ['market', '/'],
+    ['coin', '/coins/bitcoin'],
+    ['pipeline', '/pipeline'],
+  ])('%s page has no horizontal scroll', async (name, pathname) => {
     const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const small = await phone.newPage();
     await open(small, pathname);
-    const { scrollWidth, clientWidth } = await small.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+    const { scrollWidth, clientWidth } = await small.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
     expect(clientWidth).toBe(375);
     expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
     await shot(small, `phone-${name}`);

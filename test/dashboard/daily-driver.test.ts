@@ -7,7 +7,15 @@ import { PASSWORD, startMarketFixture, USER, type MarketFixture } from './market
  * attribution shows, Bull Board stays on this host, errors are pages for browsers and JSON for API
  * clients, and ten tabs share the live updates.
  */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PAGES = ['/', '/coins/bitcoin', '/pipeline'];
 
 let f: MarketFixture;
@@ -28,7 +36,8 @@ afterAll(async () => {
 function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('response', (response) => {
@@ -49,12 +58,15 @@ describe('every page (issue 17 §5)', () => {
     const problems = watch(page);
     // Reported in the page; Chromium also logs each to the console.
     await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (event) =>
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
+      );
     });
     for (const pathname of PAGES) {
       await open(page, pathname);
       // The charts draw on animation frames: wait for their canvases before judging the console.
-      if (pathname.startsWith('/coins/')) await page.waitForFunction(() => document.querySelectorAll('#price-chart canvas').length > 0);
+      if (pathname.startsWith('/coins/'))
+        await page.waitForFunction(() => document.querySelectorAll('#price-chart canvas').length > 0);
       // A round trip after the load, so late console messages have arrived.
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
     }
@@ -62,7 +74,7 @@ describe('every page (issue 17 §5)', () => {
     await context.close();
   });
 
-  it('shows the chart library\'s required attribution (TradingView, linked) on chart pages', async () => {
+  it("shows the chart library's required attribution (TradingView, linked) on chart pages", async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     for (const pathname of ['/', '/coins/bitcoin']) {
@@ -85,12 +97,16 @@ describe('every page (issue 17 §5)', () => {
 
 describe('Bull Board (issue 17 §15)', () => {
   it('loads everything from this host: no request leaves 127.0.0.1', async () => {
-    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1440, height: 900 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1440, height: 900 },
+    });
     const requested: string[] = [];
     context.on('request', (request) => requested.push(request.url()));
     const board = await context.newPage();
     expect((await board.goto(`${f.url}/queues`))!.status()).toBe(200);
-    for (const key of QUEUE_KEYS) await board.getByText(QUEUES[key].name, { exact: true }).first().waitFor({ timeout: 10_000 });
+    for (const key of QUEUE_KEYS)
+      await board.getByText(QUEUES[key].name, { exact: true }).first().waitFor({ timeout: 10_000 });
     await board.waitForLoadState('networkidle');
     expect(requested.length).toBeGreaterThan(1);
     expect(requested.filter((url) => new URL(url).hostname !== '127.0.0.1')).toEqual([]);
@@ -105,23 +121,30 @@ describe('error pages and the favicon (issue 17 §12)', () => {
     ['a malformed coin id', '/coins/%ED%A0%80', 400, 'Bad request'],
     ['an unknown coin', '/coins/no-such-coin', 404, 'Not found'],
     ['an unknown path', '/no/such/page', 404, 'Not found'],
-  ])('a browser asking for %s gets an HTML page in the layout with its status and title', async (_what, pathname, status, title) => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    const response = await page.goto(`${f.url}${pathname}`);
-    expect(response!.status()).toBe(status);
-    expect(response!.headers()['content-type']).toMatch(/^text\/html/);
-    expect(await page.title()).toBe(`${title} · Crypto Data Pipeline`);
-    expect(await page.textContent('h1')).toBe(title);
-    expect(await page.$$('nav a[href="/pipeline"]')).toHaveLength(1);
-    if (status === 404 && pathname.startsWith('/no/')) await page.screenshot({ path: '/tmp/h11-error-page.png' });
-    await context.close();
-  });
+  ])(
+    'a browser asking for %s gets an HTML page in the layout with its status and title',
+    async (_what, pathname, status, title) => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      const response = await page.goto(`${f.url}${pathname}`);
+      expect(response!.status()).toBe(status);
+      expect(response!.headers()['content-type']).toMatch(/^text\/html/);
+      expect(await page.title()).toBe(`${title} · Crypto Data Pipeline`);
+      expect(await page.textContent('h1')).toBe(title);
+      expect(await page.$$('nav a[href="/pipeline"]')).toHaveLength(1);
+      if (status === 404 && pathname.startsWith('/no/')) await page.screenshot({ path: '/tmp/h11-error-page.png' });
+      await context.close();
+    },
+  );
 
   it('API clients keep JSON errors', async () => {
     for (const pathname of ['/api/v1/coins/no-such-coin', '/api/v1/nothing', '/no/such/page', '/coins/%ED%A0%80']) {
       const res = await fetch(`${f.url}${pathname}`, { headers: { Accept: 'application/json' } });
-      expect([pathname, res.status >= 400, res.headers.get('content-type')]).toEqual([pathname, true, expect.stringMatching(/^application\/json/)]);
+      expect([pathname, res.status >= 400, res.headers.get('content-type')]).toEqual([
+        pathname,
+        true,
+        expect.stringMatching(/^application\/json/),
+      ]);
     }
     // A browser navigating to the API still gets the API's JSON.
     const api = await fetch(`${f.url}/api/v1/coins/no-such-coin`, { headers: html });
@@ -168,7 +191,8 @@ describe('ten tabs (issue 17 §1)', () => {
     const before = await Promise.all(tabs.map((tab) => tab.getAttribute('body', 'data-transform-run')));
     expect(new Set(before).size).toBe(1);
     await f.tick();
-    for (const tab of tabs) await tab.waitForFunction((run) => document.body.dataset.transformRun !== run, before[0], { timeout: 10_000 });
+    for (const tab of tabs)
+      await tab.waitForFunction((run) => document.body.dataset.transformRun !== run, before[0], { timeout: 10_000 });
     await context.close();
   });
 });

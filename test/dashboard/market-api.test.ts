@@ -20,8 +20,14 @@ describe('GET /api/v1/market/overview', () => {
     const reply = await get('/market/overview');
     expect(reply.status).toBe(200);
     const { overview } = reply.json();
-    const [latest] = await f.q(`select total_market_cap::float8 as cap, coin_count::int, bitcoin_dominance_pct::float8 as btc from ${MARTS}.fct_market_overview_hourly order by bucket_start desc limit 1`);
-    expect(overview).toMatchObject({ totalMarketCap: latest.cap, coinCount: latest.coin_count, bitcoinDominancePct: latest.btc });
+    const [latest] = await f.q(
+      `select total_market_cap::float8 as cap, coin_count::int, bitcoin_dominance_pct::float8 as btc from ${MARTS}.fct_market_overview_hourly order by bucket_start desc limit 1`,
+    );
+    expect(overview).toMatchObject({
+      totalMarketCap: latest.cap,
+      coinCount: latest.coin_count,
+      bitcoinDominancePct: latest.btc,
+    });
     expect(overview.coinCount).toBe(COINS - 1); // the invalid coin's records are all quarantined
     expect(overview.history).toHaveLength(TICKS);
     expect(overview.gainers24h.length).toBeGreaterThan(0);
@@ -37,18 +43,33 @@ describe('GET /api/v1/market/overview', () => {
 describe('GET /api/v1/coins', () => {
   it('pages dim_coins by rank by default, each coin with its 7-day sparkline', async () => {
     const { coins, total, page, pages, pageSize, sort, order } = (await get('/coins')).json();
-    expect({ total, page, pages, pageSize, sort, order }).toEqual({ total: COINS - 1, page: 1, pages: 2, pageSize: 25, sort: 'rank', order: 'asc' });
+    expect({ total, page, pages, pageSize, sort, order }).toEqual({
+      total: COINS - 1,
+      page: 1,
+      pages: 2,
+      pageSize: 25,
+      sort: 'rank',
+      order: 'asc',
+    });
     const ranks = coins.map((c: { rank: number }) => c.rank);
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-    expect(coins[0]).toMatchObject({ id: expect.any(String), price: expect.any(Number), marketCap: expect.any(Number) });
+    expect(coins[0]).toMatchObject({
+      id: expect.any(String),
+      price: expect.any(Number),
+      marketCap: expect.any(Number),
+    });
     for (const coin of coins) expect(coin.sparkline7d).toHaveLength(TICKS);
   });
 
   it('sorts by any column either way, in SQL', async () => {
-    const byPrice = (await get('/coins?sort=price&order=desc&pageSize=100')).json().coins.map((c: { price: number }) => c.price);
+    const byPrice = (await get('/coins?sort=price&order=desc&pageSize=100'))
+      .json()
+      .coins.map((c: { price: number }) => c.price);
     expect(byPrice).toHaveLength(COINS - 1);
     expect(byPrice).toEqual([...byPrice].sort((a, b) => b - a));
-    const byName = (await get('/coins?sort=name&pageSize=100')).json().coins.map((c: { name: string }) => c.name.toLowerCase());
+    const byName = (await get('/coins?sort=name&pageSize=100'))
+      .json()
+      .coins.map((c: { name: string }) => c.name.toLowerCase());
     expect(byName).toEqual([...byName].sort());
   });
 
@@ -69,16 +90,24 @@ describe('GET /api/v1/coins', () => {
 });
 
 describe('GET /api/v1/coins/:id and /candles', () => {
-  it('returns the coin\'s latest state and volatility', async () => {
+  it("returns the coin's latest state and volatility", async () => {
     const reply = await get('/coins/bitcoin');
     expect(reply.status).toBe(200);
     const [dim] = await f.q(`select price::float8, market_cap_rank from ${MARTS}.dim_coins where coin_id = 'bitcoin'`);
-    expect(reply.json().coin).toMatchObject({ id: 'bitcoin', price: dim.price, rank: dim.market_cap_rank, volatility24h: expect.any(Number), anomalyCount: 0 });
+    expect(reply.json().coin).toMatchObject({
+      id: 'bitcoin',
+      price: dim.price,
+      rank: dim.market_cap_rank,
+      volatility24h: expect.any(Number),
+      anomalyCount: 0,
+    });
   });
 
   it('returns the hourly and daily candles of the mart, within the range', async () => {
     const hourly = (await get('/coins/bitcoin/candles?interval=hourly&range=all')).json();
-    const mart = await f.q(`select extract(epoch from bucket_start)::float8 as time, close_price::float8 as close from ${MARTS}.fct_coin_candles_hourly where coin_id = 'bitcoin' order by 1`);
+    const mart = await f.q(
+      `select extract(epoch from bucket_start)::float8 as time, close_price::float8 as close from ${MARTS}.fct_coin_candles_hourly where coin_id = 'bitcoin' order by 1`,
+    );
     expect(hourly.candles.map(({ time, close }: { time: number; close: number }) => ({ time, close }))).toEqual(mart);
     expect(hourly.candles).toHaveLength(TICKS);
     expect(hourly.volatility24h.length).toBeGreaterThan(0);
@@ -89,13 +118,20 @@ describe('GET /api/v1/coins/:id and /candles', () => {
     expect((await get('/coins/bitcoin/candles?range=24h')).json().candles.length).toBeLessThanOrEqual(24);
   });
 
-  it('lists the coin\'s flagged anomalies with the candles', async () => {
-    const [last] = await f.q(`select bucket_start from ${MARTS}.fct_coin_candles_hourly where coin_id = 'ethereum' order by bucket_start desc limit 1`);
+  it("lists the coin's flagged anomalies with the candles", async () => {
+    const [last] = await f.q(
+      `select bucket_start from ${MARTS}.fct_coin_candles_hourly where coin_id = 'ethereum' order by bucket_start desc limit 1`,
+    );
     // The simulator's few hours never reach the rule's 12 observations: flag one hour by hand.
-    await f.q(`update ${MARTS}.fct_price_anomalies set is_anomaly = true, anomaly_direction = 'spike', robust_z_score = 5.1, return_1h = 0.2
-                where coin_id = 'ethereum' and bucket_start = $1`, [last.bucket_start]);
+    await f.q(
+      `update ${MARTS}.fct_price_anomalies set is_anomaly = true, anomaly_direction = 'spike', robust_z_score = 5.1, return_1h = 0.2
+                where coin_id = 'ethereum' and bucket_start = $1`,
+      [last.bucket_start],
+    );
     const { anomalies } = (await get('/coins/ethereum/candles')).json();
-    expect(anomalies).toEqual([{ time: last.bucket_start.getTime() / 1000, direction: 'spike', zScore: 5.1, return1h: 0.2 }]);
+    expect(anomalies).toEqual([
+      { time: last.bucket_start.getTime() / 1000, direction: 'spike', zScore: 5.1, return1h: 0.2 },
+    ]);
     expect((await get('/coins/ethereum')).json().coin.anomalyCount).toBe(1);
   });
 
@@ -122,14 +158,20 @@ describe('GET /api/v1/pipeline/*', () => {
     expect(transformRuns[0]).toMatchObject({ status: 'success', runner: 'bundled', modelsBuilt: 11, testsFailed: 0 });
     const nodes = transformRuns[0].nodes;
     expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'model')).toHaveLength(11);
-    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'test').length).toBe(transformRuns[0].testsPassed + transformRuns[0].testsWarned);
+    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'test').length).toBe(
+      transformRuns[0].testsPassed + transformRuns[0].testsWarned,
+    );
   });
 
   it('lists quarantined records with their reasons', async () => {
     const { records, total } = (await get('/pipeline/quarantine')).json();
     expect(total).toBe(TICKS);
     expect(records).toHaveLength(TICKS);
-    expect(records[0]).toMatchObject({ coinId: f.invalidCoinId, reason: expect.stringMatching(/current_price/), record: expect.any(Object) });
+    expect(records[0]).toMatchObject({
+      coinId: f.invalidCoinId,
+      reason: expect.stringMatching(/current_price/),
+      record: expect.any(Object),
+    });
   });
 
   it('lists the coins whose data stopped arriving, from the per-coin freshness mart', async () => {
@@ -139,7 +181,16 @@ describe('GET /api/v1/pipeline/*', () => {
     await f.q(`update ${MARTS}.dim_coins set loaded_at = now() - interval '30 minutes' where coin_id = 'ethereum'`);
     const reply = (await get('/pipeline/stale-coins?limit=1')).json();
     expect(reply.total).toBe(2);
-    expect(reply.coins).toEqual([{ id: 'bitcoin', name: 'Bitcoin', symbol: 'btc', rank: 1, loadedAt: expect.any(String), secondsSinceLoaded: expect.any(Number) }]);
+    expect(reply.coins).toEqual([
+      {
+        id: 'bitcoin',
+        name: 'Bitcoin',
+        symbol: 'btc',
+        rank: 1,
+        loadedAt: expect.any(String),
+        secondsSinceLoaded: expect.any(Number),
+      },
+    ]);
     expect(reply.coins[0].secondsSinceLoaded).toBeGreaterThanOrEqual(7199);
     await f.q(`update ${MARTS}.dim_coins set loaded_at = now() where coin_id in ('bitcoin', 'ethereum')`);
   });
@@ -175,7 +226,9 @@ describe('GET /api/v1/events', () => {
     };
     const [newest] = await f.q(`select max(transform_run_id)::int as id from pipeline.transform_runs`);
     expect(await next()).toMatchObject({ transformRunId: newest.id, status: 'success' });
-    await f.q(`insert into pipeline.transform_runs (run_id, runner, status, finished_at) values ('t-live', 'bundled', 'running', null)`);
+    await f.q(
+      `insert into pipeline.transform_runs (run_id, runner, status, finished_at) values ('t-live', 'bundled', 'running', null)`,
+    );
     await f.q(`update pipeline.transform_runs set status = 'success', finished_at = now() where run_id = 't-live'`);
     expect(await next()).toMatchObject({ transformRunId: newest.id + 1, runId: 't-live', status: 'success' });
     controller.abort();
@@ -184,15 +237,27 @@ describe('GET /api/v1/events', () => {
 
 describe('parameter validation', () => {
   it.each([
-    ['/coins?sort=colour', 'sort', 'sort must be one of rank, name, price, change_1h, change_24h, change_7d, market_cap, volume'],
+    [
+      '/coins?sort=colour',
+      'sort',
+      'sort must be one of rank, name, price, change_1h, change_24h, change_7d, market_cap, volume',
+    ],
     ['/coins?order=up', 'order', 'order must be one of asc, desc'],
     ['/coins?page=0', 'page', 'page must be an integer from 1 to 100000'],
     ['/coins?pageSize=101', 'pageSize', 'pageSize must be an integer from 1 to 100'],
     ['/coins?pageSize=1e2', 'pageSize', 'pageSize must be an integer from 1 to 100'],
-    ['/coins?sort=price&sort=name', 'sort', 'sort must be one of rank, name, price, change_1h, change_24h, change_7d, market_cap, volume'],
+    [
+      '/coins?sort=price&sort=name',
+      'sort',
+      'sort must be one of rank, name, price, change_1h, change_24h, change_7d, market_cap, volume',
+    ],
     [`/coins?q=${'x'.repeat(MAX_SEARCH_LENGTH + 1)}`, 'q', 'q must be text of at most 64 printable characters'],
     ['/coins?color=red', 'color', 'color must be absent: this endpoint takes sort, order, q, page, pageSize'],
-    ['/coins/Bitcoin', 'id', 'id must be a coin id: lowercase letters, digits, ".", "_" or "-", at most 100 characters'],
+    [
+      '/coins/Bitcoin',
+      'id',
+      'id must be a coin id: lowercase letters, digits, ".", "_" or "-", at most 100 characters',
+    ],
     ['/coins/bitcoin/candles?interval=minute', 'interval', 'interval must be one of hourly, daily'],
     ['/coins/bitcoin/candles?range=1y', 'range', 'range must be one of 24h, 7d, 30d, all'],
     ['/market/overview?x=1', 'x', 'x must be absent: this endpoint takes no parameters'],

@@ -24,14 +24,24 @@ export interface MarketFixture {
   close(): Promise<void>;
 }
 
-export async function startMarketFixture(options: { coins: number; ticks: number; tickMinutes?: number; events?: AppDeps['events'] }): Promise<MarketFixture> {
+export async function startMarketFixture(options: {
+  coins: number;
+  ticks: number;
+  tickMinutes?: number;
+  events?: AppDeps['events'];
+}): Promise<MarketFixture> {
   // Ticks ending now, so every chart range and the freshness check see recent data.
   const stepMs = (options.tickMinutes ?? 60) * 60_000;
   let now = Date.now() - options.ticks * stepMs;
   const scenario = await createScenario({ coins: options.coins, clock: () => now });
   const invalidCoinId = scenario.simulator.control.universeIds()[options.coins - 1]!;
   scenario.simulator.control.setFaults({ invalidCoinIds: [invalidCoinId] });
-  const config = scenario.config({ TRACK_TOP_N: String(options.coins), TRANSFORM_RUNNER: 'bundled', DASHBOARD_USER: USER, DASHBOARD_PASSWORD: PASSWORD });
+  const config = scenario.config({
+    TRACK_TOP_N: String(options.coins),
+    TRANSFORM_RUNNER: 'bundled',
+    DASHBOARD_USER: USER,
+    DASHBOARD_PASSWORD: PASSWORD,
+  });
   const pipeline = await new InProcessPipeline(config).start();
   const tick = async () => {
     now += stepMs;

@@ -11,7 +11,15 @@ import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
  * and formats, over marts built by the bundled dbt project (dim_coins edited to the cases that went
  * wrong), served by the app and read by the API and headless Chromium.
  */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 let marts: SyntheticMarts;
 let market: MarketQueries;
 let schema: string;
@@ -31,7 +39,16 @@ beforeAll(async () => {
   market = new MarketQueries(marts.db.pool, schema);
   const silent = winston.createLogger({ silent: true });
   runtime = new Runtime(config, silent, 'dashboard');
-  served = await serve(createApp({ config, pool: marts.db.pool, redis: runtime.redis, queues: (key) => runtime.queue(key), checkMigrations: async () => false, logger: silent }));
+  served = await serve(
+    createApp({
+      config,
+      pool: marts.db.pool,
+      redis: runtime.redis,
+      queues: (key) => runtime.queue(key),
+      checkMigrations: async () => false,
+      logger: silent,
+    }),
+  );
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 }, 120_000);
 afterAll(async () => {
@@ -47,9 +64,14 @@ async function open(pathname: string): Promise<void> {
 }
 
 const setChanges = async (changes: number[]) => {
-  const { rows } = await marts.db.pool.query<{ coin_id: string }>(`select coin_id from "${schema}".dim_coins order by market_cap_rank, coin_id`);
+  const { rows } = await marts.db.pool.query<{ coin_id: string }>(
+    `select coin_id from "${schema}".dim_coins order by market_cap_rank, coin_id`,
+  );
   for (const [i, row] of rows.entries()) {
-    await marts.db.pool.query(`update "${schema}".dim_coins set price_change_pct_24h = $2 where coin_id = $1`, [row.coin_id, changes[i % changes.length]]);
+    await marts.db.pool.query(`update "${schema}".dim_coins set price_change_pct_24h = $2 where coin_id = $1`, [
+      row.coin_id,
+      changes[i % changes.length],
+    ]);
   }
   return rows.length;
 };
@@ -81,8 +103,13 @@ describe('market cap change, 24h', () => {
   const overviewTable = () => `"${schema}".fct_market_overview_hourly`;
   /** A copy of the newest hour `hoursBefore` hours earlier, with total market cap `cap`. */
   const addHour = async (hoursBefore: number, cap: number) => {
-    await marts.db.pool.query(`create temp table hour_copy as select * from ${overviewTable()} order by bucket_start desc limit 1`);
-    await marts.db.pool.query(`update hour_copy set bucket_start = bucket_start - make_interval(hours => $1), total_market_cap = $2`, [hoursBefore, cap]);
+    await marts.db.pool.query(
+      `create temp table hour_copy as select * from ${overviewTable()} order by bucket_start desc limit 1`,
+    );
+    await marts.db.pool.query(
+      `update hour_copy set bucket_start = bucket_start - make_interval(hours => $1), total_market_cap = $2`,
+      [hoursBefore, cap],
+    );
     await marts.db.pool.query(`insert into ${overviewTable()} select * from hour_copy; drop table hour_copy`);
   };
 
@@ -146,10 +173,13 @@ describe('formats', () => {
     expect(await page.textContent('#stale-total')).toMatch(/within 15 min\./);
   });
 
-  it('formats market caps with the cards\' compact currency formatter, the one the chart uses', async () => {
+  it("formats market caps with the cards' compact currency formatter, the one the chart uses", async () => {
     await open('/');
     const compact = await page.evaluate(async () => {
-      const dom = (await import('/assets/js/dom.js' as string)) as { usdCompact(v: number): string; usdCompactPriceFormat?: { formatter(v: number): string } };
+      const dom = (await import('/assets/js/dom.js' as string)) as {
+        usdCompact(v: number): string;
+        usdCompactPriceFormat?: { formatter(v: number): string };
+      };
       return [dom.usdCompact(9_767_240_000_000), dom.usdCompactPriceFormat?.formatter(9_767_240_000_000)];
     });
     expect(compact).toEqual(['$9.77T', '$9.77T']);
@@ -191,7 +221,9 @@ describe('pipeline page between transform runs', () => {
   });
 
   it('refetches its data on an interval', async () => {
-    const refetched = clocked.waitForRequest((request) => request.url().endsWith('/api/v1/pipeline/freshness'), { timeout: 10_000 });
+    const refetched = clocked.waitForRequest((request) => request.url().endsWith('/api/v1/pipeline/freshness'), {
+      timeout: 10_000,
+    });
     await clocked.clock.fastForward('01:00');
     await refetched;
   });

@@ -18,43 +18,71 @@ describe('API_QUERIES', () => {
     for (const path of PATHS) expect([path, API_PARAMS[path]]).toEqual([path, Object.keys(API_QUERIES[path].shape)]);
   });
 
-  it.each(PATHS)('%s converts to JSON Schema for the query as sent and as parsed, every parameter described', (path) => {
-    for (const io of ['input', 'output'] as const) {
-      const schema = z.toJSONSchema(API_QUERIES[path], { io }) as { additionalProperties?: boolean; properties?: Record<string, { description?: string; type?: string }> };
-      expect(schema.additionalProperties).toBe(false);
-      expect(Object.keys(schema.properties ?? {})).toEqual(API_PARAMS[path]);
-      for (const [name, property] of Object.entries(schema.properties ?? {})) expect([io, name, typeof property.description]).toEqual([io, name, 'string']);
-    }
-  });
+  it.each(PATHS)(
+    '%s converts to JSON Schema for the query as sent and as parsed, every parameter described',
+    (path) => {
+      for (const io of ['input', 'output'] as const) {
+        const schema = z.toJSONSchema(API_QUERIES[path], { io }) as {
+          additionalProperties?: boolean;
+          properties?: Record<string, { description?: string; type?: string }>;
+        };
+        expect(schema.additionalProperties).toBe(false);
+        expect(Object.keys(schema.properties ?? {})).toEqual(API_PARAMS[path]);
+        for (const [name, property] of Object.entries(schema.properties ?? {}))
+          expect([io, name, typeof property.description]).toEqual([io, name, 'string']);
+      }
+    },
+  );
 
   it('describes integers as strings of digits on the wire and as bounded integers with their default once parsed', () => {
     const wire = z.toJSONSchema(API_QUERIES['/runs'], { io: 'input' });
     const parsed = z.toJSONSchema(API_QUERIES['/runs'], { io: 'output' });
-    expect(wire.properties!.limit).toMatchObject({ type: 'string', pattern: '^[0-9]+$', description: 'an integer from 1 to 500' });
+    expect(wire.properties!.limit).toMatchObject({
+      type: 'string',
+      pattern: '^[0-9]+$',
+      description: 'an integer from 1 to 500',
+    });
     expect(parsed.properties!.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
-    expect(z.toJSONSchema(API_PATH_PARAMS).properties!.id).toMatchObject({ type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' });
+    expect(z.toJSONSchema(API_PATH_PARAMS).properties!.id).toMatchObject({
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9._-]{0,99}$',
+    });
   });
 
-  it.each(PATHS.filter((path) => API_PARAMS[path].length > 0))('%s: a bad value of each parameter is refused with its description', (path) => {
-    for (const name of API_PARAMS[path]) {
-      let error: unknown;
-      try {
-        parseQuery(API_QUERIES[path], querystring.parse(`${name}=%00&${name}=%00`)); // repeated and a control character: bad for every kind
-      } catch (caught) {
-        error = caught;
+  it.each(PATHS.filter((path) => API_PARAMS[path].length > 0))(
+    '%s: a bad value of each parameter is refused with its description',
+    (path) => {
+      for (const name of API_PARAMS[path]) {
+        let error: unknown;
+        try {
+          parseQuery(API_QUERIES[path], querystring.parse(`${name}=%00&${name}=%00`)); // repeated and a control character: bad for every kind
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(ParamError);
+        expect({ param: (error as ParamError).param, message: (error as ParamError).message }).toEqual({
+          param: name,
+          message: `${name} must be ${(API_QUERIES[path].shape as Record<string, z.ZodType>)[name]!.description}`,
+        });
       }
-      expect(error).toBeInstanceOf(ParamError);
-      expect({ param: (error as ParamError).param, message: (error as ParamError).message }).toEqual({
-        param: name,
-        message: `${name} must be ${(API_QUERIES[path].shape as Record<string, z.ZodType>)[name]!.description}`,
-      });
-    }
-  });
+    },
+  );
 
   it('fills in the defaults and trims search text, blank meaning none', () => {
-    expect(parseQuery(API_QUERIES['/coins'], querystring.parse(''))).toEqual({ sort: 'rank', order: 'asc', page: 1, pageSize: 25 });
-    expect(parseQuery(API_QUERIES['/coins'], querystring.parse('q=%20bit%20&page=007'))).toMatchObject({ q: 'bit', page: 7 });
+    expect(parseQuery(API_QUERIES['/coins'], querystring.parse(''))).toEqual({
+      sort: 'rank',
+      order: 'asc',
+      page: 1,
+      pageSize: 25,
+    });
+    expect(parseQuery(API_QUERIES['/coins'], querystring.parse('q=%20bit%20&page=007'))).toMatchObject({
+      q: 'bit',
+      page: 7,
+    });
     expect(parseQuery(API_QUERIES['/coins'], querystring.parse('q=%20%20')).q).toBeUndefined();
-    expect(parseQuery(API_QUERIES['/coins/:id/candles'], querystring.parse(''))).toEqual({ interval: 'hourly', range: '7d' });
+    expect(parseQuery(API_QUERIES['/coins/:id/candles'], querystring.parse(''))).toEqual({
+      interval: 'hourly',
+      range: '7d',
+    });
   });
 });

@@ -33,9 +33,21 @@ beforeAll(async () => {
   probe.on('error', () => undefined);
   migrations = migrationCheck(config.postgres.url);
   // Warnings name the failed check or query: shown when an assertion below fails.
-  const logger = winston.createLogger({ silent: false, transports: [new winston.transports.Console({ silent: true })] });
-  logger.on('data', (info: { message: string; reason?: string }) => warnings.push(`${info.message}: ${info.reason ?? ''}`));
-  const app = createApp({ config, pool: runtime.pool, redis: probe, queues: (key) => runtime.queue(key), checkMigrations: migrations.pending, logger });
+  const logger = winston.createLogger({
+    silent: false,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
+  logger.on('data', (info: { message: string; reason?: string }) =>
+    warnings.push(`${info.message}: ${info.reason ?? ''}`),
+  );
+  const app = createApp({
+    config,
+    pool: runtime.pool,
+    redis: probe,
+    queues: (key) => runtime.queue(key),
+    checkMigrations: migrations.pending,
+    logger,
+  });
   served = await serve(app);
 });
 
@@ -73,9 +85,16 @@ it.each([
   '/api/v1/pipeline/queues',
 ])('GET %s answers 200 as cdp_reader', async (path) => {
   const reply = await call(`${served.url}${path}`);
-  if (reply.status !== 200) throw new Error(`${path}: HTTP ${reply.status} ${reply.text.slice(0, 300)}\nwarnings: ${warnings.join('\n')}`);
-  if (path === '/readyz') expect(reply.json().checks).toMatchObject({ postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } });
-  if (path === '/api/v1/coins/bitcoin') expect(reply.json().coin).toMatchObject({ id: 'bitcoin', price: expect.any(Number) });
+  if (reply.status !== 200)
+    throw new Error(`${path}: HTTP ${reply.status} ${reply.text.slice(0, 300)}\nwarnings: ${warnings.join('\n')}`);
+  if (path === '/readyz')
+    expect(reply.json().checks).toMatchObject({
+      postgres: { ok: true },
+      redis: { ok: true },
+      migrations: { ok: true },
+    });
+  if (path === '/api/v1/coins/bitcoin')
+    expect(reply.json().coin).toMatchObject({ id: 'bitcoin', price: expect.any(Number) });
 });
 
 it('streams live updates as cdp_reader', async () => {
@@ -95,11 +114,15 @@ it('reports no warnings (no query was refused)', () => {
 
 it('cannot write anything, nor read raw data', async () => {
   const pool: pg.Pool = runtime.pool;
-  await expect(pool.query("insert into pipeline.transform_runs (run_id, runner) values ('x', 'bundled')")).rejects.toThrow(denied);
+  await expect(
+    pool.query("insert into pipeline.transform_runs (run_id, runner) values ('x', 'bundled')"),
+  ).rejects.toThrow(denied);
   await expect(pool.query("update pipeline.pipeline_runs set status = 'failed'")).rejects.toThrow(denied);
   await expect(pool.query('delete from analytics_marts.dim_coins')).rejects.toThrow(denied);
   await expect(pool.query('delete from public.typeorm_migrations')).rejects.toThrow(denied);
-  await expect(pool.query("insert into public.typeorm_migrations (timestamp, name) values (1, 'x')")).rejects.toThrow(denied);
+  await expect(pool.query("insert into public.typeorm_migrations (timestamp, name) values (1, 'x')")).rejects.toThrow(
+    denied,
+  );
   await expect(pool.query('create table public.mine (x int)')).rejects.toThrow(denied);
   await expect(pool.query('select count(*) from raw.coin_market_snapshots')).rejects.toThrow(denied);
 });

@@ -18,7 +18,11 @@ let runtime: Runtime;
 const servers: Served[] = [];
 
 /** A dashboard replica; `maxAgeMs` is how old its view of the newest run may get before a request checks it. */
-async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number; maxBytes?: number } = {}, pollMs = 100): Promise<{ url: string; cache: ResponseCache }> {
+async function replica(
+  maxAgeMs: number,
+  cacheOptions: { maxEntries?: number; maxBytes?: number } = {},
+  pollMs = 100,
+): Promise<{ url: string; cache: ResponseCache }> {
   let cache: ResponseCache | undefined;
   const app = createApp({
     config: marts.config(),
@@ -37,8 +41,10 @@ async function replica(maxAgeMs: number, cacheOptions: { maxEntries?: number; ma
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each assertion names the row shape it reads
-const q = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => (await marts.db.pool.query(sql, params)).rows;
-const dbPrice = async (coin: string) => (await q<{ price: number }>(`select price::float8 from ${MARTS}.dim_coins where coin_id = $1`, [coin]))[0]!.price;
+const q = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> =>
+  (await marts.db.pool.query(sql, params)).rows;
+const dbPrice = async (coin: string) =>
+  (await q<{ price: number }>(`select price::float8 from ${MARTS}.dim_coins where coin_id = $1`, [coin]))[0]!.price;
 
 /** A settled run recorded as the transform worker records one, with no change to the marts. */
 async function recordRun(): Promise<number> {
@@ -105,7 +111,9 @@ describe('market responses', () => {
     expect(after.json().coin.price).toBe(price);
     expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
     // An If-None-Match from before the run no longer matches.
-    expect((await call(`${url}/coins/ethereum`, { headers: { 'if-none-match': before.headers.get('etag')! } })).status).toBe(200);
+    expect(
+      (await call(`${url}/coins/ethereum`, { headers: { 'if-none-match': before.headers.get('etag')! } })).status,
+    ).toBe(200);
     const candlesAfter = (await call(`${url}/coins/ethereum/candles?range=24h`)).json();
     expect(candlesAfter.candles.at(-1).time).toBeGreaterThan(candlesBefore.candles.at(-1).time);
   });
@@ -164,7 +172,11 @@ describe('market responses', () => {
     await call(`${url}/coins?sort=price`);
     const run = await recordRun();
     const misses = cache.stats().misses;
-    const replies = await Promise.all(Array.from({ length: 20 }, () => call(`${url}/coins?sort=price`, { headers: { 'x-transform-run': String(run) } })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call(`${url}/coins?sort=price`, { headers: { 'x-transform-run': String(run) } }),
+      ),
+    );
     expect(new Set(replies.map((r) => r.status))).toEqual(new Set([200]));
     expect(new Set(replies.map((r) => r.text)).size).toBe(1);
     expect(cache.stats().misses).toBe(misses + 1);
@@ -182,7 +194,8 @@ describe('market responses', () => {
     const size = new Map<string, number>();
     {
       const { url } = await replica(60_000);
-      for (const coin of ['bitcoin', 'ethereum', 'coin-3']) size.set(coin, Buffer.byteLength((await call(`${url}/coins/${coin}`)).text));
+      for (const coin of ['bitcoin', 'ethereum', 'coin-3'])
+        size.set(coin, Buffer.byteLength((await call(`${url}/coins/${coin}`)).text));
     }
     const bytes = (...coins: string[]) => coins.reduce((sum, coin) => sum + size.get(coin)!, 0);
     // Room for any two of the three bodies, not for all three.
@@ -208,13 +221,21 @@ describe('market responses', () => {
       await locker.query(`begin; lock table ${MARTS}.dim_coins in access exclusive mode`);
       const replies = Promise.all(Array.from({ length: 10 }, () => call(`${url}/coins/no-such-coin`)));
       for (let waiting = 0; waiting === 0; await new Promise((r) => setTimeout(r, 20))) {
-        waiting = (await q<{ n: number }>(`select count(*)::int as n from pg_locks where not granted and relation = '${MARTS}.dim_coins'::regclass`))[0]!.n;
+        waiting = (
+          await q<{ n: number }>(
+            `select count(*)::int as n from pg_locks where not granted and relation = '${MARTS}.dim_coins'::regclass`,
+          )
+        )[0]!.n;
       }
       await new Promise((r) => setTimeout(r, 300)); // the other nine reach the open flight
       expect(cache.stats().misses).toBe(misses + 1);
       await locker.query('commit');
       for (const reply of await replies) {
-        expect([reply.status, reply.json(), reply.headers.get('x-cache')]).toEqual([404, { error: 'unknown coin: no-such-coin' }, null]);
+        expect([reply.status, reply.json(), reply.headers.get('x-cache')]).toEqual([
+          404,
+          { error: 'unknown coin: no-such-coin' },
+          null,
+        ]);
       }
     } finally {
       await locker.query('rollback').catch(() => undefined);
@@ -248,9 +269,20 @@ describe('pipeline endpoints', () => {
       `insert into pipeline.quarantined_records (run_id, batch_no, record_index, coin_id, reason, record) values ('cache-test', 0, 0, 'x', 'test', '{}')`,
     );
     expect((await call(`${url}/pipeline/quarantine`)).json().total).toBe(before.json().total + 1);
-    for (const path of ['/runs', '/pipeline/freshness', '/pipeline/transform-runs', '/pipeline/stale-coins', '/pipeline/queues']) {
+    for (const path of [
+      '/runs',
+      '/pipeline/freshness',
+      '/pipeline/transform-runs',
+      '/pipeline/stale-coins',
+      '/pipeline/queues',
+    ]) {
       const reply = await call(`${url}${path}`);
-      expect([path, reply.status, reply.headers.get('x-cache'), reply.headers.get('cache-control')]).toEqual([path, 200, null, 'no-store']);
+      expect([path, reply.status, reply.headers.get('x-cache'), reply.headers.get('cache-control')]).toEqual([
+        path,
+        200,
+        null,
+        'no-store',
+      ]);
     }
   });
 });

@@ -26,7 +26,13 @@ const urls: Record<string, string> = {};
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = testPrefix();
-  const config = (staleAfter: string) => testConfig({ databaseUrl: db.url, prefix, coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { STALE_AFTER: staleAfter } });
+  const config = (staleAfter: string) =>
+    testConfig({
+      databaseUrl: db.url,
+      prefix,
+      coingeckoUrl: 'http://127.0.0.1:9/api/v3',
+      env: { STALE_AFTER: staleAfter },
+    });
   runtime = new Runtime(config('7m'), rootLogger, 'test');
   probeRedis = createRedis(TEST_REDIS_URL, 'fail-fast', `${prefix}:probe`);
   await db.pool.query(`
@@ -36,7 +42,14 @@ beforeAll(async () => {
     values ('tstale', 0, '{bitcoin,ethereum}', 'loaded', now() - interval '10 minutes', now() - interval '10 minutes', 2);`);
   const silent = winston.createLogger({ silent: true });
   for (const staleAfter of ['7m', '20m']) {
-    const app = createApp({ config: config(staleAfter), pool: runtime.pool, redis: probeRedis, queues: (key: QueueKey) => runtime.queue(key), checkMigrations: async () => false, logger: silent });
+    const app = createApp({
+      config: config(staleAfter),
+      pool: runtime.pool,
+      redis: probeRedis,
+      queues: (key: QueueKey) => runtime.queue(key),
+      checkMigrations: async () => false,
+      logger: silent,
+    });
     const served = await serve(app);
     servers.push(served);
     urls[staleAfter] = served.url;
@@ -54,7 +67,7 @@ afterAll(async () => {
 it.each([
   ['7m', { staleAfterSeconds: 420, stale: true, trackedCoins: 2, staleCoins: 2 }],
   ['20m', { staleAfterSeconds: 1200, stale: false, trackedCoins: 2, staleCoins: 0 }],
-])('with STALE_AFTER=%s, reports the pipeline page\'s freshness by it', async (staleAfter, expected) => {
+])("with STALE_AFTER=%s, reports the pipeline page's freshness by it", async (staleAfter, expected) => {
   const { freshness } = (await call(`${urls[staleAfter]}/api/v1/pipeline/freshness`)).json();
   expect(freshness).toMatchObject(expected);
   expect(freshness.ageSeconds).toBeGreaterThanOrEqual(600);
@@ -63,9 +76,12 @@ it.each([
 it.each([
   ['7m', 420, 2],
   ['20m', 1200, 0],
-])('with STALE_AFTER=%s, exports the threshold and the stale coins judged by it', async (staleAfter, seconds, staleCoins) => {
-  const { text } = await call(`${urls[staleAfter]}/metrics`);
-  expect(text).toMatch(new RegExp(`^cdp_freshness_stale_after_seconds ${seconds}$`, 'm'));
-  expect(text).toMatch(new RegExp(`^cdp_freshness_stale_coins ${staleCoins}$`, 'm'));
-  expect(text).toMatch(/^cdp_freshness_tracked_coins 2$/m);
-});
+])(
+  'with STALE_AFTER=%s, exports the threshold and the stale coins judged by it',
+  async (staleAfter, seconds, staleCoins) => {
+    const { text } = await call(`${urls[staleAfter]}/metrics`);
+    expect(text).toMatch(new RegExp(`^cdp_freshness_stale_after_seconds ${seconds}$`, 'm'));
+    expect(text).toMatch(new RegExp(`^cdp_freshness_stale_coins ${staleCoins}$`, 'm'));
+    expect(text).toMatch(/^cdp_freshness_tracked_coins 2$/m);
+  },
+);

@@ -25,11 +25,20 @@ export interface SyntheticMarts {
   close(): Promise<void>;
 }
 
-export async function startSyntheticMarts(options: { coins: number; minutes: number; transformRole?: string }): Promise<SyntheticMarts> {
+export async function startSyntheticMarts(options: {
+  coins: number;
+  minutes: number;
+  transformRole?: string;
+}): Promise<SyntheticMarts> {
   const db = await createTestDatabase();
   const prefix = testPrefix();
   const config = (env: Record<string, string> = {}) =>
-    testConfig({ databaseUrl: db.url, prefix, coingeckoUrl: 'http://127.0.0.1:9/api/v3', env: { TRANSFORM_RUNNER: 'bundled', ...env } });
+    testConfig({
+      databaseUrl: db.url,
+      prefix,
+      coingeckoUrl: 'http://127.0.0.1:9/api/v3',
+      env: { TRANSFORM_RUNNER: 'bundled', ...env },
+    });
   // The transform as deployed, when asked: as cdp_transformer, so the marts are the transformer's and
   // the reader sees them through default privileges, not because the superuser owns everything.
   const transformUrl = options.transformRole ? urlAsRole(db.url, options.transformRole) : db.url;
@@ -41,7 +50,12 @@ export async function startSyntheticMarts(options: { coins: number; minutes: num
   let runs = 0;
   // Later minutes are loaded now, as a tick's rows would be, so the incremental models pick them up.
   const insert = async (from: number, to: number, loadedNow: boolean) => {
-    await insertSyntheticSnapshots(db.pool, { coins: options.coins, from: new Date(from), to: new Date(to), loadedNow });
+    await insertSyntheticSnapshots(db.pool, {
+      coins: options.coins,
+      from: new Date(from),
+      to: new Date(to),
+      loadedNow,
+    });
   };
   await insert(last - (options.minutes - 1) * MINUTE, last, false);
   const advance = async (minutes: number) => {

@@ -49,11 +49,14 @@ export function readComposeText(): string {
 /** The parsed file and its leading comment (where the variables compose needs are documented). */
 export function loadCompose(text = readComposeText()): { compose: ComposeFile; header: string } {
   const doc = parseDocument(text, { merge: true });
-  if (doc.errors.length > 0) throw new Error(`compose.yaml does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
+  if (doc.errors.length > 0)
+    throw new Error(`compose.yaml does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
   // The leading comment lands on the document, the top-level map or its first key, depending on the
   // blank lines around it.
   const firstKey = isMap(doc.contents) ? doc.contents.items[0]?.key : undefined;
-  const header = [doc.commentBefore, doc.contents?.commentBefore, isNode(firstKey) ? firstKey.commentBefore : undefined].filter(Boolean).join('\n');
+  const header = [doc.commentBefore, doc.contents?.commentBefore, isNode(firstKey) ? firstKey.commentBefore : undefined]
+    .filter(Boolean)
+    .join('\n');
   return { compose: doc.toJS({ maxAliasCount: 1000 }) as ComposeFile, header };
 }
 
@@ -79,35 +82,45 @@ export function references(text: string): Reference[] {
 
 /** Interpolates like Compose: an unset `:?` variable is an error carrying its message. */
 export function interpolate(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(TOKEN, (whole, braced: string | undefined, modifier: string | undefined, argument: string | undefined, bare: string | undefined) => {
-    if (whole === '$$') return '$';
-    const name = (braced ?? bare)!;
-    const value = env[name];
-    const unsetOrEmpty = value === undefined || value === '';
-    switch (modifier) {
-      case ':-':
-        return unsetOrEmpty ? argument! : value;
-      case '-':
-        return value === undefined ? argument! : value;
-      case ':?':
-      case '?':
-        if (modifier === ':?' ? unsetOrEmpty : value === undefined) throw new Error(`${name}: ${argument}`);
-        return value!;
-      case ':+':
-        return unsetOrEmpty ? '' : argument!;
-      case '+':
-        return value === undefined ? '' : argument!;
-      default:
-        return value ?? '';
-    }
-  });
+  return text.replace(
+    TOKEN,
+    (
+      whole,
+      braced: string | undefined,
+      modifier: string | undefined,
+      argument: string | undefined,
+      bare: string | undefined,
+    ) => {
+      if (whole === '$$') return '$';
+      const name = (braced ?? bare)!;
+      const value = env[name];
+      const unsetOrEmpty = value === undefined || value === '';
+      switch (modifier) {
+        case ':-':
+          return unsetOrEmpty ? argument! : value;
+        case '-':
+          return value === undefined ? argument! : value;
+        case ':?':
+        case '?':
+          if (modifier === ':?' ? unsetOrEmpty : value === undefined) throw new Error(`${name}: ${argument}`);
+          return value!;
+        case ':+':
+          return unsetOrEmpty ? '' : argument!;
+        case '+':
+          return value === undefined ? '' : argument!;
+        default:
+          return value ?? '';
+      }
+    },
+  );
 }
 
 /** Every string in a parsed value, with the path it sits at (for messages). */
 export function* strings(value: unknown, path = ''): Generator<[string, string]> {
   if (typeof value === 'string') yield [path, value];
   else if (Array.isArray(value)) for (const [i, item] of value.entries()) yield* strings(item, `${path}[${i}]`);
-  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) yield* strings(item, path ? `${path}.${key}` : key);
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) yield* strings(item, path ? `${path}.${key}` : key);
 }
 
 /** A service's environment as a map, interpolated against `env`. */

@@ -58,14 +58,29 @@ describe('compose.yaml', () => {
   it('uses the Compose spec without the obsolete version key', () => {
     expect(compose).not.toHaveProperty('version');
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['postgres', 'redis', 'migrate', 'simulator', 'scheduler', 'fetch-worker', 'load-worker', 'transform-worker', 'dashboard', 'prometheus', 'grafana']),
+      expect.arrayContaining([
+        'postgres',
+        'redis',
+        'migrate',
+        'simulator',
+        'scheduler',
+        'fetch-worker',
+        'load-worker',
+        'transform-worker',
+        'dashboard',
+        'prometheus',
+        'grafana',
+      ]),
     );
   });
 
   it('gives every service a healthcheck, unless it is a one-shot', () => {
     for (const [name, service] of services) {
       if (isOneShot(service)) continue;
-      expect([name, service.healthcheck?.test !== undefined && service.healthcheck.disable !== true]).toEqual([name, true]);
+      expect([name, service.healthcheck?.test !== undefined && service.healthcheck.disable !== true]).toEqual([
+        name,
+        true,
+      ]);
     }
   });
 
@@ -102,7 +117,9 @@ describe('app services', () => {
   it('cover every process kind the repository has', () => {
     const entries = new Set(appServices.map(([, s]) => entryOf(s)));
     for (const folder of ['producers', 'workers', 'dashboard', 'simulator']) {
-      for (const file of readdirSync(`${ROOT}${folder}`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('main.ts'))) {
+      for (const file of readdirSync(`${ROOT}${folder}`, { recursive: true, encoding: 'utf8' }).filter((f) =>
+        f.endsWith('main.ts'),
+      )) {
         const entry = `dist/${folder}/${file.replace(/\.ts$/, '.js')}`;
         expect([entry, entries.has(entry)]).toEqual([entry, true]);
       }
@@ -112,7 +129,8 @@ describe('app services', () => {
   it('set only variables the app reads (core/config/variables.ts), or the simulator its SIM_* ones', () => {
     const simulatorVariables = new Set(Object.values(ENV_NAMES));
     for (const [name, service] of appServices) {
-      const known = entryOf(service) === 'dist/simulator/main.js' ? simulatorVariables : new Set(Object.keys(VARIABLES));
+      const known =
+        entryOf(service) === 'dist/simulator/main.js' ? simulatorVariables : new Set(Object.keys(VARIABLES));
       for (const variable of Object.keys(environmentOf(service, DOT_ENV))) {
         expect([name, variable, known.has(variable)]).toEqual([name, variable, true]);
       }
@@ -145,8 +163,13 @@ describe('app services', () => {
   });
 
   it('share one pipeline: the same database, Redis and queue prefix everywhere', () => {
-    const configs = appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js').map(([, s]) => loadConfig(containerEnv(s)));
-    const database = (url: string) => { const u = new URL(url); return `${u.host}${u.pathname}`; };
+    const configs = appServices
+      .filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js')
+      .map(([, s]) => loadConfig(containerEnv(s)));
+    const database = (url: string) => {
+      const u = new URL(url);
+      return `${u.host}${u.pathname}`;
+    };
     const identity = (c: AppConfig) => [database(c.postgres.url), c.redis.url, c.redis.prefix, c.coingecko.vsCurrency];
     for (const config of configs) expect(identity(config)).toEqual(identity(configs[0]!));
   });
@@ -156,7 +179,11 @@ describe('app services', () => {
       const url = new URL(containerEnv(service).DATABASE_URL!);
       return { user: url.username, password: decodeURIComponent(url.password) };
     };
-    expect(Object.fromEntries(appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js').map(([name, s]) => [name, roleOf(s)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        appServices.filter(([, s]) => entryOf(s) !== 'dist/simulator/main.js').map(([name, s]) => [name, roleOf(s)]),
+      ),
+    ).toEqual({
       migrate: { user: 'postgres', password: DOT_ENV.POSTGRES_PASSWORD },
       scheduler: { user: 'cdp_loader', password: DOT_ENV.CDP_LOADER_PASSWORD },
       'fetch-worker': { user: 'cdp_loader', password: DOT_ENV.CDP_LOADER_PASSWORD },
@@ -196,14 +223,22 @@ describe('scaling', () => {
 
   it('publishes no port from scheduler and worker services', () => {
     const workers = appServices.filter(([, s]) => isWorkerProcess(s));
-    expect(workers.map(([name]) => name).sort()).toEqual(['fetch-worker', 'load-worker', 'scheduler', 'transform-worker']);
+    expect(workers.map(([name]) => name).sort()).toEqual([
+      'fetch-worker',
+      'load-worker',
+      'scheduler',
+      'transform-worker',
+    ]);
     for (const [name, service] of workers) expect([name, service.ports]).toEqual([name, undefined]);
   });
 
   it('publishes host ports that do not clash, on loopback unless told otherwise', () => {
     const published = services.flatMap(([name, service]) =>
       (service.ports ?? []).map((port) => {
-        const text = interpolate(typeof port === 'string' ? port : `${port.host_ip ?? ''}:${port.published}:${port.target}`, DOT_ENV);
+        const text = interpolate(
+          typeof port === 'string' ? port : `${port.host_ip ?? ''}:${port.published}:${port.target}`,
+          DOT_ENV,
+        );
         const [, ip = '', host = '', protocol = 'tcp'] = /^(?:(.*):)?(\d+):\d+(?:\/(\w+))?$/.exec(text) ?? [];
         return { name, ip, port: `${host}/${protocol}` };
       }),
@@ -222,8 +257,10 @@ describe('dependencies', () => {
         expect([name, dependency, target !== undefined]).toEqual([name, dependency, true]);
         // A service outside any profile must not need one that only starts with a profile.
         if (!service.profiles) expect([name, dependency, target!.profiles]).toEqual([name, dependency, undefined]);
-        if (condition === 'service_healthy') expect([dependency, target!.healthcheck?.test !== undefined]).toEqual([dependency, true]);
-        else if (condition === 'service_completed_successfully') expect([dependency, isOneShot(target!)]).toEqual([dependency, true]);
+        if (condition === 'service_healthy')
+          expect([dependency, target!.healthcheck?.test !== undefined]).toEqual([dependency, true]);
+        else if (condition === 'service_completed_successfully')
+          expect([dependency, isOneShot(target!)]).toEqual([dependency, true]);
         else expect([name, dependency, condition]).toEqual([name, dependency, 'service_started']);
       }
     }
@@ -242,7 +279,8 @@ describe('volumes', () => {
   });
 
   it('keep Postgres and Redis data on named volumes', () => {
-    const targets = (service: Service) => (service.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    const targets = (service: Service) =>
+      (service.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
     expect(targets(compose.services.postgres!)).toContain('pgdata:/var/lib/postgresql/data');
     expect(targets(compose.services.redis!)).toContain('redisdata:/data');
   });
@@ -257,14 +295,25 @@ describe('variables compose interpolates', () => {
     // This also catches a stray `$x` in a script, which Compose (not the shell) would replace with
     // nothing: a shell's $ is written $$ in compose.yaml.
     expect(all.length).toBeGreaterThan(0);
-    for (const ref of all) expect([ref.path, ref.name, ref.modifier]).toEqual([ref.path, ref.name, expect.stringMatching(/^:[-?]$/)]);
+    for (const ref of all)
+      expect([ref.path, ref.name, ref.modifier]).toEqual([ref.path, ref.name, expect.stringMatching(/^:[-?]$/)]);
   });
 
   it('fail fast naming .env when a required one is missing', () => {
-    for (const ref of all.filter((r) => r.modifier === ':?')) expect([ref.name, ref.argument]).toEqual([ref.name, `set ${ref.name} in .env`]);
-    for (const secret of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'GF_ADMIN_PASSWORD', 'CDP_ALERT_WEBHOOK_URL']) {
+    for (const ref of all.filter((r) => r.modifier === ':?'))
+      expect([ref.name, ref.argument]).toEqual([ref.name, `set ${ref.name} in .env`]);
+    for (const secret of [
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+      'COINGECKO_API_KEY',
+      'DASHBOARD_PASSWORD',
+      'GF_ADMIN_PASSWORD',
+      'CDP_ALERT_WEBHOOK_URL',
+    ]) {
       const { [secret]: _, ...rest } = DOT_ENV;
-      expect(() => [...strings(compose)].forEach(([, value]) => interpolate(value, rest))).toThrow(`set ${secret} in .env`);
+      expect(() => [...strings(compose)].forEach(([, value]) => interpolate(value, rest))).toThrow(
+        `set ${secret} in .env`,
+      );
     }
   });
 
@@ -284,7 +333,10 @@ describe('postgres', () => {
     .map((v) => (typeof v === 'string' ? v.split(':') : [v.source, v.target]))
     .find(([, target]) => target === '/docker-entrypoint-initdb.d')?.[0];
   // A missing folder is reported by the volumes test above; here it just means no scripts.
-  const initScripts = initDir && existsSync(`${ROOT}${initDir}`) ? readdirSync(`${ROOT}${initDir}`).map((file) => readFileSync(`${ROOT}${initDir}/${file}`, 'utf8')) : [];
+  const initScripts =
+    initDir && existsSync(`${ROOT}${initDir}`)
+      ? readdirSync(`${ROOT}${initDir}`).map((file) => readFileSync(`${ROOT}${initDir}/${file}`, 'utf8'))
+      : [];
 
   it('is PostgreSQL 15 with a pg_isready healthcheck', () => {
     expect(postgres.image).toMatch(/^postgres:15\b/);
@@ -301,14 +353,16 @@ describe('postgres', () => {
   it('gets exactly the variables its image and init scripts read', () => {
     // Read by the postgres image's entrypoint (see its documentation on Docker Hub).
     const imageVariables = ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'];
-    const required = new Set(initScripts.flatMap((script) => [...script.matchAll(/:\s*"\$\{([A-Z_]+):\?/g)].map((m) => m[1]!)));
+    const required = new Set(
+      initScripts.flatMap((script) => [...script.matchAll(/:\s*"\$\{([A-Z_]+):\?/g)].map((m) => m[1]!)),
+    );
     for (const variable of Object.keys(env)) {
       expect([variable, imageVariables.includes(variable) || required.has(variable)]).toEqual([variable, true]);
     }
     for (const variable of required) expect([variable, variable in env]).toEqual([variable, true]);
   });
 
-  it('is what the migrate job\'s DATABASE_URL points at: same user (the schema owner), password and database', () => {
+  it("is what the migrate job's DATABASE_URL points at: same user (the schema owner), password and database", () => {
     const url = new URL(loadConfig(containerEnv(compose.services.migrate!)).postgres.url);
     expect(url.hostname).toBe('postgres');
     expect(url.port).toBe('5432');
@@ -326,7 +380,11 @@ describe('redis', () => {
   it('is Redis 7, persistent (AOF fsynced every second) and never evicts (bullmq.md §16)', () => {
     expect(redis.image).toMatch(/^redis:7\b/);
     expect(command[0]).toBe('redis-server');
-    expect([flag('appendonly'), flag('appendfsync'), flag('maxmemory-policy')]).toEqual(['yes', 'everysec', 'noeviction']);
+    expect([flag('appendonly'), flag('appendfsync'), flag('maxmemory-policy')]).toEqual([
+      'yes',
+      'everysec',
+      'noeviction',
+    ]);
   });
 
   it('requires the password REDIS_URL carries, which its healthcheck also uses', () => {
@@ -341,32 +399,47 @@ describe('redis', () => {
 
 /** `source:target[:mode]` mounts of a service, as [source, target, mode]. */
 const mounts = (service: Service) =>
-  (service.volumes ?? []).map((v) => (typeof v === 'string' ? (v.split(':') as [string, string, string?]) : ([v.source ?? '', v.target, undefined] as [string, string, string?])));
+  (service.volumes ?? []).map((v) =>
+    typeof v === 'string'
+      ? (v.split(':') as [string, string, string?])
+      : ([v.source ?? '', v.target, undefined] as [string, string, string?]),
+  );
 const mountOf = (service: Service, target: string) => mounts(service).find(([, t]) => t === target);
 
 describe('prometheus', () => {
   const prometheus = compose.services.prometheus!;
-  const flags = Object.fromEntries(commandOf(prometheus).map((word) => interpolate(word, DOT_ENV).replace(/^--/, '').split('=') as [string, string]));
+  const flags = Object.fromEntries(
+    commandOf(prometheus).map((word) => interpolate(word, DOT_ENV).replace(/^--/, '').split('=') as [string, string]),
+  );
   const config = parse(readFileSync(`${ROOT}prometheus/prometheus.yml`, 'utf8')) as {
     scrape_configs: Array<{ job_name: string; dns_sd_configs: Array<{ names: string[]; port: number }> }>;
   };
 
   it('reads prometheus/prometheus.yml, mounted read-only where --config.file points, and keeps its TSDB on a named volume', () => {
     expect(prometheus.image).toMatch(/^prom\/prometheus:v2\./);
-    expect(mountOf(prometheus, flags['config.file']!)).toEqual(['./prometheus/prometheus.yml', flags['config.file'], 'ro']);
+    expect(mountOf(prometheus, flags['config.file']!)).toEqual([
+      './prometheus/prometheus.yml',
+      flags['config.file'],
+      'ro',
+    ]);
     expect(mountOf(prometheus, flags['storage.tsdb.path']!)?.[0]).toBe('promdata');
     expect(flags['storage.tsdb.retention.time']).toMatch(/^\d+[dhwy]$/);
   });
 
   it('discovers services that exist, on the port each exposes, so every --scale replica is scraped', () => {
-    const discovered = config.scrape_configs.flatMap((job) => job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => ({ job: job.job_name, name, port: sd.port }))));
+    const discovered = config.scrape_configs.flatMap((job) =>
+      job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => ({ job: job.job_name, name, port: sd.port }))),
+    );
     expect(discovered.length).toBe(5);
     for (const { job, name, port } of discovered) {
       const service = compose.services[name];
       expect([job, name, service !== undefined]).toEqual([job, name, true]);
       // Compose's DNS returns every replica of a service: a scaled service must not pin its address.
       expect([name, service!.container_name]).toEqual([name, undefined]);
-      const listens = [...(service!.expose ?? []).map(String), ...(service!.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').at(-1)! : String(p.target)))];
+      const listens = [
+        ...(service!.expose ?? []).map(String),
+        ...(service!.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').at(-1)! : String(p.target))),
+      ];
       expect([name, listens]).toEqual([name, expect.arrayContaining([String(port)])]);
     }
   });
@@ -376,23 +449,45 @@ describe('grafana', () => {
   const grafana = compose.services.grafana!;
   const env = environmentOf(grafana, DOT_ENV);
   const GRAFANA = `${ROOT}grafana/`;
-  const provisioningFiles = readdirSync(`${GRAFANA}provisioning`, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+  const provisioningFiles = readdirSync(`${GRAFANA}provisioning`, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    /\.ya?ml$/.test(f),
+  );
   const provisioningText = provisioningFiles.map((f) => readFileSync(`${GRAFANA}provisioning/${f}`, 'utf8')).join('\n');
   // Grafana expands $VAR / ${VAR} in provisioning files from its environment ($$ escapes a dollar).
-  const provisioningVariables = [...new Set([...provisioningText.replace(/^\s*#.*$/gm, '').matchAll(/(?<!\$)\$\{?([A-Z_][A-Z0-9_]*)\}?/g)].map((m) => m[1]!))];
+  const provisioningVariables = [
+    ...new Set(
+      [...provisioningText.replace(/^\s*#.*$/gm, '').matchAll(/(?<!\$)\$\{?([A-Z_][A-Z0-9_]*)\}?/g)].map((m) => m[1]!),
+    ),
+  ];
 
   it('mounts the provisioning folder and the dashboards read-only, where Grafana and the dashboard provider look', () => {
     expect(grafana.image).toMatch(/^grafana\/grafana:1[1-9]\./);
-    expect(mountOf(grafana, '/etc/grafana/provisioning')).toEqual(['./grafana/provisioning', '/etc/grafana/provisioning', 'ro']);
-    const providers = (parse(readFileSync(`${GRAFANA}provisioning/dashboards/dashboards.yaml`, 'utf8')) as { providers: Array<{ options: { path: string } }> }).providers;
-    for (const provider of providers) expect(mountOf(grafana, provider.options.path)).toEqual(['./grafana/dashboards', provider.options.path, 'ro']);
+    expect(mountOf(grafana, '/etc/grafana/provisioning')).toEqual([
+      './grafana/provisioning',
+      '/etc/grafana/provisioning',
+      'ro',
+    ]);
+    const providers = (
+      parse(readFileSync(`${GRAFANA}provisioning/dashboards/dashboards.yaml`, 'utf8')) as {
+        providers: Array<{ options: { path: string } }>;
+      }
+    ).providers;
+    for (const provider of providers)
+      expect(mountOf(grafana, provider.options.path)).toEqual(['./grafana/dashboards', provider.options.path, 'ro']);
     expect(mountOf(grafana, '/var/lib/grafana')?.[0]).toBe('grafanadata');
   });
 
   it('gets every variable the provisioning files read, non-empty given only the required secrets, and each documented in grafana/README.md', () => {
     const readme = readFileSync(`${GRAFANA}README.md`, 'utf8');
     expect(provisioningVariables.sort()).toEqual(
-      ['CDP_ALERT_WEBHOOK_URL', 'CDP_GRAFANA_PG_ADDRESS', 'CDP_GRAFANA_PG_DATABASE', 'CDP_PROMETHEUS_URL', 'CDP_READER_PASSWORD', 'CDP_READER_USER'].sort(),
+      [
+        'CDP_ALERT_WEBHOOK_URL',
+        'CDP_GRAFANA_PG_ADDRESS',
+        'CDP_GRAFANA_PG_DATABASE',
+        'CDP_PROMETHEUS_URL',
+        'CDP_READER_PASSWORD',
+        'CDP_READER_USER',
+      ].sort(),
     );
     for (const variable of provisioningVariables) {
       expect([variable, env[variable]]).toEqual([variable, expect.stringMatching(/.+/)]);
@@ -436,8 +531,9 @@ describe('grafana', () => {
 });
 
 describe('transform-worker', () => {
-  it('judges staleness by the STALE_AFTER the dashboard gets, default or set in .env (dbt\'s dim_coin_freshness and the freshness alert agree)', () => {
-    const staleAfter = (service: string, env: Record<string, string>) => loadConfig({ ...IMAGE_ENV, ...environmentOf(compose.services[service]!, env) }).freshness.staleAfterSeconds;
+  it("judges staleness by the STALE_AFTER the dashboard gets, default or set in .env (dbt's dim_coin_freshness and the freshness alert agree)", () => {
+    const staleAfter = (service: string, env: Record<string, string>) =>
+      loadConfig({ ...IMAGE_ENV, ...environmentOf(compose.services[service]!, env) }).freshness.staleAfterSeconds;
     expect(staleAfter('transform-worker', DOT_ENV)).toBe(loadConfig({}).freshness.staleAfterSeconds);
     expect(staleAfter('dashboard', DOT_ENV)).toBe(loadConfig({}).freshness.staleAfterSeconds);
     const set = { ...DOT_ENV, STALE_AFTER: '7m' };
@@ -447,6 +543,8 @@ describe('transform-worker', () => {
   it('passes the transform settings through, empty meaning the app default', () => {
     const env = environmentOf(compose.services['transform-worker']!, DOT_ENV);
     expect(env).toEqual(expect.objectContaining({ TRANSFORM_SCHEMA: '', TRANSFORM_RAW_RETENTION_DAYS: '' }));
-    expect(loadConfig(containerEnv(compose.services['transform-worker']!)).transform).toEqual(expect.objectContaining({ schema: 'analytics' }));
+    expect(loadConfig(containerEnv(compose.services['transform-worker']!)).transform).toEqual(
+      expect.objectContaining({ schema: 'analytics' }),
+    );
   });
 });

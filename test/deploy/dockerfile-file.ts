@@ -65,23 +65,36 @@ export function readDockerfile(path = DOCKERFILE_PATH): Dockerfile {
 
 export function stage(dockerfile: Dockerfile, name: string): Stage {
   const found = dockerfile.stages.find((s) => s.name === name);
-  if (!found) throw new Error(`the Dockerfile has no stage "${name}" (stages: ${dockerfile.stages.map((s) => s.name).join(', ')})`);
+  if (!found)
+    throw new Error(
+      `the Dockerfile has no stage "${name}" (stages: ${dockerfile.stages.map((s) => s.name).join(', ')})`,
+    );
   return found;
 }
 
 /** The stages an image built for `target` consists of, base first (FROM another stage chains on). */
 export function chain(dockerfile: Dockerfile, target: string): Stage[] {
   const stages: Stage[] = [];
-  for (let current: Stage | undefined = stage(dockerfile, target); current; current = dockerfile.stages.find((s) => s.name === current!.from)) {
+  for (
+    let current: Stage | undefined = stage(dockerfile, target);
+    current;
+    current = dockerfile.stages.find((s) => s.name === current!.from)
+  ) {
     stages.unshift(current);
   }
   return stages;
 }
 
 /** The instructions of `target`'s image in order, with the base image its chain starts from. */
-export function instructionsOf(dockerfile: Dockerfile, target: string): { baseImage: string; instructions: Instruction[] } {
+export function instructionsOf(
+  dockerfile: Dockerfile,
+  target: string,
+): { baseImage: string; instructions: Instruction[] } {
   const stages = chain(dockerfile, target);
-  const base = stages[0]!.from.replace(/^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/, (_, arg: string) => dockerfile.globalArgs[arg] ?? '');
+  const base = stages[0]!.from.replace(
+    /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/,
+    (_, arg: string) => dockerfile.globalArgs[arg] ?? '',
+  );
   return { baseImage: base, instructions: stages.flatMap((s) => s.instructions) };
 }
 

@@ -123,13 +123,23 @@ describe('the transform-dbt image', () => {
   });
 
   it('runs the transform worker by default', () => {
-    expect(execForm(last(instructions, 'CMD')!.args)).toEqual(['node', ...NODE_FLAGS.transform, ENTRY_POINTS.transform]);
+    expect(execForm(last(instructions, 'CMD')!.args)).toEqual([
+      'node',
+      ...NODE_FLAGS.transform,
+      ENTRY_POINTS.transform,
+    ]);
   });
 });
 
 describe('what the Dockerfile copies', () => {
-  const copies = dockerfile.stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from')));
-  const sources = copies.flatMap((copy) => execForm(copy.args).filter((word) => !word.startsWith('--')).slice(0, -1));
+  const copies = dockerfile.stages.flatMap((s) =>
+    s.instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from')),
+  );
+  const sources = copies.flatMap((copy) =>
+    execForm(copy.args)
+      .filter((word) => !word.startsWith('--'))
+      .slice(0, -1),
+  );
 
   it('exists in the repository', () => {
     expect(sources.length).toBeGreaterThan(0);
@@ -137,7 +147,8 @@ describe('what the Dockerfile copies', () => {
   });
 
   it('is not excluded from the build context by .dockerignore', () => {
-    const ignored = (path: string) => dockerignore.some((pattern) => !pattern.startsWith('!') && (path === pattern || path.startsWith(`${pattern}/`)));
+    const ignored = (path: string) =>
+      dockerignore.some((pattern) => !pattern.startsWith('!') && (path === pattern || path.startsWith(`${pattern}/`)));
     for (const source of sources) expect([source, ignored(source)]).toEqual([source, false]);
   });
 

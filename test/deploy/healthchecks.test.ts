@@ -24,9 +24,14 @@ function healthcheckArgv(service: Service): string[] {
 
 function run(argv: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
-    execFile(argv[0] === 'node' ? process.execPath : argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH, ...env }, timeout: 10_000 }, (error) => {
-      resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0);
-    });
+    execFile(
+      argv[0] === 'node' ? process.execPath : argv[0]!,
+      argv.slice(1),
+      { env: { PATH: process.env.PATH, ...env }, timeout: 10_000 },
+      (error) => {
+        resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0);
+      },
+    );
   });
 }
 
@@ -34,7 +39,10 @@ function run(argv: string[], env: Record<string, string>): Promise<number> {
 async function stub(path: string, status: number): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => res.writeHead(req.url === path ? status : 404).end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** A port nothing listens on (just released by a server of ours). */
@@ -45,13 +53,18 @@ async function closedPort(): Promise<number> {
 }
 
 const dockerfileHealthcheck = (() => {
-  const healthcheck = instructionsOf(readDockerfile(), 'runtime').instructions.filter((i) => i.keyword === 'HEALTHCHECK').at(-1)!;
+  const healthcheck = instructionsOf(readDockerfile(), 'runtime')
+    .instructions.filter((i) => i.keyword === 'HEALTHCHECK')
+    .at(-1)!;
   return execForm(/\bCMD (.*)$/.exec(healthcheck.args)![1]!);
 })();
 
 const workerHealthchecks: [string, string[]][] = [
   ['the Dockerfile HEALTHCHECK', dockerfileHealthcheck],
-  ...['scheduler', 'fetch-worker', 'load-worker', 'transform-worker'].map((name): [string, string[]] => [`${name} (compose)`, healthcheckArgv(compose.services[name]!)]),
+  ...['scheduler', 'fetch-worker', 'load-worker', 'transform-worker'].map((name): [string, string[]] => [
+    `${name} (compose)`,
+    healthcheckArgv(compose.services[name]!),
+  ]),
 ];
 
 describe.each(workerHealthchecks)('%s, probing a worker process', (_, argv) => {

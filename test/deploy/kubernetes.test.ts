@@ -11,8 +11,14 @@ import { loadConfig, parseDurationMs, VARIABLES } from '../../core/config/index.
 import { ENTRY_POINTS, NODE_FLAGS, type ProcessKind } from '../../scripts/lib/entry-points.js';
 import { needsOf, ROOT } from './compose-file.js';
 
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
-interface Probe { httpGet: { path: string; port: string | number } }
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
 interface Container {
   name: string;
   image: string;
@@ -46,10 +52,12 @@ interface Manifest {
 const PATH = `${ROOT}deploy/kubernetes/crypto-data-pipeline.yaml`;
 const TEXT = readFileSync(PATH, 'utf8');
 const docs = parseAllDocuments(TEXT);
-const manifests = (Array.isArray(docs) ? docs : [docs]).map((d) => {
-  if (d.errors.length > 0) throw new Error(`${PATH} does not parse: ${d.errors.map((e) => e.message).join('; ')}`);
-  return d.toJS() as Manifest;
-}).filter(Boolean);
+const manifests = (Array.isArray(docs) ? docs : [docs])
+  .map((d) => {
+    if (d.errors.length > 0) throw new Error(`${PATH} does not parse: ${d.errors.map((e) => e.message).join('; ')}`);
+    return d.toJS() as Manifest;
+  })
+  .filter(Boolean);
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
 const workloads = manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'Job');
 const configMap = byKind('ConfigMap')[0]!;
@@ -84,10 +92,16 @@ const containers = workloads.map((w) => ({ workload: w, container: w.spec.templa
 
 describe('deploy/kubernetes', () => {
   it('has one Deployment per long-running process kind of the repository, a migrate Job, and no CronJob', () => {
-    const entries = byKind('Deployment').map((d) => entryOf(d.spec.template.spec.containers[0]!)).sort();
-    const kinds = ['producers', 'workers', 'dashboard'].flatMap((folder) =>
-      readdirSync(`${ROOT}${folder}`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('main.ts')).map((f) => `dist/${folder}/${f.replace(/\.ts$/, '.js')}`),
-    ).sort();
+    const entries = byKind('Deployment')
+      .map((d) => entryOf(d.spec.template.spec.containers[0]!))
+      .sort();
+    const kinds = ['producers', 'workers', 'dashboard']
+      .flatMap((folder) =>
+        readdirSync(`${ROOT}${folder}`, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('main.ts'))
+          .map((f) => `dist/${folder}/${f.replace(/\.ts$/, '.js')}`),
+      )
+      .sort();
     expect(entries).toEqual(kinds);
     expect(byKind('Job').map((j) => entryOf(j.spec.template.spec.containers[0]!))).toEqual(['dist/scripts/migrate.js']);
     expect(byKind('CronJob')).toEqual([]);
@@ -95,17 +109,28 @@ describe('deploy/kubernetes', () => {
 
   it('starts each process kind with its node flags (scripts/lib/entry-points.ts)', () => {
     for (const { workload, container } of containers) {
-      const kind = (Object.entries(ENTRY_POINTS) as [ProcessKind, string][]).find(([, entry]) => entry === entryOf(container))?.[0];
+      const kind = (Object.entries(ENTRY_POINTS) as [ProcessKind, string][]).find(
+        ([, entry]) => entry === entryOf(container),
+      )?.[0];
       if (kind === undefined) continue; // the migrate Job
-      expect([workload.metadata.name, container.command]).toEqual([workload.metadata.name, ['node', ...NODE_FLAGS[kind], ENTRY_POINTS[kind]]]);
+      expect([workload.metadata.name, container.command]).toEqual([
+        workload.metadata.name,
+        ['node', ...NODE_FLAGS[kind], ENTRY_POINTS[kind]],
+      ]);
     }
   });
 
   it('runs compiled entry points whose TypeScript source exists', () => {
     for (const { workload, container } of containers) {
       expect([workload.metadata.name, container.command[0]]).toEqual([workload.metadata.name, 'node']);
-      const source = entryOf(container).replace(/^dist\//, '').replace(/\.js$/, '.ts');
-      expect([workload.metadata.name, source, existsSync(`${ROOT}${source}`)]).toEqual([workload.metadata.name, source, true]);
+      const source = entryOf(container)
+        .replace(/^dist\//, '')
+        .replace(/\.js$/, '.ts');
+      expect([workload.metadata.name, source, existsSync(`${ROOT}${source}`)]).toEqual([
+        workload.metadata.name,
+        source,
+        true,
+      ]);
     }
   });
 
@@ -118,7 +143,8 @@ describe('deploy/kubernetes', () => {
         const ref = v.valueFrom?.secretKeyRef;
         if (ref) expect([v.name, ref.name, SECRET_KEYS.includes(ref.key)]).toEqual([v.name, 'cdp-secrets', true]);
         // A secret is never written inline.
-        if (VARIABLES[v.name as keyof typeof VARIABLES]?.secret) expect([workload.metadata.name, v.name, ref !== undefined]).toEqual([workload.metadata.name, v.name, true]);
+        if (VARIABLES[v.name as keyof typeof VARIABLES]?.secret)
+          expect([workload.metadata.name, v.name, ref !== undefined]).toEqual([workload.metadata.name, v.name, true]);
       }
     }
   });
@@ -129,12 +155,20 @@ describe('deploy/kubernetes', () => {
       expect([workload.metadata.name, env.NODE_ENV]).toEqual([workload.metadata.name, 'production']);
       expect(() => loadConfig(env, { needs: needsOf(entryOf(container)) })).not.toThrow();
       // The CoinGecko key goes only where CoinGecko is called.
-      expect([workload.metadata.name, 'COINGECKO_API_KEY' in env]).toEqual([workload.metadata.name, needsOf(entryOf(container)).includes('coingecko-api')]);
+      expect([workload.metadata.name, 'COINGECKO_API_KEY' in env]).toEqual([
+        workload.metadata.name,
+        needsOf(entryOf(container)).includes('coingecko-api'),
+      ]);
     }
   });
 
   it('connects each kind as its least-privilege role; only the migrate Job as the schema owner', () => {
-    const roles = Object.fromEntries(containers.map(({ workload, container }) => [workload.metadata.name, new URL(containerEnv(container).DATABASE_URL!).username]));
+    const roles = Object.fromEntries(
+      containers.map(({ workload, container }) => [
+        workload.metadata.name,
+        new URL(containerEnv(container).DATABASE_URL!).username,
+      ]),
+    );
     expect(roles).toEqual({
       migrate: 'postgres',
       scheduler: 'cdp_loader',
@@ -151,7 +185,10 @@ describe('deploy/kubernetes', () => {
       const shutdownMs = loadConfig(containerEnv(container)).jobs.shutdownTimeoutMs;
       const closers = entryOf(container) === 'dist/producers/scheduler/main.js' ? 2 : 1;
       const graceMs = (deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000; // Kubernetes' default is 30 s
-      expect([deployment.metadata.name, graceMs >= closers * shutdownMs + 10_000]).toEqual([deployment.metadata.name, true]);
+      expect([deployment.metadata.name, graceMs >= closers * shutdownMs + 10_000]).toEqual([
+        deployment.metadata.name,
+        true,
+      ]);
       expect(parseDurationMs(configMap.data!.SHUTDOWN_TIMEOUT!)).toBe(shutdownMs);
     }
   });
@@ -163,31 +200,56 @@ describe('deploy/kubernetes', () => {
       const isDashboard = entryOf(container) === 'dist/dashboard/main.js';
       const port = isDashboard ? config.dashboard.port : config.metrics.port;
       const named = Object.fromEntries((container.ports ?? []).map((p) => [p.name, p.containerPort]));
-      for (const probe of [container.livenessProbe, container.readinessProbe].filter((p): p is Probe => p !== undefined)) {
-        expect([deployment.metadata.name, named[probe.httpGet.port as string]]).toEqual([deployment.metadata.name, port]);
+      for (const probe of [container.livenessProbe, container.readinessProbe].filter(
+        (p): p is Probe => p !== undefined,
+      )) {
+        expect([deployment.metadata.name, named[probe.httpGet.port as string]]).toEqual([
+          deployment.metadata.name,
+          port,
+        ]);
       }
-      expect([deployment.metadata.name, container.livenessProbe?.httpGet.path]).toEqual([deployment.metadata.name, '/healthz']);
+      expect([deployment.metadata.name, container.livenessProbe?.httpGet.path]).toEqual([
+        deployment.metadata.name,
+        '/healthz',
+      ]);
       const annotations = deployment.spec.template.metadata.annotations ?? {};
-      expect([deployment.metadata.name, annotations['prometheus.io/scrape'], Number(annotations['prometheus.io/port']), annotations['prometheus.io/path']])
-        .toEqual([deployment.metadata.name, 'true', port, '/metrics']);
+      expect([
+        deployment.metadata.name,
+        annotations['prometheus.io/scrape'],
+        Number(annotations['prometheus.io/port']),
+        annotations['prometheus.io/path'],
+      ]).toEqual([deployment.metadata.name, 'true', port, '/metrics']);
     }
-    expect(byKind('Deployment').find((d) => d.metadata.name === 'dashboard')!.spec.template.spec.containers[0]!.readinessProbe?.httpGet.path).toBe('/readyz');
+    expect(
+      byKind('Deployment').find((d) => d.metadata.name === 'dashboard')!.spec.template.spec.containers[0]!
+        .readinessProbe?.httpGet.path,
+    ).toBe('/readyz');
   });
 
   it('selects its own pods, runs them as non-root, and uses the dbt image for the transform worker only', () => {
     for (const deployment of byKind('Deployment')) {
       const { selector, template } = deployment.spec;
-      for (const [k, v] of Object.entries((selector as { matchLabels: Record<string, string> }).matchLabels)) expect(template.metadata.labels[k]).toBe(v);
-      expect([deployment.metadata.name, template.spec.securityContext?.runAsNonRoot]).toEqual([deployment.metadata.name, true]);
-      expect([deployment.metadata.name, template.spec.containers[0]!.securityContext?.allowPrivilegeEscalation]).toEqual([deployment.metadata.name, false]);
+      for (const [k, v] of Object.entries((selector as { matchLabels: Record<string, string> }).matchLabels))
+        expect(template.metadata.labels[k]).toBe(v);
+      expect([deployment.metadata.name, template.spec.securityContext?.runAsNonRoot]).toEqual([
+        deployment.metadata.name,
+        true,
+      ]);
+      expect([
+        deployment.metadata.name,
+        template.spec.containers[0]!.securityContext?.allowPrivilegeEscalation,
+      ]).toEqual([deployment.metadata.name, false]);
       const image = template.spec.containers[0]!.image;
       const wantsDbt = entryOf(template.spec.containers[0]!) === 'dist/workers/transform/main.js';
       expect([deployment.metadata.name, /-dbt:/.test(image)]).toEqual([deployment.metadata.name, wantsDbt]);
     }
     const service = byKind('Service')[0]!;
     const dashboard = byKind('Deployment').find((d) => d.metadata.name === 'dashboard')!;
-    for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>)) expect(dashboard.spec.template.metadata.labels[k]).toBe(v);
-    expect(dashboard.spec.template.spec.containers[0]!.ports!.map((p) => p.name)).toContain(service.spec.ports![0]!.targetPort);
+    for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>))
+      expect(dashboard.spec.template.metadata.labels[k]).toBe(v);
+    expect(dashboard.spec.template.spec.containers[0]!.ports!.map((p) => p.name)).toContain(
+      service.spec.ports![0]!.targetPort,
+    );
   });
 });
 

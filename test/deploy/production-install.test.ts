@@ -22,7 +22,11 @@ const app = mkdtempSync(join(tmpdir(), 'cdp-prod-install-'));
 beforeAll(() => {
   for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(app, file));
   // The npm cache already holds every package (make test ran npm ci first), so this stays local.
-  const install = spawnSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, encoding: 'utf8' });
+  const install = spawnSync(
+    'npm',
+    ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+    { cwd: app, encoding: 'utf8' },
+  );
   if (install.status !== 0) throw new Error(`npm ci --omit=dev failed:\n${install.stderr}`);
   // Copies, not symlinks: Node resolves packages from a module's real path.
   cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
@@ -33,7 +37,11 @@ afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 function start(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { cwd: app, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -48,17 +56,24 @@ function start(entry: string, env: Record<string, string>): Promise<{ code: numb
 
 describe('an install with production dependencies only', () => {
   it('has none of the packages only the dev dependencies need (the check would prove nothing otherwise)', () => {
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([path, p]) => p.dev && path.startsWith('node_modules/')).map(([path]) => path);
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, p]) => p.dev && path.startsWith('node_modules/'))
+      .map(([path]) => path);
     expect(devOnly).toEqual(expect.arrayContaining(['node_modules/jest', 'node_modules/ts-jest']));
     expect(devOnly.filter((path) => existsSync(join(app, path)))).toEqual([]);
   });
 
-  it.each(Object.entries(ENTRY_POINTS).filter(([kind]) => kind !== 'simulator'))('starts the %s process up to its configuration check', async (_kind, entry) => {
-    const { code, output } = await start(entry, { LOG_LEVEL: 'loud' });
-    expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (package|module)/);
-    expect({ code, output }).toEqual({ code: 78, output: expect.stringContaining('LOG_LEVEL="loud"') });
-  });
+  it.each(Object.entries(ENTRY_POINTS).filter(([kind]) => kind !== 'simulator'))(
+    'starts the %s process up to its configuration check',
+    async (_kind, entry) => {
+      const { code, output } = await start(entry, { LOG_LEVEL: 'loud' });
+      expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (package|module)/);
+      expect({ code, output }).toEqual({ code: 78, output: expect.stringContaining('LOG_LEVEL="loud"') });
+    },
+  );
 
   it('starts the simulator up to its settings check', async () => {
     const { code, output } = await start(ENTRY_POINTS.simulator, { SIM_PORT: 'eighty' });
@@ -73,13 +88,20 @@ describe('an install with production dependencies only', () => {
   });
 
   it('resolves every package a dynamic import() names', () => {
-    const files = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && !f.startsWith('bench/'));
+    const files = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.js') && !f.startsWith('bench/'),
+    );
     const specifiers = new Set<string>();
     for (const f of files) {
-      for (const m of readFileSync(join(app, 'dist', f), 'utf8').matchAll(/\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/g)) specifiers.add(m[1]!);
+      for (const m of readFileSync(join(app, 'dist', f), 'utf8').matchAll(/\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/g))
+        specifiers.add(m[1]!);
     }
     const bare = [...specifiers].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s));
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `for (const s of ${JSON.stringify(bare)}) import.meta.resolve(s)`], { cwd: app, encoding: 'utf8' });
+    const probe = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `for (const s of ${JSON.stringify(bare)}) import.meta.resolve(s)`],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(probe.stderr).toBe('');
     expect(probe.status).toBe(0);
   });

@@ -27,10 +27,21 @@ type Service = keyof typeof KIND_OF_SERVICE;
 function composeRoles(): Record<Service, string> {
   const { compose } = loadCompose();
   const secrets = Object.fromEntries(
-    ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'CDP_LOADER_PASSWORD', 'CDP_TRANSFORMER_PASSWORD', 'CDP_READER_PASSWORD', 'COINGECKO_API_KEY', 'DASHBOARD_PASSWORD'].map((k) => [k, 'x']),
+    [
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+      'CDP_LOADER_PASSWORD',
+      'CDP_TRANSFORMER_PASSWORD',
+      'CDP_READER_PASSWORD',
+      'COINGECKO_API_KEY',
+      'DASHBOARD_PASSWORD',
+    ].map((k) => [k, 'x']),
   );
   return Object.fromEntries(
-    Object.keys(KIND_OF_SERVICE).map((service) => [service, new URL(environmentOf(compose.services[service]!, secrets).DATABASE_URL!).username]),
+    Object.keys(KIND_OF_SERVICE).map((service) => [
+      service,
+      new URL(environmentOf(compose.services[service]!, secrets).DATABASE_URL!).username,
+    ]),
   ) as Record<Service, string>;
 }
 
@@ -63,18 +74,25 @@ describe('every process kind under the database role compose.yaml gives it', () 
   });
 
   it('runs real ticks end to end, builds the marts as cdp_transformer, and serves them as cdp_reader', async () => {
-    const base = testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url });
+    const base = testEnv({
+      databaseUrl: scenario.db.url,
+      prefix: scenario.prefix,
+      coingeckoUrl: scenario.simulator.url,
+    });
     for (const [service, kind] of Object.entries(KIND_OF_SERVICE) as [Service, (typeof KIND_OF_SERVICE)[Service]][]) {
-      processes.set(service, new PipelineProcess(kind, {
-        ...base,
-        DATABASE_URL: urlAsRole(scenario.db.url, roles[service]),
-        LOG_LEVEL: 'info',
-        TRACK_TOP_N: '400',
-        SCHEDULE_ENABLED: 'false',
-        TRANSFORM_RUNNER: 'bundled',
-        DASHBOARD_PORT: '0',
-        DASHBOARD_HOST: '127.0.0.1',
-      }));
+      processes.set(
+        service,
+        new PipelineProcess(kind, {
+          ...base,
+          DATABASE_URL: urlAsRole(scenario.db.url, roles[service]),
+          LOG_LEVEL: 'info',
+          TRACK_TOP_N: '400',
+          SCHEDULE_ENABLED: 'false',
+          TRANSFORM_RUNNER: 'bundled',
+          DASHBOARD_PORT: '0',
+          DASHBOARD_HOST: '127.0.0.1',
+        }),
+      );
     }
     await Promise.all(
       (['scheduler', 'fetch-worker', 'load-worker', 'transform-worker'] as const).map((s) =>
@@ -89,26 +107,50 @@ describe('every process kind under the database role compose.yaml gives it', () 
     for (let i = 0; i < 2; i++) {
       now += 60_000;
       const { run, transform } = await runTick(client.runtime, scenario.db);
-      expect({ status: run.status, rows: run.rows_loaded, transform: await transform.getState(), reason: transform.failedReason }).toEqual({
-        status: 'loaded', rows: 400, transform: 'completed', reason: undefined,
+      expect({
+        status: run.status,
+        rows: run.rows_loaded,
+        transform: await transform.getState(),
+        reason: transform.failedReason,
+      }).toEqual({
+        status: 'loaded',
+        rows: 400,
+        transform: 'completed',
+        reason: undefined,
       });
     }
 
     const pool = scenario.db.pool;
     // What the transformer built is its own, so the reader's default privileges applied to it.
-    const owners = (await pool.query<{ owner: string; n: number }>(
-      `select tableowner as owner, count(*)::int as n from pg_tables where schemaname like 'analytics%' group by 1`,
-    )).rows;
+    const owners = (
+      await pool.query<{ owner: string; n: number }>(
+        `select tableowner as owner, count(*)::int as n from pg_tables where schemaname like 'analytics%' group by 1`,
+      )
+    ).rows;
     expect(owners).toEqual([{ owner: 'cdp_transformer', n: expect.any(Number) }]);
     expect((await pool.query(`select count(*)::int as n from raw.coin_market_snapshots`)).rows[0].n).toBe(800);
 
-    const port = new URL(processes.get('dashboard')!.logs().find((l) => l.message === 'dashboard listening')!.url as string).port;
+    const port = new URL(
+      processes
+        .get('dashboard')!
+        .logs()
+        .find((l) => l.message === 'dashboard listening')!.url as string,
+    ).port;
     const get = async (path: string) => {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       return { path, status: response.status, body: await response.text() };
     };
     expect(await get('/readyz')).toMatchObject({ status: 200 });
-    for (const path of ['/api/v1/market/overview', '/api/v1/coins?pageSize=5', '/api/v1/coins/bitcoin', '/api/v1/coins/bitcoin/candles?interval=hourly&range=24h', '/api/v1/pipeline/transform-runs', '/api/v1/pipeline/freshness', '/api/v1/runs', '/']) {
+    for (const path of [
+      '/api/v1/market/overview',
+      '/api/v1/coins?pageSize=5',
+      '/api/v1/coins/bitcoin',
+      '/api/v1/coins/bitcoin/candles?interval=hourly&range=24h',
+      '/api/v1/pipeline/transform-runs',
+      '/api/v1/pipeline/freshness',
+      '/api/v1/runs',
+      '/',
+    ]) {
       const response = await get(path);
       expect({ path, status: response.status }).toEqual({ path, status: 200 });
     }

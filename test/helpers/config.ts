@@ -6,7 +6,12 @@ import { TEST_REDIS_URL } from './env.js';
  * Environment for a pipeline under test: its own database and prefix, short lock/stall timings so
  * crash recovery takes seconds, fast retries, and no metrics port.
  */
-export function testEnv(options: { databaseUrl: string; prefix: string; coingeckoUrl: string; env?: Record<string, string> }): Record<string, string> {
+export function testEnv(options: {
+  databaseUrl: string;
+  prefix: string;
+  coingeckoUrl: string;
+  env?: Record<string, string>;
+}): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',

@@ -66,11 +66,21 @@ export async function startLoaderRig(options: {
   };
   try {
     for (let i = 0; i < (options.loaders ?? 2); i++) {
-      const loader = new PipelineProcess('load', { ...testEnv({ databaseUrl: options.loaderRole ? urlAsRole(options.databaseUrl, options.loaderRole) : options.databaseUrl, prefix, coingeckoUrl: simulator.url }), ...env, LOG_LEVEL: 'info' });
+      const loader = new PipelineProcess('load', {
+        ...testEnv({
+          databaseUrl: options.loaderRole ? urlAsRole(options.databaseUrl, options.loaderRole) : options.databaseUrl,
+          prefix,
+          coingeckoUrl: simulator.url,
+        }),
+        ...env,
+        LOG_LEVEL: 'info',
+      });
       void loader.exited.then((how) => exits.set(loader, how));
       loaders.push(loader);
     }
-    pipeline = await new InProcessPipeline(testConfig({ databaseUrl: options.databaseUrl, prefix, coingeckoUrl: simulator.url, env })).start(['planner', 'fetch', 'transform']);
+    pipeline = await new InProcessPipeline(
+      testConfig({ databaseUrl: options.databaseUrl, prefix, coingeckoUrl: simulator.url, env }),
+    ).start(['planner', 'fetch', 'transform']);
     await Promise.all(loaders.map((p) => p.waitForLog('load worker started')));
     await refreshUniverse(pipeline.runtime);
   } catch (error) {
@@ -100,7 +110,10 @@ export async function startLoaderRig(options: {
       ),
     expectLoadersUp() {
       for (const loader of loaders) {
-        if (exits.has(loader)) throw new Error(`load process ${loader.pid} exited (${JSON.stringify(exits.get(loader))}); last output:\n${loader.lines.slice(-15).join('\n')}`);
+        if (exits.has(loader))
+          throw new Error(
+            `load process ${loader.pid} exited (${JSON.stringify(exits.get(loader))}); last output:\n${loader.lines.slice(-15).join('\n')}`,
+          );
       }
     },
     stop,
@@ -108,7 +121,10 @@ export async function startLoaderRig(options: {
 }
 
 /** Rows a run put into raw.coin_market_snapshots: total, distinct coins, and the coin ids. */
-export async function loadedRows(db: TestDatabase, runId: string): Promise<{ n: number; coins: number; ids: string[] }> {
+export async function loadedRows(
+  db: TestDatabase,
+  runId: string,
+): Promise<{ n: number; coins: number; ids: string[] }> {
   const { rows } = await db.pool.query<{ n: number; coins: number; ids: string[] | null }>(
     'select count(*)::int as n, count(distinct coin_id)::int as coins, array_agg(distinct coin_id) as ids from raw.coin_market_snapshots where run_id = $1',
     [runId],
@@ -122,19 +138,26 @@ export async function loadedRows(db: TestDatabase, runId: string): Promise<{ n: 
  * raw.coin_market_snapshots). Resolves once `slots` loads wait there; release() lets them go.
  * Partitions must exist beforehand (creating one needs a lock the blocker holds up).
  */
-export async function parkLoads(rig: LoaderRig, slots: number): Promise<{ parked: number; release: () => Promise<void> }> {
+export async function parkLoads(
+  rig: LoaderRig,
+  slots: number,
+): Promise<{ parked: number; release: () => Promise<void> }> {
   const blocker = new pg.Client({ connectionString: rig.db.url, application_name: 'test-blocker' });
   blocker.on('error', () => undefined); // a server restart ends this session too
   await blocker.connect();
   await blocker.query('begin');
   await blocker.query('lock table raw.coin_market_snapshots in share row exclusive mode');
   try {
-    const parked = await waitFor(`${slots} loads waiting inside their transaction`, async () => {
-      const { rows } = await rig.db.pool.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock' and query ~* '^\\s*(copy|insert into) raw\\.coin_market_snapshots'",
-      );
-      return rows[0]!.n === slots ? rows[0]!.n : undefined;
-    }, 30_000);
+    const parked = await waitFor(
+      `${slots} loads waiting inside their transaction`,
+      async () => {
+        const { rows } = await rig.db.pool.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock' and query ~* '^\\s*(copy|insert into) raw\\.coin_market_snapshots'",
+        );
+        return rows[0]!.n === slots ? rows[0]!.n : undefined;
+      },
+      30_000,
+    );
     return { parked, release: () => blocker.end().catch(() => undefined) };
   } catch (error) {
     await blocker.end().catch(() => undefined);

@@ -7,6 +7,11 @@ import { validateSnapshotBatch } from '../../core/snapshots/validated-batch.js';
  * (`leaveOut`: valid rows whose key the fetch worker's check found loaded; without it, unchecked),
  * and decoded again. Needs no server.
  */
-export function parkedBatchOf(context: SnapshotContext, items: readonly unknown[], texts?: readonly string[], leaveOut?: readonly number[]): ParkedBatch {
+export function parkedBatchOf(
+  context: SnapshotContext,
+  items: readonly unknown[],
+  texts?: readonly string[],
+  leaveOut?: readonly number[],
+): ParkedBatch {
   return decodeParkedBatch(encodeParkedBatch(context, validateSnapshotBatch(context, items, texts), leaveOut), context);
 }

@@ -23,7 +23,10 @@ export class InProcessPipeline {
     this.runtime = new Runtime(config, rootLogger, 'test');
   }
 
-  async start(kinds: readonly WorkerKind[] = ['planner', 'fetch', 'load', 'transform'], runner?: () => TransformRunner): Promise<this> {
+  async start(
+    kinds: readonly WorkerKind[] = ['planner', 'fetch', 'load', 'transform'],
+    runner?: () => TransformRunner,
+  ): Promise<this> {
     for (const kind of kinds) {
       if (kind === 'planner') this.workers.push(...startPlannerWorkers(this.runtime));
       if (kind === 'fetch') this.workers.push(startFetchWorker(this.runtime));

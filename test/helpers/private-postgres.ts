@@ -13,7 +13,9 @@ const BIN = '/usr/lib/postgresql/15/bin';
 const AS_ROOT = process.getuid?.() === 0;
 
 function pgCommand(tool: string, args: readonly string[]): [string, string[]] {
-  return AS_ROOT ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, tool), ...args]] : [path.join(BIN, tool), [...args]];
+  return AS_ROOT
+    ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, tool), ...args]]
+    : [path.join(BIN, tool), [...args]];
 }
 
 async function pgTool(tool: string, args: readonly string[]): Promise<string> {
@@ -54,11 +56,33 @@ export class PrivatePostgres {
     const instance = new PrivatePostgres(await freePort(), dir);
     live.add(instance);
     try {
-      await pgTool('initdb', ['-D', instance.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+      await pgTool('initdb', [
+        '-D',
+        instance.dataDir,
+        '-U',
+        'postgres',
+        '-A',
+        'trust',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ]);
       // fsync off: a Postgres crash (immediate stop) still finds its writes in the OS page cache, which
       // is all these tests need; synchronous_commit stays on so a committed load survives a crash.
       const options = `-p ${instance.port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=60`;
-      await pgTool('pg_ctl', ['-D', instance.dataDir, '-l', path.join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+      await pgTool('pg_ctl', [
+        '-D',
+        instance.dataDir,
+        '-l',
+        path.join(dir, 'server.log'),
+        '-o',
+        options,
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
     } catch (error) {
       await instance.stop();
       throw error;
@@ -86,7 +110,18 @@ export class PrivatePostgres {
   /** `pg_ctl restart -m <mode>`: fast ends every session (57P01) and checkpoints; immediate crashes and recovers from WAL. */
   async restart(mode: 'fast' | 'immediate'): Promise<void> {
     // -l again: without it the new postmaster would log to (and hold open) pg_ctl's stdout pipe.
-    await pgTool('pg_ctl', ['-D', this.dataDir, '-l', path.join(this.dir, 'server.log'), '-m', mode, '-w', '-t', '60', 'restart']);
+    await pgTool('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-l',
+      path.join(this.dir, 'server.log'),
+      '-m',
+      mode,
+      '-w',
+      '-t',
+      '60',
+      'restart',
+    ]);
   }
 
   /**

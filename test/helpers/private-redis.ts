@@ -19,7 +19,11 @@ export class PrivateRedis {
   ) {}
 
   static async start(options: { appendonly: boolean }): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'cdp-redis-')), options.appendonly);
+    const redis = new PrivateRedis(
+      await freePort(),
+      mkdtempSync(path.join(tmpdir(), 'cdp-redis-')),
+      options.appendonly,
+    );
     await redis.up();
     return redis;
   }
@@ -29,10 +33,26 @@ export class PrivateRedis {
   }
 
   async up(): Promise<void> {
-    this.child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', this.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction',
-    ], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        this.appendonly ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
     for (let i = 0; i < 100; i++) {
       try {

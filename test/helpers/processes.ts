@@ -24,7 +24,10 @@ export class PipelineProcess {
     const collect = (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter(Boolean));
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
   }
 
   get pid(): number {

@@ -38,7 +38,12 @@ export async function createScenario(simulatorOptions: Partial<SimulatorOptions>
     async nextStep() {
       const { stepMs, clock } = resolveOptions(simulatorOptions);
       const step = Math.floor(clock() / stepMs);
-      await waitFor('the simulator\'s next market step', async () => Math.floor(clock() / stepMs) > step, stepMs * 2 + 1_000, Math.min(50, stepMs));
+      await waitFor(
+        "the simulator's next market step",
+        async () => Math.floor(clock() / stepMs) > step,
+        stepMs * 2 + 1_000,
+        Math.min(50, stepMs),
+      );
     },
     async teardown() {
       await simulator.close();
@@ -64,12 +69,16 @@ export async function runRow(db: TestDatabase, runId: string): Promise<RunRow | 
 export async function refreshUniverse(runtime: Runtime, timeoutMs = 60_000): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const refreshId = await enqueueUniverseRefresh(runtime);
-    await waitFor('universe refresh', async () => {
-      const job = await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId));
-      const state = await job?.getState();
-      if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
-      return state === 'completed';
-    }, timeoutMs);
+    await waitFor(
+      'universe refresh',
+      async () => {
+        const job = await runtime.queue('universe').getJob(jobIds.manualUniverse(refreshId));
+        const state = await job?.getState();
+        if (state === 'failed') throw new Error(`universe refresh failed: ${job?.failedReason}`);
+        return state === 'completed';
+      },
+      timeoutMs,
+    );
     if (runtime.config.universe.coinIds) return;
     const { rows } = await runtime.pool.query<{ active: number; ranked: number }>(
       'select count(*)::int as active, count(market_cap_rank)::int as ranked from raw.coins where is_active',
@@ -80,25 +89,46 @@ export async function refreshUniverse(runtime: Runtime, timeoutMs = 60_000): Pro
 }
 
 /** Enqueues a tick and waits until its run is finished and its transform job has settled. */
-export async function runTick(runtime: Runtime, db: TestDatabase, options: Parameters<typeof enqueueTick>[1] = {}, timeoutMs = 90_000): Promise<{ runId: string; run: RunRow; transform: Job }> {
+export async function runTick(
+  runtime: Runtime,
+  db: TestDatabase,
+  options: Parameters<typeof enqueueTick>[1] = {},
+  timeoutMs = 90_000,
+): Promise<{ runId: string; run: RunRow; transform: Job }> {
   const runId = await enqueueTick(runtime, options);
   return { runId, ...(await waitForTick(runtime, db, runId, timeoutMs)) };
 }
 
-export async function waitForTick(runtime: Runtime, db: TestDatabase, runId: string, timeoutMs = 90_000): Promise<{ run: RunRow; transform: Job }> {
-  const transform = await waitFor(`transform job of ${runId} to settle`, async () => {
-    const job = await runtime.queue('transform').getJob(jobIds.transform(runId));
-    const state = await job?.getState();
-    return state === 'completed' || state === 'failed' ? job : undefined;
-  }, timeoutMs, 200);
-  const run = await waitFor(`run ${runId} to finish`, async () => {
-    const row = await runRow(db, runId);
-    return row?.finished_at ? row : undefined;
-  }, 10_000);
+export async function waitForTick(
+  runtime: Runtime,
+  db: TestDatabase,
+  runId: string,
+  timeoutMs = 90_000,
+): Promise<{ run: RunRow; transform: Job }> {
+  const transform = await waitFor(
+    `transform job of ${runId} to settle`,
+    async () => {
+      const job = await runtime.queue('transform').getJob(jobIds.transform(runId));
+      const state = await job?.getState();
+      return state === 'completed' || state === 'failed' ? job : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+  const run = await waitFor(
+    `run ${runId} to finish`,
+    async () => {
+      const row = await runRow(db, runId);
+      return row?.finished_at ? row : undefined;
+    },
+    10_000,
+  );
   return { run, transform: transform as Job };
 }
 
 /** Every job of a queue in any state (for "exactly one" assertions). */
 export async function allJobs(runtime: Runtime, key: keyof typeof QUEUES): Promise<Job[]> {
-  return runtime.queue(key).getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed']);
+  return runtime
+    .queue(key)
+    .getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed']);
 }

@@ -5,7 +5,13 @@ import '../../core/metrics/transform-metrics.js';
 import { createDashboardMetrics } from '../../dashboard/metrics.js';
 
 /** Series Prometheus adds to every target itself. */
-const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'];
+const SCRAPE_SERIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+];
 
 /**
  * Every series name some pipeline process exports, read from the prom-client registries the
@@ -13,7 +19,10 @@ const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped'
  * dashboard's own (queue and freshness gauges). Histograms expand to _bucket/_sum/_count.
  */
 export function exportedSeriesNames(): Set<string> {
-  const dashboard = createDashboardMetrics([], { timeoutMs: 100, freshness: { pool: {} as pg.Pool, staleAfterSeconds: loadConfig({}).freshness.staleAfterSeconds } });
+  const dashboard = createDashboardMetrics([], {
+    timeoutMs: 100,
+    freshness: { pool: {} as pg.Pool, staleAfterSeconds: loadConfig({}).freshness.staleAfterSeconds },
+  });
   const names = new Set(SCRAPE_SERIES);
   for (const registry of [processRegistry, dashboard.registry]) {
     for (const metric of registry.getMetricsAsArray()) {

@@ -61,7 +61,7 @@ export function alertRules(): AlertRule[] {
   const dir = path.join(GRAFANA_DIR, 'provisioning', 'alerting');
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
-    .flatMap((f) => ((yamlFile(path.join('provisioning', 'alerting', f)).groups as Json[] | undefined) ?? []))
+    .flatMap((f) => (yamlFile(path.join('provisioning', 'alerting', f)).groups as Json[] | undefined) ?? [])
     .flatMap((group) => group.rules as Json[])
     .map((rule) => {
       const data = rule.data as Json[];
@@ -115,7 +115,7 @@ export function sqlQueries(): SqlQuery[] {
   );
   const fromRules = alertRules()
     .filter((r) => r.query.datasourceUid === POSTGRES_UID)
-    .map((r) => ({ source: `alert ${r.uid}`, sql: r.query.rawSql!, format: r.query.format as SqlQuery['format']}));
+    .map((r) => ({ source: `alert ${r.uid}`, sql: r.query.rawSql!, format: r.query.format as SqlQuery['format'] }));
   return [...fromPanels, ...fromRules];
 }
 
@@ -129,7 +129,9 @@ export function readsMarts(sql: string): boolean {
 
 /** Schema-qualified relations a query names, e.g. `pipeline.pipeline_runs`, `analytics_marts.fct_coin_candles_$interval`. */
 export function relationsOf(sql: string): string[] {
-  return [...new Set([...sql.matchAll(/\b(raw|pipeline|analytics_\w+)\.(\w+(?:\$\w+)?)/g)].map((m) => `${m[1]}.${m[2]}`))];
+  return [
+    ...new Set([...sql.matchAll(/\b(raw|pipeline|analytics_\w+)\.(\w+(?:\$\w+)?)/g)].map((m) => `${m[1]}.${m[2]}`)),
+  ];
 }
 
 export function templateVariables(): TemplateVariable[] {
@@ -138,7 +140,10 @@ export function templateVariables(): TemplateVariable[] {
       dashboard: file,
       name: v.name as string,
       type: v.type as string,
-      sql: v.type === 'query' && v.datasource?.uid === POSTGRES_UID ? (typeof v.query === 'string' ? v.query : v.query?.rawSql) as string : undefined,
+      sql:
+        v.type === 'query' && v.datasource?.uid === POSTGRES_UID
+          ? ((typeof v.query === 'string' ? v.query : v.query?.rawSql) as string)
+          : undefined,
       values: ((v.options as Json[] | undefined) ?? []).map((o) => String(o.value)),
     })),
   );
@@ -169,7 +174,19 @@ export function expandPromVariables(expr: string, range = '10m'): string {
 }
 
 const PROMQL_WORDS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
 ]);
 
 /** Metric names a PromQL expression selects (functions, keywords, labels and strings removed). */

@@ -10,7 +10,10 @@ export function expandMacros(sql: string, range: { from: Date; to: Date }, inter
     .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, col: string) => `${col.trim()} BETWEEN ${from} AND ${to}`)
     .replace(/\$__timeFrom\(\)/g, from)
     .replace(/\$__timeTo\(\)/g, to)
-    .replace(/\$__timeGroupAlias\(([^,)]+),\s*'([^']+)'\)/g, (_m, col: string, i: string) => `${timeGroup(col, i)} AS "time"`)
+    .replace(
+      /\$__timeGroupAlias\(([^,)]+),\s*'([^']+)'\)/g,
+      (_m, col: string, i: string) => `${timeGroup(col, i)} AS "time"`,
+    )
     .replace(/\$__timeGroup\(([^,)]+),\s*'([^']+)'\)/g, (_m, col: string, i: string) => timeGroup(col, i))
     .replace(/\$__interval\b/g, `'${intervalSeconds}s'`);
   const leftover = /\$__\w+/.exec(expanded);

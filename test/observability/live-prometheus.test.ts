@@ -16,7 +16,12 @@ import { compressRanges, PrometheusServer, type Target } from './prometheus-serv
  * (a dead fetch worker with jobs piling up, a ledger 30 minutes old, 429 storms) and each rule's
  * own expression is shown crossing its threshold and coming back.
  */
-const KINDS = { scheduler: 'scheduler', fetch: 'fetch-worker', load: 'load-worker', transform: 'transform-worker' } as const;
+const KINDS = {
+  scheduler: 'scheduler',
+  fetch: 'fetch-worker',
+  load: 'load-worker',
+  transform: 'transform-worker',
+} as const;
 type WorkerKind = keyof typeof KINDS;
 
 let scenario: Scenario;
@@ -28,13 +33,19 @@ const byKind = new Map<string, PipelineProcess>();
 const targets = new Map<string, Target>();
 
 const rule = (uid: string): AlertRule => alertRules().find((r) => r.uid === uid)!;
-const crosses = (r: AlertRule, value: number) => (r.threshold.type === 'gt' ? value > r.threshold.value : value < r.threshold.value);
+const crosses = (r: AlertRule, value: number) =>
+  r.threshold.type === 'gt' ? value > r.threshold.value : value < r.threshold.value;
 /** The rule's expression at a time, its windows shrunk 60x so that minutes of history take seconds. */
 const evaluate = (r: AlertRule, time?: number) => prometheus.query(compressRanges(r.query.expr!), time);
 const firing = async (r: AlertRule, time?: number) => (await evaluate(r, time)).filter((s) => crosses(r, s.value));
 
 async function spawnWorker(kind: WorkerKind): Promise<PipelineProcess> {
-  const proc = new PipelineProcess(kind, { ...env, METRICS_ENABLED: 'true', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' });
+  const proc = new PipelineProcess(kind, {
+    ...env,
+    METRICS_ENABLED: 'true',
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+  });
   processes.push(proc);
   byKind.set(kind, proc);
   await proc.waitForLog('metrics endpoint listening');
@@ -75,22 +86,41 @@ afterAll(async () => {
 });
 
 it('scrapes every process kind', async () => {
-  const up = await waitFor('every kind scraped and up', async () => {
-    const samples = await prometheus.query('sum by (kind) (up)');
-    return samples.length === 5 && samples.every((s) => s.value >= 1) ? samples : undefined;
-  }, 15_000, 250);
-  expect(up.map((s) => s.metric.kind).sort()).toEqual(['dashboard', 'fetch-worker', 'load-worker', 'scheduler', 'transform-worker']);
+  const up = await waitFor(
+    'every kind scraped and up',
+    async () => {
+      const samples = await prometheus.query('sum by (kind) (up)');
+      return samples.length === 5 && samples.every((s) => s.value >= 1) ? samples : undefined;
+    },
+    15_000,
+    250,
+  );
+  expect(up.map((s) => s.metric.kind).sort()).toEqual([
+    'dashboard',
+    'fetch-worker',
+    'load-worker',
+    'scheduler',
+    'transform-worker',
+  ]);
 });
 
 it('counts a tick with CoinGecko schema drift and a 5xx retry', async () => {
-  scenario.simulator.control.setFaults({ extraFields: { observability_probe: 1 }, failNext: [{ count: 2, kind: '503' }] });
+  scenario.simulator.control.setFaults({
+    extraFields: { observability_probe: 1 },
+    failNext: [{ count: 2, kind: '503' }],
+  });
   const { run } = await runTick(runtime, scenario.db);
   scenario.simulator.control.setFaults({ extraFields: {} });
   expect(run.status).toBe('loaded');
-  const rows = await waitFor('loaded rows scraped', async () => {
-    const [s] = await prometheus.query('sum(cdp_load_rows_total{outcome="inserted"})');
-    return s && s.value >= 2000 ? s.value : undefined;
-  }, 15_000, 250);
+  const rows = await waitFor(
+    'loaded rows scraped',
+    async () => {
+      const [s] = await prometheus.query('sum(cdp_load_rows_total{outcome="inserted"})');
+      return s && s.value >= 2000 ? s.value : undefined;
+    },
+    15_000,
+    250,
+  );
   expect(rows).toBeGreaterThanOrEqual(2000);
 });
 
@@ -106,15 +136,25 @@ it('fires the backlog and dead-worker rules while fetch is down, and clears them
   await waitFor('fetch jobs active', async () => (await runtime.queue('fetch').getActiveCount()) > 0, 20_000);
   await byKind.get('fetch')!.kill('SIGKILL');
 
-  const piledUp = await waitFor('backlog rule firing', async () => {
-    const f = await firing(backlog);
-    return f.length > 0 ? f : undefined;
-  }, 20_000, 250);
+  const piledUp = await waitFor(
+    'backlog rule firing',
+    async () => {
+      const f = await firing(backlog);
+      return f.length > 0 ? f : undefined;
+    },
+    20_000,
+    250,
+  );
   expect(piledUp).toEqual([expect.objectContaining({ metric: { queue: QUEUES.fetch.name } })]);
-  const down = await waitFor('worker-kind rule firing', async () => {
-    const f = await firing(workerDown);
-    return f.length > 0 ? f : undefined;
-  }, 10_000, 250);
+  const down = await waitFor(
+    'worker-kind rule firing',
+    async () => {
+      const f = await firing(workerDown);
+      return f.length > 0 ? f : undefined;
+    },
+    10_000,
+    250,
+  );
   expect(down.map((s) => s.metric.kind)).toEqual(['fetch-worker']);
 
   scenario.simulator.control.setFaults({ latencyMs: 0 });
@@ -122,18 +162,33 @@ it('fires the backlog and dead-worker rules while fetch is down, and clears them
   prometheus.setTargets([...targets.values()]);
   const { run } = await waitForTick(runtime, scenario.db, runId);
   expect(run.status).toBe('loaded');
-  await waitFor('backlog and worker-kind rules clear', async () => (await firing(backlog)).length === 0 && (await firing(workerDown)).length === 0, 20_000, 250);
-  const [stalled] = await waitFor('stalled jobs scraped', async () => {
-    const s = await prometheus.query(`sum(cdp_jobs_stalled_total{queue="${QUEUES.fetch.name}"})`);
-    return s.length > 0 && s[0]!.value > 0 ? s : undefined;
-  }, 15_000, 250);
+  await waitFor(
+    'backlog and worker-kind rules clear',
+    async () => (await firing(backlog)).length === 0 && (await firing(workerDown)).length === 0,
+    20_000,
+    250,
+  );
+  const [stalled] = await waitFor(
+    'stalled jobs scraped',
+    async () => {
+      const s = await prometheus.query(`sum(cdp_jobs_stalled_total{queue="${QUEUES.fetch.name}"})`);
+      return s.length > 0 && s[0]!.value > 0 ? s : undefined;
+    },
+    15_000,
+    250,
+  );
   expect(stalled!.value).toBeGreaterThan(0);
 });
 
 it('fires both freshness rules when no tick has loaded for 30 minutes, and clears them after a tick', async () => {
   const stale = rule('cdp-data-stale');
   const staleCoins = rule('cdp-coins-stale');
-  await waitFor('freshness rules quiet', async () => (await firing(stale)).length === 0 && (await firing(staleCoins)).length === 0, 10_000, 250);
+  await waitFor(
+    'freshness rules quiet',
+    async () => (await firing(stale)).length === 0 && (await firing(staleCoins)).length === 0,
+    10_000,
+    250,
+  );
 
   // What 30 minutes without a tick leaves behind: every ledger timestamp 30 minutes older.
   await scenario.db.pool.query(`
@@ -142,19 +197,34 @@ it('fires both freshness rules when no tick has loaded for 30 minutes, and clear
     update pipeline.pipeline_batches set loaded_at = loaded_at - interval '30 minutes', fetched_at = fetched_at - interval '30 minutes';`);
   // The rule's expression is how far the data's age is past the threshold the dashboard exports (STALE_AFTER).
   const staleAfter = loadConfig(env).freshness.staleAfterSeconds;
-  const [overdue] = await waitFor('data-stale rule firing', async () => {
-    const f = await firing(stale);
-    return f.length > 0 ? f : undefined;
-  }, 10_000, 250);
+  const [overdue] = await waitFor(
+    'data-stale rule firing',
+    async () => {
+      const f = await firing(stale);
+      return f.length > 0 ? f : undefined;
+    },
+    10_000,
+    250,
+  );
   expect(overdue!.value).toBeGreaterThan(1800 - staleAfter);
-  const [share] = await waitFor('stale-coins rule firing', async () => {
-    const f = await firing(staleCoins);
-    return f.length > 0 ? f : undefined;
-  }, 10_000, 250);
+  const [share] = await waitFor(
+    'stale-coins rule firing',
+    async () => {
+      const f = await firing(staleCoins);
+      return f.length > 0 ? f : undefined;
+    },
+    10_000,
+    250,
+  );
   expect(share!.value).toBe(1);
 
   await runTick(runtime, scenario.db);
-  await waitFor('freshness rules clear', async () => (await firing(stale)).length === 0 && (await firing(staleCoins)).length === 0, 10_000, 250);
+  await waitFor(
+    'freshness rules clear',
+    async () => (await firing(stale)).length === 0 && (await firing(staleCoins)).length === 0,
+    10_000,
+    250,
+  );
   const [fresh] = await evaluate(stale);
   expect(fresh!.value).toBeLessThan(60 - staleAfter);
 });
@@ -165,21 +235,40 @@ it('fires the 429 rule during a storm of 429s and clears once calls succeed agai
   const fetchWorker = targets.get('fetch')!.address;
   // The worker exports its 429 count from its start, at 0: Prometheus must hold that sample before
   // the storm, or rate() has nothing to rise from.
-  await waitFor('the 429 count scraped at zero', async () => {
-    const [scraped] = await prometheus.query(`sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`);
-    return scraped !== undefined && scraped.value === 0 ? true : undefined;
-  }, 15_000, 250);
+  await waitFor(
+    'the 429 count scraped at zero',
+    async () => {
+      const [scraped] = await prometheus.query(
+        `sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`,
+      );
+      return scraped !== undefined && scraped.value === 0 ? true : undefined;
+    },
+    15_000,
+    250,
+  );
   const before = Date.now() / 1000;
-  scenario.simulator.control.setFaults({ failNext: [{ count: 6, kind: '429', retryAfterSec: 1 }, { count: 2, kind: '503' }] });
+  scenario.simulator.control.setFaults({
+    failNext: [
+      { count: 6, kind: '429', retryAfterSec: 1 },
+      { count: 2, kind: '503' },
+    ],
+  });
   await runTick(runtime, scenario.db, { coinIds });
   // The storm's last 429 is in Prometheus once it has scraped the fetch worker's count as the worker
   // reports it now (rather than after a 2 s sleep that a slow scrape can outlast).
   const counted = sum429(await (await fetch(`http://${fetchWorker}/metrics`)).text());
   expect(counted).toBeGreaterThan(0);
-  await waitFor('the storm scraped', async () => {
-    const [scraped] = await prometheus.query(`sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`);
-    return scraped !== undefined && scraped.value >= counted;
-  }, 15_000, 250);
+  await waitFor(
+    'the storm scraped',
+    async () => {
+      const [scraped] = await prometheus.query(
+        `sum(cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"})`,
+      );
+      return scraped !== undefined && scraped.value >= counted;
+    },
+    15_000,
+    250,
+  );
   const after = Date.now() / 1000;
   const during: number[] = [];
   for (let t = Math.ceil(before); t <= after; t++) during.push(...(await firing(tooMany, t)).map((s) => s.value));

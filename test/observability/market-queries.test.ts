@@ -2,7 +2,15 @@ import { expectPanelShape, NUMERIC, TIMESTAMPTZ } from './panel-shape.js';
 import { InProcessPipeline } from '../helpers/pipeline.js';
 import { createScenario, refreshUniverse, runTick, type Scenario } from '../helpers/scenario.js';
 import { insertSnapshots } from '../workers/transform/snapshots.js';
-import { alertRules, expandSqlVariables, MARTS_SCHEMA, readsMarts, sqlQueries, templateVariables, type SqlQuery } from './grafana-files.js';
+import {
+  alertRules,
+  expandSqlVariables,
+  MARTS_SCHEMA,
+  readsMarts,
+  sqlQueries,
+  templateVariables,
+  type SqlQuery,
+} from './grafana-files.js';
 import { expandMacros } from './grafana-macros.js';
 
 /**
@@ -41,7 +49,12 @@ async function ruleValueAt(at: number): Promise<number> {
   const sql = rawSql!.replaceAll('now()', `'${new Date(at).toISOString()}'::timestamptz`);
   const { rows, fields } = await scenario.db.pool.query(sql);
   // One point of a time series, as Grafana's alerting needs from SQL.
-  expect(fields.map((f) => [f.name, f.name === 'time' ? f.dataTypeID === TIMESTAMPTZ : NUMERIC.has(f.dataTypeID)])).toEqual([['time', true], ['anomalies', true]]);
+  expect(
+    fields.map((f) => [f.name, f.name === 'time' ? f.dataTypeID === TIMESTAMPTZ : NUMERIC.has(f.dataTypeID)]),
+  ).toEqual([
+    ['time', true],
+    ['anomalies', true],
+  ]);
   expect(rows).toHaveLength(1);
   return Number(rows[0].anomalies);
 }
@@ -54,7 +67,12 @@ const firing = async (at: number) => {
 beforeAll(async () => {
   scenario = await createScenario({ coins: COINS, clock: () => now });
   pipeline = await new InProcessPipeline(
-    scenario.config({ TRACK_TOP_N: String(COINS), TRANSFORM_RUNNER: 'bundled', TRANSFORM_ATTEMPTS: '1', TRANSFORM_RAW_RETENTION_DAYS: '0' }),
+    scenario.config({
+      TRACK_TOP_N: String(COINS),
+      TRANSFORM_RUNNER: 'bundled',
+      TRANSFORM_ATTEMPTS: '1',
+      TRANSFORM_RAW_RETENTION_DAYS: '0',
+    }),
   ).start();
   await refreshUniverse(pipeline.runtime);
   for (let hour = 0; hour <= JUMP_HOUR; hour++) await tickAt(hour);
@@ -67,23 +85,45 @@ afterAll(async () => {
 
 describe('the price-anomaly alert rule', () => {
   it('stays below its threshold over hours of ordinary price moves', async () => {
-    expect(await q(`select count(distinct bucket_start)::int as hours from ${MARTS_SCHEMA}.fct_price_anomalies where coin_id = 'bitcoin'`)).toEqual([{ hours: JUMP_HOUR }]);
+    expect(
+      await q(
+        `select count(distinct bucket_start)::int as hours from ${MARTS_SCHEMA}.fct_price_anomalies where coin_id = 'bitcoin'`,
+      ),
+    ).toEqual([{ hours: JUMP_HOUR }]);
     expect(await firing(now + 60_000)).toBe(false);
   });
 
-  it('crosses it once a 25% jump in one coin\'s price is transformed, naming the coin-hour in the mart', async () => {
-    const [last] = await q(`select current_price, market_cap from raw.coin_market_snapshots where coin_id = 'bitcoin' order by last_updated desc limit 1`);
+  it("crosses it once a 25% jump in one coin's price is transformed, naming the coin-hour in the mart", async () => {
+    const [last] = await q(
+      `select current_price, market_cap from raw.coin_market_snapshots where coin_id = 'bitcoin' order by last_updated desc limit 1`,
+    );
     await insertSnapshots(scenario.db.pool, [
-      { coinId: 'bitcoin', at: new Date(START + JUMP_HOUR * HOUR + 35 * 60_000).toISOString(), price: last.current_price * 1.25, marketCap: last.market_cap * 1.25, rank: 1 },
+      {
+        coinId: 'bitcoin',
+        at: new Date(START + JUMP_HOUR * HOUR + 35 * 60_000).toISOString(),
+        price: last.current_price * 1.25,
+        marketCap: last.market_cap * 1.25,
+        rank: 1,
+      },
     ]);
     await tickAt(JUMP_HOUR + 1);
     expect(await firing(now + 60_000)).toBe(true);
-    const flagged = await q(`select coin_id, bucket_start, anomaly_direction from ${MARTS_SCHEMA}.fct_price_anomalies where is_anomaly order by bucket_start`);
+    const flagged = await q(
+      `select coin_id, bucket_start, anomaly_direction from ${MARTS_SCHEMA}.fct_price_anomalies where is_anomaly order by bucket_start`,
+    );
     expect(flagged).toEqual(
       expect.arrayContaining([
-        { coin_id: 'bitcoin', bucket_start: new Date(START - 20 * 60_000 + JUMP_HOUR * HOUR), anomaly_direction: 'spike' },
+        {
+          coin_id: 'bitcoin',
+          bucket_start: new Date(START - 20 * 60_000 + JUMP_HOUR * HOUR),
+          anomaly_direction: 'spike',
+        },
         // The next hour's close is back on the simulator's path: the fall back is flagged too.
-        { coin_id: 'bitcoin', bucket_start: new Date(START - 20 * 60_000 + (JUMP_HOUR + 1) * HOUR), anomaly_direction: 'drop' },
+        {
+          coin_id: 'bitcoin',
+          bucket_start: new Date(START - 20 * 60_000 + (JUMP_HOUR + 1) * HOUR),
+          anomaly_direction: 'drop',
+        },
       ]),
     );
   });
@@ -94,7 +134,11 @@ describe('the price-anomaly alert rule', () => {
     await tickAt(JUMP_HOUR + 3);
     expect(await firing(now + 60_000)).toBe(false);
     // Cleared by the window, not by the data: the mart still flags both hours.
-    expect(await q(`select count(*)::int as n from ${MARTS_SCHEMA}.fct_price_anomalies where is_anomaly and coin_id = 'bitcoin'`)).toEqual([{ n: 2 }]);
+    expect(
+      await q(
+        `select count(*)::int as n from ${MARTS_SCHEMA}.fct_price_anomalies where is_anomaly and coin_id = 'bitcoin'`,
+      ),
+    ).toEqual([{ n: 2 }]);
   });
 });
 
@@ -111,7 +155,7 @@ async function runPanel(query: SqlQuery, values: Record<string, string>) {
   return scenario.db.pool.query(expandMacros(expandSqlVariables(query.sql, values), range));
 }
 
-it('has the Market dashboard\'s queries and the anomaly rule to test', () => {
+it("has the Market dashboard's queries and the anomaly rule to test", () => {
   expect(marketQueries.map((query) => query.source)).toEqual(expect.arrayContaining(['alert cdp-price-anomalies']));
   expect(marketQueries.filter((query) => query.source.startsWith('market.json')).length).toBeGreaterThanOrEqual(10);
   expect(variables.map((v) => v.name).sort()).toEqual(['coin', 'interval']);
@@ -125,22 +169,28 @@ it('offers every coin of dim_coins in the coin variable, by name, largest first'
   expect(result.rows[0]).toEqual({ __value: 'bitcoin', __text: 'Bitcoin (BTC)' });
 });
 
-describe.each(marketQueries.filter((query) => !query.source.startsWith('alert ')).map((query) => [query.source, query] as const))('%s', (_source, query) => {
-  it.each(variableSets)(`returns ${query.format === 'time_series' ? 'a time series: a time column, numeric values, sorted by time' : 'table rows'} (coin $coin, interval $interval)`, async (values) => {
-    const result = await runPanel(query, values);
-    const names = expectPanelShape(result, query.format);
-    if (query.panelType === 'candlestick') {
-      // The candlestick panel finds its fields by these names; a candle's body lies within its wick.
-      expect(names).toEqual(['time', 'open', 'high', 'low', 'close', 'volume']);
-      for (const c of result.rows) expect(c.low <= Math.min(c.open, c.close) && Math.max(c.open, c.close) <= c.high).toBe(true);
-      expect(result.rows.length).toBe(values.interval === 'hourly' ? JUMP_HOUR + 4 : 1);
-    }
-    if (query.panelType === 'stat') {
-      expect(result.fields.filter((f) => NUMERIC.has(f.dataTypeID)).length).toBeGreaterThan(0);
-    }
-    if (query.panelType === 'piechart') {
-      // One slice per row: a label and a value.
-      expect(result.fields.map((f) => NUMERIC.has(f.dataTypeID))).toEqual([false, true]);
-    }
-  });
+describe.each(
+  marketQueries.filter((query) => !query.source.startsWith('alert ')).map((query) => [query.source, query] as const),
+)('%s', (_source, query) => {
+  it.each(variableSets)(
+    `returns ${query.format === 'time_series' ? 'a time series: a time column, numeric values, sorted by time' : 'table rows'} (coin $coin, interval $interval)`,
+    async (values) => {
+      const result = await runPanel(query, values);
+      const names = expectPanelShape(result, query.format);
+      if (query.panelType === 'candlestick') {
+        // The candlestick panel finds its fields by these names; a candle's body lies within its wick.
+        expect(names).toEqual(['time', 'open', 'high', 'low', 'close', 'volume']);
+        for (const c of result.rows)
+          expect(c.low <= Math.min(c.open, c.close) && Math.max(c.open, c.close) <= c.high).toBe(true);
+        expect(result.rows.length).toBe(values.interval === 'hourly' ? JUMP_HOUR + 4 : 1);
+      }
+      if (query.panelType === 'stat') {
+        expect(result.fields.filter((f) => NUMERIC.has(f.dataTypeID)).length).toBeGreaterThan(0);
+      }
+      if (query.panelType === 'piechart') {
+        // One slice per row: a label and a value.
+        expect(result.fields.map((f) => NUMERIC.has(f.dataTypeID))).toEqual([false, true]);
+      }
+    },
+  );
 });

@@ -17,7 +17,9 @@ export function expectPanelShape(result: pg.QueryResult, format: string | undefi
     const time = result.fields.find((f) => f.name === 'time');
     expect(time && (time.dataTypeID === TIMESTAMPTZ || NUMERIC.has(time.dataTypeID))).toBe(true);
     expect(result.fields.filter((f) => f.name !== 'time' && NUMERIC.has(f.dataTypeID)).length).toBeGreaterThan(0);
-    const times = result.rows.map((r) => new Date(typeof r.time === 'object' ? r.time : Number(r.time) * 1000).getTime());
+    const times = result.rows.map((r) =>
+      new Date(typeof r.time === 'object' ? r.time : Number(r.time) * 1000).getTime(),
+    );
     expect(times).toEqual([...times].sort((a, b) => a - b));
   }
   return names;

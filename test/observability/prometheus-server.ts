@@ -43,19 +43,26 @@ export class PrometheusServer {
     );
     writeTargets(dir, targets);
     const output: string[] = [];
-    const child = spawn('prometheus', [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
     child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
     const server = new PrometheusServer(`http://127.0.0.1:${port}`, dir, child, output);
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`prometheus exited: ${output.join('')}`);
-      const ready = await fetch(`${server.url}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${server.url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return server;
       if (Date.now() > deadline) throw new Error(`prometheus not ready: ${output.join('')}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -70,11 +77,18 @@ export class PrometheusServer {
   async query(expr: string, time?: number): Promise<Sample[]> {
     const params = new URLSearchParams({ query: expr, ...(time === undefined ? {} : { time: String(time) }) });
     const response = await fetch(`${this.url}/api/v1/query?${params}`);
-    const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: unknown };
+    };
     if (body.status !== 'success') throw new Error(`PromQL error for ${expr}: ${body.error}`);
     const { resultType, result } = body.data!;
     if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
-    return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((r) => ({
+      metric: r.metric,
+      value: Number(r.value[1]),
+    }));
   }
 
   async stop(): Promise<void> {
@@ -90,7 +104,10 @@ export class PrometheusServer {
 function writeTargets(dir: string, targets: readonly Target[]): void {
   const file = path.join(dir, 'targets.json');
   // Written whole, then renamed: Prometheus must never read a half-written file.
-  writeFileSync(`${file}.tmp`, JSON.stringify(targets.map((t) => ({ targets: [t.address], labels: { kind: t.kind } }))));
+  writeFileSync(
+    `${file}.tmp`,
+    JSON.stringify(targets.map((t) => ({ targets: [t.address], labels: { kind: t.kind } }))),
+  );
   renameSync(`${file}.tmp`, file);
 }
 

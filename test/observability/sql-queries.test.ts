@@ -22,11 +22,20 @@ const failingTestRunner = (): TransformRunner => ({
       status: 'error',
       detail: '1 test failed',
       failureReason: 'test not_null_stg_coingecko__coin_markets_coin_id failed: 3 rows',
-      nodes: [{
-        uniqueId: 'test.crypto_data_pipeline.not_null_stg_coingecko__coin_markets_coin_id',
-        resourceType: 'test', name: 'not_null_stg_coingecko__coin_markets_coin_id', status: 'fail',
-        startedAt: now, completedAt: now, executionTimeMs: 5, rowsAffected: null, failures: 3, message: 'Got 3 results',
-      }],
+      nodes: [
+        {
+          uniqueId: 'test.crypto_data_pipeline.not_null_stg_coingecko__coin_markets_coin_id',
+          resourceType: 'test',
+          name: 'not_null_stg_coingecko__coin_markets_coin_id',
+          status: 'fail',
+          startedAt: now,
+          completedAt: now,
+          executionTimeMs: 5,
+          rowsAffected: null,
+          failures: 3,
+          message: 'Got 3 results',
+        },
+      ],
     };
   },
 });
@@ -89,7 +98,11 @@ it('fires the dbt test-failure rule on a run with a failing test, and clears it 
 });
 
 // Runs after the test above (jest keeps declaration order): the failing-tests panel reads its run.
-describe.each(sqlQueries().filter((q) => !readsMarts(q.sql)).map((q) => [q.source, q] as const))('%s', (_source, query) => {
+describe.each(
+  sqlQueries()
+    .filter((q) => !readsMarts(q.sql))
+    .map((q) => [q.source, q] as const),
+)('%s', (_source, query) => {
   it(`returns rows shaped for ${query.format === 'time_series' ? 'a time series: a time column, numeric values, sorted by time' : 'a table'}`, async () => {
     const result = await run(query);
     expectPanelShape(result, query.format);

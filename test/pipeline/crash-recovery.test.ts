@@ -28,7 +28,12 @@ describe('a worker killed mid-job', () => {
     return inProcess;
   };
   const exactlyOnce = async (runId: string) =>
-    (await scenario.db.pool.query('select count(*)::int as n, count(distinct coin_id)::int as coins from raw.coin_market_snapshots where run_id = $1', [runId])).rows[0];
+    (
+      await scenario.db.pool.query(
+        'select count(*)::int as n, count(distinct coin_id)::int as coins from raw.coin_market_snapshots where run_id = $1',
+        [runId],
+      )
+    ).rows[0];
 
   beforeAll(async () => {
     scenario = await createScenario({ coins: 2000, stepMs: 500 });
@@ -50,8 +55,13 @@ describe('a worker killed mid-job', () => {
     scenario.simulator.control.setFaults({ latencyMs: 1500 });
     const since = Date.now();
     const runId = await enqueueTick(inProcess.runtime);
-    await waitFor('a markets call in flight', async () => scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')));
-    await waitFor('fetch jobs active', async () => (await inProcess.runtime.queue('fetch').getJobCounts('active')).active! > 0);
+    await waitFor('a markets call in flight', async () =>
+      scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')),
+    );
+    await waitFor(
+      'fetch jobs active',
+      async () => (await inProcess.runtime.queue('fetch').getJobCounts('active')).active! > 0,
+    );
     await first.kill('SIGKILL');
     scenario.simulator.control.setFaults({ latencyMs: 0 });
 
@@ -76,12 +86,16 @@ describe('a worker killed mid-job', () => {
       await blocker.query('begin');
       await blocker.query('lock table raw.coin_market_snapshots in share row exclusive mode');
       const runId = await enqueueTick(inProcess.runtime);
-      await waitFor('a load blocked on the raw table', async () => {
-        const waiting = await scenario.db.pool.query(
-          "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock'",
-        );
-        return waiting.rows[0].n > 0;
-      }, 30_000);
+      await waitFor(
+        'a load blocked on the raw table',
+        async () => {
+          const waiting = await scenario.db.pool.query(
+            "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock'",
+          );
+          return waiting.rows[0].n > 0;
+        },
+        30_000,
+      );
       await first.kill('SIGKILL');
       await blocker.query('rollback');
 

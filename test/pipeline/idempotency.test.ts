@@ -15,7 +15,11 @@ describe('loading is idempotent', () => {
   let pipeline: InProcessPipeline;
   let firstRunId: string;
   const rowCount = async () =>
-    (await scenario.db.pool.query('select count(*)::int as n, count(distinct (coin_id, last_updated))::int as keys from raw.coin_market_snapshots')).rows[0];
+    (
+      await scenario.db.pool.query(
+        'select count(*)::int as n, count(distinct (coin_id, last_updated))::int as keys from raw.coin_market_snapshots',
+      )
+    ).rows[0];
 
   beforeAll(async () => {
     scenario = await createScenario({ coins: 2000, clock: () => FROZEN_AT });
@@ -41,17 +45,32 @@ describe('loading is idempotent', () => {
   it('loads nothing twice when a completed load job is retried', async () => {
     const load = (await pipeline.runtime.queue('load').getJob(jobIds.load(firstRunId, 0)))!;
     await load.retry('completed');
-    await waitFor('retried load to complete', async () => (await load.getState()) === 'completed' && (await pipeline.runtime.queue('load').getJob(load.id!))?.attemptsMade, 20_000);
+    await waitFor(
+      'retried load to complete',
+      async () =>
+        (await load.getState()) === 'completed' &&
+        (await pipeline.runtime.queue('load').getJob(load.id!))?.attemptsMade,
+      20_000,
+    );
     const again = (await pipeline.runtime.queue('load').getJob(load.id!))!;
     expect(again.returnvalue).toMatchObject({ status: 'already-loaded', rowsLoaded: 0 });
     expect(await rowCount()).toEqual({ n: 2000, keys: 2000 });
   });
 
   it('adds no job when a tick flow is added again', async () => {
-    const before = await Promise.all((['fetch', 'load', 'transform'] as const).map(async (k) => (await allJobs(pipeline.runtime, k)).length));
-    const batches = (await scenario.db.pool.query('select coin_ids from pipeline.pipeline_batches where run_id = $1 order by batch_no', [firstRunId])).rows.map((r) => r.coin_ids);
+    const before = await Promise.all(
+      (['fetch', 'load', 'transform'] as const).map(async (k) => (await allJobs(pipeline.runtime, k)).length),
+    );
+    const batches = (
+      await scenario.db.pool.query(
+        'select coin_ids from pipeline.pipeline_batches where run_id = $1 order by batch_no',
+        [firstRunId],
+      )
+    ).rows.map((r) => r.coin_ids);
     await pipeline.runtime.flows.add(tickFlow(pipeline.config, firstRunId, batches));
-    const after = await Promise.all((['fetch', 'load', 'transform'] as const).map(async (k) => (await allJobs(pipeline.runtime, k)).length));
+    const after = await Promise.all(
+      (['fetch', 'load', 'transform'] as const).map(async (k) => (await allJobs(pipeline.runtime, k)).length),
+    );
     expect(after).toEqual(before);
   });
 
@@ -59,12 +78,24 @@ describe('loading is idempotent', () => {
     const items = scenario.simulator.control.marketsSnapshot(['bitcoin', 'ethereum']);
     // Shift last_updated so these are new rows, then deliver the same batch from two "workers" at once.
     const shifted = items.map((item) => ({ ...item, last_updated: '2026-11-27T11:00:00.000Z' }));
-    await recordPlannedRun(pipeline.runtime.pool, { runId: 'mtwice', trigger: 'manual', scheduledAt: null, batches: [['bitcoin', 'ethereum']] });
+    await recordPlannedRun(pipeline.runtime.pool, {
+      runId: 'mtwice',
+      trigger: 'manual',
+      scheduledAt: null,
+      batches: [['bitcoin', 'ethereum']],
+    });
     const input = { runId: 'mtwice', batchNo: 0, vsCurrency: 'usd', items: shifted };
-    const outcomes = await Promise.all([loadSnapshotBatch(pipeline.runtime.pool, input), loadSnapshotBatch(pipeline.runtime.pool, input)]);
+    const outcomes = await Promise.all([
+      loadSnapshotBatch(pipeline.runtime.pool, input),
+      loadSnapshotBatch(pipeline.runtime.pool, input),
+    ]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['already-loaded', 'loaded']);
     expect(outcomes.reduce((n, o) => n + o.rowsLoaded, 0)).toBe(2);
-    const run = (await scenario.db.pool.query("select batches_loaded, rows_loaded, status from pipeline.pipeline_runs where run_id = 'mtwice'")).rows[0];
+    const run = (
+      await scenario.db.pool.query(
+        "select batches_loaded, rows_loaded, status from pipeline.pipeline_runs where run_id = 'mtwice'",
+      )
+    ).rows[0];
     expect(run).toEqual({ batches_loaded: 1, rows_loaded: 2, status: 'loaded' });
   });
 });

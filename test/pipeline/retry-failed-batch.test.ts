@@ -24,11 +24,22 @@ async function ledgerAndData(db: TestDatabase, runId: string) {
 }
 
 /** Waits until BullMQ has the job in `state` after a retry (its attempts went up from `attemptsBefore`). */
-async function settledAfterRetry(queue: Queue, job: Job, attemptsBefore: number, state: 'completed' | 'failed', timeoutMs = 30_000): Promise<Job> {
-  return waitFor(`${job.id} ${state} after its retry`, async () => {
-    const now = await queue.getJob(job.id!);
-    return now && now.attemptsMade > attemptsBefore && (await now.getState()) === state ? now : undefined;
-  }, timeoutMs, 100);
+async function settledAfterRetry(
+  queue: Queue,
+  job: Job,
+  attemptsBefore: number,
+  state: 'completed' | 'failed',
+  timeoutMs = 30_000,
+): Promise<Job> {
+  return waitFor(
+    `${job.id} ${state} after its retry`,
+    async () => {
+      const now = await queue.getJob(job.id!);
+      return now && now.attemptsMade > attemptsBefore && (await now.getState()) === state ? now : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /**
@@ -46,7 +57,12 @@ describe('retrying a batch that failed for good', () => {
       db = await createTestDatabase();
       try {
         // One attempt: the first failure is final, whatever its class.
-        rig = await startLoaderRig({ databaseUrl: db.url, loaderRole: 'cdp_loader', coins: COINS, env: { LOAD_CONCURRENCY: '2', LOAD_ATTEMPTS: '1' } });
+        rig = await startLoaderRig({
+          databaseUrl: db.url,
+          loaderRole: 'cdp_loader',
+          coins: COINS,
+          env: { LOAD_CONCURRENCY: '2', LOAD_ATTEMPTS: '1' },
+        });
         await db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
       } catch (error) {
         await db.drop();
@@ -67,7 +83,13 @@ describe('retrying a batch that failed for good', () => {
       const planned = Number(failedRun.batches_planned);
       expect(planned).toBeGreaterThan(2);
       const firstSize = (await ledgerAndData(db, runId)).batches[0]!.coins;
-      expect(failedRun).toMatchObject({ status: 'failed', batches_loaded: 0, batches_failed: planned, batches_fetched: planned, rows_loaded: 0 });
+      expect(failedRun).toMatchObject({
+        status: 'failed',
+        batches_loaded: 0,
+        batches_failed: planned,
+        batches_fetched: planned,
+        rows_loaded: 0,
+      });
       const transformBefore = { state: await transform.getState(), finishedOn: transform.finishedOn };
 
       await db.pool.query('grant insert on raw.coin_market_snapshots to cdp_loader');
@@ -80,25 +102,50 @@ describe('retrying a batch that failed for good', () => {
       expect(loaded.returnvalue).toMatchObject({ status: 'loaded', rowsLoaded: firstSize });
       let state = await ledgerAndData(db, runId);
       expect(state.rows).toMatchObject({ n: firstSize, coins: firstSize });
-      expect(state.run).toMatchObject({ status: 'partial', batches_loaded: 1, batches_failed: planned - 1, batches_fetched: planned, rows_loaded: firstSize, rows_duplicate: 0 });
+      expect(state.run).toMatchObject({
+        status: 'partial',
+        batches_loaded: 1,
+        batches_failed: planned - 1,
+        batches_fetched: planned,
+        rows_loaded: firstSize,
+        rows_duplicate: 0,
+      });
       expect(state.run.finished_at).not.toBeNull();
       expect(state.batches.map((b) => b.status)).toEqual(['loaded', ...Array(planned - 1).fill('failed')]);
       expect(state.batches[0]).toMatchObject({ error: null, rows_loaded: firstSize });
 
       // Retry the others, at the same moment.
-      const rest = await Promise.all(state.batches.slice(1).map(async (_, i) => (await loadQueue.getJob(jobIds.load(runId, i + 1)))!));
+      const rest = await Promise.all(
+        state.batches.slice(1).map(async (_, i) => (await loadQueue.getJob(jobIds.load(runId, i + 1)))!),
+      );
       await Promise.all(rest.map((job) => job.retry('failed')));
       await Promise.all(rest.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
       state = await ledgerAndData(db, runId);
       expect(state.rows).toEqual({ n: COINS, coins: COINS, ids: [...rig.simulator.control.universeIds()].sort() });
-      expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, batches_fetched: planned, rows_loaded: state.rows.n, rows_duplicate: 0, records_rejected: 0 });
+      expect(state.run).toMatchObject({
+        status: 'loaded',
+        batches_loaded: planned,
+        batches_failed: 0,
+        batches_fetched: planned,
+        rows_loaded: state.rows.n,
+        rows_duplicate: 0,
+        records_rejected: 0,
+      });
       expect(state.batches.every((b) => b.status === 'loaded' && b.error === null)).toBe(true);
 
       // A second Retry of a now completed load finds the batch loaded: nothing moves.
       const again = (await loadQueue.getJob(jobIds.load(runId, 0)))!;
       await again.retry('completed');
-      expect((await settledAfterRetry(loadQueue, again, again.attemptsMade, 'completed')).returnvalue).toMatchObject({ status: 'already-loaded', rowsLoaded: 0 });
-      expect((await ledgerAndData(db, runId)).run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, rows_loaded: COINS });
+      expect((await settledAfterRetry(loadQueue, again, again.attemptsMade, 'completed')).returnvalue).toMatchObject({
+        status: 'already-loaded',
+        rowsLoaded: 0,
+      });
+      expect((await ledgerAndData(db, runId)).run).toMatchObject({
+        status: 'loaded',
+        batches_loaded: planned,
+        batches_failed: 0,
+        rows_loaded: COINS,
+      });
       expect((await loadedRows(db, runId)).n).toBe(COINS);
 
       // The tick's transform already ran and is not run again; the next tick's transform picks the
@@ -110,14 +157,20 @@ describe('retrying a batch that failed for good', () => {
 
     /** Two ways batch 0's parked batch can be unusable when its load is retried; the others' are intact. */
     const spoilers: [string, (redis: Redis, payload: string) => Promise<void>][] = [
-      ['expired before the Retry (PAYLOAD_TTL)', async (redis, payload) => {
-        expect(await redis.del(payload)).toBe(1);
-      }],
-      ['was damaged in Redis (cut short: its lines no longer match its keys)', async (redis, payload) => {
-        const parked = (await redis.getBuffer(payload))!;
-        expect(parked.subarray(0, 21).toString()).toBe('cdp-prepared-batch/1\n');
-        await redis.set(payload, parked.subarray(0, parked.length - 100), 'KEEPTTL');
-      }],
+      [
+        'expired before the Retry (PAYLOAD_TTL)',
+        async (redis, payload) => {
+          expect(await redis.del(payload)).toBe(1);
+        },
+      ],
+      [
+        'was damaged in Redis (cut short: its lines no longer match its keys)',
+        async (redis, payload) => {
+          const parked = (await redis.getBuffer(payload))!;
+          expect(parked.subarray(0, 21).toString()).toBe('cdp-prepared-batch/1\n');
+          await redis.set(payload, parked.subarray(0, parked.length - 100), 'KEEPTTL');
+        },
+      ],
     ];
 
     it.each(spoilers)('fetches a batch again when its parked batch %s, and loads it once', async (_, spoil) => {
@@ -134,15 +187,26 @@ describe('retrying a batch that failed for good', () => {
       await spoil(rig.pipeline.runtime.redis, payload);
       const fetchCalls = () => rig.simulator.control.requests().filter((r) => r.path === '/coins/markets').length;
       const callsBefore = fetchCalls();
-      const loads = await Promise.all(Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(jobIds.load(runId, n)))!));
+      const loads = await Promise.all(
+        Array.from({ length: planned }, async (_, n) => (await loadQueue.getJob(jobIds.load(runId, n)))!),
+      );
       await Promise.all(loads.map((job) => job.retry('failed')));
-      const done = await Promise.all(loads.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')));
+      const done = await Promise.all(
+        loads.map((job) => settledAfterRetry(loadQueue, job, job.attemptsMade, 'completed')),
+      );
       expect(done.map((job) => job.returnvalue.status)).toEqual(Array(planned).fill('loaded'));
       // One CoinGecko call again, for batch 0 only.
       expect(fetchCalls() - callsBefore).toBe(1);
       const state = await ledgerAndData(db, runId);
       expect(state.rows).toEqual({ n: COINS, coins: COINS, ids: [...rig.simulator.control.universeIds()].sort() });
-      expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, batches_fetched: planned, rows_loaded: COINS, rows_duplicate: 0 });
+      expect(state.run).toMatchObject({
+        status: 'loaded',
+        batches_loaded: planned,
+        batches_failed: 0,
+        batches_fetched: planned,
+        rows_loaded: COINS,
+        rows_duplicate: 0,
+      });
       expect(state.batches.every((b) => b.status === 'loaded' && b.error === null)).toBe(true);
       expect(await rig.pipeline.runtime.redis.exists(payload)).toBe(0);
       rig.expectLoadersUp();
@@ -155,7 +219,9 @@ describe('retrying a batch that failed for good', () => {
 
     beforeAll(async () => {
       scenario = await createScenario({ coins: COINS, stepMs: 200 });
-      pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: String(COINS), FETCH_ATTEMPTS: '1' })).start();
+      pipeline = await new InProcessPipeline(
+        scenario.config({ TRACK_TOP_N: String(COINS), FETCH_ATTEMPTS: '1' }),
+      ).start();
       await refreshUniverse(pipeline.runtime);
     });
     // Each case's tick must load all new rows: a market step of its own.
@@ -173,11 +239,21 @@ describe('retrying a batch that failed for good', () => {
       const runId = await enqueueTick(pipeline.runtime);
       const { run: partial } = await waitForTick(pipeline.runtime, scenario.db, runId, 30_000);
       const planned = Number(partial.batches_planned);
-      const failedBatch = (await scenario.db.pool.query<{ batch_no: number; coins: number }>(
-        "select batch_no, cardinality(coin_ids) as coins from pipeline.pipeline_batches where run_id = $1 and status = 'failed'", [runId])).rows;
+      const failedBatch = (
+        await scenario.db.pool.query<{ batch_no: number; coins: number }>(
+          "select batch_no, cardinality(coin_ids) as coins from pipeline.pipeline_batches where run_id = $1 and status = 'failed'",
+          [runId],
+        )
+      ).rows;
       expect(failedBatch.length).toBe(1);
       const { batch_no: batchNo, coins: failedCoins } = failedBatch[0]!;
-      expect(partial).toMatchObject({ status: 'partial', batches_loaded: planned - 1, batches_failed: 1, batches_fetched: planned - 1, rows_loaded: COINS - failedCoins });
+      expect(partial).toMatchObject({
+        status: 'partial',
+        batches_loaded: planned - 1,
+        batches_failed: 1,
+        batches_fetched: planned - 1,
+        rows_loaded: COINS - failedCoins,
+      });
       const fetch = (await pipeline.runtime.queue('fetch').getJob(jobIds.fetch(runId, batchNo)))!;
       const load = (await pipeline.runtime.queue('load').getJob(jobIds.load(runId, batchNo)))!;
       expect([await fetch.getState(), await load.getState()]).toEqual(['failed', 'failed']);
@@ -188,7 +264,13 @@ describe('retrying a batch that failed for good', () => {
       await settledAfterRetry(pipeline.runtime.queue('load'), load, attemptsBefore, 'completed');
       const state = await ledgerAndData(scenario.db, runId);
       expect(state.rows).toMatchObject({ n: COINS, coins: COINS });
-      expect(state.run).toMatchObject({ status: 'loaded', batches_loaded: planned, batches_failed: 0, batches_fetched: planned, rows_loaded: state.rows.n });
+      expect(state.run).toMatchObject({
+        status: 'loaded',
+        batches_loaded: planned,
+        batches_failed: 0,
+        batches_fetched: planned,
+        rows_loaded: state.rows.n,
+      });
       expect(state.batches.every((b) => b.status === 'loaded' && b.error === null)).toBe(true);
       expect(await (await pipeline.runtime.queue('fetch').getJob(fetch.id!))!.getState()).toBe('completed');
     });

@@ -5,7 +5,6 @@ import { testEnv } from '../helpers/config.js';
 import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 
-
 describe('three fetch processes against a rate-limited CoinGecko', () => {
   let scenario: Scenario;
   let planner: InProcessPipeline;
@@ -19,12 +18,21 @@ describe('three fetch processes against a rate-limited CoinGecko', () => {
 
   beforeAll(async () => {
     scenario = await createScenario({ coins: 8000, stepMs: 60_000 });
-    const env = { TRACK_TOP_N: '8000', COINGECKO_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN), COINGECKO_MAX_IDS_PER_CALL: '200' };
+    const env = {
+      TRACK_TOP_N: '8000',
+      COINGECKO_RATE_LIMIT_PER_MIN: String(LIMIT_PER_MIN),
+      COINGECKO_MAX_IDS_PER_CALL: '200',
+    };
     planner = await new InProcessPipeline(scenario.config(env)).start(['planner', 'load', 'transform']);
     for (let i = 0; i < 3; i++) {
       fetchers.push(
         new PipelineProcess('fetch', {
-          ...testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url, env }),
+          ...testEnv({
+            databaseUrl: scenario.db.url,
+            prefix: scenario.prefix,
+            coingeckoUrl: scenario.simulator.url,
+            env,
+          }),
           LOG_LEVEL: 'info',
         }),
       );
@@ -48,10 +56,22 @@ describe('three fetch processes against a rate-limited CoinGecko', () => {
     expect(run).toMatchObject({ status: 'loaded', rows_loaded: 8000, batches_failed: 0 });
     const calls = scenario.simulator.control.requests(since).filter((r) => r.path.startsWith('/coins/markets'));
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
-    expect(busiestWindow(calls.map((c) => c.t), SIM_WINDOW_MS)).toBeLessThanOrEqual(SIM_LIMIT);
-    expect(busiestWindow(calls.map((c) => c.t), 60_000)).toBeLessThanOrEqual(LIMIT_PER_MIN);
+    expect(
+      busiestWindow(
+        calls.map((c) => c.t),
+        SIM_WINDOW_MS,
+      ),
+    ).toBeLessThanOrEqual(SIM_LIMIT);
+    expect(
+      busiestWindow(
+        calls.map((c) => c.t),
+        60_000,
+      ),
+    ).toBeLessThanOrEqual(LIMIT_PER_MIN);
     // Every process took part: the limit is shared, not per process.
-    const completedBy = fetchers.map((f) => f.logs().filter((l) => l.message === 'job completed' && l.queue === 'fetch').length);
+    const completedBy = fetchers.map(
+      (f) => f.logs().filter((l) => l.message === 'job completed' && l.queue === 'fetch').length,
+    );
     expect(completedBy.every((n) => n > 0)).toBe(true);
   });
 });

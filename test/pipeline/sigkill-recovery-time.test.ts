@@ -26,12 +26,16 @@ async function redisNow(runtime: Runtime): Promise<number> {
  * fresh process within 15 s of the kill (the 'active' event on the queue's event stream, stamped by
  * Redis), and the tick completes with every coin loaded once.
  */
-describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
+describe("a SIGKILLed worker's jobs with the default lock settings", () => {
   let scenario: Scenario;
   let inProcess: InProcessPipeline | undefined;
   const processes: PipelineProcess[] = [];
   const spawnWorker = (kind: 'fetch' | 'load', extra: Record<string, string> = {}) => {
-    const env = testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url });
+    const env = testEnv({
+      databaseUrl: scenario.db.url,
+      prefix: scenario.prefix,
+      coingeckoUrl: scenario.simulator.url,
+    });
     delete env.JOB_LOCK_DURATION;
     delete env.JOB_STALLED_INTERVAL;
     const child = new PipelineProcess(kind, { ...env, LOG_LEVEL: 'info', TRACK_TOP_N: String(COINS), ...extra });
@@ -43,7 +47,12 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     return inProcess;
   };
   const exactlyOnce = async (runId: string) =>
-    (await scenario.db.pool.query('select count(*)::int as n, count(distinct coin_id)::int as coins from raw.coin_market_snapshots where run_id = $1', [runId])).rows[0];
+    (
+      await scenario.db.pool.query(
+        'select count(*)::int as n, count(distinct coin_id)::int as coins from raw.coin_market_snapshots where run_id = $1',
+        [runId],
+      )
+    ).rows[0];
 
   /**
    * Once `victim` holds every job of its queue (none waiting), starts a fresh worker of the same kind
@@ -52,13 +61,23 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
    * replica or a restarted pod would be: its boot time, seconds on a busy machine, is not lock
    * recovery. The fresh worker finds the queue empty, so it cannot take any of the victim's jobs.
    */
-  const killAndMeasure = async (runtime: Runtime, runId: string, kind: 'fetch' | 'load', victim: PipelineProcess, afterKill: () => Promise<void>) => {
+  const killAndMeasure = async (
+    runtime: Runtime,
+    runId: string,
+    kind: 'fetch' | 'load',
+    victim: PipelineProcess,
+    afterKill: () => Promise<void>,
+  ) => {
     const queue = runtime.queue(kind);
     const batches = Number((await runRow(scenario.db, runId))!.batches_planned);
-    await waitFor(`every ${kind} job held by the victim`, async () => {
-      const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed');
-      return counts.active === batches && counts.waiting === 0 && counts.prioritized === 0 && counts.delayed === 0;
-    }, 30_000);
+    await waitFor(
+      `every ${kind} job held by the victim`,
+      async () => {
+        const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed');
+        return counts.active === batches && counts.waiting === 0 && counts.prioritized === 0 && counts.delayed === 0;
+      },
+      30_000,
+    );
     const fresh = spawnWorker(kind);
     await fresh.waitForLog(`${kind} worker started`);
     const held = (await queue.getJobs(['active'])).map((job) => job.id!);
@@ -67,14 +86,27 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     const killedAt = await redisNow(runtime);
     await victim.kill('SIGKILL');
     await afterKill();
-    const reactivated = await waitFor(`${held.length} ${kind} job(s) active again`, async () => {
-      const events = (await queueEvents(runtime.redis, queue)).filter((e) => e.event === 'active' && e.at >= killedAt);
-      const firstActive = new Map<string, number>();
-      for (const e of events) if (e.jobId && !firstActive.has(e.jobId)) firstActive.set(e.jobId, e.at);
-      return held.every((id) => firstActive.has(id)) ? held.map((id) => ({ id, afterKillMs: firstActive.get(id)! - killedAt })) : undefined;
-    }, 60_000, 100);
+    const reactivated = await waitFor(
+      `${held.length} ${kind} job(s) active again`,
+      async () => {
+        const events = (await queueEvents(runtime.redis, queue)).filter(
+          (e) => e.event === 'active' && e.at >= killedAt,
+        );
+        const firstActive = new Map<string, number>();
+        for (const e of events) if (e.jobId && !firstActive.has(e.jobId)) firstActive.set(e.jobId, e.at);
+        return held.every((id) => firstActive.has(id))
+          ? held.map((id) => ({ id, afterKillMs: firstActive.get(id)! - killedAt }))
+          : undefined;
+      },
+      60_000,
+      100,
+    );
     for (const { id, afterKillMs } of reactivated) {
-      expect({ id, withinBound: afterKillMs <= RECOVERY_BOUND_MS, afterKillMs }).toEqual({ id, withinBound: true, afterKillMs });
+      expect({ id, withinBound: afterKillMs <= RECOVERY_BOUND_MS, afterKillMs }).toEqual({
+        id,
+        withinBound: true,
+        afterKillMs,
+      });
     }
     // The re-run went through BullMQ's stalled-job recovery (not a retry after a failure).
     for (const id of held) expect((await queue.getJob(id))?.stalledCounter).toBeGreaterThanOrEqual(1);
@@ -102,8 +134,13 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
     scenario.simulator.control.setFaults({ latencyMs: 30_000 });
     const since = Date.now();
     const runId = await enqueueTick(pipeline.runtime);
-    await waitFor('a markets call held by the simulator', async () => scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')));
-    await waitFor('fetch jobs active', async () => (await pipeline.runtime.queue('fetch').getJobCounts('active')).active! > 0);
+    await waitFor('a markets call held by the simulator', async () =>
+      scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')),
+    );
+    await waitFor(
+      'fetch jobs active',
+      async () => (await pipeline.runtime.queue('fetch').getJobCounts('active')).active! > 0,
+    );
 
     await killAndMeasure(pipeline.runtime, runId, 'fetch', first, async () => {
       scenario.simulator.control.setFaults({ latencyMs: 0 });
@@ -127,12 +164,16 @@ describe('a SIGKILLed worker\'s jobs with the default lock settings', () => {
       await blocker.query('begin');
       await blocker.query('lock table raw.coin_market_snapshots in share row exclusive mode');
       const runId = await enqueueTick(pipeline.runtime);
-      await waitFor('a load blocked on the raw table', async () => {
-        const waiting = await scenario.db.pool.query(
-          "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock'",
-        );
-        return waiting.rows[0].n > 0;
-      }, 30_000);
+      await waitFor(
+        'a load blocked on the raw table',
+        async () => {
+          const waiting = await scenario.db.pool.query(
+            "select count(*)::int as n from pg_stat_activity where application_name = 'cdp-load-worker' and wait_event_type = 'Lock'",
+          );
+          return waiting.rows[0].n > 0;
+        },
+        30_000,
+      );
 
       await killAndMeasure(pipeline.runtime, runId, 'load', first, async () => {
         await blocker.query('rollback');

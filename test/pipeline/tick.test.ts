@@ -53,7 +53,10 @@ describe('one tick of 15,000 coins', () => {
     expect(transforms.map((j) => j.id)).toEqual([`transform-${runId}`]);
     // This test's configuration has no transform runner (TRANSFORM_RUNNER=none): the job says so.
     expect(transform.failedReason).toMatch(/no transform runner configured/);
-    const after = await scenario.db.pool.query('select transform_status, transform_job_id from pipeline.pipeline_runs where run_id = $1', [runId]);
+    const after = await scenario.db.pool.query(
+      'select transform_status, transform_job_id from pipeline.pipeline_runs where run_id = $1',
+      [runId],
+    );
     expect(after.rows[0]).toEqual({ transform_status: 'failed', transform_job_id: `transform-${runId}` });
   });
 

@@ -41,7 +41,11 @@ describe('COINGECKO_PLAN=pro without COINGECKO_API_KEY', () => {
 
   beforeAll(async () => {
     scenario = await createScenario({ coins: 10 });
-    env = { ...testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url }), LOG_LEVEL: 'info', COINGECKO_PLAN: 'pro' };
+    env = {
+      ...testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url }),
+      LOG_LEVEL: 'info',
+      COINGECKO_PLAN: 'pro',
+    };
   });
   afterAll(async () => {
     await Promise.all(started.map((p) => p.kill('SIGTERM')));
@@ -62,6 +66,8 @@ describe('COINGECKO_PLAN=pro without COINGECKO_API_KEY', () => {
     const { code } = await fetcher.exited;
     expect(code).toBe(78);
     const output = fetcher.lines.join('\n');
-    expect(output).toContain('fetch-worker: Invalid configuration (1 problem):\n  - COINGECKO_API_KEY: expected an API key: COINGECKO_PLAN=pro requires one');
+    expect(output).toContain(
+      'fetch-worker: Invalid configuration (1 problem):\n  - COINGECKO_API_KEY: expected an API key: COINGECKO_PLAN=pro requires one',
+    );
   });
 });

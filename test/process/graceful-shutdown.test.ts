@@ -11,7 +11,9 @@ describe('SIGTERM to a worker process', () => {
 
   beforeAll(async () => {
     scenario = await createScenario({ coins: 1000, latencyMs: 1500 });
-    planner = await new InProcessPipeline(scenario.config({ COIN_IDS: scenario.simulator.control.universeIds().slice(0, 1000).join(',') })).start(['planner']);
+    planner = await new InProcessPipeline(
+      scenario.config({ COIN_IDS: scenario.simulator.control.universeIds().slice(0, 1000).join(',') }),
+    ).start(['planner']);
   });
   afterAll(async () => {
     await planner.stop();

@@ -3,11 +3,16 @@ import { runIdentity } from '../../producers/run-identity.js';
 describe(runIdentity.name, () => {
   it('names a scheduled tick after its slot time', () => {
     const slot = 1_741_953_600_000;
-    expect(runIdentity({ id: `repeat:market-tick:${slot}`, opts: {} }, 't')).toEqual({ runId: `t${slot}`, scheduledAt: new Date(slot) });
+    expect(runIdentity({ id: `repeat:market-tick:${slot}`, opts: {} }, 't')).toEqual({
+      runId: `t${slot}`,
+      scheduledAt: new Date(slot),
+    });
   });
 
-  it('prefers the scheduler\'s prevMillis to the id', () => {
-    expect(runIdentity({ id: 'repeat:universe-refresh:999', opts: { prevMillis: 1_741_953_600_000 } as never }, 'u')).toEqual({
+  it("prefers the scheduler's prevMillis to the id", () => {
+    expect(
+      runIdentity({ id: 'repeat:universe-refresh:999', opts: { prevMillis: 1_741_953_600_000 } as never }, 'u'),
+    ).toEqual({
       runId: 'u1741953600000',
       scheduledAt: new Date(1_741_953_600_000),
     });

@@ -90,17 +90,36 @@ describe('Postgres disk full while loading', () => {
     const runId = await enqueueTick(rig.pipeline.runtime);
 
     // Every load of the tick fails on the full disk and is retried (not failed for good), with the reason.
-    const failing = await waitFor('every load retried on the full disk', async () => {
-      const jobs = await loadsOf(runId, ['delayed', 'active', 'waiting', 'failed', 'completed']);
-      const planned = (await rig.db.pool.query<{ n: number }>('select batches_planned as n from pipeline.pipeline_runs where run_id = $1', [runId])).rows[0]?.n;
-      return planned && jobs.length === planned && jobs.every((j) => j.attemptsMade >= 2 && DISK_FULL.test(j.failedReason ?? '')) ? jobs : undefined;
-    }, 30_000);
+    const failing = await waitFor(
+      'every load retried on the full disk',
+      async () => {
+        const jobs = await loadsOf(runId, ['delayed', 'active', 'waiting', 'failed', 'completed']);
+        const planned = (
+          await rig.db.pool.query<{ n: number }>(
+            'select batches_planned as n from pipeline.pipeline_runs where run_id = $1',
+            [runId],
+          )
+        ).rows[0]?.n;
+        return planned &&
+          jobs.length === planned &&
+          jobs.every((j) => j.attemptsMade >= 2 && DISK_FULL.test(j.failedReason ?? ''))
+          ? jobs
+          : undefined;
+      },
+      30_000,
+    );
     expect(await loadsOf(runId, ['failed', 'completed'])).toEqual([]);
     // Nothing half-written: no row, no quarantine entry, no batch marked loaded.
     expect((await loadedRows(rig.db, runId)).n).toBe(0);
-    const ledger = await rig.db.pool.query('select count(*) filter (where status = $2)::int as loaded, count(*)::int as batches from pipeline.pipeline_batches where run_id = $1', [runId, 'loaded']);
+    const ledger = await rig.db.pool.query(
+      'select count(*) filter (where status = $2)::int as loaded, count(*)::int as batches from pipeline.pipeline_batches where run_id = $1',
+      [runId, 'loaded'],
+    );
     expect(ledger.rows[0]).toEqual({ loaded: 0, batches: failing.length });
-    const quarantined = await rig.db.pool.query('select count(*)::int as n from pipeline.quarantined_records where run_id = $1', [runId]);
+    const quarantined = await rig.db.pool.query(
+      'select count(*)::int as n from pipeline.quarantined_records where run_id = $1',
+      [runId],
+    );
     expect(quarantined.rows[0].n).toBe(0);
     // The load processes logged it as a retryable failure and are still running.
     const retries = rig.loaderLogs('job failed, will retry', mark);
@@ -110,7 +129,13 @@ describe('Postgres disk full while loading', () => {
 
     rmSync(filler);
     const { run } = await waitForTick(rig.pipeline.runtime, rig.db, runId, 30_000);
-    expect(run).toMatchObject({ status: 'loaded', batches_loaded: failing.length, batches_failed: 0, rows_loaded: COINS, rows_duplicate: 0 });
+    expect(run).toMatchObject({
+      status: 'loaded',
+      batches_loaded: failing.length,
+      batches_failed: 0,
+      rows_loaded: COINS,
+      rows_duplicate: 0,
+    });
     const rows = await loadedRows(rig.db, runId);
     expect({ n: rows.n, coins: rows.coins }).toEqual({ n: COINS, coins: COINS });
     expect(rows.ids).toEqual([...rig.simulator.control.universeIds()].sort());
@@ -140,17 +165,24 @@ describe('Postgres disk full while loading', () => {
       const planned = Number(run.batches_planned);
       expect(run).toMatchObject({ status: 'failed', batches_loaded: 0, batches_failed: planned, rows_loaded: 0 });
       // In the failed set (what Bull Board shows) and in the batch ledger, with Postgres's reason.
-      const failed = (await short.pipeline.runtime.queue('load').getJobs(['failed'])).filter((j) => j.id!.startsWith(`load-${runId}-`));
+      const failed = (await short.pipeline.runtime.queue('load').getJobs(['failed'])).filter((j) =>
+        j.id!.startsWith(`load-${runId}-`),
+      );
       expect(failed.length).toBe(planned);
       for (const job of failed) {
         expect(job.failedReason).toMatch(DISK_FULL);
         expect(job.attemptsMade).toBe(2);
       }
-      const ledger = await short.db.pool.query<{ status: string; error: string }>('select status, error from pipeline.pipeline_batches where run_id = $1', [runId]);
+      const ledger = await short.db.pool.query<{ status: string; error: string }>(
+        'select status, error from pipeline.pipeline_batches where run_id = $1',
+        [runId],
+      );
       expect(ledger.rows.map((r) => r.status)).toEqual(Array(planned).fill('failed'));
       for (const { error } of ledger.rows) expect(error).toMatch(DISK_FULL);
       expect((await loadedRows(short.db, runId)).n).toBe(0);
-      expect(short.loaderLogs('job failed for good', mark).every((entry) => DISK_FULL.test(String(entry.reason)))).toBe(true);
+      expect(short.loaderLogs('job failed for good', mark).every((entry) => DISK_FULL.test(String(entry.reason)))).toBe(
+        true,
+      );
       short.expectLoadersUp();
 
       rmSync(filler);

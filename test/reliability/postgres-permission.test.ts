@@ -24,7 +24,12 @@ describe('the loader role loses INSERT on raw mid-run', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     try {
-      rig = await startLoaderRig({ databaseUrl: db.url, loaderRole: 'cdp_loader', coins: COINS, env: { LOAD_CONCURRENCY: '2' } });
+      rig = await startLoaderRig({
+        databaseUrl: db.url,
+        loaderRole: 'cdp_loader',
+        coins: COINS,
+        env: { LOAD_CONCURRENCY: '2' },
+      });
       await db.pool.query('select raw.ensure_snapshot_partitions(current_date - 1, current_date + 3)');
     } catch (error) {
       await db.drop();
@@ -64,7 +69,10 @@ describe('the loader role loses INSERT on raw mid-run', () => {
       expect(job.attemptsMade).toBe(1);
     }
     // The batch ledger (the dashboard's pipeline page) carries the same reason; nothing was written.
-    const ledger = await db.pool.query<{ error: string }>('select error from pipeline.pipeline_batches where run_id = $1', [runId]);
+    const ledger = await db.pool.query<{ error: string }>(
+      'select error from pipeline.pipeline_batches where run_id = $1',
+      [runId],
+    );
     expect(ledger.rows.length).toBe(planned);
     for (const { error } of ledger.rows) expect(error).toMatch(DENIED);
     expect((await loadedRows(db, runId)).n).toBe(0);

@@ -38,13 +38,20 @@ describe('Postgres restarted in the middle of loads', () => {
 
   async function expectTickExact(runId: string, parked: number): Promise<void> {
     const { run } = await waitForTick(rig.pipeline.runtime, rig.db, runId, 40_000);
-    expect(run).toMatchObject({ status: 'loaded', batches_loaded: run.batches_planned, batches_failed: 0, rows_loaded: COINS, rows_duplicate: 0 });
+    expect(run).toMatchObject({
+      status: 'loaded',
+      batches_loaded: run.batches_planned,
+      batches_failed: 0,
+      rows_loaded: COINS,
+      rows_duplicate: 0,
+    });
     // Exactly the simulator's coins, each once.
     const rows = await loadedRows(rig.db, runId);
     expect({ n: rows.n, coins: rows.coins }).toEqual({ n: COINS, coins: COINS });
     expect(rows.ids).toEqual([...rig.simulator.control.universeIds()].sort());
     // The interrupted loads rolled back and were retried: a second attempt each, none failed.
-    const ofRun = async (state: 'completed' | 'failed') => (await rig.pipeline.runtime.queue('load').getJobs([state])).filter((j) => j.id!.startsWith(`load-${runId}-`));
+    const ofRun = async (state: 'completed' | 'failed') =>
+      (await rig.pipeline.runtime.queue('load').getJobs([state])).filter((j) => j.id!.startsWith(`load-${runId}-`));
     const loads = await ofRun('completed');
     expect(loads.length).toBe(run.batches_planned);
     expect(await ofRun('failed')).toEqual([]);
@@ -64,12 +71,15 @@ describe('Postgres restarted in the middle of loads', () => {
     // The load processes saw the shutdown, logged it and retried; they did not exit or need a restart.
     const reasons = rig.loaderLogs('job failed, will retry', mark).map((entry) => String(entry.reason));
     expect(reasons.length).toBeGreaterThanOrEqual(parked);
-    expect(reasons.filter((r) => /terminating connection due to administrator command \(57P01\)/.test(r)).length).toBeGreaterThanOrEqual(parked);
+    expect(
+      reasons.filter((r) => /terminating connection due to administrator command \(57P01\)/.test(r)).length,
+    ).toBeGreaterThanOrEqual(parked);
   });
 
   it('pg_ctl restart -m immediate (a crash, then WAL recovery): committed loads survive, interrupted ones are retried, the count is exact', async () => {
     rig.nextMarketStep();
-    const before = (await rig.db.pool.query<{ n: number }>('select count(*)::int as n from raw.coin_market_snapshots')).rows[0]!.n;
+    const before = (await rig.db.pool.query<{ n: number }>('select count(*)::int as n from raw.coin_market_snapshots'))
+      .rows[0]!.n;
     const runId = await enqueueTick(rig.pipeline.runtime);
     const { parked, release } = await parkLoads(rig, LOAD_SLOTS);
     const mark = rig.logMark();
@@ -79,7 +89,9 @@ describe('Postgres restarted in the middle of loads', () => {
     await expectTickExact(runId, parked);
     expect(rig.loaderLogs('job failed, will retry', mark).length).toBeGreaterThanOrEqual(parked);
     // What earlier ticks committed survived the crash (WAL recovery), and nothing is there twice.
-    const after = await rig.db.pool.query('select count(*)::int as n, count(distinct (run_id, coin_id))::int as distinct_rows from raw.coin_market_snapshots');
+    const after = await rig.db.pool.query(
+      'select count(*)::int as n, count(distinct (run_id, coin_id))::int as distinct_rows from raw.coin_market_snapshots',
+    );
     expect(after.rows[0]).toEqual({ n: before + COINS, distinct_rows: before + COINS });
   });
 });

@@ -30,7 +30,11 @@ describe('transform status of runs whose transform job vanished with Redis', () 
     redis = await PrivateRedis.start({ appendonly: false });
     // No transform worker yet: each tick loads, and its transform job waits in Redis ('queued').
     pipeline = await new InProcessPipeline(
-      scenario.config({ REDIS_URL: redis.url, COIN_IDS: scenario.simulator.control.universeIds().slice(0, 100).join(','), COINGECKO_MAX_IDS_PER_CALL: '50' }),
+      scenario.config({
+        REDIS_URL: redis.url,
+        COIN_IDS: scenario.simulator.control.universeIds().slice(0, 100).join(','),
+        COINGECKO_MAX_IDS_PER_CALL: '50',
+      }),
     ).start(['planner', 'fetch', 'load']);
   });
   afterAll(async () => {
@@ -45,7 +49,14 @@ describe('transform status of runs whose transform job vanished with Redis', () 
     await scenario.nextStep();
     const runId = await enqueueTick(pipeline.runtime);
     await waitFor(`run ${runId} loaded`, async () => (await runRow(scenario.db, runId))?.status === 'loaded', 30_000);
-    await waitFor(`transform job of ${runId} waiting`, async () => (await pipeline.runtime.queue('transform').getJob(jobIds.transform(runId)))?.getState().then((s) => s === 'waiting'), 10_000);
+    await waitFor(
+      `transform job of ${runId} waiting`,
+      async () =>
+        (await pipeline.runtime.queue('transform').getJob(jobIds.transform(runId)))
+          ?.getState()
+          .then((s) => s === 'waiting'),
+      10_000,
+    );
     expect(await runRow(scenario.db, runId)).toMatchObject({ transform_status: 'queued' });
     return runId;
   };
@@ -53,7 +64,8 @@ describe('transform status of runs whose transform job vanished with Redis', () 
     await redis.wipe();
     await redis.up();
   };
-  const counted = async (outcome: 'covered' | 'lost') => (await vanishedTransforms.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  const counted = async (outcome: 'covered' | 'lost') =>
+    (await vanishedTransforms.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 
   it("marks 'lost' a run no successful transform has read, and 'covered' one a later transform read past", async () => {
     const [lostBefore, coveredBefore] = [await counted('lost'), await counted('covered')];
@@ -65,14 +77,19 @@ describe('transform status of runs whose transform job vanished with Redis', () 
     expect(await runRow(scenario.db, unread)).toMatchObject({
       status: 'loaded',
       transform_status: 'lost',
-      transform_note: expect.stringMatching(/vanished from Redis while queued; no successful transform run had read its rows/),
+      transform_note: expect.stringMatching(
+        /vanished from Redis while queued; no successful transform run had read its rows/,
+      ),
     });
     expect((await runRow(scenario.db, unread))!.transform_finished_at).toBeInstanceOf(Date);
 
     // Phase 2: another loaded tick whose transform job vanishes; then a later tick transforms.
     const overtaken = await loadedAwaitingTransform();
     await wipe();
-    transform = await new InProcessPipeline(scenario.config({ REDIS_URL: redis.url })).start(['transform'], succeedingRunner);
+    transform = await new InProcessPipeline(scenario.config({ REDIS_URL: redis.url })).start(
+      ['transform'],
+      succeedingRunner,
+    );
     await scenario.nextStep();
     const later = await runTick(pipeline.runtime, scenario.db, {}, 60_000);
     expect(later.run).toMatchObject({ status: 'loaded', transform_status: 'succeeded' });
@@ -81,12 +98,14 @@ describe('transform status of runs whose transform job vanished with Redis', () 
     expect(await runRow(scenario.db, overtaken)).toMatchObject({
       status: 'loaded',
       transform_status: 'covered',
-      transform_note: expect.stringMatching(/vanished from Redis while queued; a later successful transform run read every row it loaded/),
+      transform_note: expect.stringMatching(
+        /vanished from Redis while queued; a later successful transform run read every row it loaded/,
+      ),
     });
     // A final status stays final: the run found 'lost' is not a candidate any more.
     expect(await runRow(scenario.db, unread)).toMatchObject({ transform_status: 'lost' });
     expect(await resolveVanishedTransforms(pipeline.runtime, 0)).toEqual({ covered: [], lost: [] });
 
-    expect([await counted('lost') - lostBefore, await counted('covered') - coveredBefore]).toEqual([1, 1]);
+    expect([(await counted('lost')) - lostBefore, (await counted('covered')) - coveredBefore]).toEqual([1, 1]);
   });
 });

@@ -15,7 +15,12 @@ describe('Redis wiped mid-tick (restarted without persistence, as on dev machine
     scenario = await createScenario({ coins: 400, stepMs: 500 });
     redis = await PrivateRedis.start({ appendonly: false });
     pipeline = await new InProcessPipeline(
-      scenario.config({ REDIS_URL: redis.url, TICK_INTERVAL: `${INTERVAL_MS}ms`, COIN_IDS: scenario.simulator.control.universeIds().slice(0, 200).join(','), COINGECKO_MAX_IDS_PER_CALL: '50' }),
+      scenario.config({
+        REDIS_URL: redis.url,
+        TICK_INTERVAL: `${INTERVAL_MS}ms`,
+        COIN_IDS: scenario.simulator.control.universeIds().slice(0, 200).join(','),
+        COINGECKO_MAX_IDS_PER_CALL: '50',
+      }),
     ).start(['planner', 'fetch', 'load']);
   });
   afterAll(async () => {
@@ -25,16 +30,29 @@ describe('Redis wiped mid-tick (restarted without persistence, as on dev machine
   });
 
   const runs = async () =>
-    (await scenario.db.pool.query<{ run_id: string; scheduled_at: Date; status: string }>(
-      "select run_id, scheduled_at, status from pipeline.pipeline_runs where trigger = 'schedule' order by scheduled_at")).rows;
+    (
+      await scenario.db.pool.query<{ run_id: string; scheduled_at: Date; status: string }>(
+        "select run_id, scheduled_at, status from pipeline.pipeline_runs where trigger = 'schedule' order by scheduled_at",
+      )
+    ).rows;
 
   it('re-creates the schedule, marks the lost tick, and ticks again within one interval', async () => {
     await upsertJobSchedulers(pipeline.runtime);
-    await waitFor('a first scheduled tick loaded', async () => (await runs()).some((r) => r.status === 'loaded'), 20_000, 100);
+    await waitFor(
+      'a first scheduled tick loaded',
+      async () => (await runs()).some((r) => r.status === 'loaded'),
+      20_000,
+      100,
+    );
 
     // A tick in flight (CoinGecko slow), then Redis loses everything.
     scenario.simulator.control.setFaults({ latencyMs: 3000 });
-    const inFlight = await waitFor('a tick in flight', async () => (await runs()).find((r) => r.status === 'running'), 20_000, 50);
+    const inFlight = await waitFor(
+      'a tick in flight',
+      async () => (await runs()).find((r) => r.status === 'running'),
+      20_000,
+      50,
+    );
     await redis.wipe();
     await redis.up();
     scenario.simulator.control.setFaults({ latencyMs: 0 });
@@ -49,10 +67,18 @@ describe('Redis wiped mid-tick (restarted without persistence, as on dev machine
     const lost = (await runs()).find((r) => r.run_id === inFlight.run_id)!;
     expect(lost.status).toBe('lost');
 
-    const next = await waitFor('a tick after the wipe loaded', async () => (await runs()).find((r) => r.status === 'loaded' && r.scheduled_at.getTime() >= wipedAt - INTERVAL_MS), 30_000, 100);
+    const next = await waitFor(
+      'a tick after the wipe loaded',
+      async () =>
+        (await runs()).find((r) => r.status === 'loaded' && r.scheduled_at.getTime() >= wipedAt - INTERVAL_MS),
+      30_000,
+      100,
+    );
     // At most one tick's worth of gap: the schedule resumes at once when re-created.
     expect(next.scheduled_at.getTime() - wipedAt).toBeLessThanOrEqual(INTERVAL_MS);
-    const duplicates = await scenario.db.pool.query('select count(*) - count(distinct (coin_id, vs_currency, last_updated)) as n from raw.coin_market_snapshots');
+    const duplicates = await scenario.db.pool.query(
+      'select count(*) - count(distinct (coin_id, vs_currency, last_updated)) as n from raw.coin_market_snapshots',
+    );
     expect(Number(duplicates.rows[0].n)).toBe(0);
     // Runs that finished keep consistent books: loaded batches match their rows.
     const books = await scenario.db.pool.query(`

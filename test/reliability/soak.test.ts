@@ -55,53 +55,80 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
     await scenario.teardown();
   });
 
-  it('loses nothing, duplicates nothing, and keeps the books straight', async () => {
-    const kinds: [string, Kind][] = [['scheduler', 'scheduler'], ['fetch-a', 'fetch'], ['fetch-b', 'fetch'], ['load-a', 'load'], ['load-b', 'load'], ['transform', 'transform']];
-    for (const [name, kind] of kinds) start(name, kind);
-    longLived = start('fetch-long-lived', 'fetch');
-    await longLived.waitForLog('fetch worker started');
+  it(
+    'loses nothing, duplicates nothing, and keeps the books straight',
+    async () => {
+      const kinds: [string, Kind][] = [
+        ['scheduler', 'scheduler'],
+        ['fetch-a', 'fetch'],
+        ['fetch-b', 'fetch'],
+        ['load-a', 'load'],
+        ['load-b', 'load'],
+        ['transform', 'transform'],
+      ];
+      for (const [name, kind] of kinds) start(name, kind);
+      longLived = start('fetch-long-lived', 'fetch');
+      await longLived.waitForLog('fetch worker started');
 
-    const scheduled = async () =>
-      (await scenario.db.pool.query("select count(*)::int as n from pipeline.pipeline_runs where trigger = 'schedule'")).rows[0].n as number;
-    const started = Date.now();
-    let kills = 0;
-    let rssEarly = 0;
-    while (!ended && (await scheduled()) < SOAK_TICKS && Date.now() - started < SOAK_BUDGET_MS) {
-      await new Promise((r) => setTimeout(r, 1200 + Math.random() * 1200));
-      const [name, kind] = kinds[Math.floor(Math.random() * kinds.length)]!;
-      await live.get(name)!.kill('SIGKILL');
-      kills++;
-      start(name, kind);
-      if (!rssEarly && (await scheduled()) >= 20) rssEarly = rssMb(longLived.pid);
-    }
-    const ticks = await scheduled();
-    expect(ticks).toBeGreaterThanOrEqual(SOAK_TICKS);
-    const rssLate = rssMb(longLived.pid);
+      const scheduled = async () =>
+        (
+          await scenario.db.pool.query(
+            "select count(*)::int as n from pipeline.pipeline_runs where trigger = 'schedule'",
+          )
+        ).rows[0].n as number;
+      const started = Date.now();
+      let kills = 0;
+      let rssEarly = 0;
+      while (!ended && (await scheduled()) < SOAK_TICKS && Date.now() - started < SOAK_BUDGET_MS) {
+        await new Promise((r) => setTimeout(r, 1200 + Math.random() * 1200));
+        const [name, kind] = kinds[Math.floor(Math.random() * kinds.length)]!;
+        await live.get(name)!.kill('SIGKILL');
+        kills++;
+        start(name, kind);
+        if (!rssEarly && (await scheduled()) >= 20) rssEarly = rssMb(longLived.pid);
+      }
+      const ticks = await scheduled();
+      expect(ticks).toBeGreaterThanOrEqual(SOAK_TICKS);
+      const rssLate = rssMb(longLived.pid);
 
-    // Stop new ticks (the scheduler plans them), then let every planned batch settle.
-    await live.get('scheduler')!.kill('SIGTERM');
-    const unsettled = async () =>
-      (await scenario.db.pool.query("select count(*)::int as n from pipeline.pipeline_batches where status not in ('loaded', 'failed')")).rows[0].n as number;
-    await waitFor('every planned batch to settle', async () => (await unsettled()) === 0, SETTLE_MS, 500);
+      // Stop new ticks (the scheduler plans them), then let every planned batch settle.
+      await live.get('scheduler')!.kill('SIGTERM');
+      const unsettled = async () =>
+        (
+          await scenario.db.pool.query(
+            "select count(*)::int as n from pipeline.pipeline_batches where status not in ('loaded', 'failed')",
+          )
+        ).rows[0].n as number;
+      await waitFor('every planned batch to settle', async () => (await unsettled()) === 0, SETTLE_MS, 500);
 
-    const failedWithoutReason = await scenario.db.pool.query("select count(*)::int as n from pipeline.pipeline_batches where status = 'failed' and coalesce(error, '') = ''");
-    expect(failedWithoutReason.rows[0].n).toBe(0);
-    const mismatched = await scenario.db.pool.query(`
+      const failedWithoutReason = await scenario.db.pool.query(
+        "select count(*)::int as n from pipeline.pipeline_batches where status = 'failed' and coalesce(error, '') = ''",
+      );
+      expect(failedWithoutReason.rows[0].n).toBe(0);
+      const mismatched = await scenario.db.pool.query(`
       select r.run_id, r.rows_loaded, coalesce(s.n, 0) as actual, r.batches_loaded, b.loaded
         from pipeline.pipeline_runs r
         left join (select run_id, count(*)::int as n from raw.coin_market_snapshots group by run_id) s using (run_id)
         left join (select run_id, count(*) filter (where status = 'loaded')::int as loaded from pipeline.pipeline_batches group by run_id) b using (run_id)
        where r.rows_loaded <> coalesce(s.n, 0) or r.batches_loaded <> b.loaded`);
-    expect(mismatched.rows).toEqual([]);
-    const duplicates = await scenario.db.pool.query('select count(*) - count(distinct (coin_id, vs_currency, last_updated)) as n from raw.coin_market_snapshots');
-    expect(Number(duplicates.rows[0].n)).toBe(0);
-    const loaded = await scenario.db.pool.query("select count(*)::int as n from pipeline.pipeline_batches where status = 'loaded'");
-    expect(loaded.rows[0].n).toBeGreaterThan(0);
-    expect(kills).toBeGreaterThanOrEqual(20);
-    // A long-lived process does not keep growing over ~80 ticks of work.
-    expect(rssLate - rssEarly).toBeLessThan(60);
-    process.stderr.write(`soak: ${ticks} ticks, ${kills} kills, loaded batches ${loaded.rows[0].n}, long-lived fetch RSS ${rssEarly.toFixed(0)} → ${rssLate.toFixed(0)} MB\n`);
-    // Its own budgets (the ticks' loop, then the settling) bound it, not jest's default of 120 s,
-    // which a loaded machine's ~110 s soak could pass (CI did, at 129 s).
-  }, SOAK_BUDGET_MS + SETTLE_MS + 40_000);
+      expect(mismatched.rows).toEqual([]);
+      const duplicates = await scenario.db.pool.query(
+        'select count(*) - count(distinct (coin_id, vs_currency, last_updated)) as n from raw.coin_market_snapshots',
+      );
+      expect(Number(duplicates.rows[0].n)).toBe(0);
+      const loaded = await scenario.db.pool.query(
+        "select count(*)::int as n from pipeline.pipeline_batches where status = 'loaded'",
+      );
+      expect(loaded.rows[0].n).toBeGreaterThan(0);
+      expect(kills).toBeGreaterThanOrEqual(20);
+      // A long-lived process does not keep growing over ~80 ticks of work.
+      expect(rssLate - rssEarly).toBeLessThan(60);
+      process.stderr.write(
+        `soak: ${ticks} ticks, ${kills} kills, loaded batches ${loaded.rows[0].n}, long-lived fetch RSS ${rssEarly.toFixed(0)} → ${rssLate.toFixed(0)} MB\n`,
+      );
+      // Its own budgets (the ticks' loop, then the settling) bound it, not jest's default of 120 s,
+      // which a loaded machine's ~110 s soak could pass (CI did, at 129 s).
+    },
+    SOAK_BUDGET_MS + SETTLE_MS + 40_000,
+  );
 });

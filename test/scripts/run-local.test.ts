@@ -18,7 +18,12 @@ describe('scripts/run-local with bad configuration', () => {
     const logsDir = path.join(dir, 'logs');
     const child = spawn(process.execPath, [RUN_LOCAL, '--once', '--logs-dir', logsDir], {
       cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', ENV_FILE: '/nonexistent', DASHBOARD_PASSWORD: 'correct-horse-battery-staple', TICK_INTERVAL: 'soon' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ENV_FILE: '/nonexistent',
+        DASHBOARD_PASSWORD: 'correct-horse-battery-staple',
+        TICK_INTERVAL: 'soon',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -51,7 +51,11 @@ describe('secrets never leak', () => {
     const databaseUrl = new URL(scenario.db.url);
     databaseUrl.password = SECRETS.dbPassword; // trust auth here: accepted, and still a secret to hide
     const env = {
-      ...testEnv({ databaseUrl: databaseUrl.toString(), prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url }),
+      ...testEnv({
+        databaseUrl: databaseUrl.toString(),
+        prefix: scenario.prefix,
+        coingeckoUrl: scenario.simulator.url,
+      }),
       REDIS_URL: `redis://:${SECRETS.redisPassword}@127.0.0.1:6379`,
       COINGECKO_PLAN: 'demo',
       COINGECKO_API_KEY: SECRETS.apiKey,
@@ -67,15 +71,27 @@ describe('secrets never leak', () => {
       DASHBOARD_PORT: '0',
       DASHBOARD_HOST: '127.0.0.1',
     };
-    for (const kind of ['scheduler', 'fetch', 'load', 'transform', 'dashboard'] as const) processes.push(new PipelineProcess(kind, env));
-    await Promise.all(processes.slice(0, 4).map((p, i) => p.waitForLog(`${['scheduler', 'fetch worker', 'load worker', 'transform worker'][i]} started`)));
+    for (const kind of ['scheduler', 'fetch', 'load', 'transform', 'dashboard'] as const)
+      processes.push(new PipelineProcess(kind, env));
+    await Promise.all(
+      processes
+        .slice(0, 4)
+        .map((p, i) => p.waitForLog(`${['scheduler', 'fetch worker', 'load worker', 'transform worker'][i]} started`)),
+    );
     await processes[4]!.waitForLog('dashboard listening');
 
-    client = new InProcessPipeline(scenario.config({ COINGECKO_PLAN: 'demo', COINGECKO_API_KEY: SECRETS.apiKey, TRACK_TOP_N: '300' }));
+    client = new InProcessPipeline(
+      scenario.config({ COINGECKO_PLAN: 'demo', COINGECKO_API_KEY: SECRETS.apiKey, TRACK_TOP_N: '300' }),
+    );
     await refreshUniverse(client.runtime);
     // One clean tick, one with CoinGecko errors on the way (error paths build messages from responses).
     await runTick(client.runtime, scenario.db);
-    scenario.simulator.control.setFaults({ failNext: [{ count: 2, kind: '503' }, { count: 1, kind: '429', retryAfterSec: 1 }] });
+    scenario.simulator.control.setFaults({
+      failNext: [
+        { count: 2, kind: '503' },
+        { count: 1, kind: '429', retryAfterSec: 1 },
+      ],
+    });
     const { run } = await runTick(client.runtime, scenario.db);
     expect(run.status).toBe('loaded');
 
@@ -85,11 +101,22 @@ describe('secrets never leak', () => {
     const dashboardUrl = new URL(processes[4]!.logs().find((l) => l.message === 'dashboard listening')!.url as string);
     const base = `http://127.0.0.1:${dashboardUrl.port}`;
     const auth = { authorization: `Basic ${Buffer.from(`admin:${SECRETS.dashboardPassword}`).toString('base64')}` };
-    for (const path of ['/', '/healthz', '/readyz', '/metrics', '/api/v1/runs', '/queues', '/queues/api/queues', '/queues/api/queues?activeQueue=fetch&status=completed']) {
+    for (const path of [
+      '/',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/api/v1/runs',
+      '/queues',
+      '/queues/api/queues',
+      '/queues/api/queues?activeQueue=fetch&status=completed',
+    ]) {
       const response = await fetch(`${base}${path}`, { headers: auth });
       observed.push(`${path} ${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`);
     }
-    const metricsPorts = processes.slice(0, 4).map((p) => p.logs().find((l) => l.message === 'metrics endpoint listening')!.port as number);
+    const metricsPorts = processes
+      .slice(0, 4)
+      .map((p) => p.logs().find((l) => l.message === 'metrics endpoint listening')!.port as number);
     for (const port of metricsPorts) observed.push(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 
     // The scan saw real material: logs of every kind, jobs in Redis, pages.

@@ -2,7 +2,10 @@ import { startSimulator, type SimulatorHandle } from '../../simulator/server.js'
 import { get, getJson } from './fixtures.js';
 
 const KEY_MISSING = {
-  status: { error_code: 10002, error_message: "API Key Missing. Please make sure you're using the right authentication method." },
+  status: {
+    error_code: 10002,
+    error_message: "API Key Missing. Please make sure you're using the right authentication method.",
+  },
 };
 
 describe('API key checks', () => {
@@ -19,7 +22,9 @@ describe('API key checks', () => {
     });
 
     it('accepts the key in the x_cg_demo_api_key query parameter', async () => {
-      expect((await get(`${sim.url}/coins/markets?vs_currency=usd&per_page=1&x_cg_demo_api_key=demo-key`)).status).toBe(200);
+      expect((await get(`${sim.url}/coins/markets?vs_currency=usd&per_page=1&x_cg_demo_api_key=demo-key`)).status).toBe(
+        200,
+      );
     });
 
     it.each([
@@ -32,9 +37,12 @@ describe('API key checks', () => {
     });
 
     it('answers a pro key header with 400 and error_code 10010 inside status', async () => {
-      const res = await getJson<{ status: { error_code: number; error_message: string } }>(`${sim.url}/coins/markets?vs_currency=usd`, {
-        headers: { 'x-cg-pro-api-key': 'demo-key' },
-      });
+      const res = await getJson<{ status: { error_code: number; error_message: string } }>(
+        `${sim.url}/coins/markets?vs_currency=usd`,
+        {
+          headers: { 'x-cg-pro-api-key': 'demo-key' },
+        },
+      );
       expect(res.status).toBe(400);
       expect(res.json.status.error_code).toBe(10010);
       expect(res.json.status.error_message).toMatch(/pro-api\.coingecko\.com/);
@@ -54,7 +62,9 @@ describe('API key checks', () => {
     });
 
     it('answers a demo key header with 400 and a top-level error_code 10011', async () => {
-      const res = await getJson<Record<string, unknown>>(`${sim.url}/ping`, { headers: { 'x-cg-demo-api-key': 'pro-key' } });
+      const res = await getJson<Record<string, unknown>>(`${sim.url}/ping`, {
+        headers: { 'x-cg-demo-api-key': 'pro-key' },
+      });
       expect(res.status).toBe(400);
       expect(Object.keys(res.json)).toEqual(['timestamp', 'error_code', 'status']);
       expect(res.json.error_code).toBe(10011);

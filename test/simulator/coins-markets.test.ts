@@ -4,10 +4,32 @@ import { get, getJson, manualClock, PINNED_NOW } from './fixtures.js';
 type Item = Record<string, unknown>;
 
 const FIELD_ORDER = [
-  'id', 'symbol', 'name', 'image', 'current_price', 'market_cap', 'market_cap_rank', 'fully_diluted_valuation',
-  'total_volume', 'high_24h', 'low_24h', 'price_change_24h', 'price_change_percentage_24h', 'market_cap_change_24h',
-  'market_cap_change_percentage_24h', 'circulating_supply', 'total_supply', 'max_supply', 'ath', 'ath_change_percentage',
-  'ath_date', 'atl', 'atl_change_percentage', 'atl_date', 'roi', 'last_updated',
+  'id',
+  'symbol',
+  'name',
+  'image',
+  'current_price',
+  'market_cap',
+  'market_cap_rank',
+  'fully_diluted_valuation',
+  'total_volume',
+  'high_24h',
+  'low_24h',
+  'price_change_24h',
+  'price_change_percentage_24h',
+  'market_cap_change_24h',
+  'market_cap_change_percentage_24h',
+  'circulating_supply',
+  'total_supply',
+  'max_supply',
+  'ath',
+  'ath_change_percentage',
+  'ath_date',
+  'atl',
+  'atl_change_percentage',
+  'atl_date',
+  'roi',
+  'last_updated',
 ];
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -29,7 +51,10 @@ describe('GET /coins/markets', () => {
       const twin = await startSimulator({ seed: 7, coins: 3000, clock: clock.clock });
       try {
         const query = `vs_currency=usd&ids=${ids.slice(0, 120).join(',')}&per_page=250&sparkline=true&price_change_percentage=1h,7d`;
-        const [a, b] = await Promise.all([get(`${sim.url}/coins/markets?${query}`), get(`${twin.url}/coins/markets?${query}`)]);
+        const [a, b] = await Promise.all([
+          get(`${sim.url}/coins/markets?${query}`),
+          get(`${twin.url}/coins/markets?${query}`),
+        ]);
         expect(a.status).toBe(200);
         expect(a.body).toBe(b.body);
       } finally {
@@ -105,7 +130,10 @@ describe('GET /coins/markets', () => {
     });
 
     it('serialises tiny prices in exponent notation and includes supplies above 1e15', async () => {
-      const tiny = sim.control.marketsSnapshot(ids).filter((i) => (i.current_price as number) < 1e-5).map((i) => i.id as string);
+      const tiny = sim.control
+        .marketsSnapshot(ids)
+        .filter((i) => (i.current_price as number) < 1e-5)
+        .map((i) => i.id as string);
       expect(tiny.length).toBeGreaterThan(0);
       const res = await get(`${sim.url}/coins/markets?vs_currency=usd&ids=${tiny.slice(0, 100).join(',')}`);
       expect(res.body).toMatch(/"current_price":\d(\.\d+)?e-\d\d,/);
@@ -126,7 +154,10 @@ describe('GET /coins/markets', () => {
     });
 
     it('converts with fixed rates per vs_currency', async () => {
-      const [usd, jpy] = await Promise.all([markets('vs_currency=usd&ids=ethereum'), markets('vs_currency=jpy&ids=ethereum')]);
+      const [usd, jpy] = await Promise.all([
+        markets('vs_currency=usd&ids=ethereum'),
+        markets('vs_currency=jpy&ids=ethereum'),
+      ]);
       const ratio = (jpy.json[0]!.market_cap as number) / (usd.json[0]!.market_cap as number);
       expect(ratio).toBeCloseTo(151.4, 3);
     });
@@ -157,7 +188,8 @@ describe('GET /coins/markets', () => {
       const { json } = await markets(`vs_currency=usd&ids=${ids.slice(0, 300).join(',')}&order=${order}&per_page=250`);
       const values = json.map((i) => i[field]).filter((v): v is number => typeof v === 'number' && v > 0);
       expect(values.length).toBeGreaterThan(200);
-      for (let i = 1; i < values.length; i++) expect(Math.sign(values[i]! - values[i - 1]!) || direction).toBe(direction);
+      for (let i = 1; i < values.length; i++)
+        expect(Math.sign(values[i]! - values[i - 1]!) || direction).toBe(direction);
     });
 
     it('defaults to 100 per page and clamps per_page above 250 to 250', async () => {
@@ -197,11 +229,14 @@ describe('GET /coins/markets', () => {
       clock.advance(10_000);
       const after = (await markets('vs_currency=usd&order=id_asc&per_page=250')).json;
       expect(after.map((i) => i.id)).toEqual(before.map((i) => i.id));
-      after.forEach((item, k) => expect(Date.parse(item.last_updated as string)).toBeGreaterThan(Date.parse(before[k]!.last_updated as string)));
+      after.forEach((item, k) =>
+        expect(Date.parse(item.last_updated as string)).toBeGreaterThan(Date.parse(before[k]!.last_updated as string)),
+      );
     });
 
     it('shifts some market cap ranks over a few steps', async () => {
-      const rankById = () => new Map(sim.control.marketsSnapshot(ids, 'usd', clock.clock()).map((i) => [i.id, i.market_cap_rank]));
+      const rankById = () =>
+        new Map(sim.control.marketsSnapshot(ids, 'usd', clock.clock()).map((i) => [i.id, i.market_cap_rank]));
       const before = rankById();
       clock.advance(5 * 10_000);
       const after = rankById();
@@ -217,7 +252,8 @@ describe('staleFraction', () => {
     const sim = await startSimulator({ coins: 1000, stepMs: 10_000, staleFraction: 0.3, clock: clock.clock });
     try {
       const ids = sim.control.universeIds();
-      const stamps = () => new Map(sim.control.marketsSnapshot(ids, 'usd', clock.clock()).map((i) => [i.id, i.last_updated]));
+      const stamps = () =>
+        new Map(sim.control.marketsSnapshot(ids, 'usd', clock.clock()).map((i) => [i.id, i.last_updated]));
       const before = stamps();
       clock.advance(10_000);
       const after = stamps();

@@ -37,7 +37,10 @@ describe('control API under /__sim', () => {
 
   it('merges POSTed fault settings, appends failNext, and GET /faults shows them', async () => {
     await post(`${control}/faults`, { failNext: [{ count: 1, kind: '503' }] });
-    const res = await post(`${control}/faults`, { rateLimit: 0, failNext: [{ count: 2, kind: 'html', path: '/coins' }] });
+    const res = await post(`${control}/faults`, {
+      rateLimit: 0,
+      failNext: [{ count: 2, kind: 'html', path: '/coins' }],
+    });
     expect(res.status).toBe(200);
     const { json } = await getJson<Record<string, unknown>>(`${control}/faults`);
     expect(json.rateLimit).toBe(0);

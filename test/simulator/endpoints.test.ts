@@ -33,7 +33,9 @@ describe('API endpoints', () => {
     });
 
     it('adds platforms with include_platform: {} for native coins, addresses for tokens', async () => {
-      const { json } = await getJson<{ id: string; platforms: Record<string, string> }[]>(`${sim.url}/coins/list?include_platform=true`);
+      const { json } = await getJson<{ id: string; platforms: Record<string, string> }[]>(
+        `${sim.url}/coins/list?include_platform=true`,
+      );
       const byId = new Map(json.map((c) => [c.id, c]));
       expect(byId.get('bitcoin')!.platforms).toEqual({});
       expect(byId.get('chainlink')!.platforms.ethereum).toMatch(/^0x[0-9a-f]{40}$/);
@@ -55,7 +57,15 @@ describe('API endpoints', () => {
       const { json } = await getJson<Record<string, Record<string, number>>>(url);
       expect(Object.keys(json)).toEqual(['bitcoin', 'ethereum']);
       expect(Object.keys(json.bitcoin!)).toEqual([
-        'usd', 'usd_market_cap', 'usd_24h_vol', 'usd_24h_change', 'eur', 'eur_market_cap', 'eur_24h_vol', 'eur_24h_change', 'last_updated_at',
+        'usd',
+        'usd_market_cap',
+        'usd_24h_vol',
+        'usd_24h_change',
+        'eur',
+        'eur_market_cap',
+        'eur_24h_vol',
+        'eur_24h_change',
+        'last_updated_at',
       ]);
       expect(Number.isInteger(json.bitcoin!.last_updated_at)).toBe(true);
       expect(json.bitcoin!.last_updated_at! * 1000).toBeLessThanOrEqual(PINNED_NOW);
@@ -72,7 +82,9 @@ describe('API endpoints', () => {
 
   describe('GET /coins/{id}/market_chart/range', () => {
     const range = (fromMs: number, toMs: number, id = 'bitcoin') =>
-      getJson<Chart>(`${sim.url}/coins/${id}/market_chart/range?vs_currency=usd&from=${fromMs / 1000}&to=${toMs / 1000}`);
+      getJson<Chart>(
+        `${sim.url}/coins/${id}/market_chart/range?vs_currency=usd&from=${fromMs / 1000}&to=${toMs / 1000}`,
+      );
     const steps = (chart: Chart) => chart.prices.slice(1).map(([t], i) => t - chart.prices[i]![0]);
 
     it('is 5-minutely for a span of up to one day, in parallel [ms, value] arrays', async () => {

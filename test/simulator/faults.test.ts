@@ -52,7 +52,12 @@ describe('fault injection', () => {
     });
 
     it('sends the 429 JSON body or the Throttled text for kinds 429 and throttled-text', async () => {
-      sim.control.setFaults({ failNext: [{ count: 1, kind: '429', retryAfterSec: 3 }, { count: 1, kind: 'throttled-text' }] });
+      sim.control.setFaults({
+        failNext: [
+          { count: 1, kind: '429', retryAfterSec: 3 },
+          { count: 1, kind: 'throttled-text' },
+        ],
+      });
       const json = await get(marketsUrl());
       expect(json.status).toBe(429);
       expect(JSON.parse(json.body)).toMatchObject({ status: { error_code: 429 } });
@@ -82,7 +87,8 @@ describe('fault injection', () => {
     it('injects errors at about errorRate, reproducibly for one fault seed', async () => {
       const statuses = async (s: SimulatorHandle) => {
         const out: number[] = [];
-        for (let i = 0; i < 60; i++) out.push((await get(`${s.url}/simple/price?ids=bitcoin&vs_currencies=usd`)).status);
+        for (let i = 0; i < 60; i++)
+          out.push((await get(`${s.url}/simple/price?ids=bitcoin&vs_currencies=usd`)).status);
         return out;
       };
       const a = await startSimulator({ coins: 100, errorRate: 0.3, errorStatus: 502, faultSeed: 99 });
@@ -131,7 +137,10 @@ describe('fault injection', () => {
       sim.control.setFaults({ invalidRecordRate: 0.2 });
       const url = `${sim.url}/coins/markets?vs_currency=usd&per_page=250`;
       const isValid = (i: Record<string, unknown>) =>
-        typeof i.id === 'string' && typeof i.current_price === 'number' && (i.market_cap === null || typeof i.market_cap === 'number') && !Number.isNaN(Date.parse(i.last_updated as string));
+        typeof i.id === 'string' &&
+        typeof i.current_price === 'number' &&
+        (i.market_cap === null || typeof i.market_cap === 'number') &&
+        !Number.isNaN(Date.parse(i.last_updated as string));
       const first = (await getJson<Record<string, unknown>[]>(url)).json;
       const again = (await getJson<Record<string, unknown>[]>(url)).json;
       expect(again).toEqual(first);
@@ -141,7 +150,11 @@ describe('fault injection', () => {
     });
 
     it('applies schema drift: renamed, stringified and extra fields', async () => {
-      sim.control.setFaults({ renameFields: { current_price: 'price' }, stringifyFields: ['market_cap'], extraFields: { sponsored: true } });
+      sim.control.setFaults({
+        renameFields: { current_price: 'price' },
+        stringifyFields: ['market_cap'],
+        extraFields: { sponsored: true },
+      });
       const { json } = await getJson<Record<string, unknown>[]>(`${sim.url}/coins/markets?vs_currency=usd&ids=bitcoin`);
       const item = json[0]!;
       expect(Object.keys(item)[4]).toBe('price');

@@ -28,7 +28,10 @@ export async function get(url: string, init?: RequestInit): Promise<Fetched> {
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
-export async function getJson<T = unknown>(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; json: T }> {
+export async function getJson<T = unknown>(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; headers: Headers; json: T }> {
   const res = await get(url, init);
   return { status: res.status, headers: res.headers, json: JSON.parse(res.body) as T };
 }

@@ -6,9 +6,23 @@ import { startSimulator } from '../../simulator/server.js';
 describe(parseSimulatorEnv.name, () => {
   it('uses the documented defaults, with port 8484 for the standalone process', () => {
     expect(parseSimulatorEnv({})).toMatchObject({
-      host: '127.0.0.1', port: 8484, seed: 42, coins: 15_000, stepMs: 10_000, staleFraction: 0, faultSeed: 42,
-      apiKey: null, plan: 'demo', rateLimit: 0, rateWindowMs: 60_000, retryAfter: true, maxUrlBytes: 8192,
-      errorStatus: 503, hangMs: 120_000, throttleStyle: 'json', failNext: [],
+      host: '127.0.0.1',
+      port: 8484,
+      seed: 42,
+      coins: 15_000,
+      stepMs: 10_000,
+      staleFraction: 0,
+      faultSeed: 42,
+      apiKey: null,
+      plan: 'demo',
+      rateLimit: 0,
+      rateWindowMs: 60_000,
+      retryAfter: true,
+      maxUrlBytes: 8192,
+      errorStatus: 503,
+      hangMs: 120_000,
+      throttleStyle: 'json',
+      failNext: [],
     });
   });
 
@@ -25,8 +39,15 @@ describe(parseSimulatorEnv.name, () => {
       SIM_FAIL_NEXT: '[{"count":2,"kind":"503"}]',
     });
     expect(options).toMatchObject({
-      seed: 7, faultSeed: 7, plan: 'pro', apiKey: 'k', retryAfter: false, errorRate: 0.25,
-      invalidCoinIds: ['bitcoin', 'ethereum'], renameFields: { current_price: 'price' }, extraFields: { x: 1 },
+      seed: 7,
+      faultSeed: 7,
+      plan: 'pro',
+      apiKey: 'k',
+      retryAfter: false,
+      errorRate: 0.25,
+      invalidCoinIds: ['bitcoin', 'ethereum'],
+      renameFields: { current_price: 'price' },
+      extraFields: { x: 1 },
       failNext: [{ count: 2, kind: '503' }],
     });
   });
@@ -68,7 +89,10 @@ describe('simulator/main.ts', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const [line] = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+    const lines = createInterface({ input: child.stdout! });
+    const [line] = await lines[Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as string]);
     const { url } = JSON.parse(line!) as { url: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v3$/);
     expect((await fetch(`${url}/ping`)).status).toBe(200);

@@ -11,7 +11,18 @@ import { join } from 'node:path';
 import { busiestWindow } from '../helpers/busiest-window.js';
 import { COINS, docker, eventually, IMAGE_TAG, PROJECT, ROOT, Stack, writeStackFiles } from './compose-stack.js';
 
-const SERVICES = ['postgres', 'redis', 'simulator', 'migrate', 'scheduler', 'fetch-worker', 'load-worker', 'transform-worker', 'dashboard', 'prometheus'];
+const SERVICES = [
+  'postgres',
+  'redis',
+  'simulator',
+  'migrate',
+  'scheduler',
+  'fetch-worker',
+  'load-worker',
+  'transform-worker',
+  'dashboard',
+  'prometheus',
+];
 const LONG_RUNNING = SERVICES.filter((s) => s !== 'migrate');
 /** The role compose.yaml gives each process kind's DATABASE_URL. */
 const ROLE_OF: Record<string, string> = {
@@ -45,8 +56,13 @@ async function runs(where = 'true'): Promise<Run[]> {
     `select run_id, trigger, status, transform_status, coins_planned, rows_loaded, rows_duplicate from pipeline.pipeline_runs where ${where} order by started_at`,
   );
   return rows.map(([run_id, trigger, status, transform_status, coins, loaded, dup]) => ({
-    run_id: run_id!, trigger: trigger!, status: status!, transform_status: transform_status!,
-    coins_planned: Number(coins), rows_loaded: Number(loaded), rows_duplicate: Number(dup),
+    run_id: run_id!,
+    trigger: trigger!,
+    status: status!,
+    transform_status: transform_status!,
+    coins_planned: Number(coins),
+    rows_loaded: Number(loaded),
+    rows_duplicate: Number(dup),
   }));
 }
 
@@ -55,11 +71,16 @@ const rawRows = async () => Number(await stack.scalar('select count(*) from raw.
 /** Waits for every run started so far to finish, and returns them. */
 async function settledRuns(): Promise<Run[]> {
   const cutoff = await stack.scalar('select now()');
-  await eventually('every run started so far to finish', 300_000, async () => {
-    const open = await runs(`started_at <= '${cutoff}' and finished_at is null`);
-    if (open.length > 0) throw new Error(`${open.length} still running`);
-    return true;
-  }, 2000);
+  await eventually(
+    'every run started so far to finish',
+    300_000,
+    async () => {
+      const open = await runs(`started_at <= '${cutoff}' and finished_at is null`);
+      if (open.length > 0) throw new Error(`${open.length} still running`);
+      return true;
+    },
+    2000,
+  );
   return runs(`started_at <= '${cutoff}'`);
 }
 
@@ -70,28 +91,44 @@ async function settledRuns(): Promise<Run[]> {
 async function expectNothingLostOrDoubled(): Promise<Run[]> {
   const settled = await settledRuns();
   expect(settled.filter((r) => r.status !== 'loaded')).toEqual([]);
-  for (const r of settled) expect({ run: r.run_id, rows: r.rows_loaded + r.rows_duplicate }).toEqual({ run: r.run_id, rows: r.coins_planned });
-  const stored = new Map((await stack.sql('select run_id, count(*) from raw.coin_market_snapshots group by run_id')).map(([id, n]) => [id!, Number(n)]));
-  for (const r of settled) expect({ run: r.run_id, stored: stored.get(r.run_id) ?? 0 }).toEqual({ run: r.run_id, stored: r.rows_loaded });
+  for (const r of settled)
+    expect({ run: r.run_id, rows: r.rows_loaded + r.rows_duplicate }).toEqual({ run: r.run_id, rows: r.coins_planned });
+  const stored = new Map(
+    (await stack.sql('select run_id, count(*) from raw.coin_market_snapshots group by run_id')).map(([id, n]) => [
+      id!,
+      Number(n),
+    ]),
+  );
+  for (const r of settled)
+    expect({ run: r.run_id, stored: stored.get(r.run_id) ?? 0 }).toEqual({ run: r.run_id, stored: r.rows_loaded });
   // The primary key makes a stored duplicate impossible; say so from the data too.
-  expect(Number(await stack.scalar('select count(*) - count(distinct (coin_id, last_updated)) from raw.coin_market_snapshots'))).toBe(0);
+  expect(
+    Number(
+      await stack.scalar('select count(*) - count(distinct (coin_id, last_updated)) from raw.coin_market_snapshots'),
+    ),
+  ).toBe(0);
   return settled;
 }
 
 async function waitHealthy(services: readonly string[], timeoutMs: number): Promise<void> {
-  await eventually(`healthy ${services.join(', ')}`, timeoutMs, async () => {
-    const states: string[] = [];
-    for (const service of services) {
-      const ids = await stack.containers(service, false);
-      if (ids.length === 0) states.push(`${service}: no container`);
-      for (const id of ids) {
-        const health = await stack.inspect<{ Status: string } | null>(id, '.State.Health');
-        if (health?.Status !== 'healthy') states.push(`${service}: ${health?.Status ?? 'no healthcheck'}`);
+  await eventually(
+    `healthy ${services.join(', ')}`,
+    timeoutMs,
+    async () => {
+      const states: string[] = [];
+      for (const service of services) {
+        const ids = await stack.containers(service, false);
+        if (ids.length === 0) states.push(`${service}: no container`);
+        for (const id of ids) {
+          const health = await stack.inspect<{ Status: string } | null>(id, '.State.Health');
+          if (health?.Status !== 'healthy') states.push(`${service}: ${health?.Status ?? 'no healthcheck'}`);
+        }
       }
-    }
-    if (states.length > 0) throw new Error(states.join('; '));
-    return true;
-  }, 2000);
+      if (states.length > 0) throw new Error(states.join('; '));
+      return true;
+    },
+    2000,
+  );
 }
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -104,19 +141,32 @@ async function fetchActive(): Promise<number> {
 }
 
 async function setFaults(patch: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${simulator}/__sim/faults`, { method: 'POST', body: JSON.stringify(patch), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${simulator}/__sim/faults`, {
+    method: 'POST',
+    body: JSON.stringify(patch),
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(200);
 }
 
 beforeAll(async () => {
-  const { stdout } = await docker(['image', 'inspect', '-f', '{{.Id}}', `crypto-data-pipeline:${IMAGE_TAG}`]).catch(() => ({ stdout: '' }));
-  if (!stdout.trim()) throw new Error(`image crypto-data-pipeline:${IMAGE_TAG} is missing: run the stack test through scripts/stack/test-stack.sh (make test)`);
-  process.stdout.write(`stack test: project ${PROJECT}; grafana and the dbt image are not run here (no package for either); the transform worker runs TRANSFORM_RUNNER=bundled on the runtime image\n`);
+  const { stdout } = await docker(['image', 'inspect', '-f', '{{.Id}}', `crypto-data-pipeline:${IMAGE_TAG}`]).catch(
+    () => ({ stdout: '' }),
+  );
+  if (!stdout.trim())
+    throw new Error(
+      `image crypto-data-pipeline:${IMAGE_TAG} is missing: run the stack test through scripts/stack/test-stack.sh (make test)`,
+    );
+  process.stdout.write(
+    `stack test: project ${PROJECT}; grafana and the dbt image are not run here (no package for either); the transform worker runs TRANSFORM_RUNNER=bundled on the runtime image\n`,
+  );
   await stack.compose(['up', '-d', '--no-build', ...SERVICES]);
 }, 600_000);
 
 afterAll(async () => {
-  await stack.compose(['down', '-v', '--remove-orphans', '--timeout', '5']).catch((error: unknown) => process.stderr.write(`down -v failed: ${String(error)}\n`));
+  await stack
+    .compose(['down', '-v', '--remove-orphans', '--timeout', '5'])
+    .catch((error: unknown) => process.stderr.write(`down -v failed: ${String(error)}\n`));
   rmSync(dir, { recursive: true, force: true });
 }, 300_000);
 
@@ -138,10 +188,15 @@ describe('the compose stack, as a user brings it up', () => {
   });
 
   it('lands ticks: each loads every tracked coin once, and the dbt project builds the marts', async () => {
-    await eventually('three transformed ticks', 240_000, async () => {
-      const done = await runs(`status = 'loaded' and transform_status = 'succeeded'`);
-      return done.length >= 3 ? done : undefined;
-    }, 2000);
+    await eventually(
+      'three transformed ticks',
+      240_000,
+      async () => {
+        const done = await runs(`status = 'loaded' and transform_status = 'succeeded'`);
+        return done.length >= 3 ? done : undefined;
+      },
+      2000,
+    );
     const ticks = await expectNothingLostOrDoubled();
     expect(ticks.length).toBeGreaterThanOrEqual(3);
     // coins x ticks observations, each stored once: a coin whose last_updated had not moved since
@@ -150,16 +205,30 @@ describe('the compose stack, as a user brings it up', () => {
     expect(await rawRows()).toBe(ticks.reduce((n, r) => n + r.rows_loaded, 0));
     expect(Number(await stack.scalar('select count(distinct coin_id) from raw.coin_market_snapshots'))).toBe(COINS);
     expect(Number(await stack.scalar('select count(*) from analytics_marts.dim_coins'))).toBe(COINS);
-    expect(Number(await stack.scalar('select count(*) from analytics_marts.fct_coin_candles_hourly'))).toBeGreaterThanOrEqual(COINS);
-    expect(Number(await stack.scalar('select count(*) from analytics_marts.fct_market_overview_hourly'))).toBeGreaterThan(0);
+    expect(
+      Number(await stack.scalar('select count(*) from analytics_marts.fct_coin_candles_hourly')),
+    ).toBeGreaterThanOrEqual(COINS);
+    expect(
+      Number(await stack.scalar('select count(*) from analytics_marts.fct_market_overview_hourly')),
+    ).toBeGreaterThan(0);
   }, 300_000);
 
   it('serves the dashboard pages and /api/v1, is ready, and keeps Bull Board behind its login', async () => {
     for (const page of ['/', '/pipeline', '/coins/bitcoin']) {
       const res = await get(page);
-      expect({ page, status: res.status, type: res.headers.get('content-type') }).toEqual({ page, status: 200, type: expect.stringContaining('text/html') });
+      expect({ page, status: res.status, type: res.headers.get('content-type') }).toEqual({
+        page,
+        status: 200,
+        type: expect.stringContaining('text/html'),
+      });
     }
-    for (const api of ['/api/v1/market/overview', '/api/v1/coins', '/api/v1/coins/bitcoin/candles', '/api/v1/runs', '/api/v1/pipeline/freshness']) {
+    for (const api of [
+      '/api/v1/market/overview',
+      '/api/v1/coins',
+      '/api/v1/coins/bitcoin/candles',
+      '/api/v1/runs',
+      '/api/v1/pipeline/freshness',
+    ]) {
       const res = await get(api);
       expect({ api, status: res.status }).toEqual({ api, status: 200 });
       await res.json();
@@ -171,7 +240,7 @@ describe('the compose stack, as a user brings it up', () => {
     expect((await get('/queues', { authorization: basicAuth })).status).toBe(200);
   }, 60_000);
 
-  it("connects each process kind to Postgres as the role compose.yaml gives it", async () => {
+  it('connects each process kind to Postgres as the role compose.yaml gives it', async () => {
     const ipOf = new Map<string, string>();
     for (const service of Object.keys(ROLE_OF)) {
       for (const id of await stack.containers(service, false)) {
@@ -180,16 +249,24 @@ describe('the compose stack, as a user brings it up', () => {
       }
     }
     const seen = new Map<string, Set<string>>();
-    await eventually('a connection from every process kind', 120_000, async () => {
-      await get('/api/v1/coins?limit=5'); // the dashboard's pool connects on demand
-      const rows = await stack.sql(`select host(client_addr), usename from pg_stat_activity where datname = 'crypto_pipeline' and client_addr is not null`);
-      for (const [ip, role] of rows) {
-        const service = ipOf.get(ip!);
-        if (service) seen.set(service, (seen.get(service) ?? new Set()).add(role!));
-      }
-      return Object.keys(ROLE_OF).every((s) => seen.has(s)) ? true : undefined;
-    }, 1000);
-    for (const [service, roles] of seen) expect({ service, roles: [...roles] }).toEqual({ service, roles: [ROLE_OF[service]] });
+    await eventually(
+      'a connection from every process kind',
+      120_000,
+      async () => {
+        await get('/api/v1/coins?limit=5'); // the dashboard's pool connects on demand
+        const rows = await stack.sql(
+          `select host(client_addr), usename from pg_stat_activity where datname = 'crypto_pipeline' and client_addr is not null`,
+        );
+        for (const [ip, role] of rows) {
+          const service = ipOf.get(ip!);
+          if (service) seen.set(service, (seen.get(service) ?? new Set()).add(role!));
+        }
+        return Object.keys(ROLE_OF).every((s) => seen.has(s)) ? true : undefined;
+      },
+      1000,
+    );
+    for (const [service, roles] of seen)
+      expect({ service, roles: [...roles] }).toEqual({ service, roles: [ROLE_OF[service]] });
   }, 150_000);
 
   it('runs every container as a non-root user', async () => {
@@ -233,44 +310,103 @@ describe('the compose stack, as a user brings it up', () => {
   }, 600_000);
 
   it('scales out: Prometheus scrapes every replica, and the rate limit holds across them', async () => {
-    await stack.compose(['up', '-d', '--no-build', '--scale', 'fetch-worker=3', '--scale', 'load-worker=2', ...SERVICES]);
+    await stack.compose([
+      'up',
+      '-d',
+      '--no-build',
+      '--scale',
+      'fetch-worker=3',
+      '--scale',
+      'load-worker=2',
+      ...SERVICES,
+    ]);
     await waitHealthy(LONG_RUNNING, 180_000);
     expect(await stack.containers('fetch-worker', false)).toHaveLength(3);
     expect(await stack.containers('load-worker', false)).toHaveLength(2);
-    const expected: Record<string, number> = { scheduler: 1, 'fetch-worker': 3, 'load-worker': 2, 'transform-worker': 1, dashboard: 1 };
-    await eventually('every replica scraped and up', 120_000, async () => {
-      const body = (await (await fetch(`${prometheus}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { labels: { job: string }; health: string }[] } };
-      const up: Record<string, number> = {};
-      for (const t of body.data.activeTargets) if (t.health === 'up') up[t.labels.job] = (up[t.labels.job] ?? 0) + 1;
-      const all = body.data.activeTargets.length;
-      const total = Object.values(expected).reduce((a, b) => a + b, 0);
-      if (all !== total || Object.entries(expected).some(([job, n]) => up[job] !== n)) throw new Error(`targets up: ${JSON.stringify(up)} of ${all}`);
-      return true;
-    }, 3000);
+    const expected: Record<string, number> = {
+      scheduler: 1,
+      'fetch-worker': 3,
+      'load-worker': 2,
+      'transform-worker': 1,
+      dashboard: 1,
+    };
+    await eventually(
+      'every replica scraped and up',
+      120_000,
+      async () => {
+        const body = (await (await fetch(`${prometheus}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: { labels: { job: string }; health: string }[] };
+        };
+        const up: Record<string, number> = {};
+        for (const t of body.data.activeTargets) if (t.health === 'up') up[t.labels.job] = (up[t.labels.job] ?? 0) + 1;
+        const all = body.data.activeTargets.length;
+        const total = Object.values(expected).reduce((a, b) => a + b, 0);
+        if (all !== total || Object.entries(expected).some(([job, n]) => up[job] !== n))
+          throw new Error(`targets up: ${JSON.stringify(up)} of ${all}`);
+        return true;
+      },
+      3000,
+    );
 
     // More calls than the limit allows in a minute: ten manual ticks at once on top of the schedule.
     const since = Date.now();
-    await docker(['exec', await stack.container('scheduler'), 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait'], 120_000);
-    await eventually('the manual ticks loaded', 300_000, async () => {
-      const manual = await runs(`trigger = 'manual'`);
-      return manual.length === 10 && manual.every((r) => r.status === 'loaded') ? true : undefined;
-    }, 3000);
-    const calls = (await (await fetch(`${simulator}/__sim/requests?since=${since}`)).json()) as { t: number; path: string; status: number }[];
+    await docker(
+      [
+        'exec',
+        await stack.container('scheduler'),
+        'sh',
+        '-c',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait',
+      ],
+      120_000,
+    );
+    await eventually(
+      'the manual ticks loaded',
+      300_000,
+      async () => {
+        const manual = await runs(`trigger = 'manual'`);
+        return manual.length === 10 && manual.every((r) => r.status === 'loaded') ? true : undefined;
+      },
+      3000,
+    );
+    const calls = (await (await fetch(`${simulator}/__sim/requests?since=${since}`)).json()) as {
+      t: number;
+      path: string;
+      status: number;
+    }[];
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
     expect(calls.filter((c) => c.path === '/coins/markets').length).toBeGreaterThanOrEqual(20);
     // CoinGecko counts calls per key in fixed one-minute windows (x-ratelimit-reset names a minute boundary).
     const perMinute = new Map<number, number>();
     for (const c of calls) perMinute.set(Math.floor(c.t / 60_000), (perMinute.get(Math.floor(c.t / 60_000)) ?? 0) + 1);
     expect(Math.max(...perMinute.values())).toBeLessThanOrEqual(RATE_LIMIT_PER_MIN);
-    const perReplica = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent('sum by (instance) (cdp_jobs_total{kind="fetch-worker",status="completed"})')}`)).json()) as { data: { result: { metric: { instance: string }; value: [number, string] }[] } };
-    process.stdout.write(`stack test: ${calls.length} calls since the burst, busiest clock minute ${Math.max(...perMinute.values())}, busiest sliding minute ${busiestWindow(calls.map((c) => c.t), 60_000)} (limit ${RATE_LIMIT_PER_MIN}); fetch jobs per replica ${perReplica.data.result.map((r) => r.value[1]).join(', ')}\n`);
+    const perReplica = (await (
+      await fetch(
+        `${prometheus}/api/v1/query?query=${encodeURIComponent('sum by (instance) (cdp_jobs_total{kind="fetch-worker",status="completed"})')}`,
+      )
+    ).json()) as { data: { result: { metric: { instance: string }; value: [number, string] }[] } };
+    process.stdout.write(
+      `stack test: ${calls.length} calls since the burst, busiest clock minute ${Math.max(...perMinute.values())}, busiest sliding minute ${busiestWindow(
+        calls.map((c) => c.t),
+        60_000,
+      )} (limit ${RATE_LIMIT_PER_MIN}); fetch jobs per replica ${perReplica.data.result.map((r) => r.value[1]).join(', ')}\n`,
+    );
     await expectNothingLostOrDoubled();
   }, 900_000);
 
   it('loses and doubles nothing when a fetch and a load worker are killed (SIGKILL) mid-tick', async () => {
     const before = (await runs()).length;
     // A backlog of ticks, so that jobs are in flight at the kill.
-    await docker(['exec', await stack.container('scheduler'), 'sh', '-c', 'for i in 1 2 3 4; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait'], 120_000);
+    await docker(
+      [
+        'exec',
+        await stack.container('scheduler'),
+        'sh',
+        '-c',
+        'for i in 1 2 3 4; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait',
+      ],
+      120_000,
+    );
     await eventually('an active fetch job', 60_000, async () => ((await fetchActive()) > 0 ? true : undefined), 200);
     const [fetchWorker] = await stack.containers('fetch-worker', false);
     const [loadWorker] = await stack.containers('load-worker', false);
@@ -287,17 +423,26 @@ describe('the compose stack, as a user brings it up', () => {
     await stack.compose(['restart', 'redis'], 120_000);
     await waitHealthy(['redis'], 60_000);
     // The schedule survived in Redis (AOF): new scheduled ticks keep coming and load.
-    await eventually('two scheduled ticks after the restart', 240_000, async () => {
-      const after = await runs(`trigger = 'schedule' and status = 'loaded' and run_id not in (${before.map((r) => `'${r.run_id}'`).join(',') || "''"})`);
-      return after.length >= 2 ? true : undefined;
-    }, 3000);
+    await eventually(
+      'two scheduled ticks after the restart',
+      240_000,
+      async () => {
+        const after = await runs(
+          `trigger = 'schedule' and status = 'loaded' and run_id not in (${before.map((r) => `'${r.run_id}'`).join(',') || "''"})`,
+        );
+        return after.length >= 2 ? true : undefined;
+      },
+      3000,
+    );
     await expectNothingLostOrDoubled();
     // No beat of the schedule was skipped across the restart: scheduled ticks stay 15 s apart.
     const lastBefore = before.filter((r) => r.trigger === 'schedule').at(-1)!.run_id;
-    const beats = (await stack.sql(
-      `select (extract(epoch from scheduled_at) * 1000)::bigint from pipeline.pipeline_runs where trigger = 'schedule'
+    const beats = (
+      await stack.sql(
+        `select (extract(epoch from scheduled_at) * 1000)::bigint from pipeline.pipeline_runs where trigger = 'schedule'
           and scheduled_at >= (select scheduled_at from pipeline.pipeline_runs where run_id = '${lastBefore}') order by scheduled_at`,
-    )).map(([ms]) => Number(ms));
+      )
+    ).map(([ms]) => Number(ms));
     expect(beats.length).toBeGreaterThanOrEqual(3);
     expect(beats.slice(1).map((t, i) => t - beats[i]!)).toEqual(beats.slice(1).map(() => 15_000));
   }, 600_000);

@@ -40,7 +40,15 @@ export function writeStackFiles(dir: string): StackFiles {
   // the runtime image and the bundled runner executes the same dbt project.
   writeFileSync(
     join(dir, 'no-dbt-image.yaml'),
-    ['services:', '  transform-worker:', `    image: crypto-data-pipeline:${IMAGE_TAG}`, '    build:', '      context: .', '      target: runtime', ''].join('\n'),
+    [
+      'services:',
+      '  transform-worker:',
+      `    image: crypto-data-pipeline:${IMAGE_TAG}`,
+      '    build:',
+      '      context: .',
+      '      target: runtime',
+      '',
+    ].join('\n'),
   );
   const env: Record<string, string> = {
     CDP_TAG: IMAGE_TAG,
@@ -68,7 +76,12 @@ export function writeStackFiles(dir: string): StackFiles {
     PROMETHEUS_PUBLISH: '127.0.0.1:',
     GRAFANA_PUBLISH: '127.0.0.1:',
   };
-  writeFileSync(join(dir, 'stack.env'), `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'stack.env'),
+    `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   return { dir, env };
 }
 
@@ -84,7 +97,11 @@ export async function docker(args: readonly string[], timeoutMs = 120_000): Prom
 // docker-compose interpolates from its own environment before the env file: hand it only what it
 // needs, so nothing of the test runner's environment leaks into the stack.
 function cleanEnv(): NodeJS.ProcessEnv {
-  return { PATH: `/usr/bin:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/root', DOCKER_HOST: process.env.DOCKER_HOST };
+  return {
+    PATH: `/usr/bin:${process.env.PATH ?? ''}`,
+    HOME: process.env.HOME ?? '/root',
+    DOCKER_HOST: process.env.DOCKER_HOST,
+  };
 }
 
 export class Stack {
@@ -94,7 +111,21 @@ export class Stack {
     const { dir } = this.files;
     return run(
       'docker-compose',
-      ['-p', PROJECT, '--project-directory', ROOT, '--env-file', join(dir, 'stack.env'), '-f', join(dir, 'compose.yaml'), '-f', join(dir, 'no-dbt-image.yaml'), '--profile', 'simulator', ...args],
+      [
+        '-p',
+        PROJECT,
+        '--project-directory',
+        ROOT,
+        '--env-file',
+        join(dir, 'stack.env'),
+        '-f',
+        join(dir, 'compose.yaml'),
+        '-f',
+        join(dir, 'no-dbt-image.yaml'),
+        '--profile',
+        'simulator',
+        ...args,
+      ],
       { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: cleanEnv() },
     );
   }
@@ -102,11 +133,28 @@ export class Stack {
   /** Container ids of a service, running or not, oldest replica first. */
   async containers(service: string, all = true): Promise<string[]> {
     const { stdout } = await docker([
-      'ps', ...(all ? ['-a'] : []), '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`,
+      'ps',
+      ...(all ? ['-a'] : []),
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${PROJECT}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
     ]);
     const ids = stdout.split('\n').filter(Boolean);
-    const numbers = await Promise.all(ids.map(async (id) => Number((await docker(['inspect', '-f', '{{ index .Config.Labels "com.docker.compose.container-number" }}', id])).stdout.trim())));
-    return ids.map((id, i) => ({ id, n: numbers[i]! })).sort((a, b) => a.n - b.n).map((c) => c.id);
+    const numbers = await Promise.all(
+      ids.map(async (id) =>
+        Number(
+          (
+            await docker(['inspect', '-f', '{{ index .Config.Labels "com.docker.compose.container-number" }}', id])
+          ).stdout.trim(),
+        ),
+      ),
+    );
+    return ids
+      .map((id, i) => ({ id, n: numbers[i]! }))
+      .sort((a, b) => a.n - b.n)
+      .map((c) => c.id);
   }
 
   async container(service: string): Promise<string> {
@@ -122,9 +170,26 @@ export class Stack {
   /** One SQL statement through psql in the postgres container, as the schema owner. */
   async sql(statement: string): Promise<string[][]> {
     const { stdout } = await docker([
-      'exec', await this.container('postgres'), 'psql', '-X', '-U', 'postgres', '-d', 'crypto_pipeline', '-v', 'ON_ERROR_STOP=1', '-tA', '-F', '\t', '-c', statement,
+      'exec',
+      await this.container('postgres'),
+      'psql',
+      '-X',
+      '-U',
+      'postgres',
+      '-d',
+      'crypto_pipeline',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-tA',
+      '-F',
+      '\t',
+      '-c',
+      statement,
     ]);
-    return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+    return stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t'));
   }
 
   async scalar(statement: string): Promise<string> {
@@ -135,7 +200,8 @@ export class Stack {
   async url(service: string, port: number): Promise<string> {
     const { stdout } = await this.compose(['port', service, String(port)]);
     const published = stdout.trim();
-    if (!/^127\.0\.0\.1:\d+$/.test(published)) throw new Error(`${service}:${port} is published on "${published}", not on 127.0.0.1`);
+    if (!/^127\.0\.0\.1:\d+$/.test(published))
+      throw new Error(`${service}:${port} is published on "${published}", not on 127.0.0.1`);
     return `http://${published}`;
   }
 
@@ -146,7 +212,12 @@ export class Stack {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails with the last state. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 1000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  intervalMs = 1000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -156,7 +227,8 @@ export async function eventually<T>(what: string, timeoutMs: number, check: () =
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

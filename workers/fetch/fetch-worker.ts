@@ -23,7 +23,8 @@ export function startFetchWorker(runtime: Runtime): Worker {
     rateLimitQueue: runtime.queue('fetch'),
     maxStartedAttempts: MAX_STARTS,
     onFinalFailure: async ({ data }, reason) => {
-      if (data.request.endpoint === 'markets') await markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true });
+      if (data.request.endpoint === 'markets')
+        await markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true });
     },
   });
 }

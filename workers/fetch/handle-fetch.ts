@@ -24,7 +24,9 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
     const endpoint = requestTarget(data.request).path;
     const response = await client.call(data.request, signal);
     if (!Array.isArray(response.json)) {
-      throw new RetryableError(`GET ${endpoint}: expected a JSON array, got ${typeof response.json}: ${bodySnippet(response.body)}`);
+      throw new RetryableError(
+        `GET ${endpoint}: expected a JSON array, got ${typeof response.json}: ${bodySnippet(response.body)}`,
+      );
     }
     const key = payloadKey(config.redis.prefix, job.id!);
     const { request } = data;
@@ -33,8 +35,16 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
       // worker idle, keys already loaded left out, so the load worker (one transaction per batch,
       // the pipeline's narrowest point) only streams it.
       const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: request.vsCurrency };
-      const { parked, checkFailed } = await encodeForParking(pool, context, response.json, jsonArrayItems(response.body));
-      if (checkFailed) log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', { error: checkFailed.message });
+      const { parked, checkFailed } = await encodeForParking(
+        pool,
+        context,
+        response.json,
+        jsonArrayItems(response.body),
+      );
+      if (checkFailed)
+        log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', {
+          error: checkFailed.message,
+        });
       await parkBatch(redis, key, parked, config.load.payloadTtlMs);
       await markBatchFetched(pool, data.runId, data.batchNo, response.json.length);
       await retryFailedLoad(runtime, data.runId, data.batchNo);

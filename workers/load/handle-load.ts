@@ -23,7 +23,9 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     const { data, log } = context;
     const key = await parkedBatchKey(runtime, context);
     const started = performance.now();
-    const outcome = await loadRefetchingOnce(runtime, context, key, (parkedAt) => loadParkedBatch(runtime, parkedAt, data));
+    const outcome = await loadRefetchingOnce(runtime, context, key, (parkedAt) =>
+      loadParkedBatch(runtime, parkedAt, data),
+    );
     if (outcome.staleKeyCheck) staleKeyChecks.inc();
     if (outcome.status === 'already-loaded') {
       log.info('batch already loaded; nothing to do');

@@ -8,6 +8,7 @@ export function startLoadWorker(runtime: Runtime): Worker {
   const { config, pool } = runtime;
   return startWorker('load', loadHandler(runtime), runtime, {
     concurrency: config.load.concurrency,
-    onFinalFailure: ({ data }, reason) => markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true }),
+    onFinalFailure: ({ data }, reason) =>
+      markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true }),
   });
 }

@@ -10,7 +10,10 @@ const MAX_LABEL_LENGTH = 64;
  * label set bounded however many new names CoinGecko sends: the first `cap` distinct names get a
  * label of their own, every later one is counted as `other`, in this batch and every later one.
  */
-export function schemaDriftCounter(counter: Counter<'field'>, cap = MAX_DRIFT_LABELS): (field: string, records: number) => void {
+export function schemaDriftCounter(
+  counter: Counter<'field'>,
+  cap = MAX_DRIFT_LABELS,
+): (field: string, records: number) => void {
   const labelled = new Set<string>();
   return (field, records) => {
     const name = field.slice(0, MAX_LABEL_LENGTH);

@@ -52,7 +52,13 @@ export function transformHandler(runtime: Runtime, runner?: () => TransformRunne
     await setTransformStatus(pool, data.runId, 'running', { jobId: job.id });
     const chosen = (runner ?? (() => resolveTransformRunner(config)))();
     const covers = others.map((other) => (other.data as { runId: string }).runId);
-    const { summary } = await executeTransformRun(pool, chosen, { runId: data.runId, jobId: job.id, covers, signal, log });
+    const { summary } = await executeTransformRun(pool, chosen, {
+      runId: data.runId,
+      jobId: job.id,
+      covers,
+      signal,
+      log,
+    });
     if (summary.status === 'error') {
       const reason = summary.failureReason ?? 'dbt build failed';
       throw summary.retryable ? new RetryableError(reason) : new PermanentError(reason);
@@ -69,7 +75,8 @@ export function transformHandler(runtime: Runtime, runner?: () => TransformRunne
       return { dropped: [], kept: [] };
     });
     if (retention.dropped.length > 0) log.info('dropped aged raw partitions', { dropped: retention.dropped });
-    if (retention.kept.length > 0) log.warn('kept aged raw partitions: some snapshots have no candle', { kept: retention.kept });
+    if (retention.kept.length > 0)
+      log.warn('kept aged raw partitions: some snapshots have no candle', { kept: retention.kept });
 
     await setTransformStatus(pool, data.runId, 'succeeded');
     return { status: 'succeeded', runId: data.runId, failedBatches, detail: summary.detail };

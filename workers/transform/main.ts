@@ -2,4 +2,8 @@
 import { runWorkerProcess } from '../run-worker-process.js';
 import { startTransformWorker } from './transform-worker.js';
 
-await runWorkerProcess('transform-worker', (runtime) => startTransformWorker(runtime), (config) => ({ runner: config.transform.runner }));
+await runWorkerProcess(
+  'transform-worker',
+  (runtime) => startTransformWorker(runtime),
+  (config) => ({ runner: config.transform.runner }),
+);

@@ -11,6 +11,7 @@ export async function startTransformWorker(runtime: Runtime, runner?: () => Tran
   await runtime.queue('transform').setGlobalConcurrency(1);
   return startWorker('transform', transformHandler(runtime, runner), runtime, {
     concurrency: 1,
-    onFinalFailure: ({ data }, reason) => setTransformStatus(runtime.pool, data.runId, 'failed', { error: errorMessage(reason) }),
+    onFinalFailure: ({ data }, reason) =>
+      setTransformStatus(runtime.pool, data.runId, 'failed', { error: errorMessage(reason) }),
   });
 }

@@ -2,7 +2,8 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type RunStatus = 'running' | 'loaded' | 'partial' | 'failed' | 'lost';
 /** 'covered' and 'lost': the run's transform job vanished from Redis; whether a later run read its rows (VanishedTransforms1764835200000). */
-export type TransformStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced' | 'covered' | 'lost';
+export type TransformStatus =
+  'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced' | 'covered' | 'lost';
 
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
 
@@ -15,7 +16,10 @@ const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v ==
 @Entity({ schema: 'pipeline', name: 'pipeline_runs' })
 @Check('pipeline_runs_trigger_check', `trigger in ('schedule', 'manual', 'backfill')`)
 @Check('pipeline_runs_status_check', `status in ('running', 'loaded', 'partial', 'failed', 'lost')`)
-@Check('pipeline_runs_transform_status_check', `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced', 'covered', 'lost')`)
+@Check(
+  'pipeline_runs_transform_status_check',
+  `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced', 'covered', 'lost')`,
+)
 // The migration's index is on (started_at desc); TypeORM has no sort order for a Postgres index
 // column, so this states the column only. A btree reads either way, so the order is not a difference.
 @Index('pipeline_runs_started_idx', ['startedAt'])
@@ -42,7 +46,8 @@ export class PipelineRun {
     name: 'transform_note',
     type: 'text',
     nullable: true,
-    comment: 'Why the transform status is what it is when no transform job set it (covered or lost after its job vanished from Redis)',
+    comment:
+      'Why the transform status is what it is when no transform job set it (covered or lost after its job vanished from Redis)',
   })
   transformNote!: string | null;
 }

@@ -12,7 +12,12 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 // column, so this states the column only. A btree reads either way, so the order is not a difference.
 @Index('quarantined_records_at_idx', ['quarantinedAt'])
 export class QuarantinedRecord {
-  @PrimaryGeneratedColumn({ name: 'quarantine_id', type: 'bigint', primaryKeyConstraintName: 'quarantined_records_pkey' }) quarantineId!: string;
+  @PrimaryGeneratedColumn({
+    name: 'quarantine_id',
+    type: 'bigint',
+    primaryKeyConstraintName: 'quarantined_records_pkey',
+  })
+  quarantineId!: string;
   @Column({ name: 'run_id', type: 'text' }) runId!: string;
   @Column({ name: 'batch_no', type: 'integer' }) batchNo!: number;
   @Column({ name: 'record_index', type: 'integer' }) recordIndex!: number;

@@ -11,7 +11,9 @@ export class SnapshotsLoadedAtIndex1764576000000 implements MigrationInterface {
   name = 'SnapshotsLoadedAtIndex1764576000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query('create index if not exists coin_market_snapshots_loaded_at_idx on raw.coin_market_snapshots (loaded_at)');
+    await q.query(
+      'create index if not exists coin_market_snapshots_loaded_at_idx on raw.coin_market_snapshots (loaded_at)',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -15,7 +15,9 @@ export class LoadBarrier1764748800000 implements MigrationInterface {
     await q.query('alter table raw.coin_market_snapshots alter column loaded_at set default statement_timestamp()');
     await q.query('alter table pipeline.transform_runs add column loads_barrier_at timestamptz');
     // Every run starts by reading the newest barrier of a successful run: one index probe, however many runs are kept.
-    await q.query("create index transform_runs_loads_barrier_idx on pipeline.transform_runs (loads_barrier_at) where status = 'success'");
+    await q.query(
+      "create index transform_runs_loads_barrier_idx on pipeline.transform_runs (loads_barrier_at) where status = 'success'",
+    );
     await q.query(`comment on column pipeline.transform_runs.loads_barrier_at is
       'Every snapshot loaded at or before this instant had committed when the run started reading; null when the run could not pass the load barrier in time'`);
   }

@@ -1,6 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CoinGeckoClient, requestTarget, type CoinGeckoClientOptions, type CoinGeckoRequest } from '../../../core/coingecko/client.js';
+import {
+  CoinGeckoClient,
+  requestTarget,
+  type CoinGeckoClientOptions,
+  type CoinGeckoRequest,
+} from '../../../core/coingecko/client.js';
 import type { CoinGeckoPlan } from '../../../core/coingecko/plans.js';
 import { PermanentError, RateLimitedError, RetryableError } from '../../../core/errors.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
@@ -11,7 +16,13 @@ describe(requestTarget.name, () => {
   it('asks /coins/markets for exactly the given ids, one page sized to them', () => {
     expect(requestTarget({ endpoint: 'markets', vsCurrency: 'usd', ids: ['bitcoin', 'ethereum', 'tether'] })).toEqual({
       path: '/coins/markets',
-      searchParams: { vs_currency: 'usd', ids: 'bitcoin,ethereum,tether', per_page: '3', page: '1', price_change_percentage: '1h,24h,7d' },
+      searchParams: {
+        vs_currency: 'usd',
+        ids: 'bitcoin,ethereum,tether',
+        per_page: '3',
+        page: '1',
+        price_change_percentage: '1h,24h,7d',
+      },
     });
   });
 
@@ -45,7 +56,11 @@ async function recordingServer() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/v3`, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/api/v3`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const ALL_REQUESTS: CoinGeckoRequest[] = [
@@ -71,7 +86,13 @@ describe(CoinGeckoClient.name, () => {
       ['pro', 'only in the x-cg-pro-api-key header', 'x-cg-pro-api-key'],
       ['public', 'nowhere', undefined],
     ])('on the %s plan travels %s, never in the URL', async (plan, _where, header) => {
-      const client = new CoinGeckoClient({ baseUrl: server.url, plan, apiKey: KEY, timeoutMs: 2000, rateLimitWaitMs: 1000 });
+      const client = new CoinGeckoClient({
+        baseUrl: server.url,
+        plan,
+        apiKey: KEY,
+        timeoutMs: 2000,
+        rateLimitWaitMs: 1000,
+      });
       for (const request of ALL_REQUESTS) await client.call(request);
       expect(server.seen).toHaveLength(ALL_REQUESTS.length);
       for (const { url, headers } of server.seen) {
@@ -119,7 +140,11 @@ describe(CoinGeckoClient.name, () => {
 
     it('returns the body, its JSON and its size on success', async () => {
       const response = await new CoinGeckoClient(options()).call(markets);
-      expect(response).toMatchObject({ endpoint: '/coins/markets', status: 200, bytes: Buffer.byteLength(response.body) });
+      expect(response).toMatchObject({
+        endpoint: '/coins/markets',
+        status: 200,
+        bytes: Buffer.byteLength(response.body),
+      });
       expect((response.json as { id: string }[]).map((r) => r.id).sort()).toEqual(['bitcoin', 'ethereum']);
       expect(JSON.parse(response.body)).toEqual(response.json);
     });
@@ -202,7 +227,7 @@ describe(CoinGeckoClient.name, () => {
       expect(error.message).toContain('ECONNREFUSED');
     });
 
-    it('maps a 400 for a bad vs_currency to PermanentError with CoinGecko\'s message', async () => {
+    it("maps a 400 for a bad vs_currency to PermanentError with CoinGecko's message", async () => {
       const error = await failure({ endpoint: 'markets', vsCurrency: 'usdt', ids: ['bitcoin'] });
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toBe('GET /coins/markets: HTTP 400: invalid vs_currency');

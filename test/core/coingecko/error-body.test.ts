@@ -11,7 +11,11 @@ describe(describeErrorBody.name, () => {
     [
       'status envelope (429)',
       '{"status":{"error_code":429,"error_message":"You\'ve exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits."}}',
-      { code: 429, message: "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits." },
+      {
+        code: 429,
+        message:
+          "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits.",
+      },
     ],
     [
       'error.status envelope (history beyond 365 days, 401)',
@@ -22,11 +26,19 @@ describe(describeErrorBody.name, () => {
           'Your request exceeds the allowed time range. Public API users are limited to querying historical data within the past 365 days. Upgrade to a paid plan to enjoy full historical data access: https://www.coingecko.com/en/api/pricing. ',
       },
     ],
-    ['error string envelope (400)', '{"error":"invalid vs_currency"}', { code: undefined, message: 'invalid vs_currency' }],
+    [
+      'error string envelope (400)',
+      '{"error":"invalid vs_currency"}',
+      { code: undefined, message: 'invalid vs_currency' },
+    ],
     [
       'top-level error_code envelope (demo key on the pro host, 400)',
       '{"timestamp":"2025-09-01T13:07:05.880+00:00","error_code":10011,"status":{"error_message":"If you are using Demo API key, please change your root URL from pro-api.coingecko.com to api.coingecko.com ..."}}',
-      { code: 10011, message: 'If you are using Demo API key, please change your root URL from pro-api.coingecko.com to api.coingecko.com ...' },
+      {
+        code: 10011,
+        message:
+          'If you are using Demo API key, please change your root URL from pro-api.coingecko.com to api.coingecko.com ...',
+      },
     ],
     [
       'error_code with message and no status wrapper (10005)',
@@ -45,7 +57,11 @@ describe(describeErrorBody.name, () => {
       `  </head>\n<body>${'<p>Error 1020 — Access denied</p>\n'.repeat(20)}</body></html>`;
     const { code, message } = describeErrorBody(html);
     expect(code).toBeUndefined();
-    expect(message.startsWith('<!DOCTYPE html> <html lang="en-US"> <head> <title>Access denied | api.coingecko.com used Cloudflare')).toBe(true);
+    expect(
+      message.startsWith(
+        '<!DOCTYPE html> <html lang="en-US"> <head> <title>Access denied | api.coingecko.com used Cloudflare',
+      ),
+    ).toBe(true);
     expect(message).not.toMatch(/[\n\r\t]| {2}/);
     expect(message).toHaveLength(161);
     expect(message.endsWith('…')).toBe(true);
@@ -82,8 +98,16 @@ describe(retryAfterMs.name, () => {
     ['x-ratelimit-reset', { 'x-ratelimit-reset': '2025-07-25 14:54:00 +0000' }, 30_000],
     ['x-ratelimit-reset with an offset', { 'x-ratelimit-reset': '2025-07-25 16:55:00 +0200' }, 90_000],
     ['x-ratelimit-reset in the past', { 'x-ratelimit-reset': '2025-07-25 14:53:00 +0000' }, 0],
-    ['retry-after before x-ratelimit-reset', { 'retry-after': '5', 'x-ratelimit-reset': '2025-07-25 14:54:00 +0000' }, 5000],
-    ['x-ratelimit-reset when retry-after is garbage', { 'retry-after': 'soon', 'x-ratelimit-reset': '2025-07-25 14:54:00 +0000' }, 30_000],
+    [
+      'retry-after before x-ratelimit-reset',
+      { 'retry-after': '5', 'x-ratelimit-reset': '2025-07-25 14:54:00 +0000' },
+      5000,
+    ],
+    [
+      'x-ratelimit-reset when retry-after is garbage',
+      { 'retry-after': 'soon', 'x-ratelimit-reset': '2025-07-25 14:54:00 +0000' },
+      30_000,
+    ],
     ['the first of repeated headers', { 'retry-after': ['7', '60'] }, 7000],
     ['an unreadable x-ratelimit-reset', { 'x-ratelimit-reset': '1753455240' }, undefined],
     ['no header', {}, undefined],

@@ -4,22 +4,47 @@ import { jsonArrayItems, parseJsonArrayItems } from '../../../core/coingecko/jso
 /** A deterministic pseudo-random JSON value with the characters that trip naive scanners. */
 function randomValue(seed: { n: number }, depth = 0): unknown {
   const next = () => (seed.n = (seed.n * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const strings = ['plain', 'quote " inside', 'backslash \\', 'ends with backslash \\\\', '\\"', 'brackets ] } [ {', 'comma, colon:', 'tab\tnew\nline', 'ünï 🚀', ''];
+  const strings = [
+    'plain',
+    'quote " inside',
+    'backslash \\',
+    'ends with backslash \\\\',
+    '\\"',
+    'brackets ] } [ {',
+    'comma, colon:',
+    'tab\tnew\nline',
+    'ünï 🚀',
+    '',
+  ];
   const kind = Math.floor(next() * (depth > 3 ? 4 : 6));
   switch (kind) {
-    case 0: return strings[Math.floor(next() * strings.length)];
-    case 1: return next() < 0.5 ? Math.round(next() * 1e6) / 100 : 3.15e-6 * next();
-    case 2: return next() < 0.5 ? null : next() < 0.5;
-    case 3: return -Math.floor(next() * 1000);
-    case 4: return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(seed, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: Math.floor(next() * 4) }, (_, i) => [strings[(i * 3) % strings.length]! + i, randomValue(seed, depth + 1)]));
+    case 0:
+      return strings[Math.floor(next() * strings.length)];
+    case 1:
+      return next() < 0.5 ? Math.round(next() * 1e6) / 100 : 3.15e-6 * next();
+    case 2:
+      return next() < 0.5 ? null : next() < 0.5;
+    case 3:
+      return -Math.floor(next() * 1000);
+    case 4:
+      return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(seed, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(next() * 4) }, (_, i) => [
+          strings[(i * 3) % strings.length]! + i,
+          randomValue(seed, depth + 1),
+        ]),
+      );
   }
 }
 
 describe(jsonArrayItems.name, () => {
   it('gives each element of a compact array as sent', () => {
     const body = '[{"id":"bitcoin","price":3.15e-06,"roi":null},{"id":"a\\"b]}","nested":{"x":[1,{"y":"}"}]}}]';
-    expect(jsonArrayItems(body)).toEqual(['{"id":"bitcoin","price":3.15e-06,"roi":null}', '{"id":"a\\"b]}","nested":{"x":[1,{"y":"}"}]}}']);
+    expect(jsonArrayItems(body)).toEqual([
+      '{"id":"bitcoin","price":3.15e-06,"roi":null}',
+      '{"id":"a\\"b]}","nested":{"x":[1,{"y":"}"}]}}',
+    ]);
   });
 
   it('trims the whitespace around elements of an indented array', () => {
@@ -80,7 +105,27 @@ describe(jsonArrayItems.name, () => {
 const ws = fc.array(fc.constantFrom(' ', '\t', '\n', '\r'), { maxLength: 3 }).map((chars) => chars.join(''));
 
 /** Characters that matter to a bracket-and-string scanner, and some that matter to UTF-16. */
-const TRICKY = ['"', '\\', '[', ']', '{', '}', ',', ':', '/', '\u0000', '\n', '\u001f', '\u007f', '\u2028', '\ufeff', 'é', '🚀', '\ud800', '\udfff'];
+const TRICKY = [
+  '"',
+  '\\',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '/',
+  '\u0000',
+  '\n',
+  '\u001f',
+  '\u007f',
+  '\u2028',
+  '\ufeff',
+  'é',
+  '🚀',
+  '\ud800',
+  '\udfff',
+];
 const stringChar = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...TRICKY) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
@@ -103,7 +148,9 @@ function writeChar(c: string, how: number): string {
       return JSON.stringify(c).slice(1, -1);
   }
 }
-const jsonString = fc.array(fc.tuple(stringChar, fc.integer({ min: 0, max: 3 })), { maxLength: 10 }).map((chars) => `"${chars.map(([c, how]) => writeChar(c, how)).join('')}"`);
+const jsonString = fc
+  .array(fc.tuple(stringChar, fc.integer({ min: 0, max: 3 })), { maxLength: 10 })
+  .map((chars) => `"${chars.map(([c, how]) => writeChar(c, how)).join('')}"`);
 const jsonNumber = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
   fc.stringMatching(/^-?(0|[1-9][0-9]{0,8})(\.[0-9]{1,6})?([eE][+-]?[0-9]{1,3})?$/),
@@ -112,12 +159,21 @@ const leaf = fc.oneof(jsonString, jsonNumber, fc.constantFrom('true', 'false', '
 
 /** `open ws` + items joined by `,` (each with whitespace either side) + `close`; an empty container may hold whitespace only. */
 const container = (open: string, close: string, items: fc.Arbitrary<string>) =>
-  fc.tuple(fc.array(fc.tuple(ws, items, ws), { maxLength: 4 }), ws).map(([parts, inner]) => `${open}${parts.length === 0 ? inner : parts.map(([a, item, b]) => `${a}${item}${b}`).join(',')}${close}`);
+  fc
+    .tuple(fc.array(fc.tuple(ws, items, ws), { maxLength: 4 }), ws)
+    .map(
+      ([parts, inner]) =>
+        `${open}${parts.length === 0 ? inner : parts.map(([a, item, b]) => `${a}${item}${b}`).join(',')}${close}`,
+    );
 
 const { value: jsonValue } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
   array: container('[', ']', tie('value')),
-  object: container('{', '}', fc.tuple(jsonString, ws, ws, tie('value')).map(([key, a, b, value]) => `${key}${a}:${b}${value}`)),
+  object: container(
+    '{',
+    '}',
+    fc.tuple(jsonString, ws, ws, tie('value')).map(([key, a, b, value]) => `${key}${a}:${b}${value}`),
+  ),
 }));
 
 /** A top-level array: its text, and the text of each element as it should come back (no surrounding whitespace). */
@@ -151,7 +207,22 @@ describe(`${jsonArrayItems.name} (property)`, () => {
 
   it('accepts a damaged array exactly when JSON.parse reads an array from it, and then reads the same', () => {
     // One edit of a valid array: a character dropped, or one inserted that a scanner could trip on.
-    const inserted = fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '1', 'x', '\u00a0', '\u2028', '\ufeff');
+    const inserted = fc.constantFrom(
+      '[',
+      ']',
+      '{',
+      '}',
+      '"',
+      '\\',
+      ',',
+      ':',
+      ' ',
+      '1',
+      'x',
+      '\u00a0',
+      '\u2028',
+      '\ufeff',
+    );
     const damaged = fc
       .tuple(jsonArray, fc.nat(), fc.option(inserted, { nil: undefined }))
       .map(([{ text }, at, char]) => {

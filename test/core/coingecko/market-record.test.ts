@@ -1,4 +1,9 @@
-import { MARKET_FIELDS, validateMarketRecord, type MarketRecord, type MarketRecordResult } from '../../../core/coingecko/market-record.js';
+import {
+  MARKET_FIELDS,
+  validateMarketRecord,
+  type MarketRecord,
+  type MarketRecordResult,
+} from '../../../core/coingecko/market-record.js';
 
 /** The illustrative item of shared/reference/coingecko-api.md §3.3. */
 function ethereum(): Record<string, unknown> {
@@ -50,7 +55,13 @@ describe(validateMarketRecord.name, () => {
   it('accepts a realistic /coins/markets item and keeps every documented field', () => {
     const source = ethereum();
     const record = valid(validateMarketRecord(source));
-    expect(record).toMatchObject({ id: 'ethereum', symbol: 'eth', name: 'Ethereum', lastUpdated: '2024-06-12T09:41:07.318Z', unknownFields: [] });
+    expect(record).toMatchObject({
+      id: 'ethereum',
+      symbol: 'eth',
+      name: 'Ethereum',
+      lastUpdated: '2024-06-12T09:41:07.318Z',
+      unknownFields: [],
+    });
     expect(Object.keys(record.values)).toEqual(Object.keys(MARKET_FIELDS));
     expect(record.values.current_price).toBe(3421.57);
     expect(record.values.roi).toEqual({ times: 47.79133, currency: 'btc', percentage: 4779.133 });
@@ -61,7 +72,16 @@ describe(validateMarketRecord.name, () => {
     const nullable = Object.entries(MARKET_FIELDS)
       .filter(([, spec]) => !spec.required)
       .map(([name]) => name);
-    expect(nullable).toEqual(expect.arrayContaining(['current_price', 'market_cap_rank', 'fully_diluted_valuation', 'max_supply', 'roi', 'ath_date']));
+    expect(nullable).toEqual(
+      expect.arrayContaining([
+        'current_price',
+        'market_cap_rank',
+        'fully_diluted_valuation',
+        'max_supply',
+        'roi',
+        'ath_date',
+      ]),
+    );
     const item = ethereum();
     for (const name of nullable) item[name] = null;
     const record = valid(validateMarketRecord(item));
@@ -75,7 +95,13 @@ describe(validateMarketRecord.name, () => {
     delete item.price_change_percentage_7d_in_currency;
     delete item.roi;
     const record = valid(validateMarketRecord(item));
-    expect(record.values).toMatchObject({ image: null, sparkline_in_7d: null, price_change_percentage_7d_in_currency: null, roi: null, market_cap_rank_with_rehypothecated: null });
+    expect(record.values).toMatchObject({
+      image: null,
+      sparkline_in_7d: null,
+      price_change_percentage_7d_in_currency: null,
+      roi: null,
+      market_cap_rank_with_rehypothecated: null,
+    });
   });
 
   it('accepts exponent-notation numbers as parsed from the raw JSON', () => {
@@ -92,27 +118,63 @@ describe(validateMarketRecord.name, () => {
   });
 
   it('accepts huge market caps', () => {
-    const record = valid(validateMarketRecord({ ...ethereum(), market_cap: 1e20, fully_diluted_valuation: 1.5e20, total_volume: 9.9e19 }));
+    const record = valid(
+      validateMarketRecord({ ...ethereum(), market_cap: 1e20, fully_diluted_valuation: 1.5e20, total_volume: 9.9e19 }),
+    );
     expect(record.values.market_cap).toBe(1e20);
   });
 
   it('accepts timestamps with an offset and sparkline gaps', () => {
-    valid(validateMarketRecord({ ...ethereum(), last_updated: '2024-06-12T09:41:07+00:00', sparkline_in_7d: { price: [1, null, 2] } }));
+    valid(
+      validateMarketRecord({
+        ...ethereum(),
+        last_updated: '2024-06-12T09:41:07+00:00',
+        sparkline_in_7d: { price: [1, null, 2] },
+      }),
+    );
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['a price sent as a string', { current_price: '3421.57' }, 'current_price: expected number or null, got string "3421.57"'],
+    [
+      'a price sent as a string',
+      { current_price: '3421.57' },
+      'current_price: expected number or null, got string "3421.57"',
+    ],
     ['a NaN price', { current_price: Number.NaN }, 'current_price: expected number or null, got number NaN'],
-    ['an infinite market cap', { market_cap: Number.POSITIVE_INFINITY }, 'market_cap: expected number or null, got number Infinity'],
+    [
+      'an infinite market cap',
+      { market_cap: Number.POSITIVE_INFINITY },
+      'market_cap: expected number or null, got number Infinity',
+    ],
     ['a boolean volume', { total_volume: true }, 'total_volume: expected number or null, got boolean true'],
     ['a negative price', { current_price: -0.01 }, 'current_price: negative (-0.01)'],
     ['a negative supply', { circulating_supply: -5 }, 'circulating_supply: negative (-5)'],
-    ['a non-integer rank', { market_cap_rank: 2.5 }, 'market_cap_rank: expected positive integer or null, got number 2.5'],
+    [
+      'a non-integer rank',
+      { market_cap_rank: 2.5 },
+      'market_cap_rank: expected positive integer or null, got number 2.5',
+    ],
     ['a zero rank', { market_cap_rank: 0 }, 'market_cap_rank: expected positive integer or null, got number 0'],
-    ['a date without time', { ath_date: '2021-11-10' }, 'ath_date: expected ISO-8601 timestamp, got string "2021-11-10"'],
-    ['an impossible date', { last_updated: '2024-13-45T09:41:07.318Z' }, 'last_updated: expected ISO-8601 timestamp, got string "2024-13-45T09:41:07.318Z"'],
-    ['an epoch-number date', { atl_date: 1444867200000 }, 'atl_date: expected ISO-8601 timestamp, got number 1444867200000'],
-    ['a roi with a string times', { roi: { times: '47.8', currency: 'btc', percentage: 4779.1 } }, 'roi: expected {times: number, currency: string, percentage: number}'],
+    [
+      'a date without time',
+      { ath_date: '2021-11-10' },
+      'ath_date: expected ISO-8601 timestamp, got string "2021-11-10"',
+    ],
+    [
+      'an impossible date',
+      { last_updated: '2024-13-45T09:41:07.318Z' },
+      'last_updated: expected ISO-8601 timestamp, got string "2024-13-45T09:41:07.318Z"',
+    ],
+    [
+      'an epoch-number date',
+      { atl_date: 1444867200000 },
+      'atl_date: expected ISO-8601 timestamp, got number 1444867200000',
+    ],
+    [
+      'a roi with a string times',
+      { roi: { times: '47.8', currency: 'btc', percentage: 4779.1 } },
+      'roi: expected {times: number, currency: string, percentage: number}',
+    ],
     ['a roi array', { roi: [] }, 'roi: expected object or null, got array'],
     ['a roi string', { roi: '47x' }, 'roi: expected object or null, got string "47x"'],
     ['a sparkline of strings', { sparkline_in_7d: { price: ['1'] } }, 'sparkline_in_7d: expected {price: number[]}'],
@@ -137,7 +199,14 @@ describe(validateMarketRecord.name, () => {
   });
 
   it('lists every problem of a record together and keeps its coin id', () => {
-    const result = validateMarketRecord({ ...ethereum(), current_price: '1', market_cap_rank: -3, ath_date: 'yesterday', roi: 5, last_updated: undefined });
+    const result = validateMarketRecord({
+      ...ethereum(),
+      current_price: '1',
+      market_cap_rank: -3,
+      ath_date: 'yesterday',
+      roi: 5,
+      last_updated: undefined,
+    });
     expect(result).toMatchObject({ ok: false, coinId: 'ethereum' });
     expect(reason(result).split('; ')).toEqual([
       'current_price: expected number or null, got string "1"',
@@ -154,11 +223,15 @@ describe(validateMarketRecord.name, () => {
   });
 
   it('truncates long bad values in the reason', () => {
-    expect(reason(validateMarketRecord({ ...ethereum(), current_price: 'y'.repeat(100) }))).toBe(`current_price: expected number or null, got string "${'y'.repeat(40)}…"`);
+    expect(reason(validateMarketRecord({ ...ethereum(), current_price: 'y'.repeat(100) }))).toBe(
+      `current_price: expected number or null, got string "${'y'.repeat(40)}…"`,
+    );
   });
 
   it('reports fields the documented schema does not have in unknownFields', () => {
-    const record = valid(validateMarketRecord({ ...ethereum(), price_change_percentage_1h: 0.1, market_cap_dominance: 17.2 }));
+    const record = valid(
+      validateMarketRecord({ ...ethereum(), price_change_percentage_1h: 0.1, market_cap_dominance: 17.2 }),
+    );
     expect(record.unknownFields).toEqual(['price_change_percentage_1h', 'market_cap_dominance']);
     expect(record.values).not.toHaveProperty('market_cap_dominance');
   });

@@ -35,6 +35,7 @@ describe(formatDurationMs.name, () => {
   });
 
   it('round-trips through parseDurationMs', () => {
-    for (const ms of [1, 999, 1000, 61_000, 3_600_000, 172_800_000]) expect(parseDurationMs(formatDurationMs(ms))).toBe(ms);
+    for (const ms of [1, 999, 1000, 61_000, 3_600_000, 172_800_000])
+      expect(parseDurationMs(formatDurationMs(ms))).toBe(ms);
   });
 });

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadConfig, VARIABLES } from '../../../core/config/index.js';
-import { renderConfigTable, renderEnvExample, replaceConfigTable, TABLE_END, TABLE_START, writeEnvDocs } from '../../../scripts/gen-env-docs.js';
+import {
+  renderConfigTable,
+  renderEnvExample,
+  replaceConfigTable,
+  TABLE_END,
+  TABLE_START,
+  writeEnvDocs,
+} from '../../../scripts/gen-env-docs.js';
 
 const ENV_EXAMPLE = new URL('../../../.env.example', import.meta.url);
 const variables = Object.values(VARIABLES);
@@ -12,7 +19,9 @@ describe('.env.example', () => {
   it('is the committed output of scripts/gen-env-docs.ts', () => {
     const committed = readFileSync(ENV_EXAMPLE, 'utf8');
     if (committed !== renderEnvExample()) {
-      throw new Error('.env.example is out of date with core/config/variables.ts: run `npm run build && node dist/scripts/gen-env-docs.js` and commit the result');
+      throw new Error(
+        '.env.example is out of date with core/config/variables.ts: run `npm run build && node dist/scripts/gen-env-docs.js` and commit the result',
+      );
     }
   });
 });
@@ -45,7 +54,8 @@ describe(renderEnvExample.name, () => {
 
   it('never assigns a secret variable, so production still demands explicit connection URLs', () => {
     const assigned = parseEnv(example);
-    for (const variable of variables) if ('secret' in variable && variable.secret) expect(assigned).not.toHaveProperty(variable.name);
+    for (const variable of variables)
+      if ('secret' in variable && variable.secret) expect(assigned).not.toHaveProperty(variable.name);
     expect(() => loadConfig({ ...assigned, NODE_ENV: 'production' })).toThrow(/DATABASE_URL[\s\S]*REDIS_URL/);
   });
 
@@ -81,7 +91,9 @@ describe(renderConfigTable.name, () => {
 describe(replaceConfigTable.name, () => {
   it('replaces only the text between the markers', () => {
     const readme = `# Title\n\n## Configuration\n${TABLE_START}\nold table\n${TABLE_END}\n\n## Next\n`;
-    expect(replaceConfigTable(readme, '| t |')).toBe(`# Title\n\n## Configuration\n${TABLE_START}\n\n| t |\n\n${TABLE_END}\n\n## Next\n`);
+    expect(replaceConfigTable(readme, '| t |')).toBe(
+      `# Title\n\n## Configuration\n${TABLE_START}\n\n| t |\n\n${TABLE_END}\n\n## Next\n`,
+    );
   });
 
   it('is stable when run twice', () => {
@@ -114,7 +126,9 @@ describe(writeEnvDocs.name, () => {
   it('fills the README table between the markers', () => {
     writeFileSync(join(root, 'README.md'), `# Pipeline\n${TABLE_START}\n${TABLE_END}\n`);
     expect(writeEnvDocs(root)).toEqual([join(root, '.env.example'), join(root, 'README.md')]);
-    expect(readFileSync(join(root, 'README.md'), 'utf8')).toBe(`# Pipeline\n${TABLE_START}\n\n${renderConfigTable()}\n\n${TABLE_END}\n`);
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toBe(
+      `# Pipeline\n${TABLE_START}\n\n${renderConfigTable()}\n\n${TABLE_END}\n`,
+    );
   });
 
   it('leaves a README without markers byte for byte alone', () => {

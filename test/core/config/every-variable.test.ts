@@ -1,4 +1,12 @@
-import { ConfigError, loadConfig, VARIABLES, type ConfigNeed, type LoadConfigOptions, type Variable, type VariableName } from '../../../core/config/index.js';
+import {
+  ConfigError,
+  loadConfig,
+  VARIABLES,
+  type ConfigNeed,
+  type LoadConfigOptions,
+  type Variable,
+  type VariableName,
+} from '../../../core/config/index.js';
 
 /**
  * Every variable in core/config/variables.ts, refused the ways it can be wrong: a value of the wrong
@@ -37,16 +45,35 @@ const PARTNER = 'to be set together with its partner (DASHBOARD_USER and DASHBOA
 const CASES: Record<VariableName, Case> = {
   NODE_ENV: { wrong: 'staging', missing: 'default' },
   LOG_LEVEL: { wrong: 'verbose', missing: 'default' },
-  DATABASE_URL: { wrong: 'mysql://app:db-secret-pw@db/x', missing: { when: { NODE_ENV: 'production', REDIS_URL: 'redis://cache:6379' }, expected: PRODUCTION_DEFAULT, otherwise: 'default' } },
+  DATABASE_URL: {
+    wrong: 'mysql://app:db-secret-pw@db/x',
+    missing: {
+      when: { NODE_ENV: 'production', REDIS_URL: 'redis://cache:6379' },
+      expected: PRODUCTION_DEFAULT,
+      otherwise: 'default',
+    },
+  },
   DATABASE_POOL_MAX: { wrong: 'four', missing: 'default' },
   DATABASE_STATEMENT_TIMEOUT: { wrong: 'two minutes', missing: 'default' },
-  REDIS_URL: { wrong: 'http://:redis-secret-pw@cache:6379', missing: { when: { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' }, expected: PRODUCTION_DEFAULT, otherwise: 'default' } },
+  REDIS_URL: {
+    wrong: 'http://:redis-secret-pw@cache:6379',
+    missing: {
+      when: { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' },
+      expected: PRODUCTION_DEFAULT,
+      otherwise: 'default',
+    },
+  },
   QUEUE_PREFIX: { wrong: 'cdp:prod', missing: 'default' },
   COINGECKO_PLAN: { wrong: 'enterprise', missing: 'default' },
   COINGECKO_API_KEY: {
     wrong: 'key with $ecret spaces',
     context: { COINGECKO_PLAN: 'demo' },
-    missing: { when: { COINGECKO_PLAN: 'pro' }, needs: ['coingecko-api'], expected: 'an API key: COINGECKO_PLAN=pro requires one', otherwise: 'optional' },
+    missing: {
+      when: { COINGECKO_PLAN: 'pro' },
+      needs: ['coingecko-api'],
+      expected: 'an API key: COINGECKO_PLAN=pro requires one',
+      otherwise: 'optional',
+    },
   },
   COINGECKO_BASE_URL: { wrong: 'ftp://mirror.example.com/api/v3', missing: 'optional' },
   COINGECKO_RATE_LIMIT_PER_MIN: { wrong: '30/min', missing: 'optional' },
@@ -87,8 +114,16 @@ const CASES: Record<VariableName, Case> = {
   METRICS_ENABLED: { wrong: 'enabled', missing: 'default' },
   DASHBOARD_PORT: { wrong: '3000/tcp', missing: 'default' },
   DASHBOARD_HOST: { wrong: 'http://0.0.0.0', missing: 'default' },
-  DASHBOARD_USER: { wrong: 'ad min', context: { DASHBOARD_PASSWORD: PASSWORD }, missing: { when: { DASHBOARD_PASSWORD: PASSWORD }, expected: PARTNER, otherwise: 'optional' } },
-  DASHBOARD_PASSWORD: { wrong: 'pw $ecret', context: { DASHBOARD_USER: 'admin' }, missing: { when: { DASHBOARD_USER: 'admin' }, expected: PARTNER, otherwise: 'optional' } },
+  DASHBOARD_USER: {
+    wrong: 'ad min',
+    context: { DASHBOARD_PASSWORD: PASSWORD },
+    missing: { when: { DASHBOARD_PASSWORD: PASSWORD }, expected: PARTNER, otherwise: 'optional' },
+  },
+  DASHBOARD_PASSWORD: {
+    wrong: 'pw $ecret',
+    context: { DASHBOARD_USER: 'admin' },
+    missing: { when: { DASHBOARD_USER: 'admin' }, expected: PARTNER, otherwise: 'optional' },
+  },
 };
 
 const NAMES = Object.keys(VARIABLES) as VariableName[];
@@ -108,8 +143,16 @@ function boundaryValues(name: VariableName): Array<{ value: string; inside: bool
   const write = render[kind];
   if (!write) throw new Error(`${name}: no boundary values for a ${kind} parser with bounds; add them here`);
   const values: Array<{ value: string; inside: boolean; label: string }> = [];
-  if (bounds.min !== undefined) values.push({ value: write(bounds.min - 1), inside: false, label: `below min ${bounds.min}` }, { value: write(bounds.min), inside: true, label: `at min ${bounds.min}` });
-  if (bounds.max !== undefined) values.push({ value: write(bounds.max + 1), inside: false, label: `above max ${bounds.max}` }, { value: write(bounds.max), inside: true, label: `at max ${bounds.max}` });
+  if (bounds.min !== undefined)
+    values.push(
+      { value: write(bounds.min - 1), inside: false, label: `below min ${bounds.min}` },
+      { value: write(bounds.min), inside: true, label: `at min ${bounds.min}` },
+    );
+  if (bounds.max !== undefined)
+    values.push(
+      { value: write(bounds.max + 1), inside: false, label: `above max ${bounds.max}` },
+      { value: write(bounds.max), inside: true, label: `at max ${bounds.max}` },
+    );
   return values;
 }
 
@@ -124,7 +167,8 @@ function configError(env: Env, options?: LoadConfigOptions): ConfigError {
 }
 
 /** The line the one message must hold for a bad value: the value itself, or <redacted> for a secret. */
-const line = (name: VariableName, value: string) => `  - ${name}=${isSecret(name) ? '"<redacted>"' : JSON.stringify(value)}: expected ${variable(name).parser.expects}`;
+const line = (name: VariableName, value: string) =>
+  `  - ${name}=${isSecret(name) ? '"<redacted>"' : JSON.stringify(value)}: expected ${variable(name).parser.expects}`;
 
 /** The raw value must not appear anywhere in the message of a secret (nor its password part). */
 function expectRedacted(message: string, value: string): void {
@@ -149,7 +193,15 @@ describe('every variable in core/config/variables.ts', () => {
     for (const name of NAMES) expect(() => boundaryValues(name)).not.toThrow();
     // The derivation is not vacuous: these are bounded, and each yields values on both sides.
     const bounded = NAMES.filter((name) => boundaryValues(name).length > 0);
-    expect(bounded).toEqual(expect.arrayContaining(['DATABASE_POOL_MAX', 'TICK_INTERVAL', 'COINGECKO_TIMEOUT', 'COIN_IDS', 'DASHBOARD_PASSWORD']));
+    expect(bounded).toEqual(
+      expect.arrayContaining([
+        'DATABASE_POOL_MAX',
+        'TICK_INTERVAL',
+        'COINGECKO_TIMEOUT',
+        'COIN_IDS',
+        'DASHBOARD_PASSWORD',
+      ]),
+    );
   });
 
   describe.each(NAMES)('%s', (name) => {
@@ -157,7 +209,9 @@ describe('every variable in core/config/variables.ts', () => {
 
     it(`refuses a value of the wrong kind, alone in one message${isSecret(name) ? ', redacted' : ''}`, () => {
       const error = configError({ ...context, [name]: wrong });
-      expect(error.problems).toEqual([{ name, value: isSecret(name) ? '<redacted>' : wrong, expected: variable(name).parser.expects }]);
+      expect(error.problems).toEqual([
+        { name, value: isSecret(name) ? '<redacted>' : wrong, expected: variable(name).parser.expects },
+      ]);
       expect(error.message).toBe(`Invalid configuration (1 problem):\n${line(name, wrong)}`);
       if (isSecret(name)) expectRedacted(error.message, wrong);
     });
@@ -189,8 +243,16 @@ describe('every variable in core/config/variables.ts', () => {
         expect(error.problems).toEqual([{ name, value: undefined, expected: missing.expected }]);
         expect(error.message).toBe(`Invalid configuration (1 problem):\n  - ${name}: expected ${missing.expected}`);
         // ...and given, the same environment is fine.
-        const valid = { DATABASE_URL: 'postgres://db/x', REDIS_URL: 'redis://cache:6379', COINGECKO_API_KEY: API_KEY, DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: PASSWORD };
-        expect(() => loadConfig({ ...missing.when, [name]: valid[name as keyof typeof valid] }, { needs: missing.needs })).not.toThrow();
+        const valid = {
+          DATABASE_URL: 'postgres://db/x',
+          REDIS_URL: 'redis://cache:6379',
+          COINGECKO_API_KEY: API_KEY,
+          DASHBOARD_USER: 'admin',
+          DASHBOARD_PASSWORD: PASSWORD,
+        };
+        expect(() =>
+          loadConfig({ ...missing.when, [name]: valid[name as keyof typeof valid] }, { needs: missing.needs }),
+        ).not.toThrow();
         // ...and without the condition it may be missing.
         expect(() => loadConfig({})).not.toThrow();
       });
@@ -214,7 +276,12 @@ describe('every variable in core/config/variables.ts', () => {
     const required = NAMES.filter((name) => typeof CASES[name].missing !== 'string');
     expect(required.sort()).toEqual([...missing, 'DASHBOARD_PASSWORD'].sort()); // a new requirement belongs here too
     const outOfRange = Object.fromEntries(
-      NAMES.filter((name) => !(name in when) && !missing.includes(name)).flatMap((name) => boundaryValues(name).filter((b) => !b.inside).slice(0, 1).map((b) => [name, b.value])),
+      NAMES.filter((name) => !(name in when) && !missing.includes(name)).flatMap((name) =>
+        boundaryValues(name)
+          .filter((b) => !b.inside)
+          .slice(0, 1)
+          .map((b) => [name, b.value]),
+      ),
     );
     const error = configError({ ...when, ...outOfRange }, { needs: ['coingecko-api'] });
     const expected = [...missing, ...Object.keys(outOfRange)].sort();
@@ -222,7 +289,8 @@ describe('every variable in core/config/variables.ts', () => {
     expect(error.problems.map((p) => p.name).sort()).toEqual(expected);
     expect(error.message.split('\n')[0]).toBe(`Invalid configuration (${expected.length} problems):`);
     for (const name of missing) expect(error.message).toMatch(new RegExp(`^  - ${name}: expected `, 'm'));
-    for (const [name, value] of Object.entries(outOfRange)) expect(error.message).toContain(line(name as VariableName, value));
+    for (const [name, value] of Object.entries(outOfRange))
+      expect(error.message).toContain(line(name as VariableName, value));
   });
 });
 
@@ -231,7 +299,13 @@ describe('listen hosts (METRICS_HOST, DASHBOARD_HOST)', () => {
     expect(loadConfig({ METRICS_HOST: host, DASHBOARD_HOST: host }).dashboard.host).toBe(host);
   });
 
-  it.each(['0.0.0.0:3000', 'localhost:9464', '[::1]', 'http://localhost', 'my host', '-leading-dash'])('refuse %s', (host) => {
-    expect(configError({ METRICS_HOST: host, DASHBOARD_HOST: host }).problems.map((p) => p.name)).toEqual(['METRICS_HOST', 'DASHBOARD_HOST']);
-  });
+  it.each(['0.0.0.0:3000', 'localhost:9464', '[::1]', 'http://localhost', 'my host', '-leading-dash'])(
+    'refuse %s',
+    (host) => {
+      expect(configError({ METRICS_HOST: host, DASHBOARD_HOST: host }).problems.map((p) => p.name)).toEqual([
+        'METRICS_HOST',
+        'DASHBOARD_HOST',
+      ]);
+    },
+  );
 });

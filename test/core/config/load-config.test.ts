@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, environmentWithDotenv, loadConfig, secretValues, type ConfigProblem, type LoadConfigOptions } from '../../../core/config/index.js';
+import {
+  ConfigError,
+  environmentWithDotenv,
+  loadConfig,
+  secretValues,
+  type ConfigProblem,
+  type LoadConfigOptions,
+} from '../../../core/config/index.js';
 
 const API_KEY = 'CG-abcdefgh12345678';
 
@@ -25,7 +32,11 @@ describe(loadConfig.name, () => {
       expect(config).toMatchObject({
         env: 'development',
         logLevel: 'info',
-        postgres: { url: 'postgres://postgres@127.0.0.1:5432/crypto_pipeline', poolMax: 4, statementTimeoutMs: 120_000 },
+        postgres: {
+          url: 'postgres://postgres@127.0.0.1:5432/crypto_pipeline',
+          poolMax: 4,
+          statementTimeoutMs: 120_000,
+        },
         redis: { url: 'redis://127.0.0.1:6379', prefix: 'cdp' },
         coingecko: {
           plan: 'public',
@@ -58,8 +69,20 @@ describe(loadConfig.name, () => {
     });
 
     it('freezes the configuration all the way down', () => {
-      const config = loadConfig({ COIN_IDS: 'bitcoin,ethereum', DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: 'a-long-password' });
-      for (const part of [config, config.postgres, config.coingecko, config.universe, config.universe.coinIds, config.dashboard, config.dashboard.credentials]) {
+      const config = loadConfig({
+        COIN_IDS: 'bitcoin,ethereum',
+        DASHBOARD_USER: 'admin',
+        DASHBOARD_PASSWORD: 'a-long-password',
+      });
+      for (const part of [
+        config,
+        config.postgres,
+        config.coingecko,
+        config.universe,
+        config.universe.coinIds,
+        config.dashboard,
+        config.dashboard.credentials,
+      ]) {
         expect(Object.isFrozen(part)).toBe(true);
       }
       expect(() => {
@@ -109,9 +132,17 @@ describe(loadConfig.name, () => {
       const expected: ConfigProblem[] = [
         { name: 'LOG_LEVEL', value: 'verbose', expected: 'one of error, warn, info, debug' },
         { name: 'DATABASE_POOL_MAX', value: '0', expected: 'an integer from 1 to 100' },
-        { name: 'COINGECKO_BASE_URL', value: 'ftp://mirror.example.com/api/v3', expected: 'a URL (http:// or https://)' },
+        {
+          name: 'COINGECKO_BASE_URL',
+          value: 'ftp://mirror.example.com/api/v3',
+          expected: 'a URL (http:// or https://)',
+        },
         { name: 'COIN_IDS', value: 'bitcoin,Not An Id', expected: 'a comma-separated list of CoinGecko coin ids' },
-        { name: 'TICK_INTERVAL', value: 'every minute', expected: 'a duration like 500ms, 30s, 5m, 1h (or plain milliseconds), at least 1000ms' },
+        {
+          name: 'TICK_INTERVAL',
+          value: 'every minute',
+          expected: 'a duration like 500ms, 30s, 5m, 1h (or plain milliseconds), at least 1000ms',
+        },
         { name: 'METRICS_ENABLED', value: 'maybe', expected: 'true or false (also 1/0, yes/no)' },
         { name: 'DASHBOARD_PORT', value: '70000', expected: 'an integer from 0 to 65535' },
       ];
@@ -119,12 +150,16 @@ describe(loadConfig.name, () => {
       expect(error.problems).toEqual(expect.arrayContaining(expected));
       expect(error.message).toMatch(/^Invalid configuration \(7 problems\):/);
       for (const problem of expected) {
-        expect(error.message).toContain(`  - ${problem.name}=${JSON.stringify(problem.value)}: expected ${problem.expected}`);
+        expect(error.message).toContain(
+          `  - ${problem.name}=${JSON.stringify(problem.value)}: expected ${problem.expected}`,
+        );
       }
     });
 
     it('says "1 problem" for a single problem', () => {
-      expect(configError({ FETCH_ATTEMPTS: '0' }).message).toMatch(/^Invalid configuration \(1 problem\):\n {2}- FETCH_ATTEMPTS="0": expected an integer from 1 to 50$/);
+      expect(configError({ FETCH_ATTEMPTS: '0' }).message).toMatch(
+        /^Invalid configuration \(1 problem\):\n {2}- FETCH_ATTEMPTS="0": expected an integer from 1 to 50$/,
+      );
     });
 
     it.each([
@@ -151,31 +186,46 @@ describe(loadConfig.name, () => {
       expect(config.coingecko).toMatchObject({ plan, apiKey, baseUrl, rateLimitPerMin });
     });
 
-    it.each(['demo', 'pro'])('requires COINGECKO_API_KEY on the %s plan from a process that calls CoinGecko', (plan) => {
-      const error = configError({ COINGECKO_PLAN: plan }, { needs: ['coingecko-api'] });
-      expect(error.problems).toEqual([{ name: 'COINGECKO_API_KEY', value: undefined, expected: `an API key: COINGECKO_PLAN=${plan} requires one` }]);
-    });
+    it.each(['demo', 'pro'])(
+      'requires COINGECKO_API_KEY on the %s plan from a process that calls CoinGecko',
+      (plan) => {
+        const error = configError({ COINGECKO_PLAN: plan }, { needs: ['coingecko-api'] });
+        expect(error.problems).toEqual([
+          { name: 'COINGECKO_API_KEY', value: undefined, expected: `an API key: COINGECKO_PLAN=${plan} requires one` },
+        ]);
+      },
+    );
 
-    it.each(['demo', 'pro'])('does not require COINGECKO_API_KEY on the %s plan from a process that never calls CoinGecko', (plan) => {
-      const config = loadConfig({ COINGECKO_PLAN: plan });
-      expect(config.coingecko).toMatchObject({ plan, apiKey: undefined });
-      expect(loadConfig({ COINGECKO_PLAN: plan }, { needs: [] }).coingecko.apiKey).toBeUndefined();
-    });
+    it.each(['demo', 'pro'])(
+      'does not require COINGECKO_API_KEY on the %s plan from a process that never calls CoinGecko',
+      (plan) => {
+        const config = loadConfig({ COINGECKO_PLAN: plan });
+        expect(config.coingecko).toMatchObject({ plan, apiKey: undefined });
+        expect(loadConfig({ COINGECKO_PLAN: plan }, { needs: [] }).coingecko.apiKey).toBeUndefined();
+      },
+    );
 
     it('lists the missing key together with every other problem when the process needs it', () => {
-      const error = configError({ COINGECKO_PLAN: 'pro', FETCH_CONCURRENCY: '0', DASHBOARD_USER: 'admin' }, { needs: ['coingecko-api'] });
+      const error = configError(
+        { COINGECKO_PLAN: 'pro', FETCH_CONCURRENCY: '0', DASHBOARD_USER: 'admin' },
+        { needs: ['coingecko-api'] },
+      );
       expect(names(error.problems).sort()).toEqual(['COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'FETCH_CONCURRENCY']);
       expect(error.message).toMatch(/^Invalid configuration \(3 problems\):/);
     });
 
     it('still refuses a malformed key, and a key on the public plan, in a process that does not need one', () => {
-      expect(names(configError({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'short' }).problems)).toEqual(['COINGECKO_API_KEY']);
+      expect(names(configError({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'short' }).problems)).toEqual([
+        'COINGECKO_API_KEY',
+      ]);
       expect(names(configError({ COINGECKO_API_KEY: API_KEY }).problems)).toEqual(['COINGECKO_PLAN']);
     });
 
     it('accepts a key on the demo and pro plans whether or not the process needs it', () => {
       for (const needs of [[], ['coingecko-api']] as const) {
-        expect(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY }, { needs }).coingecko.apiKey).toBe(API_KEY);
+        expect(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY }, { needs }).coingecko.apiKey).toBe(
+          API_KEY,
+        );
       }
     });
 
@@ -187,7 +237,10 @@ describe(loadConfig.name, () => {
     });
 
     it('lets COINGECKO_RATE_LIMIT_PER_MIN override the plan default, 0 included', () => {
-      expect(loadConfig({ COINGECKO_PLAN: 'demo', COINGECKO_API_KEY: API_KEY, COINGECKO_RATE_LIMIT_PER_MIN: '100' }).coingecko.rateLimitPerMin).toBe(100);
+      expect(
+        loadConfig({ COINGECKO_PLAN: 'demo', COINGECKO_API_KEY: API_KEY, COINGECKO_RATE_LIMIT_PER_MIN: '100' })
+          .coingecko.rateLimitPerMin,
+      ).toBe(100);
       expect(loadConfig({ COINGECKO_RATE_LIMIT_PER_MIN: '0' }).coingecko.rateLimitPerMin).toBe(0);
     });
 
@@ -196,7 +249,9 @@ describe(loadConfig.name, () => {
       ['http://127.0.0.1:8484/api/v3///', 'http://127.0.0.1:8484/api/v3'],
       ['https://proxy.example.com/coingecko', 'https://proxy.example.com/coingecko'],
     ])('lets COINGECKO_BASE_URL %j override the plan URL (as %j)', (given, baseUrl) => {
-      expect(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY, COINGECKO_BASE_URL: given }).coingecko.baseUrl).toBe(baseUrl);
+      expect(
+        loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY, COINGECKO_BASE_URL: given }).coingecko.baseUrl,
+      ).toBe(baseUrl);
     });
   });
 
@@ -206,7 +261,9 @@ describe(loadConfig.name, () => {
     });
 
     it('are built from DASHBOARD_USER and DASHBOARD_PASSWORD together', () => {
-      expect(loadConfig({ DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: 'correct horse battery' }).dashboard.credentials).toEqual({
+      expect(
+        loadConfig({ DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: 'correct horse battery' }).dashboard.credentials,
+      ).toEqual({
         user: 'admin',
         password: 'correct horse battery',
       });
@@ -217,7 +274,9 @@ describe(loadConfig.name, () => {
       [{ DASHBOARD_PASSWORD: 'correct horse battery' }, 'DASHBOARD_USER'],
     ])('given only %j, reports the missing %s', (env, missing) => {
       const error = configError(env);
-      expect(error.problems).toEqual([{ name: missing, value: undefined, expected: expect.stringContaining('set together') }]);
+      expect(error.problems).toEqual([
+        { name: missing, value: undefined, expected: expect.stringContaining('set together') },
+      ]);
       expect(error.message).not.toContain('correct horse battery');
     });
   });
@@ -230,7 +289,11 @@ describe(loadConfig.name, () => {
     });
 
     it('accepts them when given', () => {
-      const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db/prod', REDIS_URL: 'rediss://cache:6380' });
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://app@db/prod',
+        REDIS_URL: 'rediss://cache:6380',
+      });
       expect(config.postgres.url).toBe('postgres://app@db/prod');
       expect(config.redis.url).toBe('rediss://cache:6380');
     });
@@ -245,11 +308,16 @@ describe(loadConfig.name, () => {
   describe('retry delays', () => {
     it('requires RETRY_MAX_DELAY >= RETRY_BASE_DELAY', () => {
       const error = configError({ RETRY_BASE_DELAY: '10s', RETRY_MAX_DELAY: '5s' });
-      expect(error.problems).toEqual([{ name: 'RETRY_MAX_DELAY', value: undefined, expected: 'at least RETRY_BASE_DELAY (10000ms)' }]);
+      expect(error.problems).toEqual([
+        { name: 'RETRY_MAX_DELAY', value: undefined, expected: 'at least RETRY_BASE_DELAY (10000ms)' },
+      ]);
     });
 
     it('accepts equal delays', () => {
-      expect(loadConfig({ RETRY_BASE_DELAY: '5s', RETRY_MAX_DELAY: '5000' }).retry).toEqual({ baseDelayMs: 5000, maxDelayMs: 5000 });
+      expect(loadConfig({ RETRY_BASE_DELAY: '5s', RETRY_MAX_DELAY: '5000' }).retry).toEqual({
+        baseDelayMs: 5000,
+        maxDelayMs: 5000,
+      });
     });
   });
 });
@@ -265,7 +333,11 @@ describe(environmentWithDotenv.name, () => {
     writeFileSync(join(dir, '.env'), '# comment\nLOG_LEVEL=debug\nTICK_INTERVAL=30s\nQUEUE_PREFIX="from-file"\n');
     const env = environmentWithDotenv({ TICK_INTERVAL: '2m' }, dir);
     expect(env).toMatchObject({ LOG_LEVEL: 'debug', TICK_INTERVAL: '2m', QUEUE_PREFIX: 'from-file' });
-    expect(loadConfig(env)).toMatchObject({ logLevel: 'debug', tick: { intervalMs: 120_000 }, redis: { prefix: 'from-file' } });
+    expect(loadConfig(env)).toMatchObject({
+      logLevel: 'debug',
+      tick: { intervalMs: 120_000 },
+      redis: { prefix: 'from-file' },
+    });
   });
 
   it('reads the file named by ENV_FILE instead of <cwd>/.env', () => {
@@ -277,7 +349,9 @@ describe(environmentWithDotenv.name, () => {
   it('returns the environment unchanged when there is no file', () => {
     const env = { LOG_LEVEL: 'error' };
     expect(environmentWithDotenv(env, dir)).toBe(env);
-    expect(environmentWithDotenv({ ENV_FILE: join(dir, 'missing.env') }, dir)).toEqual({ ENV_FILE: join(dir, 'missing.env') });
+    expect(environmentWithDotenv({ ENV_FILE: join(dir, 'missing.env') }, dir)).toEqual({
+      ENV_FILE: join(dir, 'missing.env'),
+    });
   });
 });
 
@@ -295,7 +369,9 @@ describe(secretValues.name, () => {
       DATABASE_URL: 'postgres://app:p%40ss%3Aword@db:5432/x',
       REDIS_URL: 'redis://:redis-pass@cache:6379',
     });
-    expect(secretValues(config).sort()).toEqual([API_KEY, 'correct horse battery', 'p%40ss%3Aword', 'p@ss:word', 'redis-pass'].sort());
+    expect(secretValues(config).sort()).toEqual(
+      [API_KEY, 'correct horse battery', 'p%40ss%3Aword', 'p@ss:word', 'redis-pass'].sort(),
+    );
   });
 
   it('lists a password once when encoding does not change it, and skips ones shorter than 4 characters', () => {

@@ -17,9 +17,12 @@ describe(integer.name, () => {
     expect(accepts(port, input)).toBe(value);
   });
 
-  it.each(['', 'abc', '1.5', '12x', '0x10', '1e3', '-1', '65536'])('rejects %j (wrong type or out of range)', (input) => {
-    expect(port.parse(input).ok).toBe(false);
-  });
+  it.each(['', 'abc', '1.5', '12x', '0x10', '1e3', '-1', '65536'])(
+    'rejects %j (wrong type or out of range)',
+    (input) => {
+      expect(port.parse(input).ok).toBe(false);
+    },
+  );
 
   it('rejects integers beyond the safe range even without bounds', () => {
     expect(integer().parse('9007199254740993').ok).toBe(false);

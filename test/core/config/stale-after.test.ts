@@ -18,7 +18,7 @@ const defaults = loadConfig({});
 const configured = loadConfig({ STALE_AFTER: '7m' });
 
 describe('STALE_AFTER, the one staleness threshold', () => {
-  it('defaults dbt run by hand to STALE_AFTER\'s default (dbt_project.yml var stale_after_seconds)', () => {
+  it("defaults dbt run by hand to STALE_AFTER's default (dbt_project.yml var stale_after_seconds)", () => {
     const vars = (parse(read('dbt/dbt_project.yml')) as { vars: Record<string, unknown> }).vars;
     expect(vars.stale_after_seconds).toBe(defaults.freshness.staleAfterSeconds);
     expect(Object.keys(vars).filter((name) => name.startsWith('stale_after'))).toEqual(['stale_after_seconds']);
@@ -33,22 +33,35 @@ describe('STALE_AFTER, the one staleness threshold', () => {
     const sql = read('dbt/models/marts/market/dim_coin_freshness.sql');
     expect(sql.match(/\{\{ var\('stale_after_seconds'\) \}\}/g)).toHaveLength(2);
     expect(sql).toMatch(/\{\{ var\('stale_after_seconds'\) \}\} as stale_after_seconds/);
-    expect(sql).toMatch(/loaded_at < now\(\) - make_interval\(secs => \{\{ var\('stale_after_seconds'\) \}\}\) as is_stale/);
+    expect(sql).toMatch(
+      /loaded_at < now\(\) - make_interval\(secs => \{\{ var\('stale_after_seconds'\) \}\}\) as is_stale/,
+    );
   });
 
   it('is exported by the dashboard as cdp_freshness_stale_after_seconds, the value its freshness is judged by', async () => {
-    const metrics = createDashboardMetrics([], { timeoutMs: 100, freshness: { pool: {} as never, staleAfterSeconds: configured.freshness.staleAfterSeconds } });
-    expect(await metrics.registry.getSingleMetricAsString('cdp_freshness_stale_after_seconds')).toMatch(/^cdp_freshness_stale_after_seconds 420$/m);
+    const metrics = createDashboardMetrics([], {
+      timeoutMs: 100,
+      freshness: { pool: {} as never, staleAfterSeconds: configured.freshness.staleAfterSeconds },
+    });
+    expect(await metrics.registry.getSingleMetricAsString('cdp_freshness_stale_after_seconds')).toMatch(
+      /^cdp_freshness_stale_after_seconds 420$/m,
+    );
   });
 
-  it('is what Grafana\'s data-stale rule compares the age with: the dashboard\'s gauge, not a number of its own', () => {
+  it("is what Grafana's data-stale rule compares the age with: the dashboard's gauge, not a number of its own", () => {
     const rule = alertRules().find((r) => r.uid === 'cdp-data-stale')!;
-    expect(rule.query.expr!.replace(/\s+/g, ' ')).toBe('time() - max(cdp_freshness_last_load_timestamp_seconds) - max(cdp_freshness_stale_after_seconds)');
+    expect(rule.query.expr!.replace(/\s+/g, ' ')).toBe(
+      'time() - max(cdp_freshness_last_load_timestamp_seconds) - max(cdp_freshness_stale_after_seconds)',
+    );
     expect(rule.threshold).toEqual({ type: 'gt', value: 0 });
   });
 
   it('is named, not stated, wherever Grafana describes it', () => {
-    const texts = [read('grafana/provisioning/alerting/rules.yaml'), ...dashboards().map(({ json }) => JSON.stringify(json)), readFileSync(`${GRAFANA_DIR}/README.md`, 'utf8')];
+    const texts = [
+      read('grafana/provisioning/alerting/rules.yaml'),
+      ...dashboards().map(({ json }) => JSON.stringify(json)),
+      readFileSync(`${GRAFANA_DIR}/README.md`, 'utf8'),
+    ];
     for (const text of texts) expect(text).not.toMatch(/\b(15 ?min(ute)?s?|900 ?s)\b/);
     const rule = alertRules().find((r) => r.uid === 'cdp-data-stale')!;
     expect(`${rule.annotations.summary} ${rule.annotations.description}`).toContain('STALE_AFTER');

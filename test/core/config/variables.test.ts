@@ -15,7 +15,12 @@ describe('VARIABLES', () => {
   );
 
   it('marks exactly the variables that carry credentials as secret', () => {
-    expect(entries.filter(([, v]) => v.secret).map(([name]) => name).sort()).toEqual(['COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+    expect(
+      entries
+        .filter(([, v]) => v.secret)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['COINGECKO_API_KEY', 'DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
   });
 
   it('gives secrets no default that holds a password', () => {

@@ -32,9 +32,13 @@ describe(copyBuffers.name, () => {
     const client = await db.pool.connect();
     try {
       await client.query('create temp table many (n int, note text)');
-      const text = Buffer.from(Array.from({ length: 5000 }, (_, n) => `${n}\t${'x'.repeat(600)}\\t${n}\\\\\n`).join(''));
+      const text = Buffer.from(
+        Array.from({ length: 5000 }, (_, n) => `${n}\t${'x'.repeat(600)}\\t${n}\\\\\n`).join(''),
+      );
       expect(await copyBuffers(client, 'many', ['n', 'note'], [text])).toBe(5000);
-      const result = await client.query('select count(*)::int as rows, sum(n)::int as sum, min(length(note))::int as len from many');
+      const result = await client.query(
+        'select count(*)::int as rows, sum(n)::int as sum, min(length(note))::int as len from many',
+      );
       expect(result.rows[0]).toEqual({ rows: 5000, sum: (4999 * 5000) / 2, len: 600 + 1 + 1 + 1 });
     } finally {
       client.release();
@@ -45,7 +49,9 @@ describe(copyBuffers.name, () => {
     const client = await db.pool.connect();
     try {
       await client.query('create temp table typed (n int)');
-      await expect(copyBuffers(client, 'typed', ['n'], [Buffer.from('1\nnot a number\n')])).rejects.toMatchObject({ code: '22P02' });
+      await expect(copyBuffers(client, 'typed', ['n'], [Buffer.from('1\nnot a number\n')])).rejects.toMatchObject({
+        code: '22P02',
+      });
       expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
     } finally {
       client.release();

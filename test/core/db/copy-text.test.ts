@@ -23,7 +23,8 @@ describe(copyTextValue.name, () => {
 
   it('round-trips through COPY text decoding', () => {
     // PostgreSQL's decoding of the escapes copyTextValue produces.
-    const decode = (text: string) => text.replace(/\\(.)/g, (_m, c: string) => ({ t: '\t', n: '\n', r: '\r', '\\': '\\' })[c] ?? c);
+    const decode = (text: string) =>
+      text.replace(/\\(.)/g, (_m, c: string) => ({ t: '\t', n: '\n', r: '\r', '\\': '\\' })[c] ?? c);
     for (const value of ['plain', 'tab\there', 'new\nline', 'back\\slash\\', 'mixed \\t\t\r\n\\n', 'ünïcødé 🚀']) {
       expect(decode(copyTextValue(value))).toBe(value);
     }

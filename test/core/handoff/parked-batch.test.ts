@@ -1,7 +1,12 @@
 import { jsonArrayItems } from '../../../core/coingecko/json-array-items.js';
 import { validateMarketRecord, type MarketRecord } from '../../../core/coingecko/market-record.js';
 import { PermanentError } from '../../../core/errors.js';
-import { copyTextWithout, decodeParkedBatch, encodeParkedBatch, type ParkedBatch } from '../../../core/handoff/parked-batch.js';
+import {
+  copyTextWithout,
+  decodeParkedBatch,
+  encodeParkedBatch,
+  type ParkedBatch,
+} from '../../../core/handoff/parked-batch.js';
 import { snapshotCopyLine, type SnapshotContext } from '../../../core/snapshots/snapshot-row.js';
 import { validateSnapshotBatch } from '../../../core/snapshots/validated-batch.js';
 import { parkedBatchOf } from '../../helpers/parked-batches.js';
@@ -16,7 +21,12 @@ import { parkedBatchOf } from '../../helpers/parked-batches.js';
 const context = { runId: 'mprep1', batchNo: 4, vsCurrency: 'usd' };
 
 const item = (id: string, extra: Record<string, unknown> = {}) => ({
-  id, symbol: id.slice(0, 3), name: id, last_updated: '2026-11-27T10:00:00.000Z', current_price: 1.25, ...extra,
+  id,
+  symbol: id.slice(0, 3),
+  name: id,
+  last_updated: '2026-11-27T10:00:00.000Z',
+  current_price: 1.25,
+  ...extra,
 });
 
 function record(source: Record<string, unknown>): MarketRecord {
@@ -45,7 +55,11 @@ function withHeader(payload: Buffer, edit: (header: Record<string, unknown>) => 
   const headerEnd = payload.indexOf(0x0a, headerStart);
   const header = JSON.parse(payload.toString('utf8', headerStart, headerEnd)) as Record<string, unknown>;
   edit(header);
-  return Buffer.concat([payload.subarray(0, headerStart), Buffer.from(JSON.stringify(header)), payload.subarray(headerEnd)]);
+  return Buffer.concat([
+    payload.subarray(0, headerStart),
+    Buffer.from(JSON.stringify(header)),
+    payload.subarray(headerEnd),
+  ]);
 }
 
 describe(validateSnapshotBatch.name, () => {
@@ -55,7 +69,11 @@ describe(validateSnapshotBatch.name, () => {
     const sources = JSON.parse(body) as Record<string, unknown>[];
     expect(batch.lines).toEqual([0, 2, 3].map((i) => snapshotCopyLine(record(sources[i]!), context, texts[i])));
     expect(batch.coinIds).toEqual(['bitcoin', 'ethereum', 'tether']);
-    expect(batch.lastUpdated).toEqual(['2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.000Z', '2026-11-27T10:00:00.000Z']);
+    expect(batch.lastUpdated).toEqual([
+      '2026-11-27T10:00:00.000Z',
+      '2026-11-27T10:00:00.000Z',
+      '2026-11-27T10:00:00.000Z',
+    ]);
     expect(batch.recordsReceived).toBe(4);
   });
 
@@ -74,13 +92,17 @@ describe(validateSnapshotBatch.name, () => {
     const batch = validateSnapshotBatch(context, JSON.parse(text) as unknown[], jsonArrayItems(text));
     expect(Object.entries(batch.unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
     expect(({} as { records?: unknown }).records).toBeUndefined();
-    expect(Object.entries(decodeParkedBatch(encodeParkedBatch(context, batch), context).unknownFields)).toEqual([['__proto__', { records: 1, exampleCoin: 'monero' }]]);
+    expect(Object.entries(decodeParkedBatch(encodeParkedBatch(context, batch), context).unknownFields)).toEqual([
+      ['__proto__', { records: 1, exampleCoin: 'monero' }],
+    ]);
   });
 
   it('serialises a record again when it has no text, and refuses texts that do not pair with the records', () => {
     const one = [item('solana')];
     expect(validateSnapshotBatch(context, one).lines).toEqual([snapshotCopyLine(record(one[0]!), context)]);
-    expect(() => validateSnapshotBatch(context, one, ['{}', '{}'])).toThrow(new PermanentError('batch 4 of run mprep1: 1 records but 2 record texts'));
+    expect(() => validateSnapshotBatch(context, one, ['{}', '{}'])).toThrow(
+      new PermanentError('batch 4 of run mprep1: 1 records but 2 record texts'),
+    );
   });
 });
 
@@ -97,7 +119,12 @@ describe('parked batch', () => {
 
   it('ends each line at a byte offset, counting multi-byte characters as UTF-8 does', () => {
     const batch = parked();
-    const ends = lineTexts(batch).map(((end) => (line: string) => (end += Buffer.byteLength(line)))(0));
+    const ends = lineTexts(batch).map(
+      (
+        (end) => (line: string) =>
+          (end += Buffer.byteLength(line))
+      )(0),
+    );
     expect(batch.lineEnds).toEqual(ends);
     expect(batch.lineEnds.at(-1)).toBe(batch.copyText.length);
     // More bytes than characters: the offsets are not string indices.
@@ -106,35 +133,90 @@ describe('parked batch', () => {
 
   it('is laid out as a version line, a one-line JSON header, then the COPY text (parked batches outlive releases: keep it readable)', () => {
     const batch = validated();
-    const [version, header, ...text] = encodeParkedBatch(context, batch, [1]).toString('utf8').split(/(?<=\n)/);
+    const [version, header, ...text] = encodeParkedBatch(context, batch, [1])
+      .toString('utf8')
+      .split(/(?<=\n)/);
     expect(version).toBe('cdp-prepared-batch/1\n');
     expect(JSON.parse(header!)).toEqual({
-      context, recordsReceived: 4, coinIds: ['bitcoin', 'tether'], lastUpdated: [batch.lastUpdated[0], batch.lastUpdated[2]],
+      context,
+      recordsReceived: 4,
+      coinIds: ['bitcoin', 'tether'],
+      lastUpdated: [batch.lastUpdated[0], batch.lastUpdated[2]],
       lineEnds: [Buffer.byteLength(batch.lines[0]!), Buffer.byteLength(batch.lines[0]! + batch.lines[2]!)],
-      rejected: batch.rejected, unknownFields: batch.unknownFields, duplicatesLeftOut: 1,
+      rejected: batch.rejected,
+      unknownFields: batch.unknownFields,
+      duplicatesLeftOut: 1,
     });
     expect(text).toEqual([batch.lines[0], batch.lines[2]]);
   });
 
   it('can be empty of rows: no valid record at all, or every valid row left out', () => {
-    expect(decodeParkedBatch(encodeParkedBatch(context, validateSnapshotBatch(context, [items()[1]])), context))
-      .toMatchObject({ coinIds: [], lineEnds: [], rejected: [expect.objectContaining({ coinId: 'broken' })] });
-    expect(decodeParkedBatch(encodeParkedBatch(context, validated(), [0, 1, 2]), context))
-      .toMatchObject({ coinIds: [], lineEnds: [], duplicatesLeftOut: 3 });
+    expect(
+      decodeParkedBatch(encodeParkedBatch(context, validateSnapshotBatch(context, [items()[1]])), context),
+    ).toMatchObject({ coinIds: [], lineEnds: [], rejected: [expect.objectContaining({ coinId: 'broken' })] });
+    expect(decodeParkedBatch(encodeParkedBatch(context, validated(), [0, 1, 2]), context)).toMatchObject({
+      coinIds: [],
+      lineEnds: [],
+      duplicatesLeftOut: 3,
+    });
   });
 
   const refusals: [string, (payload: Buffer) => Buffer, SnapshotContext, RegExp][] = [
-    ['another batch', (p: Buffer) => p, { ...context, batchNo: 5 }, /is corrupt \(it was parked for \{"runId":"mprep1","batchNo":4,"vsCurrency":"usd"\}\)/],
+    [
+      'another batch',
+      (p: Buffer) => p,
+      { ...context, batchNo: 5 },
+      /is corrupt \(it was parked for \{"runId":"mprep1","batchNo":4,"vsCurrency":"usd"\}\)/,
+    ],
     ['another currency', (p: Buffer) => p, { ...context, vsCurrency: 'eur' }, /it was parked for/],
     ['a plain response body', () => Buffer.from(body), context, /is corrupt \(unknown format\)/],
     ['an empty value', () => Buffer.alloc(0), context, /is corrupt \(unknown format\)/],
-    ['a truncated text', (p: Buffer) => p.subarray(0, p.length - 10), context, /line offsets do not match the text|text longer/],
-    ['text after the last line', (p: Buffer) => Buffer.concat([p, Buffer.from('x\tinjected\n')]), context, /text longer than its lines/],
+    [
+      'a truncated text',
+      (p: Buffer) => p.subarray(0, p.length - 10),
+      context,
+      /line offsets do not match the text|text longer/,
+    ],
+    [
+      'text after the last line',
+      (p: Buffer) => Buffer.concat([p, Buffer.from('x\tinjected\n')]),
+      context,
+      /text longer than its lines/,
+    ],
     ['a header cut short', (p: Buffer) => p.subarray(0, 40), context, /no header line/],
-    ['a header that is not JSON', (p: Buffer) => Buffer.from(p.toString('latin1').replace('{"context"', '{context'), 'latin1'), context, /header is not JSON/],
-    ['offsets that do not fall on line ends', (p: Buffer) => withHeader(p, (h) => { h.lineEnds = (h.lineEnds as number[]).map((end) => end - 1); }), context, /line offsets do not match the text/],
-    ['keys that do not pair with the lines', (p: Buffer) => withHeader(p, (h) => { h.coinIds = ['bitcoin']; }), context, /keys and lines differ in number/],
-    ...[-1, 1.5, '2'].map((count): (typeof refusals)[number] => [`a parked count of ${JSON.stringify(count)}`, (p) => withHeader(p, (h) => { h.duplicatesLeftOut = count; }), context, /duplicatesLeftOut is not a count/]),
+    [
+      'a header that is not JSON',
+      (p: Buffer) => Buffer.from(p.toString('latin1').replace('{"context"', '{context'), 'latin1'),
+      context,
+      /header is not JSON/,
+    ],
+    [
+      'offsets that do not fall on line ends',
+      (p: Buffer) =>
+        withHeader(p, (h) => {
+          h.lineEnds = (h.lineEnds as number[]).map((end) => end - 1);
+        }),
+      context,
+      /line offsets do not match the text/,
+    ],
+    [
+      'keys that do not pair with the lines',
+      (p: Buffer) =>
+        withHeader(p, (h) => {
+          h.coinIds = ['bitcoin'];
+        }),
+      context,
+      /keys and lines differ in number/,
+    ],
+    ...[-1, 1.5, '2'].map((count): (typeof refusals)[number] => [
+      `a parked count of ${JSON.stringify(count)}`,
+      (p) =>
+        withHeader(p, (h) => {
+          h.duplicatesLeftOut = count;
+        }),
+      context,
+      /duplicatesLeftOut is not a count/,
+    ]),
   ];
   it.each(refusals)('refuses %s, naming why and that the batch must be fetched again', (_, mangle, expected, why) => {
     const payload = mangle(encodeParkedBatch(context, validated()));
@@ -148,7 +230,9 @@ describe('parked batch', () => {
     })();
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toMatch(why);
-    expect((error as Error).message).toMatch(new RegExp(`^parked batch ${expected.batchNo} of run mprep1 is corrupt .*; the batch must be fetched again$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^parked batch ${expected.batchNo} of run mprep1 is corrupt .*; the batch must be fetched again$`),
+    );
   });
 });
 
@@ -174,7 +258,11 @@ describe('a batch whose keys were checked when parked', () => {
 });
 
 describe(copyTextWithout.name, () => {
-  const lines = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8').split(/(?<=\n)/).filter(Boolean);
+  const lines = (chunks: Buffer[]) =>
+    Buffer.concat(chunks)
+      .toString('utf8')
+      .split(/(?<=\n)/)
+      .filter(Boolean);
 
   it('leaves out exactly the skipped rows, whatever their position', () => {
     const batch = parked();

@@ -85,7 +85,7 @@ describe(jitteredBackoff.name, () => {
       expect(backoff(6, 'custom', retryable(2000))).toBe(16_000);
     });
 
-    it('caps the server\'s wait at maxDelayMs', () => {
+    it("caps the server's wait at maxDelayMs", () => {
       expect(backoff(1, 'custom', retryable(3_600_000))).toBe(60_000);
     });
 

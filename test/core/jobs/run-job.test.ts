@@ -19,14 +19,23 @@ function serverError(code: string, message: string): pg.DatabaseError {
 
 describe(classifyUnclassified.name, () => {
   it('fails a raw Postgres permission error for good, naming the table and the SQLSTATE', () => {
-    const classified = classifyUnclassified(serverError('42501', 'permission denied for table pipeline_batches'), 'load');
+    const classified = classifyUnclassified(
+      serverError('42501', 'permission denied for table pipeline_batches'),
+      'load',
+    );
     expect(classified).toBeInstanceOf(PermanentError);
-    expect((classified as Error).message).toBe('load job, Postgres: permission denied for table pipeline_batches (42501)');
+    expect((classified as Error).message).toBe(
+      'load job, Postgres: permission denied for table pipeline_batches (42501)',
+    );
   });
 
   it('fails an undefined table or column for good too (class 42 never clears)', () => {
-    expect(classifyUnclassified(serverError('42P01', 'relation "pipeline.gone" does not exist'), 'tick')).toBeInstanceOf(PermanentError);
-    expect(classifyUnclassified(serverError('42703', 'column "gone" does not exist'), 'tick')).toBeInstanceOf(PermanentError);
+    expect(
+      classifyUnclassified(serverError('42P01', 'relation "pipeline.gone" does not exist'), 'tick'),
+    ).toBeInstanceOf(PermanentError);
+    expect(classifyUnclassified(serverError('42703', 'column "gone" does not exist'), 'tick')).toBeInstanceOf(
+      PermanentError,
+    );
   });
 
   it('leaves other raw Postgres errors to the default (retried), untouched', () => {
@@ -58,7 +67,11 @@ describe('startWorker when pausing the queue after a 429 fails', () => {
 
   beforeAll(async () => {
     // No database is used: the hook below records failures in memory.
-    runtime = new Runtime(testConfig({ databaseUrl: 'postgres://127.0.0.1:5432/unused', prefix, coingeckoUrl: 'http://127.0.0.1:9' }), rootLogger, 'test');
+    runtime = new Runtime(
+      testConfig({ databaseUrl: 'postgres://127.0.0.1:5432/unused', prefix, coingeckoUrl: 'http://127.0.0.1:9' }),
+      rootLogger,
+      'test',
+    );
     refusing = new Queue('load', { connection: { url: TEST_REDIS_URL }, prefix });
     await refusing.waitUntilReady();
     await refusing.close();
@@ -72,7 +85,11 @@ describe('startWorker when pausing the queue after a 429 fails', () => {
     attempts: number,
     rateLimitQueue: Queue = refusing,
     maxStartedAttempts?: number,
-  ): Promise<{ job: Job; recorded: { jobId: string | undefined; attempt: number; reason: string }[]; handled: number }> {
+  ): Promise<{
+    job: Job;
+    recorded: { jobId: string | undefined; attempt: number; reason: string }[];
+    handled: number;
+  }> {
     const recorded: { jobId: string | undefined; attempt: number; reason: string }[] = [];
     let handled = 0;
     const worker = startWorker(
@@ -100,10 +117,14 @@ describe('startWorker when pausing the queue after a 429 fails', () => {
         opts: { attempts, backoff: { type: 'fixed', delay: 50 } },
       });
       const added = await queue.add(name, data, opts);
-      const job = await waitFor('the job to fail for good', async () => {
-        const now = await queue.getJob(added.id!);
-        return now && (await now.getState()) === 'failed' ? now : undefined;
-      }, 15_000);
+      const job = await waitFor(
+        'the job to fail for good',
+        async () => {
+          const now = await queue.getJob(added.id!);
+          return now && (await now.getState()) === 'failed' ? now : undefined;
+        },
+        15_000,
+      );
       return { job, recorded, handled };
     } finally {
       await closeWorker(worker, 5_000);
@@ -132,6 +153,8 @@ describe('startWorker when pausing the queue after a 429 fails', () => {
     expect(handled).toBe(1);
     expect(job.failedReason).toBe('job started more than allowable limit');
     await waitFor('the failure to be recorded', async () => recorded.length > 0, 5_000);
-    expect(recorded).toEqual([expect.objectContaining({ jobId: job.id, reason: 'job started more than allowable limit' })]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ jobId: job.id, reason: 'job started more than allowable limit' }),
+    ]);
   });
 });

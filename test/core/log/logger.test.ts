@@ -39,7 +39,14 @@ describe(configureLogger.name, () => {
   it('writes JSON lines with the service, level and metadata', () => {
     rootLogger.info('tick planned', { runId: 't1', batches: 3 });
     const [entry] = logged().entries;
-    expect(entry).toMatchObject({ level: 'info', message: 'tick planned', service: 'logger-test', pid: process.pid, runId: 't1', batches: 3 });
+    expect(entry).toMatchObject({
+      level: 'info',
+      message: 'tick planned',
+      service: 'logger-test',
+      pid: process.pid,
+      runId: 't1',
+      batches: 3,
+    });
     expect(entry).toHaveProperty('timestamp');
   });
 
@@ -53,11 +60,17 @@ describe(configureLogger.name, () => {
   it.each<[string, () => void]>([
     ['a message', () => rootLogger.warn(`calling with key ${SECRET} and ${PASSWORD}`)],
     ['metadata', () => rootLogger.info('request', { apiKey: SECRET, password: PASSWORD })],
-    ['a nested object', () => rootLogger.info('request', { request: { headers: { 'x-cg-pro-api-key': SECRET }, list: [{ p: `x${PASSWORD}x` }] } })],
+    [
+      'a nested object',
+      () =>
+        rootLogger.info('request', {
+          request: { headers: { 'x-cg-pro-api-key': SECRET }, list: [{ p: `x${PASSWORD}x` }] },
+        }),
+    ],
     ['an Error in metadata', () => rootLogger.error('fetch failed', { error: new Error(`401 for key ${SECRET}`) })],
     ['an Error logged directly', () => rootLogger.error(new Error(`401 for key ${SECRET}`))],
     ['an Error after a message', () => rootLogger.error('fetch failed', new Error(`401 for key ${SECRET}`))],
-    ['a child logger\'s fields', () => rootLogger.child({ queue: 'fetch', jobId: SECRET }).info(`job ${PASSWORD}`)],
+    ["a child logger's fields", () => rootLogger.child({ queue: 'fetch', jobId: SECRET }).info(`job ${PASSWORD}`)],
   ])('redacts secrets from %s', (_what, log) => {
     log();
     const { raw } = logged();
@@ -83,12 +96,17 @@ describe(configureLogger.name, () => {
   });
 
   it('redacts the passwords of the configured connection URLs, encoded or not', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://app:p%40ss-w0rd@db:5432/x', REDIS_URL: 'redis://:redis-pass@cache:6379' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:p%40ss-w0rd@db:5432/x',
+      REDIS_URL: 'redis://:redis-pass@cache:6379',
+    });
     configureLogger({ level: 'info', service: 'logger-test', secrets: secretValues(config) });
     rootLogger.info(`connecting to ${config.postgres.url} and ${config.redis.url}`, { decoded: 'p@ss-w0rd' });
     const { raw } = logged();
     for (const secret of ['p%40ss-w0rd', 'p@ss-w0rd', 'redis-pass']) expect(raw).not.toContain(secret);
-    expect(logged().entries[0]!.message).toBe('connecting to postgres://app:[redacted]@db:5432/x and redis://:[redacted]@cache:6379');
+    expect(logged().entries[0]!.message).toBe(
+      'connecting to postgres://app:[redacted]@db:5432/x and redis://:[redacted]@cache:6379',
+    );
   });
 
   it('ignores secrets shorter than 4 characters, which would shred every line', () => {

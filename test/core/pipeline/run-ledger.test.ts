@@ -1,5 +1,11 @@
 import { inTransaction } from '../../../core/db/pool.js';
-import { markBatchFailed, markBatchFetched, markBatchLoaded, recordPlannedRun, type BatchLoadCounts } from '../../../core/pipeline/run-ledger.js';
+import {
+  markBatchFailed,
+  markBatchFetched,
+  markBatchLoaded,
+  recordPlannedRun,
+  type BatchLoadCounts,
+} from '../../../core/pipeline/run-ledger.js';
 import { createTestDatabase, sessionsWaitingOnLocks, type TestDatabase } from '../../helpers/database.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -27,7 +33,8 @@ describe('the run ledger', () => {
     rowsDuplicate,
     recordsRejected,
   });
-  const loaded = (runId: string, batchNo: number, c = counts(2)) => inTransaction(db.pool, (client) => markBatchLoaded(client, runId, batchNo, c));
+  const loaded = (runId: string, batchNo: number, c = counts(2)) =>
+    inTransaction(db.pool, (client) => markBatchLoaded(client, runId, batchNo, c));
   async function run(runId: string) {
     const result = await db.pool.query(
       `select status, finished_at is not null as finished, batches_fetched, batches_loaded, batches_failed, rows_loaded, rows_duplicate, records_rejected
@@ -43,14 +50,33 @@ describe('the run ledger', () => {
       await markBatchFetched(db.pool, runId, 0, 2);
       await loaded(runId, 0, counts(1, 1));
       expect(await run(runId)).toEqual({
-        status: 'running', finished: false, batches_fetched: 1, batches_loaded: 1, batches_failed: 0, rows_loaded: 1, rows_duplicate: 1, records_rejected: 0,
+        status: 'running',
+        finished: false,
+        batches_fetched: 1,
+        batches_loaded: 1,
+        batches_failed: 0,
+        rows_loaded: 1,
+        rows_duplicate: 1,
+        records_rejected: 0,
       });
       await loaded(runId, 1, counts(1, 0, 1));
       expect(await run(runId)).toEqual({
         // Batch 1 loaded without a fetch on record (its fetch's ledger update lost): it counts as fetched.
-        status: 'loaded', finished: true, batches_fetched: 2, batches_loaded: 2, batches_failed: 0, rows_loaded: 2, rows_duplicate: 1, records_rejected: 1,
+        status: 'loaded',
+        finished: true,
+        batches_fetched: 2,
+        batches_loaded: 2,
+        batches_failed: 0,
+        rows_loaded: 2,
+        rows_duplicate: 1,
+        records_rejected: 1,
       });
-      const batch = (await db.pool.query('select status, rows_loaded, records_rejected, loaded_at is not null as stamped from pipeline.pipeline_batches where run_id = $1 and batch_no = 1', [runId])).rows[0];
+      const batch = (
+        await db.pool.query(
+          'select status, rows_loaded, records_rejected, loaded_at is not null as stamped from pipeline.pipeline_batches where run_id = $1 and batch_no = 1',
+          [runId],
+        )
+      ).rows[0];
       expect(batch).toEqual({ status: 'loaded', rows_loaded: 1, records_rejected: 1, stamped: true });
     });
 
@@ -65,10 +91,25 @@ describe('the run ledger', () => {
       const runId = await plannedRun(2);
       await loaded(runId, 0);
       await markBatchFailed(db.pool, runId, 1, 'fetch: 500 from CoinGecko');
-      expect(await run(runId)).toMatchObject({ status: 'partial', finished: true, batches_loaded: 1, batches_failed: 1 });
+      expect(await run(runId)).toMatchObject({
+        status: 'partial',
+        finished: true,
+        batches_loaded: 1,
+        batches_failed: 1,
+      });
       await loaded(runId, 1);
-      expect(await run(runId)).toMatchObject({ status: 'loaded', finished: true, batches_loaded: 2, batches_failed: 0, rows_loaded: 4 });
-      const batch = (await db.pool.query('select status, error from pipeline.pipeline_batches where run_id = $1 and batch_no = 1', [runId])).rows[0];
+      expect(await run(runId)).toMatchObject({
+        status: 'loaded',
+        finished: true,
+        batches_loaded: 2,
+        batches_failed: 0,
+        rows_loaded: 4,
+      });
+      const batch = (
+        await db.pool.query('select status, error from pipeline.pipeline_batches where run_id = $1 and batch_no = 1', [
+          runId,
+        ])
+      ).rows[0];
       expect(batch).toEqual({ status: 'loaded', error: null });
     });
 
@@ -78,12 +119,19 @@ describe('the run ledger', () => {
       await markBatchFailed(db.pool, runId, 1, 'permanent');
       expect(await run(runId)).toMatchObject({ status: 'failed', finished: true, batches_failed: 2 });
       await loaded(runId, 0);
-      expect(await run(runId)).toMatchObject({ status: 'partial', finished: true, batches_loaded: 1, batches_failed: 1 });
+      expect(await run(runId)).toMatchObject({
+        status: 'partial',
+        finished: true,
+        batches_loaded: 1,
+        batches_failed: 1,
+      });
     });
 
     it('leaves a lost run lost', async () => {
       const runId = await plannedRun(1);
-      await db.pool.query("update pipeline.pipeline_runs set status = 'lost', finished_at = now() where run_id = $1", [runId]);
+      await db.pool.query("update pipeline.pipeline_runs set status = 'lost', finished_at = now() where run_id = $1", [
+        runId,
+      ]);
       await loaded(runId, 0);
       expect(await run(runId)).toMatchObject({ status: 'lost', finished: true, batches_loaded: 1 });
     });

@@ -4,9 +4,20 @@ import { buildJob } from '../../../core/queues/build-job.js';
 import { BACKOFF_TYPE, jobOptions } from '../../../core/queues/job-options.js';
 import { JOB_NAMES, jobIds, QUEUE_KEYS, type PayloadOf } from '../../../core/queues/registry.js';
 
-const config = loadConfig({ FETCH_ATTEMPTS: '4', LOAD_ATTEMPTS: '7', TRANSFORM_ATTEMPTS: '2', RETRY_BASE_DELAY: '250ms', JOB_KEEP_COMPLETED: '1h', JOB_KEEP_FAILED: '2d' });
+const config = loadConfig({
+  FETCH_ATTEMPTS: '4',
+  LOAD_ATTEMPTS: '7',
+  TRANSFORM_ATTEMPTS: '2',
+  RETRY_BASE_DELAY: '250ms',
+  JOB_KEEP_COMPLETED: '1h',
+  JOB_KEEP_FAILED: '2d',
+});
 const RUN = 't1764230400000';
-const fetchData: PayloadOf<'fetch'> = { runId: RUN, batchNo: 3, request: { endpoint: 'markets', vsCurrency: 'usd', ids: ['bitcoin', 'ethereum'] } };
+const fetchData: PayloadOf<'fetch'> = {
+  runId: RUN,
+  batchNo: 3,
+  request: { endpoint: 'markets', vsCurrency: 'usd', ids: ['bitcoin', 'ethereum'] },
+};
 
 /** What buildJob throws for `data`, as a producer would see it. */
 function refusal<K extends Parameters<typeof buildJob>[0]>(key: K, data: unknown, jobId?: string): Error {
@@ -19,7 +30,7 @@ function refusal<K extends Parameters<typeof buildJob>[0]>(key: K, data: unknown
 }
 
 describe(buildJob.name, () => {
-  it('applies the queue\'s default options from the configuration', () => {
+  it("applies the queue's default options from the configuration", () => {
     const { opts } = buildJob('fetch', config, { data: fetchData });
     expect(opts).toEqual({
       attempts: 4,
@@ -27,13 +38,31 @@ describe(buildJob.name, () => {
       removeOnComplete: { age: 3600, count: 5000 },
       removeOnFail: { age: 172_800, count: 20_000 },
     });
-    for (const [key, attempts] of [['load', 7], ['transform', 2], ['tick', 3], ['universe', 3]] as const) {
-      expect(buildJob(key, config, { data: key === 'tick' ? { trigger: 'manual' } : key === 'universe' ? {} : key === 'load' ? { runId: RUN, batchNo: 0, vsCurrency: 'usd' } : { runId: RUN } } as never).opts).toEqual({ ...jobOptions(key, config), attempts });
+    for (const [key, attempts] of [
+      ['load', 7],
+      ['transform', 2],
+      ['tick', 3],
+      ['universe', 3],
+    ] as const) {
+      expect(
+        buildJob(key, config, {
+          data:
+            key === 'tick'
+              ? { trigger: 'manual' }
+              : key === 'universe'
+                ? {}
+                : key === 'load'
+                  ? { runId: RUN, batchNo: 0, vsCurrency: 'usd' }
+                  : { runId: RUN },
+        } as never).opts,
+      ).toEqual({ ...jobOptions(key, config), attempts });
     }
   });
 
   it('sets the job id when given, and none when not (scheduler templates)', () => {
-    expect(buildJob('fetch', config, { data: fetchData, jobId: jobIds.fetch(RUN, 3) }).opts.jobId).toBe(`fetch-${RUN}-3`);
+    expect(buildJob('fetch', config, { data: fetchData, jobId: jobIds.fetch(RUN, 3) }).opts.jobId).toBe(
+      `fetch-${RUN}-3`,
+    );
     expect(buildJob('fetch', config, { data: fetchData }).opts).not.toHaveProperty('jobId');
   });
 
@@ -53,9 +82,18 @@ describe(buildJob.name, () => {
   });
 
   it('names the queue and the job from the registry', () => {
-    expect(buildJob('transform', config, { data: { runId: RUN } })).toMatchObject({ queueName: 'transform', name: 'dbt-run' });
-    expect(buildJob('load', config, { data: { runId: RUN, batchNo: 0, vsCurrency: 'usd' } })).toMatchObject({ queueName: 'load', name: 'copy-batch' });
-    expect(buildJob('tick', config, { data: { trigger: 'schedule' } })).toMatchObject({ queueName: 'tick', name: 'tick' });
+    expect(buildJob('transform', config, { data: { runId: RUN } })).toMatchObject({
+      queueName: 'transform',
+      name: 'dbt-run',
+    });
+    expect(buildJob('load', config, { data: { runId: RUN, batchNo: 0, vsCurrency: 'usd' } })).toMatchObject({
+      queueName: 'load',
+      name: 'copy-batch',
+    });
+    expect(buildJob('tick', config, { data: { trigger: 'schedule' } })).toMatchObject({
+      queueName: 'tick',
+      name: 'tick',
+    });
     expect(buildJob('universe', config, { data: {} })).toMatchObject({ queueName: 'universe', name: 'refresh' });
     expect(buildJob('fetch', config, { data: fetchData })).toMatchObject({ queueName: 'fetch', name: 'coins-markets' });
   });
@@ -64,13 +102,17 @@ describe(buildJob.name, () => {
     const { data } = buildJob('tick', config, { data: { trigger: 'backfill', coinIds: ['bitcoin'] } });
     expect(data).toEqual({ trigger: 'backfill', coinIds: ['bitcoin'] });
     // Unknown fields are dropped, as the worker's parse would drop them.
-    expect(buildJob('transform', config, { data: { runId: RUN, extra: 1 } as PayloadOf<'transform'> }).data).toEqual({ runId: RUN });
+    expect(buildJob('transform', config, { data: { runId: RUN, extra: 1 } as PayloadOf<'transform'> }).data).toEqual({
+      runId: RUN,
+    });
   });
 
   it('refuses an invalid payload at the producer, naming the queue, the job and the field', () => {
     const error = refusal('fetch', { ...fetchData, request: { ...fetchData.request, ids: [] } }, jobIds.fetch(RUN, 3));
     expect(error).toBeInstanceOf(PermanentError);
-    expect(error.message).toBe(`cannot add a fetch job (fetch-${RUN}-3): invalid payload: request.ids Too small: expected array to have >=1 items`);
+    expect(error.message).toBe(
+      `cannot add a fetch job (fetch-${RUN}-3): invalid payload: request.ids Too small: expected array to have >=1 items`,
+    );
   });
 
   it('lists every bad field in one message', () => {
@@ -87,7 +129,7 @@ describe(buildJob.name, () => {
 });
 
 describe('JOB_NAMES', () => {
-  it('names every queue\'s jobs', () => {
+  it("names every queue's jobs", () => {
     expect(Object.keys(JOB_NAMES).sort()).toEqual([...QUEUE_KEYS].sort());
   });
 

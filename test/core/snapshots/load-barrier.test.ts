@@ -10,8 +10,15 @@ describe(passLoadBarrier.name, () => {
   let db: SnapshotLoads['db'];
 
   const loadedAt = async (runId: string) =>
-    (await db.pool.query<{ first: string; last: string }>('select min(loaded_at)::text as first, max(loaded_at)::text as last from raw.coin_market_snapshots where run_id = $1', [runId])).rows[0]!;
-  const isBefore = async (a: string, b: string) => (await db.pool.query<{ before: boolean }>('select $1::timestamptz < $2::timestamptz as before', [a, b])).rows[0]!.before;
+    (
+      await db.pool.query<{ first: string; last: string }>(
+        'select min(loaded_at)::text as first, max(loaded_at)::text as last from raw.coin_market_snapshots where run_id = $1',
+        [runId],
+      )
+    ).rows[0]!;
+  const isBefore = async (a: string, b: string) =>
+    (await db.pool.query<{ before: boolean }>('select $1::timestamptz < $2::timestamptz as before', [a, b])).rows[0]!
+      .before;
 
   beforeAll(async () => {
     loads = await startSnapshotLoads();
@@ -31,7 +38,12 @@ describe(passLoadBarrier.name, () => {
     await waitFor('the barrier to wait for it', async () => (await barrierLocks(db.pool)).waiting === 1, 10_000, 20);
     // A load whose transaction began while the barrier waited: its rows must still come after it.
     const lateLoad = loads.load('mbarrier2', ['tether'], `${DAY}T10:01:00.000Z`);
-    await waitFor('the later load to queue behind the barrier', async () => (await barrierLocks(db.pool)).queued === 1, 10_000, 20);
+    await waitFor(
+      'the later load to queue behind the barrier',
+      async () => (await barrierLocks(db.pool)).queued === 1,
+      10_000,
+      20,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(passed).toBe(false);
 
@@ -73,7 +85,10 @@ describe(passLoadBarrier.name, () => {
       const at = await passLoadBarrier(kolkata);
       expect(at).toMatch(ISO_UTC_MICROS);
       // Read back in that session, it is the instant just passed (a local time read as UTC would be 5.5 hours off).
-      const check = await kolkata.query<{ recent: boolean }>("select $1::timestamptz between clock_timestamp() - interval '1 minute' and clock_timestamp() as recent", [at]);
+      const check = await kolkata.query<{ recent: boolean }>(
+        "select $1::timestamptz between clock_timestamp() - interval '1 minute' and clock_timestamp() as recent",
+        [at],
+      );
       expect(check.rows[0]!.recent).toBe(true);
     } finally {
       await kolkata.end();

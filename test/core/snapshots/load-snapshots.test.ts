@@ -16,12 +16,23 @@ describe(loadBatch.name, () => {
   /** A planned run of one batch, and that batch's input. */
   async function batchOf(items: Record<string, unknown>[], texts?: string[]) {
     const runId = `mload${runs++}`;
-    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [items.map((i) => String(i.id))] });
+    await recordPlannedRun(db.pool, {
+      runId,
+      trigger: 'manual',
+      scheduledAt: null,
+      batches: [items.map((i) => String(i.id))],
+    });
     return { runId, batchNo: 0, vsCurrency: 'usd', items, texts };
   }
-  const snapshot = (ids: string[], lastUpdated: string) => simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: lastUpdated }));
+  const snapshot = (ids: string[], lastUpdated: string) =>
+    simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: lastUpdated }));
   const rows = async (ids: string[]) =>
-    (await db.pool.query('select coin_id, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, run_id', [ids])).rows;
+    (
+      await db.pool.query(
+        'select coin_id, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, run_id',
+        [ids],
+      )
+    ).rows;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -46,9 +57,20 @@ describe(loadBatch.name, () => {
   it('counts keys another batch already loaded as duplicates and loads the rest', async () => {
     const first = await batchOf(snapshot(['ethereum'], '2026-11-27T09:00:00.000Z'));
     const second = await batchOf(snapshot(['ethereum', 'tether'], '2026-11-27T09:00:00.000Z'));
-    expect(await loadSnapshotBatch(loaders, first)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 });
-    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 });
-    expect((await rows(['ethereum', 'tether'])).map((r) => [r.coin_id, r.run_id])).toEqual([['ethereum', first.runId], ['tether', second.runId]]);
+    expect(await loadSnapshotBatch(loaders, first)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 1,
+      rowsDuplicate: 0,
+    });
+    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 1,
+      rowsDuplicate: 1,
+    });
+    expect((await rows(['ethereum', 'tether'])).map((r) => [r.coin_id, r.run_id])).toEqual([
+      ['ethereum', first.runId],
+      ['tether', second.runId],
+    ]);
   });
 
   it('leaves out an already-loaded row between rows with multi-byte text, storing the others exactly', async () => {
@@ -59,8 +81,17 @@ describe(loadBatch.name, () => {
     const items = [named('binancecoin', 'BNB 🟡'), named('usd-coin', 'USD Coin ₮'), named('ripple', 'XRP Ξ—“quoted”')];
     const texts = items.map((i) => JSON.stringify(i));
     const second = await batchOf(items, texts);
-    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1 });
-    const stored = (await db.pool.query('select coin_id, name, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id', [['binancecoin', 'usd-coin', 'ripple']])).rows;
+    expect(await loadSnapshotBatch(loaders, second)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 2,
+      rowsDuplicate: 1,
+    });
+    const stored = (
+      await db.pool.query(
+        'select coin_id, name, run_id, record::text as record from raw.coin_market_snapshots where coin_id = any($1) order by coin_id',
+        [['binancecoin', 'usd-coin', 'ripple']],
+      )
+    ).rows;
     expect(stored).toEqual([
       { coin_id: 'binancecoin', name: 'BNB 🟡', run_id: second.runId, record: texts[0] },
       { coin_id: 'ripple', name: 'XRP Ξ—“quoted”', run_id: second.runId, record: texts[2] },
@@ -71,8 +102,16 @@ describe(loadBatch.name, () => {
   it('loads a coin sent twice in one batch once, however its timestamp is spelled', async () => {
     const [a] = snapshot(['solana'], '2026-11-27T09:30:00.000Z');
     const input = await batchOf([a!, { ...a!, last_updated: '2026-11-27T09:30:00+00:00' }]);
-    expect(await loadSnapshotBatch(loaders, input)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 });
-    const batch = (await db.pool.query('select rows_loaded, rows_duplicate from pipeline.pipeline_batches where run_id = $1', [input.runId])).rows[0];
+    expect(await loadSnapshotBatch(loaders, input)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 1,
+      rowsDuplicate: 1,
+    });
+    const batch = (
+      await db.pool.query('select rows_loaded, rows_duplicate from pipeline.pipeline_batches where run_id = $1', [
+        input.runId,
+      ])
+    ).rows[0];
     expect(batch).toEqual({ rows_loaded: 1, rows_duplicate: 1 });
   });
 
@@ -80,13 +119,21 @@ describe(loadBatch.name, () => {
     const first = await batchOf(snapshot(['cardano'], '2026-11-27T10:00:00.000Z'));
     const second = await batchOf(snapshot(['cardano', 'dogecoin'], '2026-11-27T10:00:00.000Z'));
     // The first load has copied its row; the second then copies the same key and waits on it.
-    const outcomes = await whileFirstHeldAtLedger(first.runId, () => loadSnapshotBatch(loaders, first), () => loadSnapshotBatch(loaders, second), "second load waiting on the first one's row");
+    const outcomes = await whileFirstHeldAtLedger(
+      first.runId,
+      () => loadSnapshotBatch(loaders, first),
+      () => loadSnapshotBatch(loaders, second),
+      "second load waiting on the first one's row",
+    );
     // The second load hit a unique violation when the first committed, and its retry left the key out.
     expect(outcomes).toEqual([
       expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 0 }),
       expect.objectContaining({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1 }),
     ]);
-    expect((await rows(['cardano', 'dogecoin'])).map((r) => [r.coin_id, r.run_id])).toEqual([['cardano', first.runId], ['dogecoin', second.runId]]);
+    expect((await rows(['cardano', 'dogecoin'])).map((r) => [r.coin_id, r.run_id])).toEqual([
+      ['cardano', first.runId],
+      ['dogecoin', second.runId],
+    ]);
   });
 
   it('finds a batch loaded by a concurrent delivery of it once that commits, without a retry', async () => {
@@ -98,7 +145,12 @@ describe(loadBatch.name, () => {
     attempts.on('acquire', () => transactions++);
     try {
       // The first delivery holds the batch's ledger row while it is held at the run's.
-      const outcomes = await whileFirstHeldAtLedger(input.runId, () => loadSnapshotBatch(loaders, input), () => loadSnapshotBatch(attempts, input), "second delivery waiting on the batch's ledger row");
+      const outcomes = await whileFirstHeldAtLedger(
+        input.runId,
+        () => loadSnapshotBatch(loaders, input),
+        () => loadSnapshotBatch(attempts, input),
+        "second delivery waiting on the batch's ledger row",
+      );
       expect(outcomes).toEqual([
         expect.objectContaining({ status: 'loaded', rowsLoaded: 2 }),
         expect.objectContaining({ status: 'already-loaded', rowsLoaded: 0 }),
@@ -110,7 +162,11 @@ describe(loadBatch.name, () => {
       await attempts.end();
     }
     expect((await rows(['polkadot', 'chainlink'])).map((r) => r.run_id)).toEqual([input.runId, input.runId]);
-    const run = (await db.pool.query('select batches_loaded, rows_loaded, status from pipeline.pipeline_runs where run_id = $1', [input.runId])).rows[0];
+    const run = (
+      await db.pool.query('select batches_loaded, rows_loaded, status from pipeline.pipeline_runs where run_id = $1', [
+        input.runId,
+      ])
+    ).rows[0];
     expect(run).toEqual({ batches_loaded: 1, rows_loaded: 2, status: 'loaded' });
   });
 
@@ -119,7 +175,12 @@ describe(loadBatch.name, () => {
    * locked here), then starts `second` and waits until it waits too (`secondWaits` names on what);
    * then lets the run row go and returns both outcomes.
    */
-  async function whileFirstHeldAtLedger<T>(runId: string, first: () => Promise<T>, second: () => Promise<T>, secondWaits: string): Promise<T[]> {
+  async function whileFirstHeldAtLedger<T>(
+    runId: string,
+    first: () => Promise<T>,
+    second: () => Promise<T>,
+    secondWaits: string,
+  ): Promise<T[]> {
     const holder = await db.pool.connect();
     try {
       await holder.query('begin');

@@ -36,29 +36,55 @@ describe(encodeForParking.name, () => {
     await db.drop();
   });
 
-  const snapshot = (ids: string[], lastUpdated: string) => simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: lastUpdated }));
+  const snapshot = (ids: string[], lastUpdated: string) =>
+    simulator.control.marketsSnapshot(ids).map((i) => ({ ...i, last_updated: lastUpdated }));
   async function planned(items: Record<string, unknown>[]) {
     const runId = `mkeys${runs++}`;
-    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [items.map((i) => String(i.id))] });
+    await recordPlannedRun(db.pool, {
+      runId,
+      trigger: 'manual',
+      scheduledAt: null,
+      batches: [items.map((i) => String(i.id))],
+    });
     return { runId, batchNo: 0, vsCurrency: 'usd' };
   }
   /** The batch as the fetch worker parks it, decoded as the load worker reads it. */
   async function checked(items: Record<string, unknown>[]) {
     const context = await planned(items);
-    const { parked, checkFailed } = await encodeForParking(loaders, context, items, items.map((i) => JSON.stringify(i)));
+    const { parked, checkFailed } = await encodeForParking(
+      loaders,
+      context,
+      items,
+      items.map((i) => JSON.stringify(i)),
+    );
     expect(checkFailed).toBeUndefined();
     return decodeParkedBatch(parked, context);
   }
   const loadedRuns = async (ids: string[]) =>
-    (await db.pool.query('select coin_id, run_id from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, last_updated', [ids])).rows.map((r) => [r.coin_id, r.run_id]);
+    (
+      await db.pool.query(
+        'select coin_id, run_id from raw.coin_market_snapshots where coin_id = any($1) order by coin_id, last_updated',
+        [ids],
+      )
+    ).rows.map((r) => [r.coin_id, r.run_id]);
 
   it('leaves out keys already loaded and repeats within the batch, however their timestamp is spelled', async () => {
     const at = '2026-11-27T12:00:00.000Z';
     const earlier = await planned(snapshot(['bitcoin'], at));
     await loadSnapshotBatch(loaders, { ...earlier, items: snapshot(['bitcoin'], at) });
     const [ethereum] = snapshot(['ethereum'], at);
-    const batch = await checked([...snapshot(['bitcoin'], at), ethereum!, { ...ethereum!, last_updated: '2026-11-27T12:00:00+00:00' }, ...snapshot(['bitcoin'], '2026-11-27T12:00:01.000Z')]);
-    expect(batch).toMatchObject({ coinIds: ['ethereum', 'bitcoin'], lastUpdated: [at, '2026-11-27T12:00:01.000Z'], duplicatesLeftOut: 2, recordsReceived: 4 });
+    const batch = await checked([
+      ...snapshot(['bitcoin'], at),
+      ethereum!,
+      { ...ethereum!, last_updated: '2026-11-27T12:00:00+00:00' },
+      ...snapshot(['bitcoin'], '2026-11-27T12:00:01.000Z'),
+    ]);
+    expect(batch).toMatchObject({
+      coinIds: ['ethereum', 'bitcoin'],
+      lastUpdated: [at, '2026-11-27T12:00:01.000Z'],
+      duplicatesLeftOut: 2,
+      recordsReceived: 4,
+    });
   });
 
   it('is loaded without a key lookup, its duplicates counted from the check', async () => {
@@ -68,9 +94,19 @@ describe(encodeForParking.name, () => {
     const batch = await checked(snapshot(['tether', 'solana', 'cardano'], at));
     await ensurePartitionsFor(loaders, batch.lastUpdated);
     statements = [];
-    expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: false });
+    expect(await loadBatch(loaders, batch)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 2,
+      rowsDuplicate: 1,
+      staleKeyCheck: false,
+    });
     expect(statements).toEqual(['snapshot-checked-load-start', 'ledger-batch-loaded']);
-    const ledger = (await db.pool.query('select rows_loaded, rows_duplicate, records_received from pipeline.pipeline_batches where run_id = $1', [batch.context.runId])).rows[0];
+    const ledger = (
+      await db.pool.query(
+        'select rows_loaded, rows_duplicate, records_received from pipeline.pipeline_batches where run_id = $1',
+        [batch.context.runId],
+      )
+    ).rows[0];
     expect(ledger).toEqual({ rows_loaded: 2, rows_duplicate: 1, records_received: 3 });
   });
 
@@ -82,7 +118,12 @@ describe(encodeForParking.name, () => {
     const other = await planned(snapshot(['dogecoin'], at));
     await loadSnapshotBatch(loaders, { ...other, items: snapshot(['dogecoin'], at) });
     statements = [];
-    expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsDuplicate: 1, staleKeyCheck: true });
+    expect(await loadBatch(loaders, batch)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 2,
+      rowsDuplicate: 1,
+      staleKeyCheck: true,
+    });
     // The checked start, its COPY refused by the primary key, then one attempt with the lookup.
     expect(statements).toEqual(['snapshot-checked-load-start', 'snapshot-load-start', 'ledger-batch-loaded']);
     expect(await loadedRuns(['ripple', 'dogecoin', 'polkadot'])).toEqual([
@@ -99,7 +140,10 @@ describe(encodeForParking.name, () => {
     const earlier = await planned(snapshot(['tron'], at));
     await loadSnapshotBatch(loaders, { ...earlier, items: snapshot(['tron'], at) });
     // Nothing listens on port 1: the check cannot connect.
-    const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
+    const unreachable = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 2_000,
+    });
     unreachable.on('error', () => undefined);
     try {
       const { parked, checkFailed } = await encodeForParking(unreachable, context, items);
@@ -108,7 +152,12 @@ describe(encodeForParking.name, () => {
       expect(batch.coinIds).toEqual(['tron', 'uniswap']);
       expect(batch.duplicatesLeftOut).toBeUndefined();
       statements = [];
-      expect(await loadBatch(loaders, batch)).toMatchObject({ status: 'loaded', rowsLoaded: 1, rowsDuplicate: 1, staleKeyCheck: false });
+      expect(await loadBatch(loaders, batch)).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 1,
+        rowsDuplicate: 1,
+        staleKeyCheck: false,
+      });
       expect(statements).toEqual(['snapshot-load-start', 'ledger-batch-loaded']);
     } finally {
       await unreachable.end();

@@ -17,7 +17,12 @@ interface ColumnShape {
 }
 
 const byName = (a: ColumnShape, b: ColumnShape) => a.name.localeCompare(b.name);
-const declared: ColumnShape[] = RAW_SNAPSHOT_COLUMNS.map((c: RawColumn) => ({ name: c.name, type: c.type, nullable: c.nullable, hasDefault: 'columnDefault' in c.value })).sort(byName);
+const declared: ColumnShape[] = RAW_SNAPSHOT_COLUMNS.map((c: RawColumn) => ({
+  name: c.name,
+  type: c.type,
+  nullable: c.nullable,
+  hasDefault: 'columnDefault' in c.value,
+})).sort(byName);
 
 /** information_schema's data_type for the types the declaration names by TypeORM's spelling. */
 const INFORMATION_SCHEMA_TYPES: Record<string, string> = { 'timestamp with time zone': 'timestamptz' };
@@ -26,12 +31,22 @@ describe('raw.coin_market_snapshots as core/snapshots/raw-columns.ts declares it
   const held = useEntityDataSource();
 
   it('is the table a migrated database has: every column, with its type, nullability and default', async () => {
-    const { rows } = await held.db.pool.query<{ column_name: string; data_type: string; is_nullable: 'YES' | 'NO'; column_default: string | null }>(
+    const { rows } = await held.db.pool.query<{
+      column_name: string;
+      data_type: string;
+      is_nullable: 'YES' | 'NO';
+      column_default: string | null;
+    }>(
       `select column_name, data_type, is_nullable, column_default from information_schema.columns
         where table_schema = 'raw' and table_name = 'coin_market_snapshots'`,
     );
     const actual: ColumnShape[] = rows
-      .map((r) => ({ name: r.column_name, type: INFORMATION_SCHEMA_TYPES[r.data_type] ?? r.data_type, nullable: r.is_nullable === 'YES', hasDefault: r.column_default !== null }))
+      .map((r) => ({
+        name: r.column_name,
+        type: INFORMATION_SCHEMA_TYPES[r.data_type] ?? r.data_type,
+        nullable: r.is_nullable === 'YES',
+        hasDefault: r.column_default !== null,
+      }))
       .sort(byName);
     expect(actual.length).toBeGreaterThan(30);
     expect(actual).toEqual(declared);
@@ -40,7 +55,12 @@ describe('raw.coin_market_snapshots as core/snapshots/raw-columns.ts declares it
   it('is what the TypeORM entity maps', () => {
     const metadata = held.dataSource.getMetadata(MarketSnapshot);
     const actual: ColumnShape[] = metadata.columns
-      .map((c) => ({ name: c.databaseName, type: String(c.type), nullable: c.isNullable, hasDefault: c.default !== undefined }))
+      .map((c) => ({
+        name: c.databaseName,
+        type: String(c.type),
+        nullable: c.isNullable,
+        hasDefault: c.default !== undefined,
+      }))
       .sort(byName);
     expect(actual).toEqual(declared);
     expect(metadata.primaryColumns.map((c) => c.databaseName)).toEqual(['coin_id', 'vs_currency', 'last_updated']);

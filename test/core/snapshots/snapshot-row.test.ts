@@ -28,7 +28,14 @@ describe(snapshotCopyLine.name, () => {
   });
 
   it('escapes text that COPY would misread, and writes missing fields as NULL', () => {
-    const r = record({ id: 'back\\slash', symbol: 'tab\t', name: 'new\nline', last_updated: '2026-11-27T10:00:00.000Z', current_price: 3.15e-6, roi: { times: 1.5, currency: 'b\\tc', percentage: 150 } });
+    const r = record({
+      id: 'back\\slash',
+      symbol: 'tab\t',
+      name: 'new\nline',
+      last_updated: '2026-11-27T10:00:00.000Z',
+      current_price: 3.15e-6,
+      roi: { times: 1.5, currency: 'b\\tc', percentage: 150 },
+    });
     const line = snapshotCopyLine(r, context);
     expect(line).toBe(copyTextLine(snapshotRow(r, context)));
     expect(line.split('\t')).toHaveLength(SNAPSHOT_COLUMNS.length);
@@ -36,7 +43,8 @@ describe(snapshotCopyLine.name, () => {
   });
 
   it('stores the record text it is given (escaped), instead of serialising the record again', () => {
-    const text = '{ "id":"x", "symbol":"x", "name":"x\\\\y", "last_updated":"2026-11-27T10:00:00Z", "atl":1.50936e-07 }';
+    const text =
+      '{ "id":"x", "symbol":"x", "name":"x\\\\y", "last_updated":"2026-11-27T10:00:00Z", "atl":1.50936e-07 }';
     const r = record(JSON.parse(text) as Record<string, unknown>);
     const columns = snapshotCopyLine(r, context, text).slice(0, -1).split('\t');
     expect(columns).toHaveLength(SNAPSHOT_COLUMNS.length);

@@ -17,7 +17,9 @@ describe('tick planning', () => {
     const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
     try {
       const runId = await enqueueTick(pipeline.runtime);
-      await waitFor('the tick to wait', async () => (await pipeline.runtime.queue('tick').getJob(jobIds.manualTick(runId)))?.isDelayed());
+      await waitFor('the tick to wait', async () =>
+        (await pipeline.runtime.queue('tick').getJob(jobIds.manualTick(runId)))?.isDelayed(),
+      );
       expect(await runRow(scenario.db, runId)).toBeUndefined();
       await refreshUniverse(pipeline.runtime);
       const { run } = await waitForTick(pipeline.runtime, scenario.db, runId);
@@ -49,7 +51,12 @@ describe('tick planning', () => {
     const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
     try {
       // The first attempt recorded its plan and then "crashed" before enqueueing anything.
-      await recordPlannedRun(pipeline.runtime.pool, { runId: 'mretried', trigger: 'manual', scheduledAt: null, batches: [['bitcoin'], ['ethereum']] });
+      await recordPlannedRun(pipeline.runtime.pool, {
+        runId: 'mretried',
+        trigger: 'manual',
+        scheduledAt: null,
+        batches: [['bitcoin'], ['ethereum']],
+      });
       await enqueueTick(pipeline.runtime, { runId: 'mretried' });
       const { run } = await waitForTick(pipeline.runtime, scenario.db, 'mretried');
       expect(run).toMatchObject({ status: 'loaded', batches_planned: 2, batches_loaded: 2, coins_planned: 2 });

@@ -32,12 +32,23 @@ describe(planBatches.name, () => {
   });
 
   it('fills a batch exactly up to the budget', () => {
-    expect(planBatches(['aaaa', 'bbbb', 'cccc'], { maxIds: 250, maxIdsBytes: 11 })).toEqual([['aaaa', 'bbbb'], ['cccc']]);
-    expect(planBatches(['aaaa', 'bbbb', 'cccc'], { maxIds: 250, maxIdsBytes: 10 })).toEqual([['aaaa'], ['bbbb'], ['cccc']]);
+    expect(planBatches(['aaaa', 'bbbb', 'cccc'], { maxIds: 250, maxIdsBytes: 11 })).toEqual([
+      ['aaaa', 'bbbb'],
+      ['cccc'],
+    ]);
+    expect(planBatches(['aaaa', 'bbbb', 'cccc'], { maxIds: 250, maxIdsBytes: 10 })).toEqual([
+      ['aaaa'],
+      ['bbbb'],
+      ['cccc'],
+    ]);
   });
 
   it('gives an id longer than the budget a batch of its own rather than dropping it', () => {
-    expect(planBatches(['short', 'x'.repeat(50), 'tiny'], { maxIds: 250, maxIdsBytes: 20 })).toEqual([['short'], ['x'.repeat(50)], ['tiny']]);
+    expect(planBatches(['short', 'x'.repeat(50), 'tiny'], { maxIds: 250, maxIdsBytes: 20 })).toEqual([
+      ['short'],
+      ['x'.repeat(50)],
+      ['tiny'],
+    ]);
   });
 
   it('de-duplicates, so every id lands in exactly one batch, in first-seen order', () => {
@@ -51,7 +62,7 @@ describe(planBatches.name, () => {
 
   it('places each of 10 000 mixed ids exactly once within both limits', () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647);
+    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
     const ids = Array.from({ length: 10_000 }, (_, i) => `coin-${i}-${'z'.repeat(Math.floor(random() * 60))}`);
     const withDuplicates = [...ids, ...ids.slice(0, 500)];
     const batches = planBatches(withDuplicates, { maxIds: 250, maxIdsBytes: 3000 });

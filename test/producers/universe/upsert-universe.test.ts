@@ -71,8 +71,28 @@ describe(upsertUniverse.name, () => {
   });
 
   it('keeps a recent rank of a coin missing from a complete ranking (it slipped between pages)', async () => {
-    await upsertUniverse(db.pool, [{ id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' }, { id: 'ethereum', symbol: 'eth', name: 'Ethereum' }], [{ id: 'bitcoin', rank: 1 }, { id: 'ethereum', rank: 2 }], true);
-    await upsertUniverse(db.pool, [{ id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' }, { id: 'ethereum', symbol: 'eth', name: 'Ethereum' }], [{ id: 'bitcoin', rank: 1 }], true, 3_600_000);
+    await upsertUniverse(
+      db.pool,
+      [
+        { id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' },
+        { id: 'ethereum', symbol: 'eth', name: 'Ethereum' },
+      ],
+      [
+        { id: 'bitcoin', rank: 1 },
+        { id: 'ethereum', rank: 2 },
+      ],
+      true,
+    );
+    await upsertUniverse(
+      db.pool,
+      [
+        { id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' },
+        { id: 'ethereum', symbol: 'eth', name: 'Ethereum' },
+      ],
+      [{ id: 'bitcoin', rank: 1 }],
+      true,
+      3_600_000,
+    );
     expect((await coins()).filter((c) => c.is_active).map((c) => [c.coin_id, c.market_cap_rank])).toEqual([
       ['bitcoin', 1],
       ['ethereum', 2],
@@ -80,8 +100,24 @@ describe(upsertUniverse.name, () => {
   });
 
   it('keeps old ranks after a partial ranking (a page failed)', async () => {
-    await upsertUniverse(db.pool, [{ id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' }, { id: 'ethereum', symbol: 'eth', name: 'Ethereum' }], [{ id: 'ethereum', rank: 2 }], true);
-    await upsertUniverse(db.pool, [{ id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' }, { id: 'ethereum', symbol: 'eth', name: 'Ethereum' }], [{ id: 'bitcoin', rank: 1 }], false);
+    await upsertUniverse(
+      db.pool,
+      [
+        { id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' },
+        { id: 'ethereum', symbol: 'eth', name: 'Ethereum' },
+      ],
+      [{ id: 'ethereum', rank: 2 }],
+      true,
+    );
+    await upsertUniverse(
+      db.pool,
+      [
+        { id: 'bitcoin', symbol: 'btc', name: 'Bitcoin' },
+        { id: 'ethereum', symbol: 'eth', name: 'Ethereum' },
+      ],
+      [{ id: 'bitcoin', rank: 1 }],
+      false,
+    );
     expect((await coins()).filter((c) => c.is_active).map((c) => [c.coin_id, c.market_cap_rank])).toEqual([
       ['bitcoin', 1],
       ['ethereum', 2],

@@ -2,7 +2,8 @@ import { loadConfig, type AppConfig } from '../../../core/config/index.js';
 import { fetchLimiter } from '../../../workers/fetch/rate-limiter.js';
 
 const base = loadConfig({});
-const limiterFor = (perMinute: number) => fetchLimiter({ ...base, coingecko: { ...base.coingecko, rateLimitPerMin: perMinute } } satisfies AppConfig);
+const limiterFor = (perMinute: number) =>
+  fetchLimiter({ ...base, coingecko: { ...base.coingecko, rateLimitPerMin: perMinute } } satisfies AppConfig);
 
 /**
  * BullMQ starts at most `max` jobs per `duration` window, a window opening with its first job; with
@@ -54,6 +55,8 @@ describe(fetchLimiter.name, () => {
 
   it('follows the plan default when no limit is set', () => {
     expect(fetchLimiter(loadConfig({}))).toEqual(limiterFor(5));
-    expect(fetchLimiter(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'CG-abcdefgh12345678' }))).toEqual(limiterFor(500));
+    expect(fetchLimiter(loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'CG-abcdefgh12345678' }))).toEqual(
+      limiterFor(500),
+    );
   });
 });

@@ -37,43 +37,89 @@ describe(loadParkedBatch.name, () => {
   /** A planned one-batch run and a /coins/markets body for it, with one invalid record. */
   async function batch() {
     const runId = `mparked${runs++}`;
-    const items = simulator.control.marketsSnapshot(simulator.control.universeIds().slice(0, 20)) as Record<string, unknown>[];
+    const items = simulator.control.marketsSnapshot(simulator.control.universeIds().slice(0, 20)) as Record<
+      string,
+      unknown
+    >[];
     items[7] = { ...items[7], current_price: 'twelve' };
-    await recordPlannedRun(db.pool, { runId, trigger: 'manual', scheduledAt: null, batches: [items.map((i) => String(i.id))] });
-    return { data: { runId, batchNo: 0, vsCurrency: 'usd' }, body: JSON.stringify(items), key: `${prefix}:payload:${runId}` };
+    await recordPlannedRun(db.pool, {
+      runId,
+      trigger: 'manual',
+      scheduledAt: null,
+      batches: [items.map((i) => String(i.id))],
+    });
+    return {
+      data: { runId, batchNo: 0, vsCurrency: 'usd' },
+      body: JSON.stringify(items),
+      key: `${prefix}:payload:${runId}`,
+    };
   }
   const stored = async (runId: string) =>
-    (await db.pool.query('select coin_id, current_price, name, record::text as record from raw.coin_market_snapshots where run_id = $1 order by coin_id', [runId])).rows;
+    (
+      await db.pool.query(
+        'select coin_id, current_price, name, record::text as record from raw.coin_market_snapshots where run_id = $1 order by coin_id',
+        [runId],
+      )
+    ).rows;
   const quarantined = async (runId: string) =>
-    (await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [runId])).rows;
+    (
+      await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [
+        runId,
+      ])
+    ).rows;
 
   it('loads a parked batch, its records as sent, and drops it', async () => {
     const mine = await batch();
     const texts = jsonArrayItems(mine.body);
-    await parkBatch(redis, mine.key, encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)), 60_000);
-    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
-      { status: 'loaded', rowsLoaded: 19, rowsDuplicate: 0, recordsRejected: 1, unknownFields: {}, staleKeyCheck: false },
+    await parkBatch(
+      redis,
+      mine.key,
+      encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[], texts)),
+      60_000,
     );
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual({
+      status: 'loaded',
+      rowsLoaded: 19,
+      rowsDuplicate: 0,
+      recordsRejected: 1,
+      unknownFields: {},
+      staleKeyCheck: false,
+    });
     const sources = JSON.parse(mine.body) as { id: string; name: string }[];
     const byCoin = (a: { coin_id: string }, b: { coin_id: string }) => (a.coin_id < b.coin_id ? -1 : 1);
-    const rows = (await stored(mine.data.runId)).map(({ coin_id, name, record }) => ({ coin_id, name, record })).sort(byCoin);
+    const rows = (await stored(mine.data.runId))
+      .map(({ coin_id, name, record }) => ({ coin_id, name, record }))
+      .sort(byCoin);
     // Every valid record, its text stored as CoinGecko sent it.
-    expect(rows).toEqual(texts.flatMap((record, i) => (i === 7 ? [] : [{ coin_id: sources[i]!.id, name: sources[i]!.name, record }])).sort(byCoin));
-    expect(await quarantined(mine.data.runId)).toEqual([{ record_index: 7, coin_id: sources[7]!.id, reason: expect.stringContaining('current_price') }]);
+    expect(rows).toEqual(
+      texts
+        .flatMap((record, i) => (i === 7 ? [] : [{ coin_id: sources[i]!.id, name: sources[i]!.name, record }]))
+        .sort(byCoin),
+    );
+    expect(await quarantined(mine.data.runId)).toEqual([
+      { record_index: 7, coin_id: sources[7]!.id, reason: expect.stringContaining('current_price') },
+    ]);
     expect(await redis.exists(mine.key)).toBe(0);
   });
 
   it('refuses a batch parked for another batch as unusable, loading nothing', async () => {
     const mine = await batch();
     const other = { ...mine.data, batchNo: 1 };
-    await parkBatch(redis, mine.key, encodeParkedBatch(other, validateSnapshotBatch(other, JSON.parse(mine.body) as unknown[])), 60_000);
+    await parkBatch(
+      redis,
+      mine.key,
+      encodeParkedBatch(other, validateSnapshotBatch(other, JSON.parse(mine.body) as unknown[])),
+      60_000,
+    );
     const error = await loadParkedBatch({ pool, redis }, mine.key, mine.data).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ParkedBatchGoneError);
     expect((error as Error).message).toBe(
       `parked batch 0 of run ${mine.data.runId} is corrupt (it was parked for {"runId":"${mine.data.runId}","batchNo":1,"vsCurrency":"usd"}); the batch must be fetched again`,
     );
     expect(await stored(mine.data.runId)).toEqual([]);
-    const ledger = await db.pool.query('select status from pipeline.pipeline_batches where run_id = $1', [mine.data.runId]);
+    const ledger = await db.pool.query('select status from pipeline.pipeline_batches where run_id = $1', [
+      mine.data.runId,
+    ]);
     expect(ledger.rows).toEqual([{ status: 'planned' }]);
   });
 
@@ -81,24 +127,38 @@ describe(loadParkedBatch.name, () => {
     const mine = await batch();
     await parkBatch(redis, mine.key, Buffer.from(mine.body), 60_000);
     await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
-      new ParkedBatchGoneError(`parked batch 0 of run ${mine.data.runId} is corrupt (unknown format); the batch must be fetched again`),
+      new ParkedBatchGoneError(
+        `parked batch 0 of run ${mine.data.runId} is corrupt (unknown format); the batch must be fetched again`,
+      ),
     );
     expect(await stored(mine.data.runId)).toEqual([]);
   });
 
   it('finds a batch loaded and nothing parked any more (a redelivered job): nothing to do', async () => {
     const mine = await batch();
-    await parkBatch(redis, mine.key, encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[])), 60_000);
-    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toMatchObject({ status: 'loaded' });
-    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual(
-      { status: 'already-loaded', rowsLoaded: 0, rowsDuplicate: 0, recordsRejected: 0, unknownFields: {}, staleKeyCheck: false },
+    await parkBatch(
+      redis,
+      mine.key,
+      encodeParkedBatch(mine.data, validateSnapshotBatch(mine.data, JSON.parse(mine.body) as unknown[])),
+      60_000,
     );
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toMatchObject({ status: 'loaded' });
+    expect(await loadParkedBatch({ pool, redis }, mine.key, mine.data)).toEqual({
+      status: 'already-loaded',
+      rowsLoaded: 0,
+      rowsDuplicate: 0,
+      recordsRejected: 0,
+      unknownFields: {},
+      staleKeyCheck: false,
+    });
   });
 
   it('finds nothing parked for a batch not loaded yet gone: the batch must be fetched again', async () => {
     const mine = await batch();
     await expect(loadParkedBatch({ pool, redis }, mine.key, mine.data)).rejects.toThrow(
-      new ParkedBatchGoneError(`parked batch 0 of run ${mine.data.runId} is gone (${mine.key} expired or was lost with Redis); the batch must be fetched again`),
+      new ParkedBatchGoneError(
+        `parked batch 0 of run ${mine.data.runId} is gone (${mine.key} expired or was lost with Redis); the batch must be fetched again`,
+      ),
     );
   });
 });

@@ -4,7 +4,12 @@ import { MAX_DRIFT_LABELS, schemaDriftCounter } from '../../../workers/load/sche
 /** cdp_coingecko_schema_drift_total's label values must stay a bounded set whatever CoinGecko sends. */
 describe(schemaDriftCounter.name, () => {
   const fresh = () => {
-    const counter = new client.Counter({ name: 'drift_test_total', help: 'test', labelNames: ['field'] as const, registers: [] });
+    const counter = new client.Counter({
+      name: 'drift_test_total',
+      help: 'test',
+      labelNames: ['field'] as const,
+      registers: [],
+    });
     return { counter, count: schemaDriftCounter(counter) };
   };
   const series = async (counter: client.Counter<'field'>) =>

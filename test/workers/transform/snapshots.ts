@@ -22,7 +22,19 @@ export async function insertSnapshots(pool: pg.Pool, rows: readonly RawSnapshot[
          (coin_id, vs_currency, last_updated, run_id, batch_no, symbol, name, current_price, market_cap, market_cap_rank, total_volume,
           high_24h, low_24h, price_change_percentage_1h_in_currency, price_change_percentage_24h_in_currency, price_change_percentage_7d_in_currency, record)
        values ($1, 'usd', $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, 0.5, -1.5, 3.25, '{}')`,
-      [r.coinId, r.at, r.runId ?? 'mtest', r.coinId.slice(0, 3), r.coinId, r.price, r.marketCap ?? r.price * 1000, r.rank ?? 1, r.volume ?? r.price * 10, r.high24h ?? r.price * 1.1, r.low24h ?? r.price * 0.9],
+      [
+        r.coinId,
+        r.at,
+        r.runId ?? 'mtest',
+        r.coinId.slice(0, 3),
+        r.coinId,
+        r.price,
+        r.marketCap ?? r.price * 1000,
+        r.rank ?? 1,
+        r.volume ?? r.price * 10,
+        r.high24h ?? r.price * 1.1,
+        r.low24h ?? r.price * 0.9,
+      ],
     );
   }
 }
@@ -47,7 +59,11 @@ export async function expectedCandles(pool: pg.Pool, grain: 'hour' | 'day'): Pro
   return result.rows;
 }
 
-export async function martCandles(pool: pg.Pool, schema: string, grain: 'hourly' | 'daily'): Promise<Record<string, unknown>[]> {
+export async function martCandles(
+  pool: pg.Pool,
+  schema: string,
+  grain: 'hourly' | 'daily',
+): Promise<Record<string, unknown>[]> {
   const result = await pool.query(
     `select coin_id, bucket_start, open_price, high_price, low_price, close_price, round(avg_price::numeric, 6)::float8 as avg_price,
             market_cap, snapshot_count::int

@@ -18,7 +18,12 @@ function toNode(entry: RunResultsEntry): NodeResult {
   const [type = 'operation', , ...rest] = entry.unique_id.split('.');
   const resourceType = (RESOURCE_TYPES.has(type) ? type : 'operation') as NodeResult['resourceType'];
   // Generic test ids end in a hash (test.pkg.not_null_x_y.5a1b2c3d); source ids are source.pkg.src.table.
-  const name = resourceType === 'source' ? rest.join('.') : resourceType === 'test' && rest.length > 1 ? rest.slice(0, -1).join('.') : rest.join('.');
+  const name =
+    resourceType === 'source'
+      ? rest.join('.')
+      : resourceType === 'test' && rest.length > 1
+        ? rest.slice(0, -1).join('.')
+        : rest.join('.');
   const execute = entry.timing?.find((t) => t.name === 'execute') ?? entry.timing?.[0];
   const status = (STATUSES.has(entry.status as NodeStatus) ? entry.status : 'error') as NodeStatus;
   return {

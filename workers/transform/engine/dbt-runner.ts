@@ -36,20 +36,46 @@ export class DbtRunner implements TransformRunner {
   async run({ signal, log, fullRefresh = false, vars }: TransformRunOptions): Promise<TransformRunSummary> {
     const targetPath = mkdtempSync(join(tmpdir(), 'cdp-dbt-'));
     try {
-      const common = ['--project-dir', this.options.projectDir, '--profiles-dir', this.options.projectDir, '--target-path', targetPath, '--vars', JSON.stringify({ ...this.options.vars, ...vars })];
+      const common = [
+        '--project-dir',
+        this.options.projectDir,
+        '--profiles-dir',
+        this.options.projectDir,
+        '--target-path',
+        targetPath,
+        '--vars',
+        JSON.stringify({ ...this.options.vars, ...vars }),
+      ];
       const nodes: NodeResult[] = [];
       // A stale source is recorded, not fatal (dbt exits 1 for it): the data tests decide.
-      const freshness = await this.dbt(['source', 'freshness', ...common, '--output', join(targetPath, 'sources.json')], signal, log);
+      const freshness = await this.dbt(
+        ['source', 'freshness', ...common, '--output', join(targetPath, 'sources.json')],
+        signal,
+        log,
+      );
       nodes.push(...(readArtifact(join(targetPath, 'sources.json')) ?? []));
-      if (freshness.code === 2) return summarize('dbt', nodes, { retryable: true, error: `dbt source freshness crashed (exit 2): ${tail(freshness.output)}` });
+      if (freshness.code === 2)
+        return summarize('dbt', nodes, {
+          retryable: true,
+          error: `dbt source freshness crashed (exit 2): ${tail(freshness.output)}`,
+        });
 
       const build = await this.dbt(['build', ...common, ...(fullRefresh ? ['--full-refresh'] : [])], signal, log);
       const results = readArtifact(join(targetPath, 'run_results.json'));
-      if (!results) return summarize('dbt', nodes, { retryable: build.code !== 1, error: `dbt build wrote no run_results.json (exit ${build.code}): ${tail(build.output)}` });
+      if (!results)
+        return summarize('dbt', nodes, {
+          retryable: build.code !== 1,
+          error: `dbt build wrote no run_results.json (exit ${build.code}): ${tail(build.output)}`,
+        });
       nodes.push(...results);
       if (build.code === 0) return summarize('dbt', nodes);
       const summary = summarize('dbt', nodes, { retryable: build.code === 2 });
-      return summary.status === 'error' ? summary : summarize('dbt', nodes, { retryable: build.code === 2, error: `dbt build exited ${build.code}: ${tail(build.output)}` });
+      return summary.status === 'error'
+        ? summary
+        : summarize('dbt', nodes, {
+            retryable: build.code === 2,
+            error: `dbt build exited ${build.code}: ${tail(build.output)}`,
+          });
     } finally {
       rmSync(targetPath, { recursive: true, force: true });
     }
@@ -59,7 +85,12 @@ export class DbtRunner implements TransformRunner {
     return new Promise((resolve, reject) => {
       const child = spawn(this.options.executable, args, {
         cwd: this.options.projectDir,
-        env: { ...(this.options.env ?? process.env), ...dbtEnv(this.options.config), DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_USE_COLORS: 'false' },
+        env: {
+          ...(this.options.env ?? process.env),
+          ...dbtEnv(this.options.config),
+          DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+          DBT_USE_COLORS: 'false',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         signal,
       });

@@ -33,22 +33,43 @@ export interface ExecutedTransform {
  * models read exactly the snapshots loaded since), and records every node's result. A failed run
  * records its barrier too, but only successful runs' barriers are ever read from.
  */
-export async function executeTransformRun(pool: pg.Pool, runner: TransformRunner, options: ExecuteTransformOptions): Promise<ExecutedTransform> {
+export async function executeTransformRun(
+  pool: pg.Pool,
+  runner: TransformRunner,
+  options: ExecuteTransformOptions,
+): Promise<ExecutedTransform> {
   const { runId, signal, log } = options;
   const loadedAfter = await lastLoadsBarrier(pool);
   if (loadedAfter !== null && !ISO_UTC_MICROS.test(loadedAfter)) {
-    throw new PermanentError(`the last load barrier recorded in pipeline.transform_runs reads '${loadedAfter}', not an ISO-8601 UTC timestamp`);
+    throw new PermanentError(
+      `the last load barrier recorded in pipeline.transform_runs reads '${loadedAfter}', not an ISO-8601 UTC timestamp`,
+    );
   }
   const barrierTimeoutMs = options.barrierTimeoutMs ?? LOAD_BARRIER_TIMEOUT_MS;
   const barrier = await passLoadBarrier(pool, barrierTimeoutMs);
   if (barrier === null) {
-    log.warn('a snapshot load stayed open past the load barrier timeout; this run records no barrier, so the next one reads from the last barrier recorded', { timeoutMs: barrierTimeoutMs });
+    log.warn(
+      'a snapshot load stayed open past the load barrier timeout; this run records no barrier, so the next one reads from the last barrier recorded',
+      { timeoutMs: barrierTimeoutMs },
+    );
   }
-  const transformRunId = await startTransformRun(pool, { runId, jobId: options.jobId, runner: runner.name, covers: options.covers ?? [], loadsBarrierAt: barrier });
+  const transformRunId = await startTransformRun(pool, {
+    runId,
+    jobId: options.jobId,
+    runner: runner.name,
+    covers: options.covers ?? [],
+    loadsBarrierAt: barrier,
+  });
   const started = performance.now();
   let summary: TransformRunSummary;
   try {
-    summary = await runner.run({ runId, signal, log, fullRefresh: options.fullRefresh, vars: { loaded_after: loadedAfter } });
+    summary = await runner.run({
+      runId,
+      signal,
+      log,
+      fullRefresh: options.fullRefresh,
+      vars: { loaded_after: loadedAfter },
+    });
   } catch (error) {
     await abortTransformRun(pool, transformRunId, errorMessage(error), performance.now() - started, runner.name);
     throw error;

@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../../../core/metrics/transform-metrics.js';
+import {
+  transformLastSuccess,
+  transformNodes,
+  transformRunDuration,
+  transformRuns,
+} from '../../../core/metrics/transform-metrics.js';
 import { isoUtc } from '../../../core/snapshots/load-barrier.js';
 import type { TransformRunSummary } from './runner-types.js';
 import { countNodes } from './summarize.js';
@@ -11,7 +16,13 @@ import { countNodes } from './summarize.js';
  */
 export async function startTransformRun(
   pool: pg.Pool,
-  run: { runId: string; jobId: string | undefined; runner: 'dbt' | 'bundled'; covers: readonly string[]; loadsBarrierAt?: string | null },
+  run: {
+    runId: string;
+    jobId: string | undefined;
+    runner: 'dbt' | 'bundled';
+    covers: readonly string[];
+    loadsBarrierAt?: string | null;
+  },
 ): Promise<number> {
   await pool.query(
     `update pipeline.transform_runs
@@ -21,13 +32,24 @@ export async function startTransformRun(
   );
   const result = await pool.query<{ transform_run_id: number }>(
     'insert into pipeline.transform_runs (run_id, job_id, runner, covers_run_ids, loads_barrier_at) values ($1, $2, $3, $4, $5) returning transform_run_id',
-    [run.runId, run.jobId ?? null, run.runner, [run.runId, ...run.covers.filter((id) => id !== run.runId)], run.loadsBarrierAt ?? null],
+    [
+      run.runId,
+      run.jobId ?? null,
+      run.runner,
+      [run.runId, ...run.covers.filter((id) => id !== run.runId)],
+      run.loadsBarrierAt ?? null,
+    ],
   );
   return Number(result.rows[0]!.transform_run_id);
 }
 
 /** Stores every node's outcome and closes the run's row; updates the transform metrics. */
-export async function finishTransformRun(pool: pg.Pool, transformRunId: number, summary: TransformRunSummary, durationMs: number): Promise<void> {
+export async function finishTransformRun(
+  pool: pg.Pool,
+  transformRunId: number,
+  summary: TransformRunSummary,
+  durationMs: number,
+): Promise<void> {
   const counts = countNodes(summary.nodes);
   const client = await pool.connect();
   try {
@@ -59,7 +81,19 @@ export async function finishTransformRun(pool: pg.Pool, transformRunId: number, 
           set status = $2, finished_at = now(), duration_ms = $3, models_built = $4, models_failed = $5,
               tests_passed = $6, tests_warned = $7, tests_failed = $8, nodes_skipped = $9, detail = $10, error = left($11, 4000)
         where transform_run_id = $1`,
-      [transformRunId, summary.status, Math.round(durationMs), counts.modelsBuilt, counts.modelsFailed, counts.testsPassed, counts.testsWarned, counts.testsFailed, counts.skipped, summary.detail, summary.failureReason ?? null],
+      [
+        transformRunId,
+        summary.status,
+        Math.round(durationMs),
+        counts.modelsBuilt,
+        counts.modelsFailed,
+        counts.testsPassed,
+        counts.testsWarned,
+        counts.testsFailed,
+        counts.skipped,
+        summary.detail,
+        summary.failureReason ?? null,
+      ],
     );
     await client.query('commit');
   } catch (error) {
@@ -75,7 +109,13 @@ export async function finishTransformRun(pool: pg.Pool, transformRunId: number, 
 }
 
 /** A run that crashed before producing a summary (runner threw). */
-export async function abortTransformRun(pool: pg.Pool, transformRunId: number, reason: string, durationMs: number, runner: string): Promise<void> {
+export async function abortTransformRun(
+  pool: pg.Pool,
+  transformRunId: number,
+  reason: string,
+  durationMs: number,
+  runner: string,
+): Promise<void> {
   await pool.query(
     `update pipeline.transform_runs set status = 'error', finished_at = now(), duration_ms = $2, error = left($3, 4000)
       where transform_run_id = $1`,

@@ -29,12 +29,17 @@ export function findOnPath(command: string, path = process.env.PATH ?? ''): stri
 export function resolveTransformRunner(config: AppConfig, env: NodeJS.ProcessEnv = process.env): TransformRunner {
   const choice = config.transform.runner;
   if (choice === 'none') {
-    throw new PermanentError('no transform runner configured (TRANSFORM_RUNNER=none): set TRANSFORM_RUNNER to auto, dbt or bundled');
+    throw new PermanentError(
+      'no transform runner configured (TRANSFORM_RUNNER=none): set TRANSFORM_RUNNER to auto, dbt or bundled',
+    );
   }
   const projectDir = findProjectDir();
   const vars = dbtVars(config);
   const dbt = findOnPath('dbt', env.PATH);
-  if (choice === 'dbt' && !dbt) throw new PermanentError('TRANSFORM_RUNNER=dbt but no dbt executable is on PATH (install dbt-core and dbt-postgres, or use TRANSFORM_RUNNER=bundled)');
+  if (choice === 'dbt' && !dbt)
+    throw new PermanentError(
+      'TRANSFORM_RUNNER=dbt but no dbt executable is on PATH (install dbt-core and dbt-postgres, or use TRANSFORM_RUNNER=bundled)',
+    );
   if (dbt && choice !== 'bundled') return new DbtRunner({ executable: dbt, projectDir, config, vars, env });
   return new BundledRunner({ projectDir, config, vars, env });
 }

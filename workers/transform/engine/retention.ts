@@ -13,7 +13,10 @@ export interface RetentionOutcome {
  * `retentionDays`, but only once every priced snapshot in them has its hourly and daily candle in
  * the marts, which keep the history. Runs after a successful transform, inside its single-flight job.
  */
-export async function dropAgedRawPartitions(pool: pg.Pool, options: { retentionDays: number; martsSchema: string; vsCurrency: string; now?: Date }): Promise<RetentionOutcome> {
+export async function dropAgedRawPartitions(
+  pool: pg.Pool,
+  options: { retentionDays: number; martsSchema: string; vsCurrency: string; now?: Date },
+): Promise<RetentionOutcome> {
   if (options.retentionDays <= 0) return { dropped: [], kept: [] };
   const marts = await pool.query<{ present: boolean }>(
     `select to_regclass($1) is not null and to_regclass($2) is not null as present`,
@@ -21,7 +24,9 @@ export async function dropAgedRawPartitions(pool: pg.Pool, options: { retentionD
   );
   if (!marts.rows[0]?.present) return { dropped: [], kept: [] };
   const now = options.now ?? new Date();
-  const cutoff = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - options.retentionDays * 86_400_000);
+  const cutoff = new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - options.retentionDays * 86_400_000,
+  );
   const partitions = await pool.query<{ name: string }>(
     `select c.relname as name
        from pg_inherits i
@@ -54,7 +59,9 @@ export async function dropAgedRawPartitions(pool: pg.Pool, options: { retentionD
       continue;
     }
     // Through the owner's SECURITY DEFINER function: the transformer role may not drop raw tables itself.
-    await pool.query('select raw.drop_snapshot_partition($1::date)', [`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`]);
+    await pool.query('select raw.drop_snapshot_partition($1::date)', [
+      `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`,
+    ]);
     dropped.push(name);
     rawPartitionsDropped.inc();
   }

@@ -57,7 +57,11 @@ export class BundledRunner implements TransformRunner {
 
     const clients: pg.Client[] = [];
     const connect = async () => {
-      const client = new pg.Client({ connectionString: config.postgres.url, application_name: 'cdp-transform-bundled', options: env.PGOPTIONS });
+      const client = new pg.Client({
+        connectionString: config.postgres.url,
+        application_name: 'cdp-transform-bundled',
+        options: env.PGOPTIONS,
+      });
       clients.push(client);
       await client.connect().catch((error: unknown) => {
         throw classifyPostgresError(error, 'bundled dbt runner: connecting');
@@ -75,11 +79,13 @@ export class BundledRunner implements TransformRunner {
       const first = await connect();
       for (const table of project.sources.values()) {
         if (!table.freshness || !table.loadedAtField) continue;
-        const count = (raw: unknown) => Number(typeof raw === 'string' ? renderDbtJinja(table.file, raw, { ...context }) : raw);
+        const count = (raw: unknown) =>
+          Number(typeof raw === 'string' ? renderDbtJinja(table.file, raw, { ...context }) : raw);
         nodes.push(await checkFreshness(first, project_, table, count));
       }
       // Schemas first, as dbt does: two builds creating one schema at once would collide.
-      for (const schema of new Set(plan.models.map((m) => m.schema))) await first.query(`create schema if not exists "${schema}"`);
+      for (const schema of new Set(plan.models.map((m) => m.schema)))
+        await first.query(`create schema if not exists "${schema}"`);
       // Whether each model's relation exists, before any build: only its own build changes that.
       const existing = await existingRelations(first, plan.models);
       const idle = [first];
@@ -99,7 +105,8 @@ export class BundledRunner implements TransformRunner {
        * could wait for a child of this very model).
        */
       const runnable = (test: PlannedTest) => test.models.every((m) => state.has(m));
-      const settled = (name: string) => state.has(name) && ![...pendingTests.filter(runnable), ...runningTests].some((t) => t.models.includes(name));
+      const settled = (name: string) =>
+        state.has(name) && ![...pendingTests.filter(runnable), ...runningTests].some((t) => t.models.includes(name));
       const start = (work: (client: pg.Client) => Promise<void>, alone: boolean) => {
         const client = idle.pop()!;
         exclusive = alone;
@@ -122,18 +129,36 @@ export class BundledRunner implements TransformRunner {
         try {
           const rows = await this.buildModel(client, model, context, incremental);
           state.set(model.name, 'success');
-          nodes.push({ uniqueId, resourceType: 'model', name: model.name, status: 'success', ...timed(started), rowsAffected: rows, failures: null, message: `${model.materialized}${rows === null ? '' : `: ${rows} rows`}` });
+          nodes.push({
+            uniqueId,
+            resourceType: 'model',
+            name: model.name,
+            status: 'success',
+            ...timed(started),
+            rowsAffected: rows,
+            failures: null,
+            message: `${model.materialized}${rows === null ? '' : `: ${rows} rows`}`,
+          });
           log.debug('model built', { model: model.name, rows });
         } catch (error) {
           if (!signal.aborted && classifyPostgresError(error, '') instanceof RetryableError) retryable = true;
           state.set(model.name, 'error');
           blocked.add(model.name);
-          nodes.push({ uniqueId, resourceType: 'model', name: model.name, status: 'error', ...timed(started), rowsAffected: null, failures: null, message: `${model.file}: ${errorMessage(error)}` });
+          nodes.push({
+            uniqueId,
+            resourceType: 'model',
+            name: model.name,
+            status: 'error',
+            ...timed(started),
+            rowsAffected: null,
+            failures: null,
+            message: `${model.file}: ${errorMessage(error)}`,
+          });
         }
       };
       /** Skips what can no longer run, then starts what can, tests first (they free their models' children). */
       const schedule = () => {
-        for (let skipped = true; skipped; ) {
+        for (let skipped = true; skipped;) {
           skipped = false;
           for (const model of [...pendingModels]) {
             if (!model.refs.every(settled)) continue;
@@ -143,7 +168,18 @@ export class BundledRunner implements TransformRunner {
             state.set(model.name, 'skipped');
             blocked.add(model.name);
             skipped = true;
-            nodes.push({ uniqueId: `model.${project_}.${model.name}`, resourceType: 'model', name: model.name, status: 'skipped', startedAt: null, completedAt: null, executionTimeMs: 0, rowsAffected: null, failures: null, message: `skipped: upstream ${upstreamProblem} failed or did not pass its tests` });
+            nodes.push({
+              uniqueId: `model.${project_}.${model.name}`,
+              resourceType: 'model',
+              name: model.name,
+              status: 'skipped',
+              startedAt: null,
+              completedAt: null,
+              executionTimeMs: 0,
+              rowsAffected: null,
+              failures: null,
+              message: `skipped: upstream ${upstreamProblem} failed or did not pass its tests`,
+            });
           }
         }
         for (const test of [...pendingTests]) {
@@ -174,10 +210,32 @@ export class BundledRunner implements TransformRunner {
       if (signal.aborted) throw aborted();
       // Models whose parents are not in the plan, and tests whose models never built, are skipped, as dbt build reports them.
       for (const model of pendingModels) {
-        nodes.push({ uniqueId: `model.${project_}.${model.name}`, resourceType: 'model', name: model.name, status: 'skipped', startedAt: null, completedAt: null, executionTimeMs: 0, rowsAffected: null, failures: null, message: 'skipped: an upstream model was not built' });
+        nodes.push({
+          uniqueId: `model.${project_}.${model.name}`,
+          resourceType: 'model',
+          name: model.name,
+          status: 'skipped',
+          startedAt: null,
+          completedAt: null,
+          executionTimeMs: 0,
+          rowsAffected: null,
+          failures: null,
+          message: 'skipped: an upstream model was not built',
+        });
       }
       for (const test of pendingTests) {
-        nodes.push({ uniqueId: `test.${project_}.${test.name}`, resourceType: 'test', name: test.name, status: 'skipped', startedAt: null, completedAt: null, executionTimeMs: 0, rowsAffected: null, failures: null, message: 'skipped: a model it tests was not built' });
+        nodes.push({
+          uniqueId: `test.${project_}.${test.name}`,
+          resourceType: 'test',
+          name: test.name,
+          status: 'skipped',
+          startedAt: null,
+          completedAt: null,
+          executionTimeMs: 0,
+          rowsAffected: null,
+          failures: null,
+          message: 'skipped: a model it tests was not built',
+        });
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -186,7 +244,12 @@ export class BundledRunner implements TransformRunner {
     return summarize('bundled', nodes, { retryable });
   }
 
-  private async buildModel(client: pg.Client, model: PlannedModel, context: Parameters<typeof renderDbtJinja>[2], incremental: boolean): Promise<number | null> {
+  private async buildModel(
+    client: pg.Client,
+    model: PlannedModel,
+    context: Parameters<typeof renderDbtJinja>[2],
+    incremental: boolean,
+  ): Promise<number | null> {
     const relation: Relation = { schema: model.schema, identifier: model.name };
     const sql = renderDbtJinja(model.file, model.sql, { ...context, self: relation, isIncremental: incremental });
     if (model.materialized === 'view') return buildView(client, relation, sql);
@@ -194,17 +257,44 @@ export class BundledRunner implements TransformRunner {
     return buildTable(client, relation, sql, model.indexes);
   }
 
-  private async runTest(client: pg.Client, project: string, test: PlannedTest, context: Parameters<typeof renderDbtJinja>[2]): Promise<NodeResult> {
+  private async runTest(
+    client: pg.Client,
+    project: string,
+    test: PlannedTest,
+    context: Parameters<typeof renderDbtJinja>[2],
+  ): Promise<NodeResult> {
     const started = new Date();
-    const base = { uniqueId: `test.${project}.${test.name}`, resourceType: 'test' as const, name: test.name, rowsAffected: null };
+    const base = {
+      uniqueId: `test.${project}.${test.name}`,
+      resourceType: 'test' as const,
+      name: test.name,
+      rowsAffected: null,
+    };
     try {
       const sql = test.sql ?? renderDbtJinja(test.file, test.template!, context);
-      const result = await client.query<{ failures: number }>(`select count(*)::int as failures from (\n${sql}\n) as dbt_internal_test`);
+      const result = await client.query<{ failures: number }>(
+        `select count(*)::int as failures from (\n${sql}\n) as dbt_internal_test`,
+      );
       const failures = result.rows[0]!.failures;
       const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
-      return { ...base, status, ...timed(started), failures, message: failures === 0 ? null : `Got ${failures} result${failures === 1 ? '' : 's'}, configured to ${test.severity === 'warn' ? 'warn' : 'fail'} if != 0` };
+      return {
+        ...base,
+        status,
+        ...timed(started),
+        failures,
+        message:
+          failures === 0
+            ? null
+            : `Got ${failures} result${failures === 1 ? '' : 's'}, configured to ${test.severity === 'warn' ? 'warn' : 'fail'} if != 0`,
+      };
     } catch (error) {
-      return { ...base, status: 'error', ...timed(started), failures: null, message: `${test.file}: ${errorMessage(error)}` };
+      return {
+        ...base,
+        status: 'error',
+        ...timed(started),
+        failures: null,
+        message: `${test.file}: ${errorMessage(error)}`,
+      };
     }
   }
 }

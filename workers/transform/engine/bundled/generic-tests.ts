@@ -4,8 +4,10 @@ import type { GenericTestSpec } from './project.js';
 export function genericTestName(spec: GenericTestSpec, renderedArgs: Record<string, unknown>): string {
   const owner = spec.model ?? `source_${spec.source!.replace('.', '_')}`;
   const base = `${spec.test}_${owner}_${spec.column}`;
-  if (spec.test === 'accepted_values') return `${base}__${(renderedArgs.values as unknown[]).map(String).join('__')}`.replace(/[^A-Za-z0-9_]/g, '_');
-  if (spec.test === 'relationships') return `${base}__${String(renderedArgs.field)}__${String(spec.args.to)}`.replace(/[^A-Za-z0-9_]/g, '_');
+  if (spec.test === 'accepted_values')
+    return `${base}__${(renderedArgs.values as unknown[]).map(String).join('__')}`.replace(/[^A-Za-z0-9_]/g, '_');
+  if (spec.test === 'relationships')
+    return `${base}__${String(renderedArgs.field)}__${String(spec.args.to)}`.replace(/[^A-Za-z0-9_]/g, '_');
   return base;
 }
 

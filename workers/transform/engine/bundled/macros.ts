@@ -25,7 +25,24 @@ export interface MacroLibrary {
  * `filter`, `include`...) with meanings dbt does not give them, or that need a loader the runner has not.
  * `macro` is allowed only at the top level of a macros/ file.
  */
-const UNSUPPORTED_TAGS = ['macro', 'call', 'materialization', 'test', 'data_test', 'snapshot', 'docs', 'do', 'filter', 'import', 'from', 'include', 'extends', 'block', 'raw', 'verbatim'];
+const UNSUPPORTED_TAGS = [
+  'macro',
+  'call',
+  'materialization',
+  'test',
+  'data_test',
+  'snapshot',
+  'docs',
+  'do',
+  'filter',
+  'import',
+  'from',
+  'include',
+  'extends',
+  'block',
+  'raw',
+  'verbatim',
+];
 const TAG = /\{%-?\s*([A-Za-z_]\w*)/g;
 
 /**
@@ -34,10 +51,44 @@ const TAG = /\{%-?\s*([A-Za-z_]\w*)/g;
  * so these fail wherever they appear. (Attribute names, kwarg names and string contents do not count.)
  */
 const DBT_CONTEXT_NAMES = new Set([
-  'adapter', 'run_query', 'execute', 'statement', 'load_result', 'store_result', 'store_raw_result', 'return', 'graph',
-  'modules', 'exceptions', 'log', 'print', 'caller', 'varargs', 'kwargs', 'target', 'builtins', 'context', 'model',
-  'flags', 'invocation_id', 'run_started_at', 'selected_resources', 'fromjson', 'tojson', 'fromyaml', 'toyaml', 'zip',
-  'local_md5', 'api', 'project_name', 'dbt', 'set_strict', 'diff_of_two_dicts', 'write', 'render', 'doc',
+  'adapter',
+  'run_query',
+  'execute',
+  'statement',
+  'load_result',
+  'store_result',
+  'store_raw_result',
+  'return',
+  'graph',
+  'modules',
+  'exceptions',
+  'log',
+  'print',
+  'caller',
+  'varargs',
+  'kwargs',
+  'target',
+  'builtins',
+  'context',
+  'model',
+  'flags',
+  'invocation_id',
+  'run_started_at',
+  'selected_resources',
+  'fromjson',
+  'tojson',
+  'fromyaml',
+  'toyaml',
+  'zip',
+  'local_md5',
+  'api',
+  'project_name',
+  'dbt',
+  'set_strict',
+  'diff_of_two_dicts',
+  'write',
+  'render',
+  'doc',
 ]);
 
 /**
@@ -45,7 +96,8 @@ const DBT_CONTEXT_NAMES = new Set([
  * materializations) or that shadow the names the runner defines: the bundled runner would not call
  * them where dbt does, so a project defining one would build differently under the two runners.
  */
-const RESERVED_MACRO = /^(ref|source|config|var|env_var|is_incremental|this|True|False|None|generate_(schema|alias|database)_name|(default|postgres)__\w+|test_\w+|materialization_\w+|get_\w+_sql|should_full_refresh)$/;
+const RESERVED_MACRO =
+  /^(ref|source|config|var|env_var|is_incremental|this|True|False|None|generate_(schema|alias|database)_name|(default|postgres)__\w+|test_\w+|materialization_\w+|get_\w+_sql|should_full_refresh)$/;
 
 /** The Jinja code of a template: what is between `{{ }}` and `{% %}`, comments and string literals dropped. */
 function jinjaCode(text: string): string[] {
@@ -73,7 +125,10 @@ export function checkTemplate(file: string, text: string, allowMacroTags = false
       const [, name, attributes = '', call, assignment] = match;
       if (!DBT_CONTEXT_NAMES.has(name!) || assignment) continue;
       const path = `${name}${attributes.replace(/\s+/g, '')}`;
-      throw new UnsupportedConstructError(file, call ? `macro or function '${path}'` : `dbt's '${path}' (the bundled runner does not define it)`);
+      throw new UnsupportedConstructError(
+        file,
+        call ? `macro or function '${path}'` : `dbt's '${path}' (the bundled runner does not define it)`,
+      );
     }
   }
 }
@@ -94,13 +149,17 @@ function parseMacroFile(file: string, sql: string): string[] {
     const open = MACRO_OPEN.exec(sql);
     if (!open) {
       const what = sql.slice(at).split('\n')[0]!.trim().slice(0, 60);
-      throw new UnsupportedConstructError(file, `'${what}' outside a {% macro %} block (a macros/ file holds only macro definitions)`);
+      throw new UnsupportedConstructError(
+        file,
+        `'${what}' outside a {% macro %} block (a macros/ file holds only macro definitions)`,
+      );
     }
     MACRO_CLOSE.lastIndex = open.index + open[0].length;
     const close = MACRO_CLOSE.exec(sql);
     if (!close) throw new UnsupportedConstructError(file, `{% macro ${open[1]} %} without {% endmacro %}`);
     const body = sql.slice(open.index + open[0].length, close.index);
-    if (/\{%-?\s*macro\b/.test(body)) throw new UnsupportedConstructError(file, `a {% macro %} inside macro ${open[1]}`);
+    if (/\{%-?\s*macro\b/.test(body))
+      throw new UnsupportedConstructError(file, `a {% macro %} inside macro ${open[1]}`);
     names.push(open[1]!);
     at = close.index + close[0].length;
   }
@@ -128,12 +187,17 @@ export function loadMacros(projectDir: string): MacroFile[] {
   for (const path of walkSql(dir)) {
     const file = relative(projectDir, path);
     if (path.split('/').pop()!.startsWith('.')) continue;
-    if (!path.endsWith('.sql')) throw new UnsupportedConstructError(file, 'a macros/ file that is not .sql (macro properties, other languages)');
+    if (!path.endsWith('.sql'))
+      throw new UnsupportedConstructError(file, 'a macros/ file that is not .sql (macro properties, other languages)');
     const sql = readFileSync(path, 'utf8');
     checkTemplate(file, sql, true);
     const names = parseMacroFile(file, sql);
     for (const name of names) {
-      if (RESERVED_MACRO.test(name)) throw new UnsupportedConstructError(file, `macro '${name}', a name dbt gives a meaning the bundled runner does not`);
+      if (RESERVED_MACRO.test(name))
+        throw new UnsupportedConstructError(
+          file,
+          `macro '${name}', a name dbt gives a meaning the bundled runner does not`,
+        );
       const other = seen.get(name);
       if (other) throw new UnsupportedConstructError(file, `a second macro named ${name} (the first is in ${other})`);
       seen.set(name, file);

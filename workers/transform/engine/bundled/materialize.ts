@@ -36,15 +36,25 @@ export async function buildView(client: pg.ClientBase, relation: Relation, sql: 
  */
 async function createIndexes(client: pg.ClientBase, relation: Relation, indexes: readonly IndexSpec[]): Promise<void> {
   for (const index of indexes) {
-    const hash = createHash('md5').update(`${index.columns.join(',')}|${index.unique}|${index.type ?? ''}`).digest('hex').slice(0, 12);
+    const hash = createHash('md5')
+      .update(`${index.columns.join(',')}|${index.unique}|${index.type ?? ''}`)
+      .digest('hex')
+      .slice(0, 12);
     const name = `${relation.identifier.slice(0, 48)}__${hash}`;
     const columns = index.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
-    await client.query(`create ${index.unique ? 'unique ' : ''}index "${name}" on ${relationName(relation)} ${index.type ? `using ${index.type} ` : ''}(${columns})`);
+    await client.query(
+      `create ${index.unique ? 'unique ' : ''}index "${name}" on ${relationName(relation)} ${index.type ? `using ${index.type} ` : ''}(${columns})`,
+    );
   }
 }
 
 /** table: built beside the old one and swapped in (with its indexes), so readers never see it empty. */
-export async function buildTable(client: pg.ClientBase, relation: Relation, sql: string, indexes: readonly IndexSpec[] = []): Promise<number | null> {
+export async function buildTable(
+  client: pg.ClientBase,
+  relation: Relation,
+  sql: string,
+  indexes: readonly IndexSpec[] = [],
+): Promise<number | null> {
   const temp: Relation = { schema: relation.schema, identifier: `${relation.identifier}__dbt_tmp` };
   return inTransaction(client, async () => {
     await client.query(`drop table if exists ${relationName(temp)}`);
@@ -61,7 +71,12 @@ export async function buildTable(client: pg.ClientBase, relation: Relation, sql:
  * rows go to a temp table; target rows sharing a unique key with them are deleted; the temp rows are
  * inserted, by the target's column names. All in one transaction.
  */
-export async function mergeIncremental(client: pg.ClientBase, relation: Relation, sql: string, uniqueKey: readonly string[]): Promise<number | null> {
+export async function mergeIncremental(
+  client: pg.ClientBase,
+  relation: Relation,
+  sql: string,
+  uniqueKey: readonly string[],
+): Promise<number | null> {
   const temp = `"${relation.identifier}__dbt_tmp"`;
   return inTransaction(client, async () => {
     await client.query(`create temp table ${temp} on commit drop as (\n${sql}\n)`);
@@ -77,7 +92,9 @@ export async function mergeIncremental(client: pg.ClientBase, relation: Relation
       // was planned as a hash join over a sequential scan of the whole target, a cost that grew with the
       // mart's history.
       const keys = uniqueKey.map((k) => `"${k}"`).join(', ');
-      await client.query(`delete from ${relationName(relation)} as DBT_INTERNAL_DEST where (${keys}) in (select distinct ${keys} from ${temp} as DBT_INTERNAL_SOURCE)`);
+      await client.query(
+        `delete from ${relationName(relation)} as DBT_INTERNAL_DEST where (${keys}) in (select distinct ${keys} from ${temp} as DBT_INTERNAL_SOURCE)`,
+      );
     }
     const inserted = await client.query(`insert into ${relationName(relation)} (${list}) select ${list} from ${temp}`);
     return inserted.rowCount;

@@ -4,7 +4,17 @@ import type { DbtProject } from './project.js';
 import { newCapture, renderDbtJinja, type RenderContext } from './render.js';
 import { UnsupportedConstructError } from './unsupported.js';
 
-const MODEL_CONFIG_KEYS = new Set(['materialized', 'schema', 'unique_key', 'incremental_strategy', 'full_refresh', 'indexes', 'tags', 'docs', 'description']);
+const MODEL_CONFIG_KEYS = new Set([
+  'materialized',
+  'schema',
+  'unique_key',
+  'incremental_strategy',
+  'full_refresh',
+  'indexes',
+  'tags',
+  'docs',
+  'description',
+]);
 const INDEX_KEYS = new Set(['columns', 'unique', 'type']);
 
 /** dbt-postgres' `indexes` config: one entry per index, created when the table is (re)built. */
@@ -19,11 +29,18 @@ function parseIndexes(file: string, raw: unknown): IndexSpec[] {
   if (!Array.isArray(raw)) throw new UnsupportedConstructError(file, 'indexes that is not a list');
   return raw.map((entry: unknown) => {
     const spec = (entry ?? {}) as Record<string, unknown>;
-    for (const key of Object.keys(spec)) if (!INDEX_KEYS.has(key)) throw new UnsupportedConstructError(file, `index option '${key}'`);
+    for (const key of Object.keys(spec))
+      if (!INDEX_KEYS.has(key)) throw new UnsupportedConstructError(file, `index option '${key}'`);
     const columns = spec.columns;
-    if (!Array.isArray(columns) || columns.length === 0) throw new UnsupportedConstructError(file, 'an index without columns');
-    if (spec.type !== undefined && !/^[a-z]+$/.test(String(spec.type))) throw new UnsupportedConstructError(file, `index type '${String(spec.type)}'`);
-    return { columns: columns.map(String), unique: spec.unique === true, type: spec.type === undefined ? undefined : String(spec.type) };
+    if (!Array.isArray(columns) || columns.length === 0)
+      throw new UnsupportedConstructError(file, 'an index without columns');
+    if (spec.type !== undefined && !/^[a-z]+$/.test(String(spec.type)))
+      throw new UnsupportedConstructError(file, `index type '${String(spec.type)}'`);
+    return {
+      columns: columns.map(String),
+      unique: spec.unique === true,
+      type: spec.type === undefined ? undefined : String(spec.type),
+    };
   });
 }
 const MATERIALIZATIONS = new Set(['view', 'table', 'incremental']);
@@ -57,15 +74,23 @@ export interface Plan {
 }
 
 /** dbt's default generate_schema_name: the target schema, or <target>_<custom>. */
-export const schemaFor = (targetSchema: string, custom: unknown) => (custom ? `${targetSchema}_${String(custom)}` : targetSchema);
+export const schemaFor = (targetSchema: string, custom: unknown) =>
+  custom ? `${targetSchema}_${String(custom)}` : targetSchema;
 
 /** Kahn's algorithm, alphabetical among ready nodes so runs are reproducible. */
 function orderModels(models: Map<string, { refs: string[]; file: string }>): string[] {
   const remaining = new Map([...models].map(([name, m]) => [name, new Set(m.refs)]));
   const order: string[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => [...deps].every((d) => !remaining.has(d))).map(([n]) => n).sort();
-    if (ready.length === 0) throw new UnsupportedConstructError(models.get([...remaining.keys()][0]!)!.file, `a dependency cycle among ${[...remaining.keys()].join(', ')}`);
+    const ready = [...remaining]
+      .filter(([, deps]) => [...deps].every((d) => !remaining.has(d)))
+      .map(([n]) => n)
+      .sort();
+    if (ready.length === 0)
+      throw new UnsupportedConstructError(
+        models.get([...remaining.keys()][0]!)!.file,
+        `a dependency cycle among ${[...remaining.keys()].join(', ')}`,
+      );
     for (const name of ready) {
       order.push(name);
       remaining.delete(name);
@@ -79,24 +104,41 @@ function orderModels(models: Map<string, { refs: string[]; file: string }>): str
  * parser does) to learn its config() and refs, validates what it asks for, orders the models and
  * attaches the tests. Anything unsupported throws here, so a run never half-builds.
  */
-export function planProject(project: DbtProject, given: Omit<RenderContext, 'relationOf' | 'sourceRelation' | 'macros'>, targetSchema: string): { plan: Plan; context: Omit<RenderContext, 'self' | 'isIncremental'> } {
+export function planProject(
+  project: DbtProject,
+  given: Omit<RenderContext, 'relationOf' | 'sourceRelation' | 'macros'>,
+  targetSchema: string,
+): { plan: Plan; context: Omit<RenderContext, 'self' | 'isIncremental'> } {
   const base = { ...given, macros: macroLibrary(project.macros) };
   const sourceRelation = (source: string, table: string) => {
     const t = project.sources.get(`${source}.${table}`);
     return t ? `"${t.schema}"."${t.identifier}"` : undefined;
   };
-  const parsing = { ...base, sourceRelation, relationOf: (name: string) => (project.models.has(name) ? `"__parse__"."${name}"` : undefined) };
+  const parsing = {
+    ...base,
+    sourceRelation,
+    relationOf: (name: string) => (project.models.has(name) ? `"__parse__"."${name}"` : undefined),
+  };
   const parsed = new Map<string, { refs: string[]; file: string; config: Record<string, unknown> }>();
   for (const model of project.models.values()) {
     const capture = newCapture();
-    renderDbtJinja(model.file, model.sql, { ...parsing, self: { schema: '__parse__', identifier: model.name } }, capture);
+    renderDbtJinja(
+      model.file,
+      model.sql,
+      { ...parsing, self: { schema: '__parse__', identifier: model.name } },
+      capture,
+    );
     const config = { ...model.inheritedConfig, ...capture.config };
-    for (const key of Object.keys(config)) if (!MODEL_CONFIG_KEYS.has(key)) throw new UnsupportedConstructError(model.file, `config '${key}'`);
+    for (const key of Object.keys(config))
+      if (!MODEL_CONFIG_KEYS.has(key)) throw new UnsupportedConstructError(model.file, `config '${key}'`);
     const materialized = String(config.materialized ?? 'view');
-    if (!MATERIALIZATIONS.has(materialized)) throw new UnsupportedConstructError(model.file, `materialized='${materialized}'`);
+    if (!MATERIALIZATIONS.has(materialized))
+      throw new UnsupportedConstructError(model.file, `materialized='${materialized}'`);
     const strategy = config.incremental_strategy;
-    if (strategy !== undefined && strategy !== 'delete+insert' && strategy !== 'append') throw new UnsupportedConstructError(model.file, `incremental_strategy='${String(strategy)}'`);
-    if (strategy === 'append' && config.unique_key !== undefined) throw new UnsupportedConstructError(model.file, "incremental_strategy='append' with a unique_key");
+    if (strategy !== undefined && strategy !== 'delete+insert' && strategy !== 'append')
+      throw new UnsupportedConstructError(model.file, `incremental_strategy='${String(strategy)}'`);
+    if (strategy === 'append' && config.unique_key !== undefined)
+      throw new UnsupportedConstructError(model.file, "incremental_strategy='append' with a unique_key");
     parsed.set(model.name, { refs: [...capture.refs], file: model.file, config });
   }
   const schemaOf = (name: string) => schemaFor(targetSchema, parsed.get(name)?.config.schema);
@@ -111,7 +153,7 @@ export function planProject(project: DbtProject, given: Omit<RenderContext, 'rel
       file,
       sql: project.models.get(name)!.sql,
       schema: schemaOf(name),
-      materialized: config.materialized as PlannedModel['materialized'] ?? 'view',
+      materialized: (config.materialized as PlannedModel['materialized']) ?? 'view',
       uniqueKey: key === undefined ? [] : Array.isArray(key) ? key.map(String) : [String(key)],
       fullRefresh: config.full_refresh as boolean | undefined,
       indexes: parseIndexes(file, config.indexes),
@@ -125,13 +167,25 @@ export function planProject(project: DbtProject, given: Omit<RenderContext, 'rel
     const args: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(spec.args)) {
       if (key === 'to') args[key] = renderDbtJinja(spec.file, `{{ ${String(value)} }}`, context, capture);
-      else if (Array.isArray(value)) args[key] = value.map((v) => (typeof v === 'string' && v.includes('{{') ? renderDbtJinja(spec.file, v, context, capture) : v));
-      else args[key] = typeof value === 'string' && value.includes('{{') ? renderDbtJinja(spec.file, value, context, capture) : value;
+      else if (Array.isArray(value))
+        args[key] = value.map((v) =>
+          typeof v === 'string' && v.includes('{{') ? renderDbtJinja(spec.file, v, context, capture) : v,
+        );
+      else
+        args[key] =
+          typeof value === 'string' && value.includes('{{')
+            ? renderDbtJinja(spec.file, value, context, capture)
+            : value;
     }
-    const tested = spec.model ? relationOf(spec.model)! : sourceRelation(...(spec.source!.split('.') as [string, string]));
+    const tested = spec.model
+      ? relationOf(spec.model)!
+      : sourceRelation(...(spec.source!.split('.') as [string, string]));
     if (!tested) throw new UnsupportedConstructError(spec.file, `a test on unknown source ${spec.source}`);
     // dbt's get_where_subquery: the tested relation narrowed to the rows `where` selects.
-    const where = spec.config.where === undefined || spec.config.where === null ? undefined : renderDbtJinja(spec.file, String(spec.config.where), context, capture);
+    const where =
+      spec.config.where === undefined || spec.config.where === null
+        ? undefined
+        : renderDbtJinja(spec.file, String(spec.config.where), context, capture);
     const relation = where === undefined ? tested : `(select * from ${tested} where ${where}) dbt_subquery`;
     const severity = String(spec.config.severity ?? 'error').toLowerCase();
     tests.push({
@@ -145,9 +199,16 @@ export function planProject(project: DbtProject, given: Omit<RenderContext, 'rel
   for (const test of project.singularTests) {
     const capture = newCapture();
     renderDbtJinja(test.file, test.sql, context, capture);
-    for (const key of Object.keys(capture.config)) if (key !== 'severity' && key !== 'tags') throw new UnsupportedConstructError(test.file, `test config '${key}'`);
+    for (const key of Object.keys(capture.config))
+      if (key !== 'severity' && key !== 'tags') throw new UnsupportedConstructError(test.file, `test config '${key}'`);
     const severity = String(capture.config.severity ?? 'error').toLowerCase();
-    tests.push({ name: test.name, file: test.file, severity: severity === 'warn' ? 'warn' : 'error', models: [...capture.refs], template: test.sql });
+    tests.push({
+      name: test.name,
+      file: test.file,
+      severity: severity === 'warn' ? 'warn' : 'error',
+      models: [...capture.refs],
+      template: test.sql,
+    });
   }
   return { plan: { models, tests }, context };
 }

@@ -30,7 +30,10 @@ export interface SourceTable {
   readonly schema: string;
   readonly identifier: string;
   readonly loadedAtField: string | undefined;
-  readonly freshness: { warn_after?: { count: unknown; period: string }; error_after?: { count: unknown; period: string } } | null;
+  readonly freshness: {
+    warn_after?: { count: unknown; period: string };
+    error_after?: { count: unknown; period: string };
+  } | null;
   readonly file: string;
 }
 
@@ -60,7 +63,8 @@ function walk(dir: string, ext: string): string[] {
     });
 }
 
-const readYaml = (path: string): Record<string, unknown> => (parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>;
+const readYaml = (path: string): Record<string, unknown> =>
+  (parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>;
 
 /** Config for a model at models/<folders>/<name>.sql from the project's nested `models:` block. */
 function folderConfig(block: unknown, folders: string[], file: string): Record<string, unknown> {
@@ -70,7 +74,10 @@ function folderConfig(block: unknown, folders: string[], file: string): Record<s
     for (const [key, value] of Object.entries(level)) if (key.startsWith('+')) config[key.slice(1)] = value;
     for (const [key, value] of Object.entries(level)) {
       if (!key.startsWith('+') && (typeof value !== 'object' || value === null)) {
-        throw new UnsupportedConstructError(file, `dbt_project.yml config '${key}' without a '+' prefix (write +${key})`);
+        throw new UnsupportedConstructError(
+          file,
+          `dbt_project.yml config '${key}' without a '+' prefix (write +${key})`,
+        );
       }
     }
     level = i < folders.length ? (level[folders[i]!] as Record<string, unknown> | undefined) : undefined;
@@ -87,7 +94,8 @@ export function loadProject(dir: string): DbtProject {
   }
   for (const folder of ['snapshots', 'seeds']) {
     const files = walk(join(dir, folder), '').filter((f) => !basename(f).startsWith('.'));
-    if (files.length > 0) throw new UnsupportedConstructError(relative(dir, files[0]!), `${folder} (the bundled runner has no ${folder})`);
+    if (files.length > 0)
+      throw new UnsupportedConstructError(relative(dir, files[0]!), `${folder} (the bundled runner has no ${folder})`);
   }
   for (const key of ['on-run-start', 'on-run-end', 'seeds', 'snapshots', 'dispatch']) {
     if (key in projectFile) throw new UnsupportedConstructError('dbt_project.yml', `'${key}'`);
@@ -97,17 +105,42 @@ export function loadProject(dir: string): DbtProject {
   const genericTests: GenericTestSpec[] = [];
   const sources = new Map<string, SourceTable>();
 
-  const collectTests = (file: string, owner: { model?: string; source?: string }, columns: unknown, ownerTests: unknown) => {
-    if (ownerTests) throw new UnsupportedConstructError(file, `model- or table-level data_tests on ${owner.model ?? owner.source} (declare them on a column)`);
+  const collectTests = (
+    file: string,
+    owner: { model?: string; source?: string },
+    columns: unknown,
+    ownerTests: unknown,
+  ) => {
+    if (ownerTests)
+      throw new UnsupportedConstructError(
+        file,
+        `model- or table-level data_tests on ${owner.model ?? owner.source} (declare them on a column)`,
+      );
     for (const column of (columns as Record<string, unknown>[] | undefined) ?? []) {
       const tests = (column.data_tests ?? column.tests ?? []) as unknown[];
       for (const entry of tests) {
-        const [test, spec] = typeof entry === 'string' ? [entry, {}] : (Object.entries(entry as object)[0] as [string, Record<string, unknown>]);
-        if (!SUPPORTED_GENERIC_TESTS.has(test)) throw new UnsupportedConstructError(file, `generic test '${test}' on ${owner.model ?? owner.source}.${String(column.name)}`);
+        const [test, spec] =
+          typeof entry === 'string'
+            ? [entry, {}]
+            : (Object.entries(entry as object)[0] as [string, Record<string, unknown>]);
+        if (!SUPPORTED_GENERIC_TESTS.has(test))
+          throw new UnsupportedConstructError(
+            file,
+            `generic test '${test}' on ${owner.model ?? owner.source}.${String(column.name)}`,
+          );
         const { config = {}, arguments: explicitArgs, ...legacyArgs } = (spec ?? {}) as Record<string, unknown>;
         const testConfig = config as Record<string, unknown>;
-        for (const key of Object.keys(testConfig)) if (key !== 'severity' && key !== 'where') throw new UnsupportedConstructError(file, `test config '${key}' on ${test} of ${String(column.name)}`);
-        genericTests.push({ test, column: String(column.name), args: { ...legacyArgs, ...((explicitArgs as object) ?? {}) }, config: testConfig, ...owner, file });
+        for (const key of Object.keys(testConfig))
+          if (key !== 'severity' && key !== 'where')
+            throw new UnsupportedConstructError(file, `test config '${key}' on ${test} of ${String(column.name)}`);
+        genericTests.push({
+          test,
+          column: String(column.name),
+          args: { ...legacyArgs, ...((explicitArgs as object) ?? {}) },
+          config: testConfig,
+          ...owner,
+          file,
+        });
       }
     }
   };
@@ -115,7 +148,8 @@ export function loadProject(dir: string): DbtProject {
   for (const path of walk(join(dir, 'models'), '.yml')) {
     const file = relative(dir, path);
     const yaml = readYaml(path);
-    for (const key of Object.keys(yaml)) if (!SUPPORTED_YAML_KEYS.has(key)) throw new UnsupportedConstructError(file, `top-level '${key}'`);
+    for (const key of Object.keys(yaml))
+      if (!SUPPORTED_YAML_KEYS.has(key)) throw new UnsupportedConstructError(file, `top-level '${key}'`);
     for (const model of (yaml.models as Record<string, unknown>[] | undefined) ?? []) {
       propertiesByModel.set(String(model.name), model);
       collectTests(file, { model: String(model.name) }, model.columns, model.data_tests ?? model.tests);
@@ -124,7 +158,14 @@ export function loadProject(dir: string): DbtProject {
       const sourceConfig = (source.config ?? {}) as Record<string, unknown>;
       for (const table of (source.tables as Record<string, unknown>[] | undefined) ?? []) {
         const tableConfig = (table.config ?? {}) as Record<string, unknown>;
-        const pick = (key: string) => (key in tableConfig ? tableConfig[key] : key in table ? table[key] : key in sourceConfig ? sourceConfig[key] : source[key]);
+        const pick = (key: string) =>
+          key in tableConfig
+            ? tableConfig[key]
+            : key in table
+              ? table[key]
+              : key in sourceConfig
+                ? sourceConfig[key]
+                : source[key];
         const id = `${String(source.name)}.${String(table.name)}`;
         sources.set(id, {
           source: String(source.name),
@@ -151,7 +192,8 @@ export function loadProject(dir: string): DbtProject {
     models.set(modelName, { name: modelName, file, sql: readFileSync(path, 'utf8'), inheritedConfig });
   }
   for (const spec of genericTests) {
-    if (spec.model && !models.has(spec.model)) throw new UnsupportedConstructError(spec.file, `properties for '${spec.model}', which has no .sql model`);
+    if (spec.model && !models.has(spec.model))
+      throw new UnsupportedConstructError(spec.file, `properties for '${spec.model}', which has no .sql model`);
   }
   const singularTests = walk(join(dir, 'tests'), '.sql').map((path) => {
     const file = relative(dir, path);
@@ -161,8 +203,18 @@ export function loadProject(dir: string): DbtProject {
   for (const key of ['macro-paths', 'test-paths', 'model-paths']) {
     const paths = projectFile[key];
     const expected = { 'macro-paths': 'macros', 'test-paths': 'tests', 'model-paths': 'models' }[key];
-    if (paths !== undefined && JSON.stringify(paths) !== JSON.stringify([expected])) throw new UnsupportedConstructError('dbt_project.yml', `${key} other than ["${expected}"]`);
+    if (paths !== undefined && JSON.stringify(paths) !== JSON.stringify([expected]))
+      throw new UnsupportedConstructError('dbt_project.yml', `${key} other than ["${expected}"]`);
   }
   const macros = loadMacros(dir);
-  return { dir, name, vars: (projectFile.vars as Record<string, unknown>) ?? {}, models, singularTests, genericTests, sources, macros };
+  return {
+    dir,
+    name,
+    vars: (projectFile.vars as Record<string, unknown>) ?? {},
+    models,
+    singularTests,
+    genericTests,
+    sources,
+    macros,
+  };
 }

@@ -23,7 +23,8 @@ export interface RenderContext {
 }
 
 type Kwargs = Record<string, unknown> & { __keywords?: true };
-const isKwargs = (value: unknown): value is Kwargs => typeof value === 'object' && value !== null && (value as Kwargs).__keywords === true;
+const isKwargs = (value: unknown): value is Kwargs =>
+  typeof value === 'object' && value !== null && (value as Kwargs).__keywords === true;
 
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
 
@@ -69,24 +70,35 @@ function fileOfError(message: string, file: string, library: MacroLibrary | unde
  * is_incremental, this. Any other function (a macro, adapter.*, run_query, dbt_utils.*) fails with
  * the file and the name of what was called.
  */
-export function renderDbtJinja(file: string, text: string, context: RenderContext, capture: RenderCapture = newCapture()): string {
+export function renderDbtJinja(
+  file: string,
+  text: string,
+  context: RenderContext,
+  capture: RenderCapture = newCapture(),
+): string {
   checkTemplate(file, text);
   const args = (values: unknown[]) => values.filter((v) => !isKwargs(v));
   const fns = {
     ref(...values: unknown[]) {
       const plain = args(values);
-      if (plain.length !== 1 || values.some(isKwargs)) throw new UnsupportedConstructError(file, `ref(${plain.map((v) => JSON.stringify(v)).join(', ')}) with a package or version`);
+      if (plain.length !== 1 || values.some(isKwargs))
+        throw new UnsupportedConstructError(
+          file,
+          `ref(${plain.map((v) => JSON.stringify(v)).join(', ')}) with a package or version`,
+        );
       const name = String(plain[0]);
       capture.refs.add(name);
       const relation = context.relationOf(name);
-      if (!relation) throw new UnsupportedConstructError(file, `ref('${name}') to a node that is not a model of this project`);
+      if (!relation)
+        throw new UnsupportedConstructError(file, `ref('${name}') to a node that is not a model of this project`);
       return relation;
     },
     source(...values: unknown[]) {
       const [source, table] = args(values).map(String);
       capture.sources.add(`${source}.${table}`);
       const relation = source && table ? context.sourceRelation(source, table) : undefined;
-      if (!relation) throw new UnsupportedConstructError(file, `source('${source}', '${table}') that no sources YAML declares`);
+      if (!relation)
+        throw new UnsupportedConstructError(file, `source('${source}', '${table}') that no sources YAML declares`);
       return relation;
     },
     config(...values: unknown[]) {
@@ -113,7 +125,14 @@ export function renderDbtJinja(file: string, text: string, context: RenderContex
     is_incremental: () => context.isIncremental ?? false,
   };
   const self = context.self;
-  const thisRelation = self ? { schema: self.schema, identifier: self.identifier, name: self.identifier, toString: () => `"${self.schema}"."${self.identifier}"` } : undefined;
+  const thisRelation = self
+    ? {
+        schema: self.schema,
+        identifier: self.identifier,
+        name: self.identifier,
+        toString: () => `"${self.schema}"."${self.identifier}"`,
+      }
+    : undefined;
   const library = context.macros;
   try {
     // Jinja's Python-style literals (nunjucks only knows true/false/none). The project's macros are
@@ -129,11 +148,23 @@ export function renderDbtJinja(file: string, text: string, context: RenderContex
     const where = fileOfError(message, file, library);
     if (error instanceof Error && error.cause instanceof UnsupportedConstructError) throw error.cause;
     const nested = /bundled dbt runner: .*/.exec(message);
-    if (nested) throw new UnsupportedConstructError(where, nested[0].replace(/^bundled dbt runner: [^:]+: unsupported construct: /, '').replace(/ \(see dbt\/README.*$/, ''));
+    if (nested)
+      throw new UnsupportedConstructError(
+        where,
+        nested[0]
+          .replace(/^bundled dbt runner: [^:]+: unsupported construct: /, '')
+          .replace(/ \(see dbt\/README.*$/, ''),
+      );
     const call = /Unable to call `([^`]+)`/.exec(message);
-    if (call) throw new UnsupportedConstructError(where, `macro or function '${call[1]!.replace(/\["([^"]+)"\]/g, '.$1')}'`);
+    if (call)
+      throw new UnsupportedConstructError(where, `macro or function '${call[1]!.replace(/\["([^"]+)"\]/g, '.$1')}'`);
     const missing = /attempted to output null or undefined value|undefined/.test(message);
-    throw new UnsupportedConstructError(where, missing ? `a name the bundled runner does not define (${message.split('\n').pop()!.trim()})` : `Jinja it cannot render (${message.split('\n').pop()!.trim()})`);
+    throw new UnsupportedConstructError(
+      where,
+      missing
+        ? `a name the bundled runner does not define (${message.split('\n').pop()!.trim()})`
+        : `Jinja it cannot render (${message.split('\n').pop()!.trim()})`,
+    );
   }
 }
 

@@ -9,7 +9,9 @@ export class UnsupportedConstructError extends PermanentError {
     readonly file: string,
     readonly construct: string,
   ) {
-    super(`bundled dbt runner: ${file}: unsupported construct: ${construct} (see dbt/README.md for what the bundled runner supports; use TRANSFORM_RUNNER=dbt for the rest)`);
+    super(
+      `bundled dbt runner: ${file}: unsupported construct: ${construct} (see dbt/README.md for what the bundled runner supports; use TRANSFORM_RUNNER=dbt for the rest)`,
+    );
     this.name = 'UnsupportedConstructError';
   }
 }
