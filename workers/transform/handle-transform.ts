@@ -1,6 +1,6 @@
 import type { Handler } from '../../core/jobs/run-job.js';
 import { PermanentError, RetryableError, errorMessage } from '../../core/errors.js';
-import { transformRuns } from '../../core/metrics/transform-metrics.js';
+import { transformRuns } from './transform-metrics.js';
 import { markBatchFailed, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
 import { executeTransformRun } from './engine/execute-run.js';

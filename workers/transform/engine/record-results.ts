@@ -1,10 +1,5 @@
 import type pg from 'pg';
-import {
-  transformLastSuccess,
-  transformNodes,
-  transformRunDuration,
-  transformRuns,
-} from '../../../core/metrics/transform-metrics.js';
+import { transformLastSuccess, transformNodes, transformRunDuration, transformRuns } from '../transform-metrics.js';
 import { isoUtc } from '../../../core/snapshots/load-barrier.js';
 import type { TransformRunSummary } from './runner-types.js';
 import { countNodes } from './summarize.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { rawPartitionsDropped } from '../../../core/metrics/transform-metrics.js';
+import { rawPartitionsDropped } from '../transform-metrics.js';
 import { forgetPartitions } from '../../../core/snapshots/partitions.js';
 
 export interface RetentionOutcome {

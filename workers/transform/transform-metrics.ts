@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { registry } from './registry.js';
+import { registry } from '../../core/metrics/registry.js';
 
 /** Metrics of dbt project runs (either runner), on the process's shared registry. */
 export const transformRunDuration = new client.Histogram({
