@@ -396,18 +396,24 @@ describe('the compose stack, as a user brings it up', () => {
 
   it('loses and doubles nothing when a fetch and a load worker are killed (SIGKILL) mid-tick', async () => {
     const before = (await runs()).length;
-    // A backlog of ticks, so that jobs are in flight at the kill.
-    await docker(
-      [
-        'exec',
-        await stack.container('scheduler'),
-        'sh',
-        '-c',
-        'for i in 1 2 3 4; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait',
-      ],
-      120_000,
-    );
-    await eventually('an active fetch job', 60_000, async () => ((await fetchActive()) > 0 ? true : undefined), 200);
+    // A backlog of ticks, and calls that take 5 s, so that fetch jobs are surely in flight at the
+    // kill (at 30 calls/min an unhurried call is active for a few ms every 2 s).
+    await setFaults({ latencyMs: 5_000 });
+    try {
+      await docker(
+        [
+          'exec',
+          await stack.container('scheduler'),
+          'sh',
+          '-c',
+          'for i in 1 2 3 4; do node dist/scripts/tick.js --timeout 0 >/dev/null 2>&1 & done; wait',
+        ],
+        120_000,
+      );
+      await eventually('an active fetch job', 60_000, async () => ((await fetchActive()) > 0 ? true : undefined), 200);
+    } finally {
+      await setFaults({ latencyMs: 0 });
+    }
     const [fetchWorker] = await stack.containers('fetch-worker', false);
     const [loadWorker] = await stack.containers('load-worker', false);
     await docker(['kill', '-s', 'KILL', fetchWorker!, loadWorker!]);
