@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { QUEUE_KEYS, QUEUES } from '../../core/queues/registry.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { PASSWORD, startMarketFixture, USER, type MarketFixture } from './market-fixture.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 /*
  * The dashboard in a real browser: Debian's Chromium (scripts/ensure-services.sh installs it) driven
@@ -15,17 +16,6 @@ const COINS = 29; // 28 valid coins: two pages of 25
 const TICKS = 8;
 const TICK_MINUTES = 30;
 const SHOTS = path.resolve('test-output/screenshots');
-// As node-svc.md: without the networking flags Chromium keeps dialling Google on a closed network.
-// launch() already gives each browser a fresh temporary --user-data-dir.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let f: MarketFixture;
 let browser: Browser;
@@ -36,7 +26,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   [f, browser] = await Promise.all([
     startMarketFixture({ coins: COINS, ticks: TICKS, tickMinutes: TICK_MINUTES }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }),
   ]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();

@@ -1,21 +1,13 @@
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { QUEUE_KEYS, QUEUES } from '../../core/queues/registry.js';
 import { PASSWORD, startMarketFixture, USER, type MarketFixture } from './market-fixture.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 /*
  * Issue 17 ("Dashboard as a daily driver"): the console stays clean on every page, the chart
  * attribution shows, Bull Board stays on this host, errors are pages for browsers and JSON for API
  * clients, and ten tabs share the live updates.
  */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PAGES = ['/', '/coins/bitcoin', '/pipeline'];
 
 let f: MarketFixture;
@@ -24,7 +16,7 @@ let browser: Browser;
 beforeAll(async () => {
   [f, browser] = await Promise.all([
     startMarketFixture({ coins: 6, ticks: 2, tickMinutes: 30 }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }),
   ]);
 });
 afterAll(async () => {

@@ -5,21 +5,13 @@ import { createApp } from '../../dashboard/app.js';
 import { Runtime } from '../../core/runtime.js';
 import { serve, type Served } from './http.js';
 import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 /*
  * Issue 17 ("Dashboard as a daily driver"), the market overview: movers, the 24h change, URL state
  * and formats, over marts built by the bundled dbt project (dim_coins edited to the cases that went
  * wrong), served by the app and read by the API and headless Chromium.
  */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 let marts: SyntheticMarts;
 let market: MarketQueries;
 let schema: string;
@@ -32,7 +24,7 @@ beforeAll(async () => {
   // 12 coins, 90 minutes of history: under 24 h, so there is no close 24 h before the newest hour.
   [marts, browser] = await Promise.all([
     startSyntheticMarts({ coins: 12, minutes: 90 }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }),
+    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }),
   ]);
   const config = marts.config();
   schema = `${config.transform.schema}_marts`;
