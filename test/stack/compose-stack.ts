@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '../helpers/wait-for.js';
 
 const run = promisify(execFile);
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -211,24 +212,12 @@ export class Stack {
   }
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails with the last state. */
-export async function eventually<T>(
+/** waitFor (test/helpers/wait-for.ts) with the bound first, as the stack test reads best; 1 s polls. */
+export function eventually<T>(
   what: string,
   timeoutMs: number,
   check: () => Promise<T | undefined>,
   intervalMs = 1000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return waitFor(what, check, timeoutMs, intervalMs);
 }
