@@ -9,49 +9,15 @@
 import { readFileSync } from 'node:fs';
 import got from 'got';
 import pg from 'pg';
+import { RAW_SNAPSHOT_COLUMNS, VERBATIM_FIELDS } from '../core/snapshots/raw-columns.js';
 
-const COLUMNS = [
-  'coin_id',
-  'vs_currency',
-  'last_updated',
-  'symbol',
-  'name',
-  'current_price',
-  'market_cap',
-  'market_cap_rank',
-  'fully_diluted_valuation',
-  'total_volume',
-  'high_24h',
-  'low_24h',
-  'price_change_24h',
-  'price_change_percentage_24h',
-  'market_cap_change_24h',
-  'market_cap_change_percentage_24h',
-  'circulating_supply',
-  'total_supply',
-  'max_supply',
-  'ath',
-  'ath_change_percentage',
-  'ath_date',
-  'atl',
-  'atl_change_percentage',
-  'atl_date',
-  'price_change_percentage_1h_in_currency',
-  'price_change_percentage_24h_in_currency',
-  'price_change_percentage_7d_in_currency',
-  'record',
-] as const;
+// The raw table's columns without the pipeline's own (run, batch, ROI split, load time).
+const COLUMNS = ['coin_id', 'vs_currency', 'last_updated', 'symbol', 'name', ...VERBATIM_FIELDS, 'record'];
 const BATCH = 250;
 const IN_FLIGHT = 2;
 
-const BASELINE_TABLE_DDL = `create table if not exists baseline_snapshots (
-  coin_id text, vs_currency text, last_updated timestamptz, symbol text, name text,
-  ${COLUMNS.slice(5, -1)
-    .map(
-      (c) => `${c} ${c.endsWith('_date') ? 'timestamptz' : c === 'market_cap_rank' ? 'integer' : 'double precision'}`,
-    )
-    .join(', ')},
-  record json)`;
+const typeOf = new Map(RAW_SNAPSHOT_COLUMNS.map((c) => [c.name, c.type]));
+const BASELINE_TABLE_DDL = `create table if not exists baseline_snapshots (${COLUMNS.map((c) => `${c} ${typeOf.get(c)}`).join(', ')})`;
 
 type Item = Record<string, unknown>;
 
