@@ -132,3 +132,22 @@ export async function allJobs(runtime: Runtime, key: keyof typeof QUEUES): Promi
     .queue(key)
     .getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed']);
 }
+
+/**
+ * Adds a tick while the simulator holds every call for `latencyMs`, and returns once a markets call
+ * is held and fetch jobs are active: a worker killed then certainly dies mid-call. Faults stay set.
+ */
+export async function tickWithFetchesInFlight(
+  scenario: Scenario,
+  runtime: Runtime,
+  latencyMs: number,
+): Promise<string> {
+  scenario.simulator.control.setFaults({ latencyMs });
+  const since = Date.now();
+  const runId = await enqueueTick(runtime);
+  await waitFor('a markets call held by the simulator', async () =>
+    scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')),
+  );
+  await waitFor('fetch jobs active', async () => (await runtime.queue('fetch').getJobCounts('active')).active! > 0);
+  return runId;
+}

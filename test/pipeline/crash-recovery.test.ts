@@ -2,7 +2,13 @@ import pg from 'pg';
 import { InProcessPipeline, type WorkerKind } from '../helpers/pipeline.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { testEnv } from '../helpers/config.js';
-import { createScenario, refreshUniverse, waitForTick, type Scenario } from '../helpers/scenario.js';
+import {
+  createScenario,
+  refreshUniverse,
+  tickWithFetchesInFlight,
+  waitForTick,
+  type Scenario,
+} from '../helpers/scenario.js';
 import { enqueueTick } from '../../producers/tick/enqueue-tick.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -52,16 +58,7 @@ describe('a worker killed mid-job', () => {
     await refreshUniverse(inProcess.runtime);
 
     // Slow CoinGecko down so calls are in flight when the worker dies.
-    scenario.simulator.control.setFaults({ latencyMs: 1500 });
-    const since = Date.now();
-    const runId = await enqueueTick(inProcess.runtime);
-    await waitFor('a markets call in flight', async () =>
-      scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')),
-    );
-    await waitFor(
-      'fetch jobs active',
-      async () => (await inProcess.runtime.queue('fetch').getJobCounts('active')).active! > 0,
-    );
+    const runId = await tickWithFetchesInFlight(scenario, inProcess.runtime, 1500);
     await first.kill('SIGKILL');
     scenario.simulator.control.setFaults({ latencyMs: 0 });
 

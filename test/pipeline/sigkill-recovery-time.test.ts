@@ -5,7 +5,14 @@ import { testEnv } from '../helpers/config.js';
 import { InProcessPipeline, type WorkerKind } from '../helpers/pipeline.js';
 import { PipelineProcess } from '../helpers/processes.js';
 import { queueEvents } from '../helpers/queue-events.js';
-import { createScenario, refreshUniverse, runRow, waitForTick, type Scenario } from '../helpers/scenario.js';
+import {
+  createScenario,
+  refreshUniverse,
+  tickWithFetchesInFlight,
+  runRow,
+  waitForTick,
+  type Scenario,
+} from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Issue 18: a SIGKILLed worker's job runs again within this long, with the default lock settings. */
@@ -131,16 +138,7 @@ describe("a SIGKILLed worker's jobs with the default lock settings", () => {
     await refreshUniverse(pipeline.runtime);
 
     // CoinGecko holds every call, so the worker's jobs are certainly in flight when it dies.
-    scenario.simulator.control.setFaults({ latencyMs: 30_000 });
-    const since = Date.now();
-    const runId = await enqueueTick(pipeline.runtime);
-    await waitFor('a markets call held by the simulator', async () =>
-      scenario.simulator.control.requests(since).some((r) => r.path.startsWith('/coins/markets')),
-    );
-    await waitFor(
-      'fetch jobs active',
-      async () => (await pipeline.runtime.queue('fetch').getJobCounts('active')).active! > 0,
-    );
+    const runId = await tickWithFetchesInFlight(scenario, pipeline.runtime, 30_000);
 
     await killAndMeasure(pipeline.runtime, runId, 'fetch', first, async () => {
       scenario.simulator.control.setFaults({ latencyMs: 0 });
