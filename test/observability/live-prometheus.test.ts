@@ -246,6 +246,19 @@ it('fires the 429 rule during a storm of 429s and clears once calls succeed agai
     15_000,
     250,
   );
+  // The rule is a share of all calls: the previous test's full tick (134 calls) must have left its
+  // window first, or the storm's 6 calls are 1% of it and the rule cannot fire. Waited for as the
+  // rule's own denominator, at zero.
+  const allCalls = compressRanges('sum(rate(cdp_coingecko_requests_total[5m]))');
+  await waitFor(
+    'no CoinGecko call in the rule window',
+    async () => {
+      const [rate] = await prometheus.query(allCalls);
+      return rate !== undefined && rate.value === 0 ? true : undefined;
+    },
+    30_000,
+    250,
+  );
   const before = Date.now() / 1000;
   scenario.simulator.control.setFaults({
     failNext: [
@@ -269,10 +282,23 @@ it('fires the 429 rule during a storm of 429s and clears once calls succeed agai
     15_000,
     250,
   );
-  const after = Date.now() / 1000;
+  // The rule is evaluated at the very scrapes that saw the count rise (the events the alert reacts
+  // to), not at whole seconds: a storm scraped in the last fraction of a second before the wait ended
+  // fell between the last whole second and the end, and the rule was never looked at after it.
+  const after = Date.now() / 1000 + 1;
+  // One target's series share its scrape times: summed per scrape, they give the worker's 429 count.
+  const perScrape = new Map<number, number>();
+  const selector = `cdp_coingecko_requests_total{status="429", instance="${fetchWorker}"}`;
+  for (const { points } of await prometheus.samples(`${selector}[${Math.ceil(after - before) + 5}s]`, after)) {
+    for (const [t, v] of points) perScrape.set(t, (perScrape.get(t) ?? 0) + v);
+  }
+  const scrapes = [...perScrape].sort(([a], [b]) => a - b);
+  const rises = scrapes.filter(([, v], i) => i > 0 && v > scrapes[i - 1]![1]).map(([t]) => t);
+  expect(rises.length).toBeGreaterThan(0);
   const during: number[] = [];
-  for (let t = Math.ceil(before); t <= after; t++) during.push(...(await firing(tooMany, t)).map((s) => s.value));
-  expect(during.length).toBeGreaterThan(0);
+  for (const t of rises) during.push(...(await firing(tooMany, t)).map((s) => s.value));
+  // The scrapes are in the message if it fails: a gap longer than the rule's shrunk window shows there.
+  expect({ scrapes, during }).toEqual({ scrapes, during: expect.arrayContaining([expect.any(Number)]) });
 
   await runTick(runtime, scenario.db, { coinIds });
   // Clears as its window slides past the storm: waited for as the rule's own state, as the others are.

@@ -91,6 +91,23 @@ export class PrometheusServer {
     }));
   }
 
+  /** The raw samples of a range-vector selector (`metric{...}[60s]`) at `time`: each series' scrape times and values. */
+  async samples(
+    selector: string,
+    time?: number,
+  ): Promise<Array<{ metric: Record<string, string>; points: Array<[number, number]> }>> {
+    const params = new URLSearchParams({ query: selector, ...(time === undefined ? {} : { time: String(time) }) });
+    const response = await fetch(`${this.url}/api/v1/query?${params}`);
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+    };
+    if (body.status !== 'success') throw new Error(`PromQL error for ${selector}: ${body.error}`);
+    if (body.data!.resultType !== 'matrix') throw new Error(`not a range-vector selector: ${selector}`);
+    return body.data!.result.map((r) => ({ metric: r.metric, points: r.values.map(([t, v]) => [t, Number(v)]) }));
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = once(this.child, 'exit');
