@@ -57,12 +57,21 @@ const env: Record<string, string> = Object.fromEntries(
     COINGECKO_BASE_URL: `http://127.0.0.1:${SIMULATOR_PORT}/api/v3`,
     COINGECKO_RATE_LIMIT_PER_MIN: useSimulator ? '0' : undefined,
     TRACK_TOP_N: useSimulator ? '15000' : undefined,
+    // A week of hourly history for every simulated coin (15,000 calls, ~2.5M points) in the demo's first minutes.
+    BACKFILL_DAYS: useSimulator ? '7' : undefined,
     TICK_INTERVAL: '15s',
     UNIVERSE_REFRESH_INTERVAL: '1h',
     ...given,
     // A single tick must not share queues with a scheduler left in Redis by an earlier continuous
     // run (job schedulers persist): --once works under its own prefix unless one is given.
-    ...(args.once ? { SCHEDULE_ENABLED: 'false', QUEUE_PREFIX: given.QUEUE_PREFIX ?? 'cdp-once' } : {}),
+    // Nor start a backfill it would not wait for.
+    ...(args.once
+      ? {
+          SCHEDULE_ENABLED: 'false',
+          QUEUE_PREFIX: given.QUEUE_PREFIX ?? 'cdp-once',
+          BACKFILL_DAYS: given.BACKFILL_DAYS ?? '0',
+        }
+      : {}),
   }).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
 // A bad setting: the list of problems and exit 78, as every process it would start does.

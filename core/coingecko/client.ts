@@ -29,7 +29,18 @@ export type CoinGeckoRequest =
   | { readonly endpoint: 'markets'; readonly vsCurrency: string; readonly ids: readonly string[] }
   | { readonly endpoint: 'markets-page'; readonly vsCurrency: string; readonly page: number; readonly perPage: number }
   | { readonly endpoint: 'coins-list' }
-  | { readonly endpoint: 'ping' };
+  | { readonly endpoint: 'ping' }
+  | {
+      readonly endpoint: 'market-chart-range';
+      readonly coinId: string;
+      readonly vsCurrency: string;
+      /** UNIX seconds, as CoinGecko documents them. */
+      readonly from: number;
+      readonly to: number;
+    };
+
+/** The metrics label of every path the client calls: the route, never a coin id (a label per coin would be unbounded). */
+export const MARKET_CHART_RANGE_ROUTE = '/coins/{id}/market_chart/range';
 
 const PRICE_CHANGE_WINDOWS = '1h,24h,7d';
 
@@ -69,7 +80,17 @@ export function requestTarget(request: CoinGeckoRequest): { path: string; search
       return { path: '/coins/list', searchParams: {} };
     case 'ping':
       return { path: '/ping', searchParams: {} };
+    case 'market-chart-range':
+      return {
+        path: `/coins/${encodeURIComponent(request.coinId)}/market_chart/range`,
+        searchParams: { vs_currency: request.vsCurrency, from: String(request.from), to: String(request.to) },
+      };
   }
+}
+
+/** The route a request's calls are counted under (its path with any coin id left out). */
+export function requestRoute(request: CoinGeckoRequest): string {
+  return request.endpoint === 'market-chart-range' ? MARKET_CHART_RANGE_ROUTE : requestTarget(request).path;
 }
 
 /**
@@ -92,6 +113,7 @@ export class CoinGeckoClient {
   async call(request: CoinGeckoRequest, signal?: AbortSignal): Promise<CoinGeckoResponse> {
     const { path, searchParams } = requestTarget(request);
     const label = `GET ${path}`;
+    const route = requestRoute(request);
     const started = performance.now();
     let response;
     try {
@@ -106,13 +128,13 @@ export class CoinGeckoClient {
         signal,
       });
     } catch (error) {
-      this.options.observe?.({ endpoint: path, status: 'error', durationMs: performance.now() - started, bytes: 0 });
+      this.options.observe?.({ endpoint: route, status: 'error', durationMs: performance.now() - started, bytes: 0 });
       throw this.networkError(label, error);
     }
     const durationMs = performance.now() - started;
     const { statusCode: status, body } = response;
     const bytes = Buffer.byteLength(body);
-    this.options.observe?.({ endpoint: path, status: String(status), durationMs, bytes });
+    this.options.observe?.({ endpoint: route, status: String(status), durationMs, bytes });
 
     if (status === 429) {
       const wait = Math.max(MIN_RATE_LIMIT_WAIT_MS, retryAfterMs(response.headers) ?? this.options.rateLimitWaitMs);

@@ -169,6 +169,7 @@ function assembleConfig(read: Read) {
       waitMs: read('UNIVERSE_WAIT'),
     },
     tick: { intervalMs: read('TICK_INTERVAL'), scheduleEnabled: read('SCHEDULE_ENABLED') },
+    history: { backfillDays: read('BACKFILL_DAYS') },
     /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
     freshness: { staleAfterSeconds: read('STALE_AFTER') / 1000 },
     fetch: { concurrency: read('FETCH_CONCURRENCY'), attempts: read('FETCH_ATTEMPTS') },

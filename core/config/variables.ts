@@ -180,6 +180,14 @@ export const VARIABLES = {
       "A tracked coin is stale when none of its snapshots loaded within this long. One setting for every freshness check: the dashboard's pipeline page and cdp_freshness_* gauges (Grafana's freshness alert compares with its cdp_freshness_stale_after_seconds), and dbt's dim_coin_freshness (var stale_after_seconds, passed by the transform worker). Give the dashboard and the transform worker the same value.",
   }),
 
+  BACKFILL_DAYS: v({
+    name: 'BACKFILL_DAYS',
+    parser: integer({ min: 0, max: 100_000 }),
+    default: '30',
+    description:
+      "Days of history the pipeline backfills once, on its first tick, for the coins it tracks (CoinGecko's market_chart/range, one call per coin per 90 days, behind every tick's calls); 0 = none. Clamped to the plan's reach (365 days on public and demo). `npm run backfill` fetches more at any time.",
+  }),
+
   FETCH_CONCURRENCY: v({
     name: 'FETCH_CONCURRENCY',
     parser: integer({ min: 1, max: 256 }),

@@ -11,6 +11,7 @@ import { SnapshotsLoadedAtIndex1764576000000 } from './migrations/1764576000000-
 import { ReaderReadsMigrations1764662400000 } from './migrations/1764662400000-reader-reads-migrations.js';
 import { LoadBarrier1764748800000 } from './migrations/1764748800000-load-barrier.js';
 import { VanishedTransforms1764835200000 } from './migrations/1764835200000-vanished-transforms.js';
+import { History1765000000000 } from './migrations/1765000000000-history.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   ReaderReadsMigrations1764662400000,
   LoadBarrier1764748800000,
   VanishedTransforms1764835200000,
+  History1765000000000,
 ];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {

@@ -72,6 +72,13 @@ export const rowsLoaded = new client.Counter({
   registers: [registry],
 });
 
+export const historyRows = new client.Counter({
+  name: 'cdp_history_rows_total',
+  help: 'History points (market_chart/range) handled by fetch workers, by outcome (inserted, duplicate, quarantined)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 export const staleKeyChecks = new client.Counter({
   name: 'cdp_load_stale_key_checks_total',
   help: "Batches whose fetch worker's key check was stale (a key was loaded since), so their COPY met the primary key and they were loaded again with a key lookup",

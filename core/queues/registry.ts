@@ -28,11 +28,22 @@ export const fetchRequest = z.discriminatedUnion('endpoint', [
     perPage: z.number().int().min(1).max(250),
   }),
   z.object({ endpoint: z.literal('coins-list') }),
+  z
+    .object({
+      endpoint: z.literal('market-chart-range'),
+      coinId,
+      vsCurrency: z.string(),
+      /** UNIX seconds. */
+      from: z.number().int().min(0),
+      to: z.number().int().min(0),
+    })
+    .refine((r) => r.from < r.to, { message: 'from must be before to', path: ['from'] }),
 ]);
 
 export const fetchPayload = z.object({
-  /** The tick (or universe refresh) this call belongs to; with batchNo, the ledger key. */
+  /** The tick, universe refresh or history run this call belongs to; with batchNo, the ledger key. */
   runId,
+  /** A history call's item number in pipeline.history_items. */
   batchNo: z.number().int().min(0),
   request: fetchRequest,
 });
@@ -138,7 +149,17 @@ export const jobIds = {
   /** Ticks and universe refreshes added by hand (not by a scheduler); see producers/run-identity.ts. */
   manualTick: (runId: string) => `tick-${runId}`,
   manualUniverse: (refreshId: string) => `universe-${refreshId}`,
+  /** One market_chart/range call of a history run (backfill, first start or gap repair). */
+  history: (historyRunId: string, itemNo: number) => `history-${historyRunId}-${itemNo}`,
 };
+
+/**
+ * BullMQ priorities of the fetch queue (lower runs first; jobs without one run before any that has
+ * one). Tick and universe calls carry none, so they always go first; history calls share the same
+ * limiter and take only the slots ticks leave. Repairs go before backfills: they fill holes in what
+ * the dashboard already shows.
+ */
+export const FETCH_PRIORITY = { repair: 10, backfill: 20 } as const;
 
 /** Scheduler ids (BullMQ job schedulers). */
 export const SCHEDULERS = { tick: 'market-tick', universe: 'universe-refresh' } as const;

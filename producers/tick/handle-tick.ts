@@ -4,6 +4,7 @@ import type { Handler } from '../../core/jobs/run-job.js';
 import { recordPlannedRun, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
+import { ensureInitialBackfill } from '../../core/history/initial-backfill.js';
 import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
 import { idsBudget, planBatches } from './plan-batches.js';
 import { resolveUniverse } from './resolve-universe.js';
@@ -15,6 +16,8 @@ const UNIVERSE_POLL_MS = 2000;
 /** Plans one tick: resolve the coins, record the plan in the ledger, enqueue the tick's flow. */
 export function tickHandler(runtime: Runtime): Handler<'tick'> {
   const { config, pool } = runtime;
+  // Once this process has seen the first-start backfill recorded, it stops asking.
+  let initialBackfillChecked = config.history.backfillDays === 0;
   return async ({ job, data, log: jobLog, token }) => {
     const { runId, scheduledAt } = runIdentity(job, 't');
     const log = jobLog.child({ runId });
@@ -44,6 +47,17 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
     await runtime.flows.add(tickFlow(config, runId, batches));
     await setTransformStatus(pool, runId, 'queued', { jobId: jobIds.transform(runId) });
     const coins = batches.reduce((n, b) => n + b.length, 0);
+    if (!initialBackfillChecked && data.coinIds === undefined) {
+      // After the tick's own flow: its calls are queued first, and carry no priority, so they go first.
+      const started = await ensureInitialBackfill(runtime, coinIds);
+      if (started?.created)
+        log.info('first start: backfilling history', {
+          historyRunId: started.historyRunId,
+          calls: started.items,
+          coins: started.coins,
+        });
+      initialBackfillChecked = true;
+    }
     log.info('tick planned', { batches: batches.length, coins, replanned: !created });
     return { runId, status: created ? 'planned' : 'replanned', batches: batches.length, coins };
   };

@@ -12,12 +12,17 @@ export async function resolveUniverse(
 ): Promise<string[]> {
   const ids = explicit ?? config.universe.coinIds;
   if (ids) return [...ids];
+  return topRankedCoins(pool, config.universe.topN);
+}
+
+/** The top n active coins by the market-cap rank the last universe refresh observed. */
+export async function topRankedCoins(pool: pg.Pool, n: number): Promise<string[]> {
   const result = await pool.query<{ coin_id: string }>(
     `select coin_id from raw.coins
       where is_active and market_cap_rank is not null
       order by market_cap_rank, coin_id
       limit $1`,
-    [config.universe.topN],
+    [n],
   );
   return result.rows.map((r) => r.coin_id);
 }

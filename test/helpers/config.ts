@@ -30,6 +30,8 @@ export function testEnv(options: {
     // Extract/load tests need no dbt run; transform tests ask for the bundled runner.
     TRANSFORM_RUNNER: 'none',
     METRICS_ENABLED: 'false',
+    // No first-start backfill: its calls would share every test's fetch queue; history tests ask for it.
+    BACKFILL_DAYS: '0',
     SHUTDOWN_TIMEOUT: '5s',
     ...options.env,
   };

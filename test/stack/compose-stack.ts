@@ -71,6 +71,8 @@ export function writeStackFiles(dir: string): StackFiles {
     // loads every coin once.
     TICK_INTERVAL: '15s',
     TRACK_TOP_N: String(COINS),
+    // The checks count ticks' calls and jobs; history is tested against the simulator outside the stack.
+    BACKFILL_DAYS: '0',
     TRANSFORM_RUNNER: 'bundled',
     DASHBOARD_PUBLISH: '127.0.0.1:',
     SIMULATOR_PUBLISH: '127.0.0.1:',

@@ -1,4 +1,6 @@
 import type { Worker } from 'bullmq';
+import { MARKET_CHART_RANGE_ROUTE } from '../../core/coingecko/client.js';
+import { markHistoryItemFailed } from '../../core/history/history-ledger.js';
 import { startWorker } from '../../core/jobs/run-job.js';
 import { coingeckoRequests } from '../../core/metrics/registry.js';
 import { markBatchFailed } from '../../core/pipeline/run-ledger.js';
@@ -10,7 +12,7 @@ import { fetchLimiter } from './rate-limiter.js';
 const MAX_STARTS = 200;
 
 /** The paths the fetch worker calls (core/coingecko/client.ts, requestTarget). */
-const CALLED_PATHS = ['/coins/markets', '/coins/list'];
+const CALLED_PATHS = ['/coins/markets', '/coins/list', MARKET_CHART_RANGE_ROUTE];
 
 export function startFetchWorker(runtime: Runtime): Worker {
   const { config, pool } = runtime;
@@ -25,6 +27,8 @@ export function startFetchWorker(runtime: Runtime): Worker {
     onFinalFailure: async ({ data }, reason) => {
       if (data.request.endpoint === 'markets')
         await markBatchFailed(pool, data.runId, data.batchNo, reason, { latestReason: true });
+      if (data.request.endpoint === 'market-chart-range')
+        await markHistoryItemFailed(pool, data.runId, data.batchNo, reason);
     },
   });
 }

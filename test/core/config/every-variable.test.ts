@@ -89,6 +89,7 @@ const CASES: Record<VariableName, Case> = {
   UNIVERSE_REFRESH_INTERVAL: { wrong: 'hourly', missing: 'default' },
   UNIVERSE_WAIT: { wrong: '5 minutes', missing: 'default' },
   STALE_AFTER: { wrong: '90500ms', missing: 'default' },
+  BACKFILL_DAYS: { wrong: '-1', missing: 'default' },
   FETCH_CONCURRENCY: { wrong: 'max', missing: 'default' },
   FETCH_ATTEMPTS: { wrong: 'six', missing: 'default' },
   LOAD_CONCURRENCY: { wrong: '2x', missing: 'default' },
