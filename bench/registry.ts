@@ -1,3 +1,4 @@
+import { backfillBenchmark } from './backfill/backfill-bench.js';
 import type { Benchmark } from './benchmark.js';
 import { dashboardBenchmark } from './dashboard-bench.js';
 import { fetchBenchmark } from './fetch/fetch-bench.js';
@@ -18,4 +19,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   scalingBenchmark,
   transformBenchmark,
   dashboardBenchmark,
+  backfillBenchmark,
 ];
