@@ -6,6 +6,7 @@ import { ROUTE_LABEL } from '../metrics.js';
 import { recentRuns } from '../runs.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
 import { MarketQueries } from './market-queries.js';
+import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
 import { freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
@@ -130,6 +131,12 @@ export function createApiRouter(deps: ApiDeps): express.Router {
 
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
+  });
+
+  // Built once: it depends on the schemas only.
+  const document = openApiDocument();
+  get('/openapi.json', (_req, res) => {
+    res.json(document);
   });
 
   const events = transformEvents(deps.pool, deps.events);

@@ -40,6 +40,7 @@ export const API_QUERIES = {
   '/pipeline/stale-coins': limit(500, 50),
   '/pipeline/queues': none,
   '/events': none,
+  '/openapi.json': none,
 } as const satisfies Record<string, z.ZodObject>;
 
 export type ApiPath = keyof typeof API_QUERIES;

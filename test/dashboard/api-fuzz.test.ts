@@ -40,6 +40,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/stale-coins': { limit: int(1, 500) },
   '/pipeline/queues': {},
   '/events': {},
+  '/openapi.json': {},
 };
 const PATHS = Object.keys(SPEC) as ApiPath[];
 const ALL_NAMES = [...new Set(PATHS.flatMap((p) => Object.keys(SPEC[p])))];
