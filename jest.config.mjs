@@ -25,6 +25,7 @@ export const UNIT_TESTS = [
   'test/core/log/logger.test.ts',
   'test/core/queues/build-job.test.ts',
   'test/core/handoff/parked-batch.test.ts',
+  'test/dashboard/client/price-format.test.ts',
   'test/dashboard/openapi.test.ts',
   'test/dashboard/query-schemas.test.ts',
   'test/dbt/project-conventions.test.ts',

@@ -60,12 +60,6 @@ export function usdCompact(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `$${compact.format(value)}`;
 }
 
-export function usdPrice(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  const digits = value >= 1000 ? 0 : value >= 1 ? 2 : value >= 0.01 ? 4 : 8;
-  return `$${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
-}
-
 export function pct(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined ? '—' : `${value > 0 ? '+' : ''}${value.toFixed(digits)}%`;
 }
@@ -135,6 +129,31 @@ export function live(refresh: () => Promise<void>): void {
     refresh().then(show, (error: unknown) => console.error('refresh failed', error));
   });
 }
+
+/**
+ * Page state kept in the query string (a view can be linked and reloaded): `name`'s value when
+ * `valid` accepts it, else `fallback`. A value the API would refuse (a hand-edited or outdated link),
+ * or a name given twice, falls back and is listed in `ignored`, for urlNotice().
+ */
+export function urlParam(name: string, fallback: string, valid: (value: string) => boolean, ignored: string[]): string {
+  const values = new URL(location.href).searchParams.getAll(name);
+  if (values.length === 0) return fallback;
+  if (values.length === 1 && valid(values[0]!)) return values[0]!;
+  ignored.push(`${name}=${values.join(',')}`);
+  return fallback;
+}
+
+/** A line after `anchor` saying what the link asked for that the page did not use. */
+export function urlNotice(anchor: HTMLElement, text: string): void {
+  const node =
+    document.getElementById('url-notice') ??
+    anchor.insertAdjacentElement('afterend', el('p', { id: 'url-notice', class: 'muted', role: 'status' }))!;
+  node.textContent = text;
+}
+
+/** The notice for the names urlParam() ignored. */
+export const ignoredNotice = (ignored: string[]) =>
+  `Ignored ${ignored.join(', ')} in the link: not a valid value; showing the default instead.`;
 
 /** Runs the page's first load, showing a failure in place of the content instead of a blank page. */
 export function start(load: () => Promise<void>): void {

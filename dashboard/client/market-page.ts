@@ -1,7 +1,22 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { createChart, lwc, type Lwc } from './charts.js';
-import { api, byId, el, fill, pct, setText, start, trend, usdCompact, usdCompactPriceFormat, usdPrice } from './dom.js';
+import { createChart, emptyState, lwc, type Lwc } from './charts.js';
+import {
+  api,
+  byId,
+  el,
+  fill,
+  ignoredNotice,
+  pct,
+  setText,
+  start,
+  trend,
+  urlNotice,
+  urlParam,
+  usdCompact,
+  usdCompactPriceFormat,
+} from './dom.js';
+import { usdPrice } from './price-format.js';
 
 interface Mover {
   id: string;
@@ -47,36 +62,20 @@ interface CoinPage {
  * the API would refuse (a hand-edited or outdated link) falls back to its default, with a notice,
  * instead of an error banner and an empty table.
  */
-const url = new URL(location.href);
 const SORTS = new Set(
   [...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!),
 );
 const ignored: string[] = [];
-const param = (name: string, fallback: string, valid: (value: string) => boolean): string => {
-  const value = url.searchParams.get(name);
-  if (value === null) return fallback;
-  if (valid(value)) return value;
-  ignored.push(name);
-  return fallback;
-};
 const state = {
-  sort: param('sort', 'rank', (v) => SORTS.has(v)),
-  order: param('order', 'asc', (v) => v === 'asc' || v === 'desc'),
-  q: param('q', '', (v) => v.trim().length <= 64).trim(),
-  page: Number(param('page', '1', (v) => /^[1-9]\d{0,8}$/.test(v))),
+  sort: urlParam('sort', 'rank', (v) => SORTS.has(v), ignored),
+  order: urlParam('order', 'asc', (v) => v === 'asc' || v === 'desc', ignored),
+  q: urlParam('q', '', (v) => v.trim().length <= 64, ignored).trim(),
+  page: Number(urlParam('page', '1', (v) => /^[1-9]\d{0,8}$/.test(v), ignored)),
 };
 
 /** A line above the table saying which part of the URL was not used. */
-function notice(text: string): void {
-  const node =
-    document.getElementById('url-notice') ??
-    byId('search').insertAdjacentElement('afterend', el('p', { id: 'url-notice', class: 'muted', role: 'status' }))!;
-  node.textContent = text;
-}
-if (ignored.length)
-  notice(
-    `Ignored ${ignored.map((name) => `${name}=${url.searchParams.get(name)}`).join(', ')} in the link: not a valid value; showing the default instead.`,
-  );
+const notice = (text: string) => urlNotice(byId('search'), text);
+if (ignored.length) notice(ignoredNotice(ignored));
 
 const PAGE_SIZE = 25;
 let chart: Lwc.IChartApi | undefined;
@@ -121,6 +120,10 @@ async function loadOverview(): Promise<void> {
   }
   area!.setData(overview.history.map((h) => ({ time: h.time as Lwc.UTCTimestamp, value: h.totalMarketCap })));
   chart.timeScale().fitContent();
+  emptyState(
+    byId('market-chart'),
+    overview.history.length < 2 ? 'Not enough data yet: the chart draws from 2 hours of history.' : null,
+  );
 }
 
 function sparkline(values: number[]): Element {

@@ -100,9 +100,15 @@ section { min-width: 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .75rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: .5rem; padding: .6rem .8rem; min-width: 0; }
 .card .label { font-size: .8rem; color: var(--muted); }
-.card .value { font-size: 1.2rem; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+/* A value breaks only between words ("$0.00004790 / $0.00004890" at the slash), never inside a number. */
+.card .value { font-size: 1.2rem; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
+/* Two prices on two lines: "$0.00004692 /" fits a 10rem card in this size. */
+.card .value.pair { font-size: 1rem; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 22rem), 1fr)); gap: 1rem; }
-.chart { width: 100%; height: 320px; background: #fff; border: 1px solid var(--line); border-radius: .5rem; }
+.chart { width: 100%; height: 320px; background: #fff; border: 1px solid var(--line); border-radius: .5rem; position: relative; }
+/* Over a chart with too little data to draw (client/charts.ts emptyState). */
+.chart-empty { position: absolute; inset: 0; z-index: 5; margin: 0; display: flex; align-items: center; justify-content: center; padding: 1rem; text-align: center; color: var(--muted); background: rgba(255,255,255,.8); pointer-events: none; }
+.legend { font-size: .8rem; margin: .3rem 0 0; } .legend .spike { color: #b45309; } .legend .drop { color: #7c3aed; }
 .chart.small { height: 160px; }
 .table { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: .5rem; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: .9rem; }

@@ -1,4 +1,5 @@
 import type { CoinDetail } from '../api/market-queries.js';
+import { usdPrice } from '../client/price-format.js';
 import { escapeHtml } from './html.js';
 import { renderPage } from './layout.js';
 
@@ -54,7 +55,7 @@ export function renderCoinPage(coin: CoinDetail, boardReadOnly: boolean): string
     body: `<p><a href="/">← Market</a></p>
 <h1 id="coin-title" data-coin-id="${escapeHtml(coin.id)}">${escapeHtml(coin.name ?? coin.id)} <span class="muted">${escapeHtml((coin.symbol ?? '').toUpperCase())}</span></h1>
 <section class="cards" id="coin-stats">
-${card('stat-price', 'Price', coin.price === null ? '—' : `$${coin.price}`)}
+${card('stat-price', 'Price', usdPrice(coin.price))}
 ${card('stat-change-24h', '24h change')}
 ${card('stat-market-cap', 'Market cap')}
 ${card('stat-volume', 'Volume 24h')}
@@ -66,6 +67,7 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
 <div class="toolbar" id="range-buttons">${seg('range', '24h', '24h', false)}${seg('range', '7d', '7d', true)}${seg('range', '30d', '30d', false)}${seg('range', 'all', 'All', false)}</div>
 <h2>Price and volume</h2>
 <div id="price-chart" class="chart"></div>
+<p id="price-legend" class="muted legend"><span class="spike">▼</span> spike · <span class="drop">▲</span> drop: hours flagged as anomalies, listed under Anomalies below.</p>
 <h2>Volatility (24h, hourly log returns)</h2>
 <div id="volatility-chart" class="chart small"></div>
 <h2>Anomalies</h2>
