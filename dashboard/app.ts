@@ -19,7 +19,7 @@ import type { TransformEventsOptions } from './live/transform-events.js';
 import { TransformWatch } from './live/transform-watch.js';
 import { responseCache, type ResponseCache, type ResponseCacheOptions } from './api/response-cache.js';
 import { basicAuth, BOARD_CSP, boardWriteGuard, securityHeaders } from './security.js';
-import { FAVICON_SVG, PAGE_CSP } from './views/layout.js';
+import { FAVICON_SVG, PAGE_CSP, type PageFrame } from './views/layout.js';
 import { renderCoinPage, renderMarketPage, renderErrorPage, renderPipelinePage } from './views/pages.js';
 
 export const BOARD_PATH = '/queues';
@@ -107,7 +107,10 @@ export function createApp(deps: AppDeps): express.Express {
 
   const martsSchema = `${deps.config.transform.schema}_marts`;
   const market = new MarketQueries(deps.pool, martsSchema);
-  const boardReadOnly = credentials === undefined;
+  const frame: PageFrame = {
+    boardReadOnly: credentials === undefined,
+    staleAfterSeconds: deps.config.freshness.staleAfterSeconds,
+  };
   const page = (res: Response, status: number, html: string) =>
     noStore(res).status(status).set('Content-Security-Policy', PAGE_CSP).type('html').send(html);
 
@@ -151,10 +154,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get('/', (_req, res) => {
-    page(res, 200, renderMarketPage(boardReadOnly));
+    page(res, 200, renderMarketPage(frame));
   });
   app.get('/pipeline', (_req, res) => {
-    page(res, 200, renderPipelinePage(boardReadOnly));
+    page(res, 200, renderPipelinePage(frame));
   });
   app.get('/coins/:id', async (req, res) => {
     let id: string;
@@ -162,7 +165,7 @@ export function createApp(deps: AppDeps): express.Express {
       id = coinId(String(req.params.id));
     } catch (error) {
       if (!(error instanceof ParamError)) throw error;
-      page(res, 400, renderErrorPage(400, error.message, boardReadOnly));
+      page(res, 400, renderErrorPage(400, error.message, frame));
       return;
     }
     const coin = await market.coin(id).catch((error: unknown) => {
@@ -176,12 +179,11 @@ export function createApp(deps: AppDeps): express.Express {
         renderErrorPage(
           503,
           'Market data is unavailable: the database did not answer or no transform has run yet.',
-          boardReadOnly,
+          frame,
         ),
       );
-    else if (coin === undefined)
-      page(res, 404, renderErrorPage(404, `No coin "${id}" in the market data.`, boardReadOnly));
-    else page(res, 200, renderCoinPage(coin, boardReadOnly));
+    else if (coin === undefined) page(res, 404, renderErrorPage(404, `No coin "${id}" in the market data.`, frame));
+    else page(res, 200, renderCoinPage(coin, frame));
   });
 
   app.use(
@@ -206,12 +208,10 @@ export function createApp(deps: AppDeps): express.Express {
     noStore(res).status(404).json({ error: 'not found' });
   });
   app.use((req, res) => {
-    if (wantsPage(req)) page(res, 404, renderErrorPage(404, `Nothing at ${req.path}.`, boardReadOnly));
+    if (wantsPage(req)) page(res, 404, renderErrorPage(404, `Nothing at ${req.path}.`, frame));
     else noStore(res).status(404).json({ error: 'not found' });
   });
-  app.use(
-    errorResponses(logger, (res, status, what) => page(res, status, renderErrorPage(status, what, boardReadOnly))),
-  );
+  app.use(errorResponses(logger, (res, status, what) => page(res, status, renderErrorPage(status, what, frame))));
   return app;
 }
 

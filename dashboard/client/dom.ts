@@ -97,6 +97,39 @@ export interface TransformFinished {
   runId: string | null;
   status: string | null;
   finishedAt: string | null;
+  /** The newest snapshot load in the marts (live/transform-watch.ts). */
+  dataAt: string | null;
+}
+
+/** An age in whole seconds (8 s, 16 min 3 s): it counts up each second, so no tenths. */
+const age = (s: number) => (s < 60 ? `${Math.max(0, Math.floor(s))} s` : duration(Math.floor(s) * 1000));
+
+/**
+ * The header's warning on every page once its data is older than STALE_AFTER (the body's
+ * data-stale-after): checked each second against the data time the newest live update told of, so
+ * it appears by itself when loads or transforms stop (no event comes then), and goes when a run with
+ * newer data does. Measured on this browser's clock.
+ */
+function staleWarning(): (dataAt: string | null) => void {
+  const node = byId('stale-warning');
+  const limit = Number(document.body.dataset.staleAfter);
+  let at: number | null | undefined; // undefined until the first live update
+  const show = () => {
+    if (at === undefined || !(limit > 0)) return;
+    const seconds = at === null ? null : (Date.now() - at) / 1000;
+    const stale = seconds === null || seconds > limit;
+    node.hidden = !stale;
+    node.textContent = !stale
+      ? ''
+      : seconds === null
+        ? 'Stale data: nothing loaded in 7 days'
+        : `Stale data: ${age(seconds)} old (limit ${age(limit)})`;
+  };
+  window.setInterval(show, 1000);
+  return (dataAt) => {
+    at = dataAt ? Date.parse(dataAt) : null;
+    show();
+  };
 }
 
 /**
@@ -107,6 +140,7 @@ export interface TransformFinished {
 export function live(refresh: () => Promise<void>): void {
   const status = byId('live-status');
   const stamp = byId('last-updated');
+  const warn = staleWarning();
   let seen: number | null | undefined;
   const source = connectLive(); // one event stream for all tabs (live-connection.ts)
   source.addEventListener('open', () => status.classList.add('on'));
@@ -117,6 +151,7 @@ export function live(refresh: () => Promise<void>): void {
       stamp.textContent = data.finishedAt ? utc(data.finishedAt) : 'no transform yet';
       if (data.finishedAt) stamp.setAttribute('datetime', data.finishedAt);
       document.body.dataset.transformRun = String(data.transformRunId ?? '');
+      warn(data.dataAt);
     };
     if (seen === undefined || seen === data.transformRunId) {
       seen = data.transformRunId;
@@ -155,8 +190,43 @@ export function urlNotice(anchor: HTMLElement, text: string): void {
 export const ignoredNotice = (ignored: string[]) =>
   `Ignored ${ignored.join(', ')} in the link: not a valid value; showing the default instead.`;
 
+/**
+ * Wide tables scroll sideways in their box (.table), and on a phone nothing showed they did. While a
+ * box's table is wider than the box, a line above it says so, and a shadow marks each side with more
+ * to see (classes more-left and more-right, app.css). Boxes added later (the dbt runs) are picked up.
+ */
+function scrollHints(): void {
+  const update = (box: HTMLElement) => {
+    const hidden = box.scrollWidth - box.clientWidth;
+    const right = hidden - box.scrollLeft > 1;
+    box.classList.toggle('more-right', right);
+    box.classList.toggle('more-left', box.scrollLeft > 1);
+    const before = box.previousElementSibling;
+    const hint = before?.classList.contains('scroll-hint') ? before : undefined;
+    if (hidden > 1 && !hint) box.before(el('p', { class: 'scroll-hint muted' }, 'Wide table: scroll sideways →'));
+    if (hidden <= 1) hint?.remove();
+  };
+  const sized = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const box = (entry.target as HTMLElement).closest<HTMLElement>('.table');
+      if (box) update(box);
+    }
+  });
+  const watch = () => {
+    for (const box of document.querySelectorAll<HTMLElement>('.table:not([data-scroll-hint])')) {
+      box.dataset.scrollHint = '';
+      box.addEventListener('scroll', () => update(box), { passive: true });
+      sized.observe(box);
+      if (box.firstElementChild) sized.observe(box.firstElementChild);
+    }
+  };
+  new MutationObserver(watch).observe(document.body, { childList: true, subtree: true });
+  watch();
+}
+
 /** Runs the page's first load, showing a failure in place of the content instead of a blank page. */
 export function start(load: () => Promise<void>): void {
+  scrollHints();
   load()
     .then(() => document.body.setAttribute('data-loaded', 'true'))
     .catch((error: unknown) => {

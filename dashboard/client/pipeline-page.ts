@@ -69,6 +69,8 @@ interface Quarantined {
   quarantinedAt: string;
 }
 
+/** A run id on one line, shortened with "…" when long; the whole id in its title (app.css code.run-id). */
+const runIdCode = (runId: string) => el('code', { class: 'run-id', title: runId }, runId);
 const board = (queue: string | undefined, jobId: string) =>
   queue ? `/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}` : '/queues';
 /** An age or limit in whole seconds (8 s, 6 min 55 s): it counts up each second, so no tenths. */
@@ -142,7 +144,7 @@ async function load(): Promise<void> {
       el(
         'tr',
         {},
-        el('td', { class: 'left' }, el('code', {}, r.runId)),
+        el('td', { class: 'left' }, runIdCode(r.runId)),
         el('td', { class: `left status-${r.status}`, title: r.error ?? undefined }, r.status),
         el('td', {}, duration(r.durationMs)),
         el('td', {}, `${r.batchesLoaded}/${r.batchesPlanned}`),
@@ -174,7 +176,7 @@ async function load(): Promise<void> {
               {},
               el('span', { class: `status-${t.status}` }, t.status),
               ` · run ${t.transformRunId} for `,
-              el('code', {}, t.runId),
+              runIdCode(t.runId),
               ` · ${t.runner} · ${duration(t.durationMs)} · ${t.modelsBuilt} models · tests ${t.testsPassed} passed, ${t.testsWarned} warned, ${t.testsFailed} failed · ${utc(t.startedAt)}`,
             ),
             t.error ? el('p', { class: 'stale' }, t.error) : null,
@@ -256,7 +258,7 @@ async function load(): Promise<void> {
         'tr',
         {},
         el('td', { class: 'left muted' }, utc(q.quarantinedAt)),
-        el('td', { class: 'left' }, el('code', {}, `${q.runId} / ${q.batchNo} / ${q.recordIndex}`)),
+        el('td', { class: 'left' }, runIdCode(q.runId), ` / ${q.batchNo} / ${q.recordIndex}`),
         el('td', { class: 'left' }, q.coinId ?? '—'),
         el('td', { class: 'left' }, q.reason),
       ),

@@ -6,17 +6,37 @@ export interface TransformFinished {
   readonly runId: string | null;
   readonly status: string | null;
   readonly finishedAt: Date | null;
+  /**
+   * How new the data on the pages is: the newest snapshot load that the newest successful run took
+   * in (the earlier of the newest loaded batch and that run's load barrier), null when nothing loaded
+   * within 7 days or no run succeeded. Every page's header warns once it is older than STALE_AFTER.
+   */
+  readonly dataAt: Date | null;
 }
 
 // Newest settled run, by the primary key (a backward index scan that stops at the first settled row).
+// dataAt reads the newest barrier through transform_runs_loads_barrier_idx and the newest load as
+// the freshness gauges do (freshness-metrics.ts): two index probes, not a scan of the snapshots.
 const LATEST_SQL = `
-  select transform_run_id::int as "transformRunId", run_id as "runId", status, finished_at as "finishedAt"
+  with barrier as (
+    select max(loads_barrier_at) as at from pipeline.transform_runs where status = 'success'
+  ), loaded as (
+    select (select max(b.loaded_at) from pipeline.pipeline_batches b
+             where b.run_id = r.run_id and b.status = 'loaded') as at
+      from pipeline.pipeline_runs r
+     where r.batches_loaded > 0 and r.started_at > now() - interval '7 days'
+     order by r.started_at desc
+     limit 1
+  )
+  select transform_run_id::int as "transformRunId", run_id as "runId", status, finished_at as "finishedAt",
+         (select case when b.at is null or l.at is null then null else least(b.at, l.at) end
+            from barrier b left join loaded l on true) as "dataAt"
     from pipeline.transform_runs where status <> 'running'
    order by transform_run_id desc limit 1`;
 
 export async function latestTransform(pool: pg.Pool): Promise<TransformFinished> {
   const { rows } = await pool.query<TransformFinished>(LATEST_SQL);
-  return rows[0] ?? { transformRunId: null, runId: null, status: null, finishedAt: null };
+  return rows[0] ?? { transformRunId: null, runId: null, status: null, finishedAt: null, dataAt: null };
 }
 
 /**

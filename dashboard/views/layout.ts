@@ -36,6 +36,14 @@ export const CHART_ATTRIBUTION = `<footer class="attribution">Charts: <a href="h
 /** 'error': the error pages, which mark no navigation link as current. */
 export type PageKey = 'market' | 'coin' | 'pipeline' | 'error';
 
+/** What every page's frame shows, the same for every page a process serves. */
+export interface PageFrame {
+  /** Bull Board without credentials is read-only; the navigation says so. */
+  readonly boardReadOnly: boolean;
+  /** STALE_AFTER (config.freshness): the header warns once the pages' data is older than this. */
+  readonly staleAfterSeconds: number;
+}
+
 export interface PageShell {
   readonly page: PageKey;
   readonly title: string;
@@ -44,10 +52,13 @@ export interface PageShell {
   /** Client module under /assets/js/ that fills in and refreshes the page. */
   readonly script: string;
   readonly charts?: boolean;
-  readonly boardReadOnly: boolean;
+  readonly frame: PageFrame;
 }
 
-/** The shared frame: navigation, the live "last updated" line and the page's module. */
+/**
+ * The shared frame: navigation, the live "last updated" line with its stale-data warning (filled by
+ * client/dom.ts live()) and the page's module.
+ */
 export function renderPage(shell: PageShell): string {
   const link = (href: string, label: string, key?: PageKey) =>
     `<a href="${href}"${key === shell.page ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`;
@@ -62,16 +73,16 @@ export function renderPage(shell: PageShell): string {
 <link rel="stylesheet" href="${ASSETS}/app.css">
 ${shell.charts ? `<script src="${CHART_LIBRARY_PATH}" defer></script>\n` : ''}<script type="module" src="${ASSETS}/js/${escapeHtml(shell.script)}"></script>
 </head>
-<body data-page="${shell.page}">
+<body data-page="${shell.page}" data-stale-after="${shell.frame.staleAfterSeconds}">
 <header>
 <nav>
 <strong class="brand">CDP</strong>
 ${link('/', 'Market', 'market')}
 ${link('/pipeline', 'Pipeline', 'pipeline')}
-${link('/queues', shell.boardReadOnly ? 'Queues (read-only)' : 'Queues')}
+${link('/queues', shell.frame.boardReadOnly ? 'Queues (read-only)' : 'Queues')}
 ${link('/metrics', 'Metrics')}
 </nav>
-<p class="live"><span id="live-status" class="dot" title="live updates"></span> Last updated: <time id="last-updated">—</time></p>
+<p class="live"><span id="live-status" class="dot" title="live updates"></span> Last updated: <time id="last-updated">—</time> <strong id="stale-warning" class="stale" role="status" hidden></strong></p>
 </header>
 <main>
 ${shell.body}
@@ -91,6 +102,8 @@ nav a { color: var(--accent); text-decoration: none; }
 nav a[aria-current="page"] { font-weight: 600; text-decoration: underline; }
 .brand { margin-right: .25rem; }
 .live { margin: 0; font-size: .85rem; color: var(--muted); }
+/* The stale-data warning wraps as one phrase on a phone. */
+.live .stale:not([hidden]) { display: inline-block; }
 .dot { display: inline-block; width: .55rem; height: .55rem; border-radius: 50%; background: #bbb; }
 .dot.on { background: var(--up); }
 main { max-width: 80rem; margin: 0 auto; padding: 1rem; }
@@ -111,6 +124,11 @@ section { min-width: 0; }
 .legend { font-size: .8rem; margin: .3rem 0 0; } .legend .spike { color: #b45309; } .legend .drop { color: #7c3aed; }
 .chart.small { height: 160px; }
 .table { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: .5rem; max-width: 100%; }
+/* Set by client/dom.ts while a table is wider than its box: a shadow on each side with more to see. */
+.table.more-right { box-shadow: inset -18px 0 14px -14px rgba(15,23,42,.45); }
+.table.more-left { box-shadow: inset 18px 0 14px -14px rgba(15,23,42,.45); }
+.table.more-left.more-right { box-shadow: inset -18px 0 14px -14px rgba(15,23,42,.45), inset 18px 0 14px -14px rgba(15,23,42,.45); }
+.scroll-hint { margin: .2rem 0; font-size: .8rem; text-align: right; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: .9rem; }
 th, td { padding: .35rem .6rem; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th.left, td.left { text-align: left; }
@@ -132,6 +150,8 @@ ul.movers li { display: flex; justify-content: space-between; gap: .5rem; paddin
 details { background: #fff; border: 1px solid var(--line); border-radius: .5rem; margin: .4rem 0; padding: .4rem .6rem; }
 summary { cursor: pointer; }
 code { overflow-wrap: anywhere; white-space: normal; }
+/* A run id stays on one line (on a phone it wrapped onto five); a long one ends in "…", whole in its title. */
+code.run-id { display: inline-block; max-width: 18ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; overflow-wrap: normal; vertical-align: bottom; }
 .ok { color: var(--up); font-weight: 600; }
 /* Phones: the coin table keeps rank, name, price, 24h, market cap and the sparkline; the rest is on the coin's page. */
 @media (max-width: 600px) {

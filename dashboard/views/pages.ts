@@ -1,7 +1,7 @@
 import type { CoinDetail } from '../api/market-queries.js';
 import { usdPrice } from '../client/price-format.js';
 import { escapeHtml } from './html.js';
-import { renderPage } from './layout.js';
+import { renderPage, type PageFrame } from './layout.js';
 
 /*
  * Each page is a server-rendered frame with the sections' headings, ids and whatever the server
@@ -12,7 +12,7 @@ import { renderPage } from './layout.js';
 const card = (id: string, label: string, value = '—') =>
   `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value" id="${id}">${escapeHtml(value)}</div></div>`;
 
-export function renderMarketPage(boardReadOnly: boolean): string {
+export function renderMarketPage(frame: PageFrame): string {
   const sortable = (key: string, label: string, left = false) =>
     `<th class="${left ? 'left' : ''}" data-sort="${key}"><button type="button">${escapeHtml(label)}</button></th>`;
   return renderPage({
@@ -20,7 +20,7 @@ export function renderMarketPage(boardReadOnly: boolean): string {
     title: 'Market',
     script: 'market-page.js',
     charts: true,
-    boardReadOnly,
+    frame,
     body: `<h1>Market overview</h1>
 <section class="cards" id="overview">
 ${card('total-market-cap', 'Total market cap')}
@@ -43,7 +43,7 @@ ${card('coin-count', 'Coins tracked')}
   });
 }
 
-export function renderCoinPage(coin: CoinDetail, boardReadOnly: boolean): string {
+export function renderCoinPage(coin: CoinDetail, frame: PageFrame): string {
   const seg = (attr: string, value: string, label: string, pressed: boolean) =>
     `<button type="button" class="seg" data-${attr}="${value}" aria-pressed="${pressed}">${label}</button>`;
   return renderPage({
@@ -51,7 +51,7 @@ export function renderCoinPage(coin: CoinDetail, boardReadOnly: boolean): string
     title: coin.name ?? coin.id,
     script: 'coin-page.js',
     charts: true,
-    boardReadOnly,
+    frame,
     body: `<p><a href="/">← Market</a></p>
 <h1 id="coin-title" data-coin-id="${escapeHtml(coin.id)}">${escapeHtml(coin.name ?? coin.id)} <span class="muted">${escapeHtml((coin.symbol ?? '').toUpperCase())}</span></h1>
 <section class="cards" id="coin-stats">
@@ -79,23 +79,23 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
 const ERROR_TITLES: Readonly<Record<number, string>> = { 400: 'Bad request', 404: 'Not found', 503: 'Unavailable' };
 
 /** What a browser (Accept: text/html) gets for an error: the layout, titled by the status. */
-export function renderErrorPage(status: number, what: string, boardReadOnly: boolean): string {
+export function renderErrorPage(status: number, what: string, frame: PageFrame): string {
   const title = ERROR_TITLES[status] ?? 'Error';
   return renderPage({
     page: 'error',
     title,
     script: 'live-status.js',
-    boardReadOnly,
+    frame,
     body: `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(what)}</p><p><a href="/">Back to the market</a></p>`,
   });
 }
 
-export function renderPipelinePage(boardReadOnly: boolean): string {
+export function renderPipelinePage(frame: PageFrame): string {
   return renderPage({
     page: 'pipeline',
     title: 'Pipeline',
     script: 'pipeline-page.js',
-    boardReadOnly,
+    frame,
     body: `<h1>Pipeline</h1>
 <section class="cards" id="freshness">
 ${card('fresh-state', 'Data freshness')}
