@@ -15,7 +15,10 @@ const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 /** 'ethereum' is scaled to ~$0.00005: a coin under a cent with days of history. */
 const TINY = 'ethereum';
-/** 'coin-3' keeps one hourly candle at one flat price: a coin tracked for under 2 hours. */
+/**
+ * 'coin-3' keeps one hourly candle at one flat price: a coin tracked for under 2 hours. The market
+ * overview keeps its newest hour only.
+ */
 const NEW_COIN = 'coin-3';
 const FLAT_PRICE = 0.0000517;
 
@@ -48,6 +51,8 @@ beforeAll(async () => {
     delete from ${m}.fct_price_anomalies where coin_id = '${NEW_COIN}';
     update ${m}.dim_coins set price = ${FLAT_PRICE}, high_24h = ${FLAT_PRICE}, low_24h = ${FLAT_PRICE}
      where coin_id = '${NEW_COIN}';
+    delete from ${m}.fct_market_overview_hourly
+     where bucket_start < (select max(bucket_start) from ${m}.fct_market_overview_hourly);
     update ${m}.fct_price_anomalies set is_anomaly = true, robust_z_score = 6.5, return_1h = 0.04,
            anomaly_direction = 'spike' where coin_id = 'bitcoin' and extract(hour from bucket_start)::int % 9 = 0;`);
   const silent = winston.createLogger({ silent: true });
@@ -183,6 +188,16 @@ describe('a coin with under 2 hours of data (§8)', () => {
     await page.context().close();
   });
 
+  it("says so in place of the market page's chart with one hour of history", async () => {
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(`${served.url}/`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+    const message = page.locator('#market-chart .chart-empty');
+    await message.waitFor({ state: 'visible' });
+    expect(await message.textContent()).toMatch(/not enough/i);
+    await page.context().close();
+  });
+
   it('scales the axis of a flat price around that price, not ±0.05', async () => {
     const page = await open(`/coins/${NEW_COIN}`);
     const axis = await priceAxis(page);
@@ -298,6 +313,7 @@ describe('chart cosmetics (§14)', () => {
     expect(markerTexts).toHaveLength(rows[0]!.n);
     expect(markerTexts.filter((t) => t !== '')).toEqual([]);
     expect(await page.textContent('#price-legend')).toMatch(/spike.*drop/);
+    await page.locator('#price-chart').screenshot({ path: '/tmp/i17-markers-desktop.png' });
     await page.context().close();
   });
 });
