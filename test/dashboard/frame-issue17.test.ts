@@ -126,8 +126,14 @@ describe("every page's header warns when the data is stale (§2)", () => {
 
 describe('the Pipeline page on a phone (§9)', () => {
   let page: Page;
+  const problems: string[] = [];
   beforeAll(async () => {
-    page = await open('/pipeline', PHONE);
+    const context = await browser.newContext({ viewport: PHONE });
+    context.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    context.on('weberror', (e) => problems.push(e.error().message));
+    page = await context.newPage();
+    await page.goto(`${served.url}/pipeline`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
     await page.waitForSelector('#ticks td code');
   });
   afterAll(() => page.context().close());
@@ -162,6 +168,13 @@ describe('the Pipeline page on a phone (§9)', () => {
       atStart,
     );
     expect(await shadow()).toMatch(/inset/);
+  });
+
+  it('logged no error while laying the hints out', async () => {
+    // The dbt run's node table appears late and overflows too: its hint is laid out after the load.
+    await page.locator('#transform-runs .table').first().locator('xpath=preceding-sibling::*[1]').waitFor();
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+    expect(problems).toEqual([]);
   });
 
   it('gives no such hint on a desktop, where the table fits', async () => {
