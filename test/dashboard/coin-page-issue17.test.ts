@@ -195,6 +195,7 @@ describe('a coin with under 2 hours of data (§8)', () => {
     const message = page.locator('#market-chart .chart-empty');
     await message.waitFor({ state: 'visible' });
     expect(await message.textContent()).toMatch(/not enough/i);
+    await page.screenshot({ path: '/tmp/i17-market-phone.png', fullPage: true });
     await page.context().close();
   });
 
