@@ -5,6 +5,8 @@ import type pg from 'pg';
 import { ROUTE_LABEL } from '../metrics.js';
 import { recentRuns } from '../runs.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
+import { csvFilename, sendCsv } from './csv-export.js';
+import { CsvQueries } from './csv-queries.js';
 import { MarketQueries } from './market-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
@@ -37,6 +39,7 @@ export const API_PARAMS: Readonly<Record<ApiPath, readonly string[]>> = (() => {
  */
 export function createApiRouter(deps: ApiDeps): express.Router {
   const market = new MarketQueries(deps.pool, deps.martsSchema);
+  const csv = new CsvQueries(deps.martsSchema);
   const router = express.Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -107,6 +110,29 @@ export function createApiRouter(deps: ApiDeps): express.Router {
       const candles = await market.candles(id, query.interval, query.range); // undefined for an unknown coin: one statement
       if (!candles) return unknownCoin(res, id);
       res.json(candles);
+    }),
+  );
+
+  get(
+    '/coins.csv',
+    marts(async (_req, res, query) => {
+      const select = csv.coins({ sort: query.sort, order: query.order, search: query.q });
+      await sendCsv(deps.pool, res, select, csvFilename('coins', query.sort, query.order));
+    }),
+  );
+
+  get(
+    '/coins/:id/candles.csv',
+    marts(async (req, res, query) => {
+      const id = coinId(String(req.params.id));
+      const known = await deps.pool.query<{ known: boolean }>(csv.knows(id));
+      if (!known.rows[0]?.known) return unknownCoin(res, id);
+      await sendCsv(
+        deps.pool,
+        res,
+        csv.candles(id, query.interval, query.range),
+        csvFilename(id, query.interval, query.range),
+      );
     }),
   );
 

@@ -8,6 +8,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
   '/coins': 'One page of the coin table, sorted and filtered',
   '/coins/:id': 'One coin: its newest snapshot and changes',
   '/coins/:id/candles': "A coin's candles (hourly or daily) over a range",
+  '/coins.csv': 'The whole coin table as CSV, sorted and filtered as /coins (streamed)',
+  '/coins/:id/candles.csv': "A coin's candles over a range as CSV, every one (streamed)",
   '/pipeline/freshness': 'How recent the loaded data is, judged by STALE_AFTER',
   '/pipeline/transform-runs': 'The newest dbt runs, each with every node result',
   '/pipeline/quarantine': 'The newest rejected records with their reasons, and how many there are',
@@ -57,7 +59,9 @@ export function openApiDocument(): Record<string, unknown> {
     const responses: Record<string, unknown> = {
       200: {
         description: 'OK',
-        content: { [path === '/events' ? 'text/event-stream' : 'application/json']: {} },
+        content: {
+          [path === '/events' ? 'text/event-stream' : path.endsWith('.csv') ? 'text/csv' : 'application/json']: {},
+        },
       },
       400: { description: 'A bad or unknown parameter, named', content: { 'application/json': { schema: ERROR } } },
     };

@@ -34,6 +34,15 @@ export const API_QUERIES = {
     interval: oneOf(CANDLE_INTERVALS, 'hourly'),
     range: oneOf(CANDLE_RANGES, '7d'),
   }),
+  '/coins.csv': z.strictObject({
+    sort: oneOf(COIN_SORT_KEYS, 'rank'),
+    order: oneOf(['asc', 'desc'], 'asc'),
+    q: searchText(MAX_SEARCH_LENGTH),
+  }),
+  '/coins/:id/candles.csv': z.strictObject({
+    interval: oneOf(CANDLE_INTERVALS, 'hourly'),
+    range: oneOf(CANDLE_RANGES, '7d'),
+  }),
   '/pipeline/freshness': none,
   '/pipeline/transform-runs': limit(50, 5),
   '/pipeline/quarantine': limit(500, 50),

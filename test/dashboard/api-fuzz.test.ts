@@ -34,6 +34,12 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   },
   '/coins/:id': {},
   '/coins/:id/candles': { interval: oneOf('hourly', 'daily'), range: oneOf('24h', '7d', '30d', 'all') },
+  '/coins.csv': {
+    sort: oneOf('rank', 'name', 'price', 'change_1h', 'change_24h', 'change_7d', 'market_cap', 'volume'),
+    order: oneOf('asc', 'desc'),
+    q: { kind: 'text', max: 64 },
+  },
+  '/coins/:id/candles.csv': { interval: oneOf('hourly', 'daily'), range: oneOf('24h', '7d', '30d', 'all') },
   '/pipeline/freshness': {},
   '/pipeline/transform-runs': { limit: int(1, 50) },
   '/pipeline/quarantine': { limit: int(1, 500) },
@@ -47,7 +53,7 @@ const ALL_NAMES = [...new Set(PATHS.flatMap((p) => Object.keys(SPEC[p])))];
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** The response cache's version check, the only SQL allowed in front of parameter validation. */
 const VERSION_CHECK =
-  /^\s*select [^;]*\bfrom pipeline\.transform_runs where status <> 'running'\s+order by transform_run_id desc limit 1\s*$/;
+  /^\s*(?:with barrier as [^;]*)?select [^;]*\bfrom pipeline\.transform_runs where status <> 'running'\s+order by transform_run_id desc limit 1\s*$/;
 /** Put into every fuzzed text: if it ever shows up in an SQL text, input was pasted into SQL. */
 const MARKER = 'zq9mark';
 
@@ -211,6 +217,11 @@ async function check(path: ApiPath, rawId: string, rawQuery: string): Promise<Re
     throw new Error(
       `expected ${want.status}${want.bad ? ` naming one of ${JSON.stringify(want.bad)}` : ''}: ${context}`,
     );
+  // A CSV download is CSV when it succeeds; its refusals are JSON like every other endpoint's.
+  if (want.status === 200 && path.endsWith('.csv')) {
+    if (!reply.type.startsWith('text/csv')) throw new Error(`not CSV: ${context}`);
+    return reply;
+  }
   if (!reply.type.startsWith('application/json')) throw new Error(`not JSON: ${context}`);
   const body = JSON.parse(reply.body) as Record<string, unknown>;
   if (want.status === 400) {
@@ -450,15 +461,20 @@ describe('the fuzzed API', () => {
     for (const sort of enumValues(coins.sort!))
       for (const order of ['asc', 'desc']) shapes.push(['/coins', '', `sort=${sort}&order=${order}`]);
     shapes.push(['/coins', '', 'q=bit&page=1&pageSize=5'], ['/coins', '', 'page=99'], ['/coins', '', 'q=zzzz']);
+    for (const sort of enumValues(coins.sort!))
+      for (const order of ['asc', 'desc']) shapes.push(['/coins.csv', '', `sort=${sort}&order=${order}`]);
     for (const interval of ['hourly', 'daily'])
-      for (const range of ['24h', '7d', '30d', 'all'])
+      for (const range of ['24h', '7d', '30d', 'all']) {
         shapes.push(['/coins/:id/candles', 'bitcoin', `interval=${interval}&range=${range}`]);
+        shapes.push(['/coins/:id/candles.csv', 'bitcoin', `interval=${interval}&range=${range}`]);
+      }
     shapes.push(
       ['/coins/:id', 'bitcoin', ''],
       ['/coins/:id', 'no-such-coin', ''],
       ['/coins/:id/candles', 'no-such-coin', ''],
+      ['/coins/:id/candles.csv', 'no-such-coin', ''],
     );
-    for (const path of PATHS.filter((p) => !p.includes(':id') && p !== '/coins' && p !== '/events'))
+    for (const path of PATHS.filter((p) => !p.includes(':id') && !p.startsWith('/coins') && p !== '/events'))
       shapes.push([path, '', '']);
     for (const [path, id, query] of shapes) {
       const reply = await check(path, id, query);
