@@ -70,9 +70,17 @@ function replaceUrl(): void {
   const next = new URL(location.pathname, location.origin);
   for (const group of GROUPS) if (view[group] !== DEFAULTS[group]) next.searchParams.set(group, view[group]);
   history.replaceState(null, '', next);
+  showDownload();
+}
+
+/** The CSV link downloads the candles the chart shows: its interval and range. */
+function showDownload(): void {
+  byId<HTMLAnchorElement>('candles-csv').href =
+    `/api/v1/coins/${encodeURIComponent(coinId)}/candles.csv?interval=${view.interval}&range=${view.range}`;
 }
 
 showView();
+showDownload();
 if (ignored.length) {
   urlNotice(byId('range-buttons'), ignoredNotice(ignored));
   replaceUrl();

@@ -211,6 +211,16 @@ function replaceUrl(): void {
   if (state.q) next.searchParams.set('q', state.q);
   if (state.page > 1) next.searchParams.set('page', String(state.page));
   history.replaceState(null, '', next);
+  showDownload();
+}
+
+/** The download is the table as filtered and sorted, every page of it. */
+function showDownload(): void {
+  const csv = new URLSearchParams();
+  if (state.sort !== 'rank') csv.set('sort', state.sort);
+  if (state.order !== 'asc') csv.set('order', state.order);
+  if (state.q) csv.set('q', state.q);
+  byId<HTMLAnchorElement>('coins-csv').href = `/api/v1/coins.csv${csv.size ? `?${csv}` : ''}`;
 }
 
 function changed(): void {
@@ -252,6 +262,7 @@ byId('next').addEventListener('click', () => {
 });
 
 if (ignored.length) replaceUrl();
+else showDownload();
 start(async () => {
   await Promise.all([loadOverview(), loadCoins()]);
 });

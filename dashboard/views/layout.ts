@@ -141,6 +141,7 @@ th[aria-sort="descending"] button::after { content: " ▼"; }
 .status-loaded, .status-success, .status-pass, .status-succeeded { color: var(--up); }
 .toolbar { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
 .toolbar input[type="search"] { flex: 1 1 12rem; min-width: 0; padding: .4rem .5rem; font: inherit; }
+.download { white-space: nowrap; }
 button.seg, .pager button { font: inherit; padding: .3rem .7rem; border: 1px solid var(--line); background: #fff; border-radius: .35rem; cursor: pointer; }
 button.seg[aria-pressed="true"] { background: var(--accent); color: #fff; border-color: var(--accent); }
 .pager { display: flex; gap: .5rem; align-items: center; margin: .5rem 0; }

@@ -34,7 +34,7 @@ ${card('coin-count', 'Coins tracked')}
 <section><h2>Top movers, 24h</h2><div class="grid2"><ul class="movers" id="gainers"></ul><ul class="movers" id="losers"></ul></div></section>
 </div>
 <h2>Coins</h2>
-<div class="toolbar"><input type="search" id="search" placeholder="Search name or symbol" aria-label="Search coins" maxlength="64"></div>
+<div class="toolbar"><input type="search" id="search" placeholder="Search name or symbol" aria-label="Search coins" maxlength="64"><a id="coins-csv" class="download" href="/api/v1/coins.csv" download>Download CSV (every coin)</a></div>
 <div class="table"><table id="coins">
 <thead><tr>${sortable('rank', '#')}${sortable('name', 'Coin', true)}${sortable('price', 'Price')}${sortable('change_1h', '1h')}${sortable('change_24h', '24h')}${sortable('change_7d', '7d')}${sortable('market_cap', 'Market cap')}${sortable('volume', 'Volume 24h')}<th>7 days</th></tr></thead>
 <tbody></tbody>
@@ -66,6 +66,7 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
 <div class="toolbar" id="interval-buttons">${seg('interval', 'hourly', 'Hourly', true)}${seg('interval', 'daily', 'Daily', false)}</div>
 <div class="toolbar" id="range-buttons">${seg('range', '24h', '24h', false)}${seg('range', '7d', '7d', true)}${seg('range', '30d', '30d', false)}${seg('range', 'all', 'All', false)}</div>
 <h2>Price and volume</h2>
+<p class="toolbar"><a id="candles-csv" class="download" href="/api/v1/coins/${encodeURIComponent(coin.id)}/candles.csv" download>Download these candles (CSV)</a></p>
 <div id="price-chart" class="chart"></div>
 <p id="price-legend" class="muted legend"><span class="spike">▼</span> spike · <span class="drop">▲</span> drop: hours flagged as anomalies, listed under Anomalies below.</p>
 <h2>Volatility (24h, hourly log returns)</h2>

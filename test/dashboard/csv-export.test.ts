@@ -1,5 +1,7 @@
 import { createApp } from '../../dashboard/app.js';
 import winston from 'winston';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { Runtime } from '../../core/runtime.js';
 import { call, serve, type Served } from './http.js';
 import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
@@ -23,6 +25,7 @@ let marts: SyntheticMarts;
 let runtime: Runtime;
 let served: Served;
 let api: string;
+let browser: Browser;
 
 beforeAll(async () => {
   marts = await startSyntheticMarts({ coins: COINS, minutes: 3 });
@@ -42,9 +45,11 @@ beforeAll(async () => {
     }),
   );
   api = `${served.url}/api/v1`;
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }, 240_000);
 
 afterAll(async () => {
+  await browser?.close();
   await served?.close();
   await runtime?.close();
   await marts?.close();
@@ -161,5 +166,46 @@ describe('GET /api/v1/coins/:id/candles.csv', () => {
     const malformed = await call(`${api}/coins/Not%20An%20Id/candles.csv`);
     expect(malformed.status).toBe(400);
     expect(malformed.json().parameter).toBe('id');
+  });
+});
+
+describe("the pages' download links", () => {
+  it('download the coin table as sorted and filtered on the market page, every page of it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/?sort=price&order=desc&page=3`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+    const href = await page.getAttribute('#coins-csv', 'href');
+    expect(href).toBe('/api/v1/coins.csv?sort=price&order=desc');
+    await page.fill('#search', 'bitcoin');
+    await page.waitForFunction(() => document.querySelector('#coins-csv')?.getAttribute('href')?.includes('q=bitcoin'));
+    const csv = await page.evaluate(async () => {
+      const res = await fetch(document.querySelector<HTMLAnchorElement>('#coins-csv')!.href);
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.type).toBe('text/csv; charset=utf-8');
+    expect(
+      parseCsv(csv.text)
+        .slice(1)
+        .map((r) => r[1]),
+    ).toEqual(['bitcoin']);
+    await page.close();
+  });
+
+  it('download the candles the coin chart shows: its interval and range', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}/coins/bitcoin?interval=daily&range=30d`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+    expect(await page.getAttribute('#candles-csv', 'href')).toBe(
+      '/api/v1/coins/bitcoin/candles.csv?interval=daily&range=30d',
+    );
+    await page.click('#interval-buttons [data-interval="hourly"]');
+    await page.waitForFunction(() =>
+      document.querySelector('#candles-csv')?.getAttribute('href')?.includes('interval=hourly'),
+    );
+    expect(await page.getAttribute('#candles-csv', 'href')).toBe(
+      '/api/v1/coins/bitcoin/candles.csv?interval=hourly&range=30d',
+    );
+    await page.close();
   });
 });
