@@ -62,7 +62,7 @@ export function parseBackfillArgs(
       : /(Z|[+-]\d{2}:?\d{2})$/.test(text)
         ? text
         : `${text}Z`;
-    const ms = ISO.test(raw.trim()) ? Date.parse(zoned) : NaN;
+    const ms = ISO.test(raw.trim()) && isCalendarDate(text) ? Date.parse(zoned) : NaN;
     if (Number.isNaN(ms)) {
       problems.push(
         `--${name} ${JSON.stringify(raw)}: expected an ISO date or time, e.g. 2026-11-01 or 2026-11-01T12:00Z`,
@@ -125,6 +125,16 @@ export function parseBackfillArgs(
     detach: values.detach === true,
     timeoutS,
   };
+}
+
+/**
+ * Whether the text's YYYY-MM-DD is a day of the calendar: Date.parse rolls 2026-02-30 over to
+ * March 2nd instead of refusing it, and a backfill must not quietly start on another day.
+ */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 const STRING_OPTIONS = new Set(['days', 'from', 'to', 'ids', 'top', 'timeout']);
