@@ -59,6 +59,8 @@ export interface FaultSettings {
   invalidRecordRate: number;
   /** SIM_INVALID_COIN_IDS: coins whose markets record always has `current_price` as a string. */
   invalidCoinIds: string[];
+  /** SIM_BAD_HISTORY_COIN_IDS: coins whose market_chart/range bodies have a null price, a duplicated and an out-of-order timestamp (history-faults.ts). */
+  badHistoryCoinIds: string[];
   /** SIM_OUTAGE: every API request (including /ping) gets a 503 HTML page. */
   outage: boolean;
   /** SIM_THROTTLE_STYLE: `json` | `text` | `html` body of 429s. */
@@ -110,6 +112,7 @@ export const DEFAULT_FAULTS: Readonly<FaultSettings> = Object.freeze({
   hangMs: 120_000,
   invalidRecordRate: 0,
   invalidCoinIds: [],
+  badHistoryCoinIds: [],
   outage: false,
   throttleStyle: 'json',
   renameFields: {},
@@ -160,6 +163,7 @@ const FAULT_FIELDS: { [K in keyof FaultSettings]: Field<FaultSettings[K]> } = {
   hangMs: integer('SIM_HANG_MS', 0, MAX_MS),
   invalidRecordRate: fraction('SIM_INVALID_RECORD_RATE'),
   invalidCoinIds: stringList('SIM_INVALID_COIN_IDS'),
+  badHistoryCoinIds: stringList('SIM_BAD_HISTORY_COIN_IDS'),
   outage: bool('SIM_OUTAGE'),
   throttleStyle: oneOf('SIM_THROTTLE_STYLE', ['json', 'text', 'html']),
   renameFields: stringMap('SIM_RENAME_FIELDS'),

@@ -1,4 +1,5 @@
 import { vsRate } from '../currencies.js';
+import { corruptHistory, type Series } from '../history-faults.js';
 import { marketCapUsdAt, priceUsdAt, volumeUsdAt } from '../market.js';
 import { errorMessage, historyLimit, json } from '../responses.js';
 import type { RouteHandler } from './route.js';
@@ -31,7 +32,7 @@ export const marketChartRange: RouteHandler = ({ sim, settings, now, query, para
   for (let t = Math.ceil(from / interval) * interval; t <= end; t += interval) times.push(t);
   if (to >= now && from <= now && times.at(-1) !== now) times.push(now);
 
-  const prices: [number, number][] = [];
+  let prices: Series = [];
   const caps: [number, number][] = [];
   const volumes: [number, number][] = [];
   for (const t of times) {
@@ -41,6 +42,7 @@ export const marketChartRange: RouteHandler = ({ sim, settings, now, query, para
     caps.push([t, Number.isNaN(cap) ? 0 : cap * rate]);
     volumes.push([t, volumeUsdAt(coin, t, price) * rate]);
   }
+  if (settings.badHistoryCoinIds.includes(coin.id)) prices = corruptHistory(prices);
   return json(200, { prices, market_caps: caps, total_volumes: volumes });
 };
 

@@ -1,5 +1,5 @@
 import { startSimulator, type SimulatorHandle } from '../../simulator/server.js';
-import { get, getJson, manualClock } from './fixtures.js';
+import { get, getJson, manualClock, PINNED_NOW } from './fixtures.js';
 
 describe('fault injection', () => {
   const clock = manualClock();
@@ -121,6 +121,27 @@ describe('fault injection', () => {
         expect(res.status).toBe(503);
         expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       }
+    });
+  });
+
+  describe('history points', () => {
+    type Chart = { prices: [number, number | null][]; market_caps: [number, number][] };
+    const HOUR = 3_600_000;
+    const to = Math.floor(PINNED_NOW / HOUR) * HOUR - 24 * HOUR;
+    const range = (id: string) =>
+      getJson<Chart>(
+        `${sim.url}/coins/${id}/market_chart/range?vs_currency=usd&from=${(to - 10 * HOUR) / 1000}&to=${to / 1000}`,
+      );
+
+    it('sends the badHistoryCoinIds a null price, a duplicated and an out-of-order timestamp, the rest as usual', async () => {
+      const clean = (await range('ethereum')).json;
+      sim.control.setFaults({ badHistoryCoinIds: ['ethereum'] });
+      const bad = (await range('ethereum')).json;
+      const p = clean.prices;
+      expect(bad.prices).toEqual([p[0], [p[1]![0], null], p[2], [p[2]![0], p[2]![1]! * 2], p[4], p[3], ...p.slice(5)]);
+      expect(bad.market_caps).toEqual(clean.market_caps);
+      expect((await range('bitcoin')).json).toEqual((await range('bitcoin')).json);
+      expect((await range('bitcoin')).json.prices.every(([, v]) => typeof v === 'number')).toBe(true);
     });
   });
 
