@@ -124,8 +124,14 @@ export async function markHistoryItemFailed(
 /**
  * Sets a running run's final status once no item is pending: done (every item done), failed (none
  * done) or partial. A failed item retried to success later moves a finished run forward again.
+ *
+ * The run's row is locked first, in a statement of its own: two workers finishing the last two
+ * items at once would otherwise each count the other's item as pending (neither has committed) and
+ * leave the run running for ever. Locked, the second waits for the first to commit, and its count,
+ * a new statement, sees both items.
  */
 async function finishHistoryRunIfComplete(client: Queryable, historyRunId: string): Promise<void> {
+  await client.query(`select 1 from pipeline.history_runs where history_run_id = $1 for update`, [historyRunId]);
   await client.query(
     `update pipeline.history_runs r
         set status = case when c.failed = 0 then 'done' when c.done = 0 then 'failed' else 'partial' end,
