@@ -70,12 +70,19 @@ export async function recordHistoryRun(pool: pg.Pool, run: PlannedHistoryRun): P
   });
 }
 
-/** Counts a call an item's job is about to make (each attempt is a call against the rate limit). */
-export async function countHistoryCall(pool: pg.Pool, historyRunId: string, itemNo: number): Promise<void> {
-  await pool.query(`update pipeline.history_items set calls = calls + 1 where history_run_id = $1 and item_no = $2`, [
-    historyRunId,
-    itemNo,
-  ]);
+/**
+ * Counts a call an item's job is about to make (each attempt is a call against the rate limit), and
+ * says whether to make it: false when the item is done already (a job redelivered after a worker
+ * died between storing the points and telling BullMQ, or added twice) or no longer recorded. Such a
+ * job makes no call: a killed backfill must not fetch a range twice.
+ */
+export async function countHistoryCall(pool: pg.Pool, historyRunId: string, itemNo: number): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `update pipeline.history_items set calls = calls + 1
+      where history_run_id = $1 and item_no = $2 and status <> 'done'`,
+    [historyRunId, itemNo],
+  );
+  return rowCount === 1;
 }
 
 export interface ItemOutcome {

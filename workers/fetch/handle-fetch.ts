@@ -85,7 +85,10 @@ async function fetchHistory(
   log: Logger,
 ): Promise<FetchResult> {
   const request = data.request as Extract<PayloadOf<'fetch'>['request'], { endpoint: 'market-chart-range' }>;
-  await countHistoryCall(runtime.pool, data.runId, data.batchNo);
+  if (!(await countHistoryCall(runtime.pool, data.runId, data.batchNo))) {
+    log.info('history item already done: not fetched again', { coinId: request.coinId });
+    return { payloadKey: '', records: 0, bytes: 0, httpStatus: 0, durationMs: 0 }; // httpStatus 0: no call made
+  }
   const response = await client.call(request, signal);
   const parsed = parseHistory(response.json, { fromS: request.from, toS: request.to });
   const stored = await storeHistory(

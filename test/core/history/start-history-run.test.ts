@@ -1,6 +1,7 @@
 import { PLANS } from '../../../core/coingecko/plans.js';
 import { DAY_MS, HOUR_MS } from '../../../core/history/plan-history.js';
 import { startHistoryRun, type HistoryRequest } from '../../../core/history/start-history-run.js';
+import { buildJob } from '../../../core/queues/build-job.js';
 import { jobIds } from '../../../core/queues/registry.js';
 import { InProcessPipeline } from '../../helpers/pipeline.js';
 import { createScenario, type Scenario } from '../../helpers/scenario.js';
@@ -130,6 +131,37 @@ describe(startHistoryRun.name, () => {
         Array.from({ length: 10 }, () => ['done', 30 * 24 + 1, 0]),
       );
       expect(await storedRows()).toBe(before);
+    });
+
+    it('a job for an item already done (redelivered after a crash) makes no call and changes nothing', async () => {
+      const { rows } = await scenario.db.pool.query(
+        `select history_run_id, item_no, coin_id, calls, rows_inserted from pipeline.history_items
+          where status = 'done' order by history_run_id, item_no limit 1`,
+      );
+      const item = rows[0];
+      const since = Date.now();
+      const built = buildJob('fetch', pipeline.config, {
+        data: {
+          runId: item.history_run_id,
+          batchNo: item.item_no,
+          request: {
+            endpoint: 'market-chart-range',
+            coinId: item.coin_id,
+            vsCurrency: 'usd',
+            from: FROM / 1000,
+            to: TO / 1000,
+          },
+        },
+        jobId: 'redelivered',
+      });
+      const job = await pipeline.runtime.queue('fetch').add(built.name, built.data, built.opts);
+      await waitFor('the job to complete', async () => (await job.getState()) === 'completed');
+      expect(historyCalls(since)).toEqual([]);
+      const { rows: after } = await scenario.db.pool.query(
+        `select calls, rows_inserted from pipeline.history_items where history_run_id = $1 and item_no = $2`,
+        [item.history_run_id, item.item_no],
+      );
+      expect(after[0]).toEqual({ calls: item.calls, rows_inserted: item.rows_inserted });
     });
 
     it('a longer range fetches only the part not stored yet, in calls of at most 90 days', async () => {
