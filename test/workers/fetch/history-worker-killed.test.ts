@@ -15,10 +15,13 @@ describe('a fetch worker killed mid-backfill', () => {
   let scenario: Scenario;
   let producer: InProcessPipeline;
   const processes: PipelineProcess[] = [];
+  /** Calls one worker process has in flight at most: what a SIGKILL can leave half done. */
+  const CONCURRENCY = 4;
   const spawnFetchWorker = () => {
     const child = new PipelineProcess('fetch', {
       ...testEnv({ databaseUrl: scenario.db.url, prefix: scenario.prefix, coingeckoUrl: scenario.simulator.url }),
       LOG_LEVEL: 'info',
+      FETCH_CONCURRENCY: String(CONCURRENCY),
     });
     processes.push(child);
     return child;
@@ -69,7 +72,6 @@ describe('a fetch worker killed mid-backfill', () => {
       const { done, pending } = await progress(historyRunId);
       return done > 0 && pending > 4 && (await fetchQueue.getJobCounts('active')).active! > 0;
     });
-    const inFlight = (await fetchQueue.getJobCounts('active')).active!;
     await first.kill('SIGKILL');
     scenario.simulator.control.setFaults({ latencyMs: 0 });
     const pendingAtKill = (await progress(historyRunId)).pending;
@@ -99,11 +101,14 @@ describe('a fetch worker killed mid-backfill', () => {
     // The survivor did the rest, the killed worker's in-flight calls included.
     expect(second.logs().filter((l) => l.message === 'job completed').length).toBeGreaterThanOrEqual(pendingAtKill);
 
-    // Calls: one per item, plus at most one again for each call the killed worker had in flight.
+    // Calls: one per item, plus at most one again for each call the killed worker had in flight (a
+    // redelivered job whose points were stored before the kill makes none).
     const calls = scenario.simulator.control.requests(since).filter((r) => r.path.endsWith('/market_chart/range'));
     expect(calls.length).toBeGreaterThanOrEqual(24);
-    expect(calls.length).toBeLessThanOrEqual(24 + inFlight);
-    expect(after.calls).toBe(calls.length);
+    expect(calls.length).toBeLessThanOrEqual(24 + CONCURRENCY);
+    // The ledger counts a call before making it: one the kill cut short may never have reached CoinGecko.
+    expect(after.calls).toBeGreaterThanOrEqual(calls.length);
+    expect(after.calls).toBeLessThanOrEqual(24 + CONCURRENCY);
 
     // Every point the simulator serves for every coin, once.
     const { rows } = await scenario.db.pool.query<{ coin_id: string; n: number; distinct_times: number }>(
