@@ -23,7 +23,13 @@ export function planHistoryItems(
 ): HistoryItemPlan[] {
   const items: HistoryItemPlan[] = [];
   for (const coinId of coinIds) {
-    for (const [from, to] of uncovered(fromMs, toMs, fetched.get(coinId) ?? [])) {
+    for (const [partFrom, partTo] of uncovered(fromMs, toMs, fetched.get(coinId) ?? [])) {
+      // Whole seconds, as the call sends them (UNIX seconds): a call's range must not grow when it is
+      // rounded for the request, or a 90-day call (`--days 90`, fromMs = now - 90 days with the
+      // clock's milliseconds) becomes 90 days and a second, which CoinGecko answers with daily points.
+      // Both ends move later by under a second, so the calls still meet end to end.
+      const from = Math.ceil(partFrom / 1000) * 1000;
+      const to = Math.ceil(partTo / 1000) * 1000;
       if (to - from < Math.max(1, minSpanMs)) continue;
       for (let end = to; end > from; end -= MAX_CALL_SPAN_MS) {
         items.push({ coinId, fromMs: Math.max(from, end - MAX_CALL_SPAN_MS), toMs: end });

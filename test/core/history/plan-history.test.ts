@@ -88,6 +88,15 @@ describe(planHistoryItems.name, () => {
     for (let i = 1; i < items.length; i++) expect(items[i]!.fromMs).toBe(items[i - 1]!.toMs);
   });
 
+  it('plans whole seconds, so that a 90-day range with the clock’s milliseconds stays one call of at most 90 days', () => {
+    const now = NOW + 123.4;
+    const items = planHistoryItems(['bitcoin'], now - 90 * DAY_MS, now, new Map(), HOUR_MS);
+    expect(items).toEqual([{ coinId: 'bitcoin', fromMs: NOW + 1000 - 90 * DAY_MS, toMs: NOW + 1000 }]);
+    // What the fetch job sends (start-history-run.ts): the same range, in UNIX seconds.
+    const { fromMs, toMs } = items[0]!;
+    expect(Math.ceil(toMs / 1000) - Math.floor(fromMs / 1000)).toBe(90 * 86_400);
+  });
+
   it('leaves out what earlier runs fetched, for that coin only', () => {
     const fetched = new Map([['bitcoin', [[daysAgo(30), daysAgo(10)] as const]]]);
     expect(planHistoryItems(['bitcoin', 'ethereum'], daysAgo(30), NOW, fetched, HOUR_MS)).toEqual([
