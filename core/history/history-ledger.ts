@@ -208,6 +208,7 @@ export interface HistoryProgress {
   readonly calls: number;
   readonly rowsInserted: number;
   readonly pointsRejected: number;
+  /** Coins none of whose calls is pending (a coin of a year's backfill has five). */
   readonly coinsDone: number;
   readonly coins: number;
 }
@@ -223,7 +224,7 @@ export async function historyProgress(pool: pg.Pool, historyRunIds: readonly str
             coalesce(sum(rows_inserted), 0) as rows_inserted,
             coalesce(sum(points_rejected), 0) as points_rejected,
             count(distinct coin_id) as coins,
-            count(distinct coin_id) filter (where status <> 'pending') as coins_done
+            count(distinct coin_id) - count(distinct coin_id) filter (where status = 'pending') as coins_done
        from pipeline.history_items where history_run_id = any($1::text[])`,
     [historyRunIds],
   );

@@ -1,5 +1,10 @@
 import pg from 'pg';
-import { markHistoryItemDone, recordHistoryRun } from '../../../core/history/history-ledger.js';
+import {
+  historyProgress,
+  markHistoryItemDone,
+  markHistoryItemFailed,
+  recordHistoryRun,
+} from '../../../core/history/history-ledger.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
 const outcome = { httpStatus: 200, pointsReceived: 10, rowsInserted: 10, pointsRejected: 0 };
@@ -44,6 +49,47 @@ describe('history ledger', () => {
         await Promise.all([a.end(), b.end()]);
       }
       expect(await runStatus('b-race')).toBe('done');
+    });
+  });
+
+  describe(historyProgress.name, () => {
+    it('counts a coin done once none of its calls is pending, and adds up calls, rows and failures', async () => {
+      const day = 86_400_000;
+      await recordHistoryRun(db.pool, {
+        historyRunId: 'b-progress',
+        kind: 'backfill',
+        vsCurrency: 'usd',
+        fromMs: 0,
+        toMs: 3 * day,
+        coins: 3,
+        requested: {},
+        items: [
+          { coinId: 'bitcoin', fromMs: day, toMs: 2 * day },
+          { coinId: 'bitcoin', fromMs: 0, toMs: day },
+          { coinId: 'ethereum', fromMs: 0, toMs: day },
+          { coinId: 'solana', fromMs: 0, toMs: day },
+        ],
+      });
+      await markHistoryItemDone(db.pool, 'b-progress', 0, outcome);
+      await markHistoryItemDone(db.pool, 'b-progress', 2, outcome);
+      await markHistoryItemFailed(
+        db.pool,
+        'b-progress',
+        3,
+        'GET /coins/solana/market_chart/range: HTTP 404: coin not found',
+      );
+      expect(await historyProgress(db.pool, ['b-progress'])).toEqual({
+        items: 4,
+        done: 2,
+        failed: 1,
+        pending: 1,
+        calls: 0,
+        rowsInserted: 20,
+        pointsRejected: 0,
+        // bitcoin has a call pending still; ethereum is done, solana failed: both finished.
+        coinsDone: 2,
+        coins: 3,
+      });
     });
   });
 });
