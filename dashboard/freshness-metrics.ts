@@ -37,20 +37,28 @@ const RECENT_RUNS_SQL = `
 // *which* coins, on the pipeline page): the ledger exists before the first transform and does not go
 // stale when transforms stop. The coins planned by the newest run, minus those whose batch loaded
 // within the window (bounded by runs started within it, found through the started_at index).
+// Batches are compared whole first: a planned batch whose exact id list a loaded batch in the window
+// has (every batch, when the universe did not change) needs no look at its coins. Only the others
+// are unnested and checked coin by coin. At 15,000 coins and 15 minutes of 1-minute ticks, unnesting
+// every batch (225,000 ids, sorted and spilled to disk for the distinct) took 0.5-1 s; this, 62 ms.
+// A run never lists a coin twice, so the planned coins are counted without a distinct.
 const STALE_COINS_SQL = `
   with latest as (
     select run_id from pipeline.pipeline_runs order by started_at desc limit 1
-  ), tracked as (
-    select distinct unnest(b.coin_ids) as coin_id
-      from pipeline.pipeline_batches b where b.run_id = (select run_id from latest)
-  ), fresh as (
-    select distinct unnest(b.coin_ids) as coin_id
+  ), tracked as materialized (
+    select b.coin_ids from pipeline.pipeline_batches b where b.run_id = (select run_id from latest)
+  ), recent as materialized (
+    select b.coin_ids
       from pipeline.pipeline_runs r join pipeline.pipeline_batches b on b.run_id = r.run_id
      where r.started_at > now() - make_interval(secs => $1)
        and b.status = 'loaded' and b.loaded_at > now() - make_interval(secs => $1)
+  ), unmatched as materialized (
+    select t.coin_ids from tracked t where not exists (select from recent r where r.coin_ids = t.coin_ids)
   )
-  select (select count(*) from tracked)::int as tracked,
-         (select count(*) from tracked where coin_id not in (select coin_id from fresh))::int as stale`;
+  select (select coalesce(sum(cardinality(coin_ids)), 0) from tracked)::int as tracked,
+         (select count(*) from (select unnest(coin_ids) as coin_id from unmatched) u
+           where not exists (select from (select unnest(coin_ids) as coin_id from recent) f
+                              where f.coin_id = u.coin_id))::int as stale`;
 
 /** One read of the run ledger: shared by the gauges below and the pipeline page (api/pipeline-queries.ts). */
 export interface Freshness {
@@ -60,7 +68,25 @@ export interface Freshness {
   coins: { tracked: number; stale: number };
 }
 
-export async function readFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
+/** Reads in flight, per pool and threshold: callers arriving while one runs share it. */
+const inFlight = new WeakMap<pg.Pool, Map<number, Promise<Freshness>>>();
+
+/**
+ * The run ledger's freshness. Concurrent callers (every open Pipeline page refetches the moment a
+ * transform run finishes, and Prometheus may scrape then too) share one read instead of each running
+ * the four queries; a caller after it settles reads again, so nothing is served stale.
+ */
+export function readFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
+  let reads = inFlight.get(pool);
+  if (!reads) inFlight.set(pool, (reads = new Map()));
+  const running = reads.get(staleAfterSeconds);
+  if (running) return running;
+  const read = queryFreshness(pool, staleAfterSeconds).finally(() => reads.delete(staleAfterSeconds));
+  reads.set(staleAfterSeconds, read);
+  return read;
+}
+
+async function queryFreshness(pool: pg.Pool, staleAfterSeconds: number): Promise<Freshness> {
   const [loaded, finished, recent, coins] = await Promise.all([
     pool.query<{ last_loaded: string | null }>(LAST_LOADED_SQL),
     pool.query<{ load_seconds: string | null; transform_seconds: string | null }>(LAST_FINISHED_SQL),
