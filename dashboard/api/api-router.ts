@@ -7,6 +7,7 @@ import { recentRuns } from '../runs.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
 import { csvFilename, sendCsv } from './csv-export.js';
 import { CsvQueries } from './csv-queries.js';
+import { historyRuns } from './history-queries.js';
 import { MarketQueries } from './market-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
@@ -154,6 +155,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
       res.json(await market.staleCoins(query.limit));
     }),
   );
+
+  get('/pipeline/history', async (_req, res, query) => {
+    res.json({ historyRuns: await historyRuns(deps.pool, query.limit) });
+  });
 
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });

@@ -15,6 +15,7 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
   '/pipeline/quarantine': 'The newest rejected records with their reasons, and how many there are',
   '/pipeline/stale-coins': 'Tracked coins without a load within STALE_AFTER',
   '/pipeline/queues': 'Job counts of every BullMQ queue',
+  '/pipeline/history': 'The newest history runs (backfills, the first-start backfill, gap repairs) with their progress',
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
 };

@@ -48,6 +48,7 @@ export const API_QUERIES = {
   '/pipeline/quarantine': limit(500, 50),
   '/pipeline/stale-coins': limit(500, 50),
   '/pipeline/queues': none,
+  '/pipeline/history': limit(100, 10),
   '/events': none,
   '/openapi.json': none,
 } as const satisfies Record<string, z.ZodObject>;

@@ -45,6 +45,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/quarantine': { limit: int(1, 500) },
   '/pipeline/stale-coins': { limit: int(1, 500) },
   '/pipeline/queues': {},
+  '/pipeline/history': { limit: int(1, 100) },
   '/events': {},
   '/openapi.json': {},
 };
