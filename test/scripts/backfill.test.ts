@@ -148,6 +148,20 @@ describe('npm run backfill', () => {
     expect(historyCalls(since).filter((r) => r.status === 404)).toHaveLength(1);
   });
 
+  it('exits 1 when it has no coin to backfill (no universe yet), saying why, with nothing recorded', async () => {
+    const since = Date.now();
+    const command = backfill('--days', '3', '--top', '10');
+    expect(await command.exited).toBe(1);
+    expect(command.stderr).toContain('backfill: no coins to backfill: raw.coins has no ranked coin yet');
+    expect(scenario.simulator.control.requests(since)).toEqual([]);
+    expect(
+      await count(
+        `select count(*)::int as n from pipeline.history_runs where created_at >= to_timestamp($1 / 1000.0)`,
+        [since],
+      ),
+    ).toBe(0);
+  });
+
   it('--detach returns once the calls are queued; the workers do them later', async () => {
     const ids = coins(20, 3);
     const command = backfill('--days', '3', '--ids', ids.join(','), '--detach');
