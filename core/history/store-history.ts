@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { copyBuffers, copyTextLine } from '../db/copy-text.js';
 import { inTransaction } from '../db/pool.js';
+import { enterLoad } from '../snapshots/load-barrier.js';
 import { markHistoryItemDone } from './history-ledger.js';
 import type { ParsedHistory } from './history-points.js';
 
@@ -33,6 +34,10 @@ export async function storeHistory(
   return inTransaction(pool, async (client) => {
     let rowsInserted = 0;
     if (parsed.points.length > 0) {
+      // The transform run's load barrier must wait for these points too, and they are stamped after
+      // entering it (statement_timestamp(), not the transaction's now()), or a run could pass the
+      // barrier while they are uncommitted and the next run would read only points loaded after it.
+      await enterLoad(client);
       await client.query(
         `create temporary table history_stage (observed_at timestamptz, price float8, market_cap float8, total_volume float8)
            on commit drop`,
@@ -43,8 +48,8 @@ export async function storeHistory(
       await copyBuffers(client, 'history_stage', STAGE_COLUMNS, [Buffer.from(lines.join(''))]);
       const inserted = await client.query(
         `insert into raw.coin_history_points
-           (coin_id, vs_currency, observed_at, price, market_cap, total_volume, resolution_s, history_run_id)
-         select $1, $2, observed_at, price, market_cap, total_volume, $3, $4 from history_stage
+           (coin_id, vs_currency, observed_at, price, market_cap, total_volume, resolution_s, history_run_id, loaded_at)
+         select $1, $2, observed_at, price, market_cap, total_volume, $3, $4, statement_timestamp() from history_stage
          on conflict do nothing`,
         [key.coinId, key.vsCurrency, parsed.resolutionS, key.historyRunId],
       );

@@ -155,9 +155,9 @@ describe('GET /api/v1/pipeline/*', () => {
     const { transformRuns } = (await get('/pipeline/transform-runs?limit=2')).json();
     expect(transformRuns).toHaveLength(2);
     expect(transformRuns[0].transformRunId).toBeGreaterThan(transformRuns[1].transformRunId);
-    expect(transformRuns[0]).toMatchObject({ status: 'success', runner: 'bundled', modelsBuilt: 11, testsFailed: 0 });
+    expect(transformRuns[0]).toMatchObject({ status: 'success', runner: 'bundled', modelsBuilt: 12, testsFailed: 0 });
     const nodes = transformRuns[0].nodes;
-    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'model')).toHaveLength(11);
+    expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'model')).toHaveLength(12);
     expect(nodes.filter((n: { resourceType: string }) => n.resourceType === 'test').length).toBe(
       transformRuns[0].testsPassed + transformRuns[0].testsWarned,
     );

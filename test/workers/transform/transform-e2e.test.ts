@@ -87,12 +87,12 @@ describe('transform worker with the bundled runner, end to end', () => {
     const runs = await q(
       `select status, runner, models_built, tests_failed from pipeline.transform_runs order by transform_run_id`,
     );
-    expect(runs).toEqual(Array(4).fill({ status: 'success', runner: 'bundled', models_built: 11, tests_failed: 0 }));
+    expect(runs).toEqual(Array(4).fill({ status: 'success', runner: 'bundled', models_built: 12, tests_failed: 0 }));
     const nodes = await q(`select resource_type, status, count(*)::int as n from pipeline.transform_node_results
                             where transform_run_id = (select max(transform_run_id) from pipeline.transform_runs) group by 1, 2 order by 1, 2`);
     expect(nodes).toEqual(
       expect.arrayContaining([
-        { resource_type: 'model', status: 'success', n: 11 },
+        { resource_type: 'model', status: 'success', n: 12 },
         { resource_type: 'source', status: 'pass', n: 1 },
       ]),
     );

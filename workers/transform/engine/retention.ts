@@ -43,14 +43,18 @@ export async function dropAgedRawPartitions(
     const day = new Date(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`);
     // The partition holds [day, day + 1): it is aged out when day + 1 <= cutoff.
     if (day.getTime() + 86_400_000 > cutoff.getTime()) continue;
+    // A candle built from history does not hold the hour's snapshots: only a snapshot candle (a day
+    // with at least one) counts as the snapshot aggregated.
     const missing = await pool.query<{ missing: boolean }>(
       `select exists (
          select 1 from raw."${name}" s
           where s.current_price is not null and s.vs_currency = $1
             and (not exists (select 1 from "${options.martsSchema}".fct_coin_candles_hourly h
-                              where h.coin_id = s.coin_id and h.bucket_start = date_trunc('hour', s.last_updated, 'UTC'))
+                              where h.coin_id = s.coin_id and h.bucket_start = date_trunc('hour', s.last_updated, 'UTC')
+                                and h.source = 'snapshots')
               or not exists (select 1 from "${options.martsSchema}".fct_coin_candles_daily d
-                              where d.coin_id = s.coin_id and d.bucket_start = date_trunc('day', s.last_updated, 'UTC')))
+                              where d.coin_id = s.coin_id and d.bucket_start = date_trunc('day', s.last_updated, 'UTC')
+                                and d.source <> 'history'))
        ) as missing`,
       [options.vsCurrency],
     );

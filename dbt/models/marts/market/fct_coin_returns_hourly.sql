@@ -15,6 +15,10 @@
 -- hour before; the 24h / 7d returns read single older candles; volatility reads the trailing 7 days of
 -- 1h returns, older ones from this table (final, so equal to a full refresh), newer ones recomputed.
 -- That keeps lookback_hours under 24: an older candle never changes under a 24h return.
+-- Only candles built from live snapshots count (source 'snapshots'): history candles fill old hours
+-- outside the look-back window, which an incremental run never revisits, so returns and anomaly scores
+-- over them would differ from a full refresh; their 5-minutely-to-hourly sampling would also mix two
+-- kinds of volatility in one baseline (dbt/README.md "Candles from history").
 
 {% if is_incremental() %}
 with candles as (
@@ -23,7 +27,8 @@ with candles as (
     -- bucket_start index (macros/incremental_windows.sql).
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
-    where {{ in_lookback_window('bucket_start', extra_hours=1) }}
+    where source = 'snapshots'
+      and {{ in_lookback_window('bucket_start', extra_hours=1) }}
 
 ),
 {% else %}
@@ -31,6 +36,7 @@ with candles as (
 
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
+    where source = 'snapshots'
 
 ),
 {% endif %}
@@ -110,11 +116,13 @@ targets as (
     left join lateral (
         select close_price from {{ ref('fct_coin_candles_hourly') }} as candle
         where candle.coin_id = recent_returns.coin_id and candle.bucket_start = recent_returns.bucket_start - interval '24 hours'
+          and candle.source = 'snapshots'
         limit 1
     ) as day_ago on true
     left join lateral (
         select close_price from {{ ref('fct_coin_candles_hourly') }} as candle
         where candle.coin_id = recent_returns.coin_id and candle.bucket_start = recent_returns.bucket_start - interval '168 hours'
+          and candle.source = 'snapshots'
         limit 1
     ) as week_ago on true
     window rebuilt_so_far as (partition by recent_returns.coin_id order by recent_returns.bucket_start)

@@ -11,9 +11,11 @@
 
 with candles as (
 
+    -- Live candles only, as fct_coin_returns_hourly (dbt/README.md "Candles from history").
     select * from {{ ref('fct_coin_candles_hourly') }}
+    where source = 'snapshots'
     {% if is_incremental() %}
-    where {{ in_lookback_window('bucket_start') }}
+      and {{ in_lookback_window('bucket_start') }}
     {% endif %}
 
 ),

@@ -18,31 +18,12 @@ import { testConfig } from '../../../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/database.js';
 import { testPrefix } from '../../../helpers/redis.js';
 import { waitFor } from '../../../helpers/wait-for.js';
+import { MODES } from '../run-modes.js';
 import { expectedCandles, insertSnapshots, martCandles, type RawSnapshot } from '../snapshots.js';
 
 const MARTS = 'analytics_marts';
 const signal = new AbortController().signal;
 
-type RunOptions = { runId: string; fullRefresh?: boolean; log?: Logger };
-/**
- * The two ways the project runs: as the transform worker runs it (the incremental models read what
- * was loaded after the last run's load barrier) and as dbt run by hand (no barrier: each model's own
- * watermark minus the loaded_lookback_minutes overlap). Both must leave what a full refresh leaves.
- */
-const MODES: [
-  name: string,
-  run: (pool: pg.Pool, runner: BundledRunner, options: RunOptions) => Promise<TransformRunSummary>,
-][] = [
-  [
-    'as the transform worker runs it',
-    async (pool, runner, options) =>
-      (await executeTransformRun(pool, runner, { ...options, signal, log: options.log ?? rootLogger })).summary,
-  ],
-  [
-    'as dbt run by hand',
-    (_pool, runner, options) => runner.run({ ...options, signal, log: options.log ?? rootLogger }),
-  ],
-];
 const asWorker = MODES[0]![1];
 
 /** Three coins, two snapshots an hour for 03:00-05:59 on the given day. */
@@ -192,9 +173,9 @@ describe(BundledRunner.name, () => {
 
   it('builds independent incremental models side by side, and one held back holds back only its own children', async () => {
     await insertSnapshots(db.pool, [{ coinId: 'ethereum', at: '2026-11-25T06:20:00Z', price: 250 }]);
-    // Two tables locked by someone else: the daily aggregate's, and the anomaly scores' at the end of
-    // the hourly chain (int_coin_prices__hourly -> candles -> returns -> anomalies, later in the plan).
-    const DAILY = 'analytics_intermediate.int_coin_prices__daily';
+    // Two tables locked by someone else: the daily candles' (a branch off the hourly candles), and the
+    // anomaly scores' at the end of the hourly chain (candles -> returns -> anomalies, later in the plan).
+    const DAILY = 'analytics_marts.fct_coin_candles_daily';
     const ANOMALIES = 'analytics_marts.fct_price_anomalies';
     const HOURLY_CHAIN = ['fct_coin_returns_hourly', 'fct_market_overview_hourly', 'fct_price_anomalies'];
     const dailyHolder = await db.pool.connect();
@@ -220,27 +201,24 @@ describe(BundledRunner.name, () => {
       );
       await anomaliesHolder.query('commit');
       // The hourly chain then finishes while the daily merge still waits: held back, it holds back
-      // only its own children. The daily candles (they read the daily aggregate) have not started:
-      // they would be waiting on its lock too.
+      // nothing beside it.
       await waitFor('the runner to report the hourly chain built', async () =>
         HOURLY_CHAIN.every((name) => built.includes(name)),
       );
       expect(await lockWaits(db.pool)).toEqual([DAILY]);
-      expect(built).not.toContain('int_coin_prices__daily');
       expect(built).not.toContain('fct_coin_candles_daily');
       expect(runDone).toBe(false);
       await dailyHolder.query('commit');
       const summary = await running;
       expect(summary.status).toBe('success');
-      // The runner records each node as it finishes: the daily aggregate after the hourly chain, the
-      // daily candles after the daily aggregate; its events said the same while it ran.
+      // The runner records each node as it finishes: the daily candles after the hourly chain; its
+      // events said the same while it ran.
       const finished = summary.nodes
         .filter((n) => n.resourceType === 'model' && n.status === 'success')
         .map((n) => n.name);
       expect(finished).toEqual(built);
-      const daily = finished.indexOf('int_coin_prices__daily');
+      const daily = finished.indexOf('fct_coin_candles_daily');
       for (const name of HOURLY_CHAIN) expect([name, finished.indexOf(name) < daily]).toEqual([name, true]);
-      expect(finished.indexOf('fct_coin_candles_daily')).toBeGreaterThan(daily);
     } finally {
       for (const holder of [dailyHolder, anomaliesHolder]) {
         await holder.query('rollback').catch(() => undefined);
@@ -254,7 +232,6 @@ describe(BundledRunner.name, () => {
   it('leaves the incremental models (aggregates, latest state, returns, market overview, anomalies) equal to a full refresh', async () => {
     const tables = [
       'analytics_intermediate.int_coin_prices__hourly',
-      'analytics_intermediate.int_coin_prices__daily',
       'analytics_marts.dim_coins',
       'analytics_marts.fct_coin_returns_hourly',
       'analytics_marts.fct_market_overview_hourly',
@@ -632,7 +609,11 @@ describe.each(MODES)(`${BundledRunner.name}: incremental returns and anomaly sco
       inOrder.slice(0, 5).reduce((sum, price) => sum + price) + ticks[4]!.reduce((sum, [, price]) => sum + price, 0),
     ).not.toBe(fold);
     const daily = async () =>
-      (await db.pool.query('select * from analytics_intermediate.int_coin_prices__daily order by 1, 2')).rows;
+      (
+        await db.pool.query(
+          "select price_sum, avg_price, point_count::int from analytics_marts.fct_coin_candles_daily where coin_id = 'cardano'",
+        )
+      ).rows;
     for (const tick of ticks) {
       await insertSnapshots(
         db.pool,
@@ -664,9 +645,11 @@ describe.each(MODES)(`${BundledRunner.name}: incremental returns and anomaly sco
         last_observed_at: new Date(at(55)),
       }),
     ]);
-    const incremental = [...(await contents()), await daily()];
+    // The day rolls up its hours' price_sum in hour order: the hour's float, not a re-added one.
+    expect(await daily()).toEqual([{ price_sum: fold, avg_price: fold / 8, point_count: 8 }]);
+    const incremental = await contents();
     expect((await run(true)).status).toBe('success');
-    expect([...(await contents()), await daily()]).toEqual(incremental);
+    expect(await contents()).toEqual(incremental);
 
     // The next tick extends the stored row: a value planted in it stays (aggregated again, it would not).
     await db.pool.query(

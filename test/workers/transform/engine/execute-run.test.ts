@@ -40,7 +40,6 @@ describe(executeTransformRun.name, () => {
     Promise.all(
       [
         'analytics_intermediate.int_coin_prices__hourly',
-        'analytics_intermediate.int_coin_prices__daily',
         'analytics_marts.dim_coins',
         'analytics_marts.fct_coin_candles_hourly',
       ].map(async (t) => (await db.pool.query(`select * from ${t} order by 1, 2`)).rows),
