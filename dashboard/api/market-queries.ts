@@ -231,7 +231,8 @@ export class MarketQueries {
          exists (select from ${this.table('dim_coins')} where coin_id = $1) as known,
          (select coalesce(json_agg(c order by c.time), '[]') from (
             select extract(epoch from bucket_start)::int8::float8 as time, open_price::float8 as open, high_price::float8 as high,
-                   low_price::float8 as low, close_price::float8 as close, volume_24h::float8 as volume
+                   low_price::float8 as low, close_price::float8 as close, volume_24h::float8 as volume,
+                   source, point_count::int as "pointCount"
               from ${table}
              where coin_id = $1 and ($2::interval is null or bucket_start > (select t from since))
              order by bucket_start desc limit $3) c) as candles,
@@ -394,6 +395,10 @@ export interface Candle {
   readonly low: number;
   readonly close: number;
   readonly volume: number | null;
+  /** What built it: live snapshots, history points (a backfill or repair), or, daily only, both. */
+  readonly source: 'snapshots' | 'history' | 'mixed';
+  /** Snapshots or history points aggregated into it. */
+  readonly pointCount: number;
 }
 
 export interface Anomaly {

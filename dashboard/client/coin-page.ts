@@ -30,7 +30,16 @@ interface Coin {
   anomalyCount: number;
 }
 interface Candles {
-  candles: Array<{ time: number; open: number; high: number; low: number; close: number; volume: number | null }>;
+  candles: Array<{
+    time: number;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number | null;
+    source: 'snapshots' | 'history' | 'mixed';
+    pointCount: number;
+  }>;
   volatility24h: Array<{ time: number; value: number }>;
   anomalies: Array<{ time: number; direction: 'spike' | 'drop'; zScore: number; return1h: number }>;
 }
@@ -92,8 +101,19 @@ const candles = priceChart.addSeries(lwc().CandlestickSeries, {
   downColor: '#dc2626',
   wickUpColor: '#16a34a',
   wickDownColor: '#dc2626',
-  borderVisible: false,
+  // Borders drawn in the body colour: a live candle looks solid, a history candle (HISTORY_STYLE) hollow.
+  borderUpColor: '#16a34a',
+  borderDownColor: '#dc2626',
 });
+/**
+ * Candles built from history points (a backfill or repair: hourly points, or daily ones) rather than
+ * live snapshots: hollow, with a pale fill, so a chart mixing both shows where the ticks begin. A daily
+ * candle with hours of both ('mixed') is drawn the same way: part of it is history.
+ */
+const HISTORY_STYLE = {
+  up: { color: 'rgba(22,163,74,.15)', borderColor: '#16a34a', wickColor: '#86efac' },
+  down: { color: 'rgba(220,38,38,.15)', borderColor: '#dc2626', wickColor: '#fca5a5' },
+};
 // Volume on its own scale in the bottom fifth of the pane. Its last value and price line would be
 // drawn on the price axis, over the prices' labels.
 const volume = priceChart.addSeries(lwc().HistogramSeries, {
@@ -139,7 +159,23 @@ async function loadCharts(): Promise<void> {
       priceAxis(Math.min(...data.candles.map((c) => c.low)), Math.max(...data.candles.map((c) => c.high))),
     );
   candles.setData(
-    data.candles.map((c) => ({ time: time(c.time), open: c.open, high: c.high, low: c.low, close: c.close })),
+    data.candles.map((c) => ({
+      time: time(c.time),
+      open: c.open,
+      high: c.high,
+      low: c.low,
+      close: c.close,
+      ...(c.source === 'snapshots' ? {} : HISTORY_STYLE[c.close >= c.open ? 'up' : 'down']),
+    })),
+  );
+  // The legend shows only when the range holds history candles, with how many.
+  const fromHistory = data.candles.filter((c) => c.source !== 'snapshots').length;
+  byId('price-chart').dataset.historyCandles = String(fromHistory);
+  const legend = byId('history-legend');
+  legend.hidden = fromHistory === 0;
+  setText(
+    'history-legend-count',
+    `${fromHistory} of ${data.candles.length} candles from history (${view.interval === 'daily' ? 'daily or hourly' : 'hourly or 5-minute'} points)`,
   );
   volume.setData(
     data.candles.map((c) => ({

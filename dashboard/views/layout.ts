@@ -123,6 +123,7 @@ section { min-width: 0; }
 .chart-empty { position: absolute; inset: 0; z-index: 5; margin: 0; display: flex; align-items: center; justify-content: center; padding: 1rem; text-align: center; color: var(--muted); background: rgba(255,255,255,.8); pointer-events: none; }
 .legend { font-size: .8rem; margin: .3rem 0 0; } .legend .spike { color: #b45309; } .legend .drop { color: #7c3aed; }
 .chart.small { height: 160px; }
+.swatch.history { display: inline-block; width: .7rem; height: .9rem; vertical-align: -.1rem; border: 1px solid #16a34a; background: rgba(22,163,74,.15); }
 .table { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: .5rem; max-width: 100%; }
 /* Set by client/dom.ts while a table is wider than its box: a shadow on each side with more to see. */
 .table.more-right { box-shadow: inset -18px 0 14px -14px rgba(15,23,42,.45); }

@@ -69,6 +69,7 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
 <p class="toolbar"><a id="candles-csv" class="download" href="/api/v1/coins/${encodeURIComponent(coin.id)}/candles.csv" download>Download these candles (CSV)</a></p>
 <div id="price-chart" class="chart"></div>
 <p id="price-legend" class="muted legend"><span class="spike">▼</span> spike · <span class="drop">▲</span> drop: hours flagged as anomalies, listed under Anomalies below.</p>
+<p id="history-legend" class="legend muted" hidden><span class="swatch history" aria-hidden="true"></span> Hollow, pale candles: from history (backfilled market_chart points, not live ticks): <span id="history-legend-count"></span></p>
 <h2>Volatility (24h, hourly log returns)</h2>
 <div id="volatility-chart" class="chart small"></div>
 <h2>Anomalies</h2>

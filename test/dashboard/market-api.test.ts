@@ -106,9 +106,15 @@ describe('GET /api/v1/coins/:id and /candles', () => {
   it('returns the hourly and daily candles of the mart, within the range', async () => {
     const hourly = (await get('/coins/bitcoin/candles?interval=hourly&range=all')).json();
     const mart = await f.q(
-      `select extract(epoch from bucket_start)::float8 as time, close_price::float8 as close from ${MARTS}.fct_coin_candles_hourly where coin_id = 'bitcoin' order by 1`,
+      `select extract(epoch from bucket_start)::float8 as time, close_price::float8 as close, source, point_count::int as "pointCount"
+         from ${MARTS}.fct_coin_candles_hourly where coin_id = 'bitcoin' order by 1`,
     );
-    expect(hourly.candles.map(({ time, close }: { time: number; close: number }) => ({ time, close }))).toEqual(mart);
+    type Row = { time: number; close: number; source: string; pointCount: number };
+    expect(
+      hourly.candles.map(({ time, close, source, pointCount }: Row) => ({ time, close, source, pointCount })),
+    ).toEqual(mart);
+    // Every candle here was built from live ticks (test/dashboard/history-candles.test.ts adds history).
+    expect(mart.every((c: Row) => c.source === 'snapshots' && c.pointCount >= 1)).toBe(true);
     expect(hourly.candles).toHaveLength(TICKS);
     expect(hourly.volatility24h.length).toBeGreaterThan(0);
     const daily = (await get('/coins/bitcoin/candles?interval=daily&range=30d')).json();
