@@ -49,14 +49,21 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
     const coins = batches.reduce((n, b) => n + b.length, 0);
     if (!initialBackfillChecked && data.coinIds === undefined) {
       // After the tick's own flow: its calls are queued first, and carry no priority, so they go first.
-      const started = await ensureInitialBackfill(runtime, coinIds);
-      if (started?.created)
-        log.info('first start: backfilling history', {
-          historyRunId: started.historyRunId,
-          calls: started.items,
-          coins: started.coins,
+      // A failure here must not fail a tick whose flow is queued: the next tick tries again.
+      try {
+        const started = await ensureInitialBackfill(runtime, coinIds);
+        if (started?.created)
+          log.info('first start: backfilling history', {
+            historyRunId: started.historyRunId,
+            calls: started.items,
+            coins: started.coins,
+          });
+        initialBackfillChecked = true;
+      } catch (error) {
+        log.warn('could not start the first-start backfill; the next tick tries again', {
+          error: (error as Error).message,
         });
-      initialBackfillChecked = true;
+      }
     }
     log.info('tick planned', { batches: batches.length, coins, replanned: !created });
     return { runId, status: created ? 'planned' : 'replanned', batches: batches.length, coins };
