@@ -268,14 +268,54 @@ async function load(): Promise<void> {
   );
 }
 
-start(load);
+interface HistoryRun {
+  historyRunId: string;
+  kind: string;
+  status: string;
+  rangeFrom: string;
+  rangeTo: string;
+  coins: number;
+  calls: { total: number; done: number; failed: number; pending: number };
+  rowsStored: number;
+  pointsRejected: number;
+  failures: Array<{ coinId: string; error: string }>;
+}
+
+/** Backfills, the first-start backfill and gap repairs, with their progress (the ledger's history tables). */
+async function loadHistory(): Promise<void> {
+  const { historyRuns } = await api<{ historyRuns: HistoryRun[] }>('/pipeline/history?limit=10');
+  fill(
+    byId('history-runs').querySelector('tbody')!,
+    historyRuns.map((r) =>
+      el(
+        'tr',
+        { 'data-status': r.status },
+        el('td', { class: 'left' }, runIdCode(r.historyRunId)),
+        el('td', { class: 'left' }, r.kind),
+        el('td', { class: `left ${r.status === 'failed' ? 'down' : r.status === 'partial' ? 'stale' : ''}` }, r.status),
+        el('td', { class: 'left muted' }, `${utc(r.rangeFrom)} → ${utc(r.rangeTo)}`),
+        el('td', {}, String(r.coins)),
+        el('td', {}, `${r.calls.done}/${r.calls.failed}/${r.calls.total}`),
+        el('td', {}, r.rowsStored.toLocaleString('en-US')),
+        el('td', {}, String(r.pointsRejected)),
+        el('td', { class: 'left' }, r.failures.map((f) => `${f.coinId}: ${f.error}`).join('; ') || '—'),
+      ),
+    ),
+    'No history run yet.',
+    9,
+  );
+}
+
+start(async () => {
+  await Promise.all([load(), loadHistory()]);
+});
 window.setInterval(showFreshness, 1000);
 // Queues, ticks and freshness change without a transform run (which is all the live update reports).
 let refreshing = false;
 window.setInterval(() => {
   if (refreshing) return;
   refreshing = true;
-  load()
+  Promise.all([load(), loadHistory()])
     .catch((error: unknown) => console.error('refresh failed', error))
     .finally(() => {
       refreshing = false;

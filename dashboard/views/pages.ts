@@ -112,6 +112,9 @@ ${card('fresh-tick', 'Last tick (load / transform)')}
 <div class="table"><table id="queues"><thead><tr><th class="left">Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Waiting children</th><th>Failed</th><th>Completed</th></tr></thead><tbody></tbody></table></div>
 <h2>Recent ticks</h2>
 <div class="table"><table id="ticks"><thead><tr><th class="left">Run</th><th class="left">Status</th><th>Duration</th><th>Batches loaded/planned</th><th>Rows</th><th>Rejects</th><th class="left">Transform</th><th class="left">Started (UTC)</th></tr></thead><tbody></tbody></table></div>
+<h2>History</h2>
+<p class="muted">Backfills (<code>npm run backfill</code>), the first-start backfill (<code>BACKFILL_DAYS</code>) and gap repairs: one CoinGecko call per coin and range, after every tick's calls.</p>
+<div class="table"><table id="history-runs"><thead><tr><th class="left">Run</th><th class="left">Kind</th><th class="left">Status</th><th class="left">Range (UTC)</th><th>Coins</th><th>Calls done/failed/total</th><th>Rows</th><th>Rejected</th><th class="left">Failures</th></tr></thead><tbody></tbody></table></div>
 <h2>dbt runs</h2>
 <div id="transform-runs"></div>
 <h2>Quarantine</h2>

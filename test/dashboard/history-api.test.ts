@@ -5,6 +5,13 @@ import { parseHistory } from '../../core/history/history-points.js';
 import { storeHistory } from '../../core/history/store-history.js';
 import { createTestDatabase, urlAsRole, type TestDatabase } from '../helpers/database.js';
 import pg from 'pg';
+import winston from 'winston';
+import { chromium } from 'playwright-core';
+import { createApp } from '../../dashboard/app.js';
+import { Runtime } from '../../core/runtime.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { testConfig } from '../helpers/config.js';
+import { deletePrefix, testPrefix } from '../helpers/redis.js';
 import { call, serve, type Served } from './http.js';
 
 /**
@@ -112,5 +119,45 @@ describe('GET /api/v1/pipeline/history', () => {
     const bad = await call(`${served.url}/api/v1/pipeline/history?limit=101`);
     expect(bad.status).toBe(400);
     expect(bad.json()).toEqual({ error: 'limit must be an integer from 1 to 100', parameter: 'limit' });
+  });
+});
+
+describe('the Pipeline page', () => {
+  it('lists the history runs with their progress and failures', async () => {
+    const prefix = testPrefix();
+    const config = testConfig({ databaseUrl: db.url, prefix, coingeckoUrl: 'http://127.0.0.1:9/api/v3' });
+    const silent = winston.createLogger({ silent: true });
+    const runtime = new Runtime(config, silent, 'dashboard');
+    const app = await serve(
+      createApp({
+        config,
+        pool: reader,
+        redis: runtime.redis,
+        queues: (key) => runtime.queue(key),
+        checkMigrations: async () => false,
+        logger: silent,
+      }),
+    );
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${app.url}/pipeline`);
+      await page.waitForSelector('#history-runs tbody tr[data-status]', { timeout: 20_000 });
+      const rows = await page.$$eval('#history-runs tbody tr', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+      expect(rows).toHaveLength(2);
+      expect(rows[0]!.slice(0, 3)).toEqual(['b1', 'backfill', 'running']);
+      expect(rows[0]![5]).toBe('1/1/3');
+      expect(rows[0]![8]).toContain(
+        'no-such-coin: GET /coins/no-such-coin/market_chart/range: HTTP 404: coin not found',
+      );
+      expect(rows[1]!.slice(0, 3)).toEqual(['i0', 'initial', 'done']);
+    } finally {
+      await browser.close();
+      await app.close();
+      await runtime.close();
+      await deletePrefix(prefix);
+    }
   });
 });
