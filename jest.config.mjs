@@ -35,6 +35,7 @@ export const UNIT_TESTS = [
   'test/deploy/dockerfile.test.ts',
   'test/deploy/kubernetes.test.ts',
   'test/producers/run-identity.test.ts',
+  'test/producers/tick/call-budget.test.ts',
   'test/producers/tick/plan-batches.test.ts',
   'test/scripts/backfill/*.test.ts',
   'test/scripts/lib/entry-points.test.ts',

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { withTimeout } from './timeout.js';
 
 /** Run statuses of pipeline.pipeline_runs; each is always reported, at 0 when absent. */
-export const RUN_STATUSES = ['running', 'loaded', 'partial', 'failed', 'lost'] as const;
+export const RUN_STATUSES = ['running', 'loaded', 'partial', 'failed', 'lost', 'superseded'] as const;
 
 /**
  * Every query below reads the run ledger through pipeline_runs_started_idx (newest runs first, within

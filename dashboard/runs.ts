@@ -17,6 +17,8 @@ export interface RunSummary {
   readonly batchesFetched: number;
   readonly batchesLoaded: number;
   readonly batchesFailed: number;
+  /** Batches a newer tick superseded before they were fetched (status 'superseded' when none failed). */
+  readonly batchesSuperseded: number;
   readonly rowsLoaded: number;
   readonly rowsDuplicate: number;
   readonly recordsRejected: number;
@@ -41,7 +43,7 @@ export function parseLimit(raw: unknown): number | undefined {
 // Newest first; the run id breaks ties so the order is stable. Uses pipeline_runs_started_idx.
 const RECENT_RUNS_SQL = `
   select run_id, trigger, status, scheduled_at, started_at, finished_at,
-         coins_planned, batches_planned, batches_fetched, batches_loaded, batches_failed,
+         coins_planned, batches_planned, batches_fetched, batches_loaded, batches_failed, batches_superseded,
          rows_loaded::text as rows_loaded, rows_duplicate::text as rows_duplicate, records_rejected,
          transform_job_id, transform_status, transform_finished_at, error
     from pipeline.pipeline_runs
@@ -60,6 +62,7 @@ interface RunRow {
   batches_fetched: number;
   batches_loaded: number;
   batches_failed: number;
+  batches_superseded: number;
   rows_loaded: string;
   rows_duplicate: string;
   records_rejected: number;
@@ -84,6 +87,7 @@ export async function recentRuns(pool: pg.Pool, limit: number): Promise<RunSumma
     batchesFetched: row.batches_fetched,
     batchesLoaded: row.batches_loaded,
     batchesFailed: row.batches_failed,
+    batchesSuperseded: row.batches_superseded,
     rowsLoaded: Number(row.rows_loaded),
     rowsDuplicate: Number(row.rows_duplicate),
     recordsRejected: row.records_rejected,

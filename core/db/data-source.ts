@@ -12,6 +12,7 @@ import { ReaderReadsMigrations1764662400000 } from './migrations/1764662400000-r
 import { LoadBarrier1764748800000 } from './migrations/1764748800000-load-barrier.js';
 import { VanishedTransforms1764835200000 } from './migrations/1764835200000-vanished-transforms.js';
 import { History1765000000000 } from './migrations/1765000000000-history.js';
+import { SupersededBatches1765100000000 } from './migrations/1765100000000-superseded-batches.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   LoadBarrier1764748800000,
   VanishedTransforms1764835200000,
   History1765000000000,
+  SupersededBatches1765100000000,
 ];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {

@@ -98,3 +98,26 @@ export const schemaDrift = new client.Counter({
   labelNames: ['field'] as const,
   registers: [registry],
 });
+
+/**
+ * A tick's call budget (producers/tick/call-budget.ts), set by the scheduler at start-up and at every
+ * tick it plans: needed above allowed means the fetch queue cannot keep up and ticks supersede one
+ * another's unfetched batches. Allowed is +Inf when the rate limit is 0 (unlimited).
+ */
+export const tickCallsNeeded = new client.Gauge({
+  name: 'cdp_tick_calls_needed',
+  help: 'CoinGecko calls one tick needs: its batches plus the universe refresh share',
+  registers: [registry],
+});
+
+export const tickCallsAllowed = new client.Gauge({
+  name: 'cdp_tick_calls_allowed',
+  help: 'CoinGecko calls the rate limit allows in one tick interval (+Inf: unlimited)',
+  registers: [registry],
+});
+
+export const batchesSuperseded = new client.Counter({
+  name: 'cdp_batches_superseded_total',
+  help: 'Batches a newer tick superseded before they were fetched (the fetch queue could not keep up)',
+  registers: [registry],
+});

@@ -4,7 +4,7 @@ import { inTransaction } from '../db/pool.js';
 /**
  * The run ledger: pipeline_runs (one row per tick) and pipeline_batches (one per id batch).
  * Batch transitions are idempotent (planned → fetched → loaded, or → failed; failed → loaded when a
- * failed job is retried from Bull Board) and move the run's counters in the same transaction, so a
+ * failed job is retried from Bull Board; planned → superseded when a newer tick is planned first) and move the run's counters in the same transaction, so a
  * retried or duplicated job never counts twice. The run is finished by whichever transition
  * completes it.
  */
@@ -15,6 +15,8 @@ export interface PlannedRun {
   readonly trigger: 'schedule' | 'manual' | 'backfill';
   readonly scheduledAt: Date | null;
   readonly batches: readonly (readonly string[])[];
+  /** The tick's call budget as planned (producers/tick/call-budget.ts); callsAllowed null: unlimited. */
+  readonly budget?: { readonly callsNeeded: number; readonly callsAllowed: number | null };
 }
 
 /**
@@ -27,9 +29,17 @@ export async function recordPlannedRun(
 ): Promise<{ batches: string[][]; created: boolean }> {
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
-      `insert into pipeline.pipeline_runs (run_id, trigger, scheduled_at, coins_planned, batches_planned)
-       values ($1, $2, $3, $4, $5) on conflict (run_id) do nothing`,
-      [run.runId, run.trigger, run.scheduledAt, run.batches.reduce((n, b) => n + b.length, 0), run.batches.length],
+      `insert into pipeline.pipeline_runs (run_id, trigger, scheduled_at, coins_planned, batches_planned, calls_needed, calls_allowed)
+       values ($1, $2, $3, $4, $5, $6, $7) on conflict (run_id) do nothing`,
+      [
+        run.runId,
+        run.trigger,
+        run.scheduledAt,
+        run.batches.reduce((n, b) => n + b.length, 0),
+        run.batches.length,
+        run.budget?.callsNeeded ?? null,
+        run.budget?.callsAllowed ?? null,
+      ],
     );
     if (inserted.rowCount === 1) {
       await client.query(
@@ -47,19 +57,25 @@ export async function recordPlannedRun(
   });
 }
 
-/** The status a run finishes with, given what its failed and loaded batch counts are (SQL expressions). */
-const runOutcome = (failed: string, loaded: string) =>
-  `case when ${failed} = 0 then 'loaded' when ${loaded} = 0 then 'failed' else 'partial' end`;
+/**
+ * The status a run finishes with, given its failed, loaded and superseded batch counts (SQL
+ * expressions): 'superseded' when batches were superseded by a newer tick (in part or entirely) and
+ * none failed; a failure outranks it, since a failed batch is what an operator has to look at.
+ */
+const runOutcome = (failed: string, loaded: string, superseded = 'batches_superseded') =>
+  `case when ${failed} = 0 and ${superseded} = 0 then 'loaded' when ${failed} = 0 then 'superseded'
+        when ${loaded} = 0 then 'failed' else 'partial' end`;
 
 /**
- * Whether a run row is to be finished (SQL), given its loaded and failed counts: once every batch has
- * settled. A run already finished as failed or partial is finished again when a failed batch of it
- * has since loaded (a job retried from Bull Board), so its status follows its counters; a lost run
- * (its jobs gone from Redis) stays lost.
+ * Whether a run row is to be finished (SQL), given its loaded, failed and superseded counts: once every
+ * batch has settled. A run already finished as failed, partial or superseded is finished again when a
+ * failed batch of it has since loaded (a job retried from Bull Board), so its status follows its
+ * counters; a lost run (its jobs gone from Redis) stays lost.
  */
-const finishes = (failed: string, loaded: string) =>
-  `(${loaded} + ${failed} >= batches_planned
-    and (finished_at is null or (status in ('failed', 'partial') and status <> ${runOutcome(failed, loaded)})))`;
+const finishes = (failed: string, loaded: string, superseded = 'batches_superseded') =>
+  `(${loaded} + ${failed} + ${superseded} >= batches_planned
+    and (finished_at is null
+         or (status in ('failed', 'partial', 'superseded') and status <> ${runOutcome(failed, loaded, superseded)})))`;
 
 const FINISH_RUN = `
   update pipeline.pipeline_runs
@@ -169,6 +185,37 @@ export async function markBatchFailed(
     }
     await client.query(FINISH_RUN, [runId]);
   });
+}
+
+/**
+ * A batch not fetched yet was superseded by a newer tick (`byRunId`), whose plan fetches its coins:
+ * planned → superseded, with the reason in `error`, counted in the run, and the run finished if this
+ * was its last batch to settle, in one statement. Called by producers/tick/supersede-batches.ts while
+ * it holds the batch row (selected for update) and after the batch's jobs left the queue. Only the
+ * one transition out of planned counts; returns whether it happened.
+ */
+export async function markBatchSuperseded(
+  client: Queryable,
+  runId: string,
+  batchNo: number,
+  byRunId: string,
+): Promise<boolean> {
+  const superseded = 'batches_superseded + 1';
+  const result = await client.query(
+    `with moved as (
+       update pipeline.pipeline_batches
+          set status = 'superseded', superseded_by = $3, superseded_at = now(),
+              error = 'superseded by ' || $3 || ': not fetched before that newer tick was planned'
+        where run_id = $1 and batch_no = $2 and status = 'planned' returning run_id)
+     update pipeline.pipeline_runs r
+        set batches_superseded = ${superseded},
+            finished_at = case when ${finishes('batches_failed', 'batches_loaded', superseded)} then now() else finished_at end,
+            status = case when ${finishes('batches_failed', 'batches_loaded', superseded)}
+                          then ${runOutcome('batches_failed', 'batches_loaded', superseded)} else status end
+       from moved where r.run_id = moved.run_id`,
+    [runId, batchNo, byRunId],
+  );
+  return result.rowCount === 1;
 }
 
 export async function setTransformStatus(

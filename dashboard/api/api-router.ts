@@ -12,7 +12,7 @@ import { MarketQueries } from './market-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
-import { freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
+import { callBudget, freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
 
 export interface ApiDeps {
   readonly pool: pg.Pool;
@@ -160,6 +160,9 @@ export function createApiRouter(deps: ApiDeps): express.Router {
     res.json({ historyRuns: await historyRuns(deps.pool, query.limit) });
   });
 
+  get('/pipeline/call-budget', async (_req, res) => {
+    res.json({ callBudget: await callBudget(deps.pool) });
+  });
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
   });

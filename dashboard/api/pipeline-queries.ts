@@ -34,6 +34,38 @@ export async function freshness(pool: pg.Pool, staleAfterSeconds: number, now = 
   };
 }
 
+export interface CallBudgetReport {
+  /** The newest planned tick (its ledger row carries the budget it was planned with). */
+  readonly runId: string;
+  readonly plannedAt: Date;
+  /** CoinGecko calls a tick needs: its batches plus the universe refresh's share. */
+  readonly callsNeeded: number;
+  /** Calls the rate limit allows per tick interval; null when unlimited. */
+  readonly callsAllowed: number | null;
+  /** Needed above allowed: ticks supersede each other's unfetched batches. */
+  readonly overloaded: boolean;
+  /** Batches superseded by newer ticks among the runs planned in the last hour. */
+  readonly supersededLastHour: number;
+}
+
+/**
+ * The call budget of the newest tick, as the scheduler planned it (producers/tick/call-budget.ts),
+ * and what it cost in the last hour; null before the first tick.
+ */
+export async function callBudget(pool: pg.Pool): Promise<CallBudgetReport | null> {
+  const { rows } = await pool.query<Omit<CallBudgetReport, 'overloaded'>>(
+    `select newest.run_id as "runId", newest.started_at as "plannedAt", newest.calls_needed as "callsNeeded",
+            newest.calls_allowed as "callsAllowed",
+            (select coalesce(sum(batches_superseded), 0)::int from pipeline.pipeline_runs
+              where started_at > now() - interval '1 hour') as "supersededLastHour"
+       from (select run_id, started_at, calls_needed, calls_allowed from pipeline.pipeline_runs
+              where calls_needed is not null order by started_at desc limit 1) newest`,
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { ...row, overloaded: row.callsAllowed !== null && row.callsNeeded > row.callsAllowed };
+}
+
 export interface TransformNode {
   readonly uniqueId: string;
   readonly resourceType: string;

@@ -49,6 +49,7 @@ export const API_QUERIES = {
   '/pipeline/stale-coins': limit(500, 50),
   '/pipeline/queues': none,
   '/pipeline/history': limit(100, 10),
+  '/pipeline/call-budget': none,
   '/events': none,
   '/openapi.json': none,
 } as const satisfies Record<string, z.ZodObject>;

@@ -8,6 +8,7 @@ interface Run {
   durationMs: number | null;
   batchesLoaded: number;
   batchesPlanned: number;
+  batchesSuperseded: number;
   rowsLoaded: number;
   recordsRejected: number;
   transformJobId: string | null;
@@ -46,6 +47,13 @@ interface Freshness {
   trackedCoins: number;
   staleCoins: number;
   lastTickSeconds: { load: number | null; transform: number | null } | null;
+}
+interface CallBudget {
+  runId: string;
+  callsNeeded: number;
+  callsAllowed: number | null;
+  overloaded: boolean;
+  supersededLastHour: number;
 }
 interface QueueDepth {
   key: string;
@@ -105,9 +113,32 @@ function showFreshness(): void {
   setText('fresh-tick', `${tick(f.lastTickSeconds?.load)} / ${tick(f.lastTickSeconds?.transform)}`);
 }
 
+/**
+ * Calls needed vs allowed, from the newest tick's ledger row: when a tick needs more CoinGecko calls
+ * than the rate limit allows in one interval, newer ticks supersede unfetched batches, and the page
+ * says so rather than letting the runs table alone show it.
+ */
+function showCallBudget(budget: CallBudget | null): void {
+  const overload = byId('overload');
+  if (!budget) {
+    setText('call-budget', 'no tick yet', '');
+    overload.hidden = true;
+    return;
+  }
+  const allowed = budget.callsAllowed === null ? 'unlimited' : String(budget.callsAllowed);
+  setText('call-budget', `${budget.callsNeeded} / ${allowed}`, budget.overloaded ? 'stale' : 'ok');
+  overload.hidden = !budget.overloaded;
+  overload.textContent = budget.overloaded
+    ? `Overloaded: a tick needs ${budget.callsNeeded} CoinGecko calls but the rate limit allows ${allowed} per tick interval. ` +
+      `Batches not fetched when the next tick is planned are superseded by it (${budget.supersededLastHour} in the last hour). ` +
+      'Track fewer coins, lengthen TICK_INTERVAL or use a plan with a higher rate limit.'
+    : '';
+}
+
 async function load(): Promise<void> {
-  const [{ freshness: f }, { queues }, { runs }, { transformRuns }, quarantine] = await Promise.all([
+  const [{ freshness: f }, { callBudget }, { queues }, { runs }, { transformRuns }, quarantine] = await Promise.all([
     api<{ freshness: Freshness }>('/pipeline/freshness'),
+    api<{ callBudget: CallBudget | null }>('/pipeline/call-budget'),
     api<{ queues: QueueDepth[] }>('/pipeline/queues'),
     api<{ runs: Run[] }>('/runs?limit=20'),
     api<{ transformRuns: TransformRun[] }>('/pipeline/transform-runs?limit=5'),
@@ -120,6 +151,7 @@ async function load(): Promise<void> {
   freshness = { data: f, fetchedAt: Date.now() };
   showFreshness();
   setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');
+  showCallBudget(callBudget);
 
   fill(
     byId('queues').querySelector('tbody')!,
@@ -147,7 +179,12 @@ async function load(): Promise<void> {
         el('td', { class: 'left' }, runIdCode(r.runId)),
         el('td', { class: `left status-${r.status}`, title: r.error ?? undefined }, r.status),
         el('td', {}, duration(r.durationMs)),
-        el('td', {}, `${r.batchesLoaded}/${r.batchesPlanned}`),
+        el(
+          'td',
+          {},
+          `${r.batchesLoaded}/${r.batchesPlanned}` +
+            (r.batchesSuperseded ? ` (${r.batchesSuperseded} superseded)` : ''),
+        ),
         el('td', {}, r.rowsLoaded.toLocaleString('en-US')),
         el('td', { class: r.recordsRejected ? 'down' : '' }, r.recordsRejected),
         el(

@@ -104,7 +104,9 @@ ${card('fresh-state', 'Data freshness')}
 ${card('fresh-age', 'Newest load')}
 ${card('fresh-coins', 'Stale coins / tracked')}
 ${card('fresh-tick', 'Last tick (load / transform)')}
+${card('call-budget', 'CoinGecko calls per tick: needed vs allowed')}
 </section>
+<p class="stale" id="overload" hidden></p>
 <h2>Stale coins</h2>
 <p class="muted" id="stale-total"></p>
 <div class="table"><table id="stale-coins"><thead><tr><th class="left">Coin</th><th>Rank</th><th>Last loaded (UTC)</th><th>Age</th></tr></thead><tbody></tbody></table></div>

@@ -7,6 +7,7 @@ import { Runtime } from '../../core/runtime.js';
 import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
 import { formatDurationMs } from '../../core/config/index.js';
 import { startPlannerWorkers } from '../planner-workers.js';
+import { checkCallBudget } from './call-budget-check.js';
 import { startSchedulerWatchdog, upsertJobSchedulers } from './job-schedulers.js';
 
 const SERVICE = 'scheduler';
@@ -18,6 +19,7 @@ const stopWatch = watchRedis(runtime.redis, logger);
 lifecycle.onShutdown('redis watch', async () => stopWatch());
 
 await ensurePartitionsAhead(runtime.pool, config.load.partitionDaysAhead);
+const budget = await checkCallBudget(runtime);
 const plannerWorkers = startPlannerWorkers(runtime);
 // In parallel: the shutdown budget (SHUTDOWN_TIMEOUT) is per closer, not per worker.
 lifecycle.onShutdown('planner workers', () =>
@@ -38,4 +40,5 @@ logger.info('scheduler started', {
       ? 'upserted'
       : 'upserted by another replica'
     : 'disabled (planning manual ticks only)',
+  callsPerTick: { needed: budget.callsNeeded, allowed: budget.callsAllowed ?? 'unlimited' },
 });

@@ -6,14 +6,21 @@ import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { ensureInitialBackfill } from '../../core/history/initial-backfill.js';
 import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
+import { tickCallsAllowed, tickCallsNeeded } from '../../core/metrics/registry.js';
+import { callBudget } from './call-budget.js';
 import { idsBudget, planBatches } from './plan-batches.js';
 import { resolveUniverse } from './resolve-universe.js';
+import { supersedeOlderBatches } from './supersede-batches.js';
 import { tickFlow } from './tick-flow.js';
 import { runIdentity } from '../run-identity.js';
 
 const UNIVERSE_POLL_MS = 2000;
 
-/** Plans one tick: resolve the coins, record the plan in the ledger, enqueue the tick's flow. */
+/**
+ * Plans one tick: resolve the coins, record the plan and its call budget in the ledger, supersede the
+ * unfetched batches of older ticks (before this tick's flow is added, so the fetch queue never holds
+ * more than one tick's unfetched batches), enqueue the tick's flow.
+ */
 export function tickHandler(runtime: Runtime): Handler<'tick'> {
   const { config, pool } = runtime;
   // Once this process has seen the first-start backfill recorded, it stops asking.
@@ -38,12 +45,25 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
       maxIds: config.coingecko.maxIdsPerCall,
       maxIdsBytes: idsBudget(config.coingecko.baseUrl, config.coingecko.maxUrlBytes),
     });
+    const budget = callBudget(config, planned.length);
+    tickCallsNeeded.set(budget.callsNeeded);
+    tickCallsAllowed.set(budget.callsAllowed ?? Infinity);
     const { batches, created } = await recordPlannedRun(pool, {
       runId,
       trigger: data.trigger,
       scheduledAt,
       batches: planned,
+      budget,
     });
+    const superseded = await supersedeOlderBatches(runtime, runId, batches.flat());
+    if (superseded.length > 0) {
+      log.warn('superseded unfetched batches of older ticks: the fetch queue cannot keep up with the ticks', {
+        superseded: superseded.length,
+        runs: [...new Set(superseded.map((b) => b.runId))],
+        callsNeeded: budget.callsNeeded,
+        callsAllowed: budget.callsAllowed,
+      });
+    }
     await runtime.flows.add(tickFlow(config, runId, batches));
     await setTransformStatus(pool, runId, 'queued', { jobId: jobIds.transform(runId) });
     const coins = batches.reduce((n, b) => n + b.length, 0);
@@ -65,7 +85,7 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
         });
       }
     }
-    log.info('tick planned', { batches: batches.length, coins, replanned: !created });
+    log.info('tick planned', { batches: batches.length, coins, replanned: !created, superseded: superseded.length });
     return { runId, status: created ? 'planned' : 'replanned', batches: batches.length, coins };
   };
 }

@@ -10,6 +10,16 @@ import { upsertUniverse, type ListedCoin } from './upsert-universe.js';
 
 const PAGE_SIZE = 250;
 
+/** Ranking pages one refresh fetches: none with COIN_IDS, else enough for the top N. */
+function rankingPages(config: Runtime['config']): number {
+  return config.universe.coinIds ? 0 : Math.ceil(config.universe.topN / PAGE_SIZE);
+}
+
+/** CoinGecko calls one universe refresh makes: the coin list and the ranking pages. */
+export function universeCalls(config: Runtime['config']): number {
+  return 1 + rankingPages(config);
+}
+
 /**
  * Refreshes raw.coins in two steps, so every HTTP call goes through the rate-limited fetch queue:
  * 1. add fetch children (the coin list, and in top-N mode the market-cap ranking pages) and wait;
@@ -23,7 +33,7 @@ export function universeHandler(runtime: Runtime): Handler<'universe'> {
     const counts = await job.getDependenciesCount();
     const total = (counts.processed ?? 0) + (counts.unprocessed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
     if (total === 0) {
-      const pages = config.universe.coinIds ? 0 : Math.ceil(config.universe.topN / PAGE_SIZE);
+      const pages = rankingPages(config);
       const requests: PayloadOf<'fetch'>['request'][] = [
         { endpoint: 'coins-list' },
         ...Array.from({ length: pages }, (_, i) => ({

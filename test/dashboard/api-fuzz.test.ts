@@ -46,6 +46,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/stale-coins': { limit: int(1, 500) },
   '/pipeline/queues': {},
   '/pipeline/history': { limit: int(1, 100) },
+  '/pipeline/call-budget': {},
   '/events': {},
   '/openapi.json': {},
 };

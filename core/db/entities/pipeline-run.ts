@@ -1,6 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type RunStatus = 'running' | 'loaded' | 'partial' | 'failed' | 'lost';
+/** 'superseded': some batches were superseded by a newer tick before they were fetched, none failed (SupersededBatches1765100000000). */
+export type RunStatus = 'running' | 'loaded' | 'partial' | 'failed' | 'lost' | 'superseded';
 /** 'covered' and 'lost': the run's transform job vanished from Redis; whether a later run read its rows (VanishedTransforms1764835200000). */
 export type TransformStatus =
   'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'coalesced' | 'covered' | 'lost';
@@ -11,11 +12,11 @@ const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v ==
  * One tick: what was planned, what arrived, what was loaded or rejected, and how it ended.
  *
  * Mirrors pipeline.pipeline_runs as migrations InitialSchema1764230400000 and
- * VanishedTransforms1764835200000 leave it, under the names Postgres gave its constraints (TypeORM matches checks by name; the expressions are the migration's).
+ * VanishedTransforms1764835200000 and SupersededBatches1765100000000 leave it, under the names Postgres gave its constraints (TypeORM matches checks by name; the expressions are the migration's).
  */
 @Entity({ schema: 'pipeline', name: 'pipeline_runs' })
 @Check('pipeline_runs_trigger_check', `trigger in ('schedule', 'manual', 'backfill')`)
-@Check('pipeline_runs_status_check', `status in ('running', 'loaded', 'partial', 'failed', 'lost')`)
+@Check('pipeline_runs_status_check', `status in ('running', 'loaded', 'partial', 'failed', 'lost', 'superseded')`)
 @Check(
   'pipeline_runs_transform_status_check',
   `transform_status in ('pending', 'queued', 'running', 'succeeded', 'failed', 'coalesced', 'covered', 'lost')`,
@@ -50,4 +51,9 @@ export class PipelineRun {
       'Why the transform status is what it is when no transform job set it (covered or lost after its job vanished from Redis)',
   })
   transformNote!: string | null;
+  @Column({ name: 'batches_superseded', type: 'integer', default: 0 }) batchesSuperseded!: number;
+  /** CoinGecko calls the tick needs (its batches plus the universe refresh's share); see producers/tick/call-budget.ts. */
+  @Column({ name: 'calls_needed', type: 'double precision', nullable: true }) callsNeeded!: number | null;
+  /** Calls the rate limit allows in one tick interval; null when unlimited. */
+  @Column({ name: 'calls_allowed', type: 'integer', nullable: true }) callsAllowed!: number | null;
 }

@@ -3,6 +3,7 @@ import {
   markBatchFailed,
   markBatchFetched,
   markBatchLoaded,
+  markBatchSuperseded,
   recordPlannedRun,
   type BatchLoadCounts,
 } from '../../../core/pipeline/run-ledger.js';
@@ -37,7 +38,8 @@ describe('the run ledger', () => {
     inTransaction(db.pool, (client) => markBatchLoaded(client, runId, batchNo, c));
   async function run(runId: string) {
     const result = await db.pool.query(
-      `select status, finished_at is not null as finished, batches_fetched, batches_loaded, batches_failed, rows_loaded, rows_duplicate, records_rejected
+      `select status, finished_at is not null as finished, batches_fetched, batches_loaded, batches_failed, batches_superseded,
+              rows_loaded, rows_duplicate, records_rejected
          from pipeline.pipeline_runs where run_id = $1`,
       [runId],
     );
@@ -55,6 +57,7 @@ describe('the run ledger', () => {
         batches_fetched: 1,
         batches_loaded: 1,
         batches_failed: 0,
+        batches_superseded: 0,
         rows_loaded: 1,
         rows_duplicate: 1,
         records_rejected: 0,
@@ -67,6 +70,7 @@ describe('the run ledger', () => {
         batches_fetched: 2,
         batches_loaded: 2,
         batches_failed: 0,
+        batches_superseded: 0,
         rows_loaded: 2,
         rows_duplicate: 1,
         records_rejected: 1,
@@ -152,6 +156,96 @@ describe('the run ledger', () => {
         first.release();
       }
       expect(await run(runId)).toMatchObject({ status: 'loaded', finished: true, batches_loaded: 2, rows_loaded: 4 });
+    });
+  });
+
+  describe(markBatchSuperseded.name, () => {
+    const superseded = (runId: string, batchNo: number, byRunId = 'tnewer') =>
+      inTransaction(db.pool, (client) => markBatchSuperseded(client, runId, batchNo, byRunId));
+    async function batch(runId: string, batchNo: number) {
+      const result = await db.pool.query(
+        `select status, superseded_by, superseded_at is not null as superseded, error
+           from pipeline.pipeline_batches where run_id = $1 and batch_no = $2`,
+        [runId, batchNo],
+      );
+      return result.rows[0] as Record<string, unknown>;
+    }
+
+    it('records the newer tick and the reason on the batch, and finishes the run superseded with its last batch', async () => {
+      const runId = await plannedRun(2);
+      await loaded(runId, 0);
+      expect(await superseded(runId, 1, 'tnewer')).toBe(true);
+      expect(await batch(runId, 1)).toEqual({
+        status: 'superseded',
+        superseded_by: 'tnewer',
+        superseded: true,
+        error: 'superseded by tnewer: not fetched before that newer tick was planned',
+      });
+      expect(await run(runId)).toMatchObject({
+        status: 'superseded',
+        finished: true,
+        batches_loaded: 1,
+        batches_superseded: 1,
+        batches_failed: 0,
+      });
+    });
+
+    it('finishes a run whose every batch was superseded as superseded', async () => {
+      const runId = await plannedRun(2);
+      await superseded(runId, 0);
+      expect(await run(runId)).toMatchObject({ status: 'running', finished: false, batches_superseded: 1 });
+      await superseded(runId, 1);
+      expect(await run(runId)).toMatchObject({ status: 'superseded', finished: true, batches_superseded: 2 });
+    });
+
+    it('lets a failure outrank supersession: partial when some loaded, failed when none did', async () => {
+      const some = await plannedRun(3);
+      await loaded(some, 0);
+      await markBatchFailed(db.pool, some, 1, 'HTTP 404');
+      await superseded(some, 2);
+      expect(await run(some)).toMatchObject({ status: 'partial', finished: true });
+      const none = await plannedRun(2);
+      await markBatchFailed(db.pool, none, 0, 'HTTP 404');
+      await superseded(none, 1);
+      expect(await run(none)).toMatchObject({ status: 'failed', finished: true });
+    });
+
+    it('supersedes only a planned batch, and counts it once', async () => {
+      const runId = await plannedRun(3);
+      await markBatchFetched(db.pool, runId, 0, 2);
+      expect(await superseded(runId, 0)).toBe(false);
+      expect(await superseded(runId, 1)).toBe(true);
+      expect(await superseded(runId, 1)).toBe(false);
+      // A fetch that completes after all finds its batch superseded and leaves it so.
+      await markBatchFetched(db.pool, runId, 1, 2);
+      expect(await batch(runId, 0)).toMatchObject({ status: 'fetched' });
+      expect(await batch(runId, 1)).toMatchObject({ status: 'superseded' });
+      expect(await run(runId)).toMatchObject({ status: 'running', batches_fetched: 1, batches_superseded: 1 });
+    });
+
+    it('turns a failed run superseded when its failed batch is retried and loads', async () => {
+      const runId = await plannedRun(2);
+      await markBatchFailed(db.pool, runId, 0, 'HTTP 500');
+      await superseded(runId, 1);
+      expect(await run(runId)).toMatchObject({ status: 'failed', finished: true });
+      await loaded(runId, 0);
+      expect(await run(runId)).toMatchObject({ status: 'superseded', batches_loaded: 1, batches_failed: 0 });
+    });
+  });
+
+  describe(recordPlannedRun.name, () => {
+    it("records the tick's call budget", async () => {
+      await recordPlannedRun(db.pool, {
+        runId: 'budgeted',
+        trigger: 'schedule',
+        scheduledAt: null,
+        batches: [['bitcoin']],
+        budget: { callsNeeded: 10.03, callsAllowed: 5 },
+      });
+      const { rows } = await db.pool.query(
+        "select calls_needed, calls_allowed from pipeline.pipeline_runs where run_id = 'budgeted'",
+      );
+      expect(rows[0]).toEqual({ calls_needed: 10.03, calls_allowed: 5 });
     });
   });
 });
