@@ -203,6 +203,32 @@ describe('pipeline page', () => {
     ]);
     await shot(page, 'pipeline');
   });
+
+  it('shows CoinGecko calls needed vs allowed per tick, and a warning once a tick needs more than allowed', async () => {
+    // The fixture's ticks ran without a rate limit.
+    await open(page, '/pipeline');
+    expect(await page.textContent('#call-budget')).toMatch(/^\d+(\.\d+)? \/ unlimited$/);
+    expect(await page.isHidden('#overload')).toBe(true);
+    const [newest] = await f.q<{ run_id: string; calls_needed: number }>(
+      'select run_id, calls_needed from pipeline.pipeline_runs where calls_needed is not null order by started_at desc limit 1',
+    );
+    try {
+      await f.q('update pipeline.pipeline_runs set calls_needed = 10, calls_allowed = 4 where run_id = $1', [
+        newest!.run_id,
+      ]);
+      await open(page, '/pipeline');
+      expect(await page.textContent('#call-budget')).toBe('10 / 4');
+      expect(await page.textContent('#overload')).toMatch(
+        /a tick needs 10 CoinGecko calls but the rate limit allows 4 per tick interval.*superseded/,
+      );
+      expect(await page.isVisible('#overload')).toBe(true);
+    } finally {
+      await f.q('update pipeline.pipeline_runs set calls_needed = $2, calls_allowed = null where run_id = $1', [
+        newest!.run_id,
+        newest!.calls_needed,
+      ]);
+    }
+  });
 });
 
 describe('live updates', () => {
