@@ -4,7 +4,7 @@ import { markBatchSuperseded } from '../../core/pipeline/run-ledger.js';
 import { jobIds } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 
-/** The states of a fetch job that has not started: it can leave the queue without losing anything. */
+/** The states of a fetch job that is not running: it can leave the queue without losing anything. */
 const UNFETCHED = new Set(['waiting', 'prioritized', 'delayed']);
 
 /** A batch of an older run that the newer tick superseded. */
@@ -19,7 +19,9 @@ export interface SupersededBatch {
  * not fetched yet and whose coins this tick fetches. Each such batch's load job leaves the queue with
  * its fetch child (BullMQ then releases the transform waiting for it, which runs once the run's other
  * batches settle), and the ledger records it as superseded by `runId`. A fetch that started, or a
- * batch already fetched, is left alone: what is fetched is loaded.
+ * batch already fetched, is left alone: what is fetched is loaded. So is a fetch that failed an
+ * attempt and waits for its retry: it goes on to load or to fail with its reason, so that an outage
+ * shows as failed runs (and fires the failing-ticks alert) rather than as superseded ones.
  *
  * Why here and not in the fetch job (one that starts, finds a newer tick and ends without calling):
  * BullMQ's limiter counts job starts, so a superseded job starting would still use a call's slot and
@@ -71,8 +73,9 @@ export async function supersedeOlderBatches(
 }
 
 /**
- * Removes a batch's load job with its fetch child if the fetch has not started; false when it has
- * (or the jobs are in a state this cannot judge), so the batch goes its usual way.
+ * Removes a batch's load job with its fetch child if the fetch is not running and never failed an
+ * attempt (a 429 wait uses none); false otherwise (or when the jobs are in a state this cannot
+ * judge), so the batch goes its usual way.
  */
 async function removeUnfetched(runtime: Runtime, runId: string, batchNo: number): Promise<boolean> {
   const [fetch, load] = await Promise.all([
@@ -84,7 +87,7 @@ async function removeUnfetched(runtime: Runtime, runId: string, batchNo: number)
     // ledger commit. Anything else (Redis wiped, a job removed by hand) is not this function's to judge.
     return !fetch && !load && (await runtime.queue('transform').getJob(jobIds.transform(runId))) !== undefined;
   }
-  if (!UNFETCHED.has(await fetch.getState())) return false;
+  if (fetch.attemptsMade > 0 || !UNFETCHED.has(await fetch.getState())) return false;
   try {
     await load.remove({ removeChildren: true });
     return true;

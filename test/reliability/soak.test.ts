@@ -96,7 +96,7 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
       const unsettled = async () =>
         (
           await scenario.db.pool.query(
-            "select count(*)::int as n from pipeline.pipeline_batches where status not in ('loaded', 'failed')",
+            "select count(*)::int as n from pipeline.pipeline_batches where status not in ('loaded', 'failed', 'superseded')",
           )
         ).rows[0].n as number;
       await waitFor('every planned batch to settle', async () => (await unsettled()) === 0, SETTLE_MS, 500);
@@ -105,6 +105,15 @@ describe(`a soak of ${SOAK_TICKS} ticks with processes killed repeatedly`, () =>
         "select count(*)::int as n from pipeline.pipeline_batches where status = 'failed' and coalesce(error, '') = ''",
       );
       expect(failedWithoutReason.rows[0].n).toBe(0);
+      // A batch whose fetch had not started when the next tick was planned (its workers killed) is
+      // superseded by that tick, which names itself (producers/tick/supersede-batches.ts).
+      const supersededWithoutNewerRun = await scenario.db.pool.query(
+        `select count(*)::int as n from pipeline.pipeline_batches b
+          where b.status = 'superseded'
+            and not exists (select 1 from pipeline.pipeline_runs s join pipeline.pipeline_runs r on r.run_id = b.run_id
+                             where s.run_id = b.superseded_by and s.started_at > r.started_at)`,
+      );
+      expect(supersededWithoutNewerRun.rows[0].n).toBe(0);
       const mismatched = await scenario.db.pool.query(`
       select r.run_id, r.rows_loaded, coalesce(s.n, 0) as actual, r.batches_loaded, b.loaded
         from pipeline.pipeline_runs r

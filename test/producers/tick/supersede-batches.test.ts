@@ -30,6 +30,8 @@ describe(supersedeOlderBatches.name, () => {
       prefix: scenario.prefix,
       autorun: false,
       lockDuration: 60_000,
+      // The fetch queue's jobs back off 'jittered' (core/jobs/run-job.ts); a minute keeps a retry delayed.
+      settings: { backoffStrategy: () => 60_000 },
     });
   });
   afterAll(async () => {
@@ -114,6 +116,18 @@ describe(supersedeOlderBatches.name, () => {
     expect(statuses[waitingBatch]).toBe('superseded');
     expect(await runRow(scenario.db, older)).toMatchObject({ status: 'running', batches_superseded: 1 });
     await runtime.queue('fetch').drain();
+  });
+
+  it('leaves a fetch that failed an attempt to its retries, so an outage ends in failed batches with their reason', async () => {
+    await runtime.queue('fetch').drain();
+    const older = await plannedRun(['bitcoin']);
+    const failing = await take('failing');
+    await failing.moveToFailed(new Error('GET /coins/markets: HTTP 503'), 'failing', false);
+    expect(await state('fetch', jobIds.fetch(older, 0))).toBe('delayed');
+    const newer = await plannedRun(['bitcoin']);
+    expect(await supersedeOlderBatches(runtime, newer, ['bitcoin'])).toEqual([]);
+    expect((await batches(older)).map((b) => b.status)).toEqual(['planned']);
+    await runtime.queue('fetch').drain(true);
   });
 
   it("supersedes only batches whose coins the newer tick fetches, and never a newer run's", async () => {
