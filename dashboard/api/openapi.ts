@@ -16,6 +16,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
   '/pipeline/stale-coins': 'Tracked coins without a load within STALE_AFTER',
   '/pipeline/queues': 'Job counts of every BullMQ queue',
   '/pipeline/history': 'The newest history runs (backfills, the first-start backfill, gap repairs) with their progress',
+  '/pipeline/call-budget':
+    "The newest tick's CoinGecko calls needed vs allowed per tick interval, and batches superseded in the last hour",
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
 };
