@@ -169,7 +169,13 @@ function assembleConfig(read: Read) {
       waitMs: read('UNIVERSE_WAIT'),
     },
     tick: { intervalMs: read('TICK_INTERVAL'), scheduleEnabled: read('SCHEDULE_ENABLED') },
-    history: { backfillDays: read('BACKFILL_DAYS') },
+    history: {
+      backfillDays: read('BACKFILL_DAYS'),
+      /** GAP_THRESHOLD, by default 2.5 ticks: one late tick is not a gap, three missing ones are. */
+      gapThresholdMs: read('GAP_THRESHOLD') ?? Math.round(2.5 * read('TICK_INTERVAL')),
+      gapLookbackMs: read('GAP_REPAIR_LOOKBACK'),
+      gapRepairMaxCoins: read('GAP_REPAIR_MAX_COINS'),
+    },
     /** STALE_AFTER: the one staleness threshold of the dashboard and the dbt project, in whole seconds. */
     freshness: { staleAfterSeconds: read('STALE_AFTER') / 1000 },
     fetch: { concurrency: read('FETCH_CONCURRENCY'), attempts: read('FETCH_ATTEMPTS') },

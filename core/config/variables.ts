@@ -188,6 +188,27 @@ export const VARIABLES = {
       "Days of history the pipeline backfills once, on its first tick, for the coins it tracks (CoinGecko's market_chart/range, one call per coin per 90 days, behind every tick's calls); 0 = none. Clamped to the plan's reach (365 days on public and demo). `npm run backfill` fetches more at any time.",
   }),
 
+  GAP_THRESHOLD: v({
+    name: 'GAP_THRESHOLD',
+    parser: duration({ minMs: 1000 }),
+    description:
+      "A coverage gap is a stretch this long with no tick that loaded; the scheduler records each one and repairs it from CoinGecko's market_chart/range. Default 2.5 x TICK_INTERVAL.",
+  }),
+  GAP_REPAIR_LOOKBACK: v({
+    name: 'GAP_REPAIR_LOOKBACK',
+    parser: duration({ minMs: 60_000 }),
+    default: '24h',
+    description:
+      'How far back the scheduler looks for coverage gaps (never past TRANSFORM_RAW_RETENTION_DAYS, when set). Gaps older than this are left alone.',
+  }),
+  GAP_REPAIR_MAX_COINS: v({
+    name: 'GAP_REPAIR_MAX_COINS',
+    parser: integer({ min: 0, max: 100_000 }),
+    default: '250',
+    description:
+      "Coins a gap repair fetches, the highest-ranked of those the tick after the gap tracked: one market_chart/range call each (a gap longer than 90 days costs one more per 90 days), behind every tick's calls. 0 = record gaps without repairing them.",
+  }),
+
   FETCH_CONCURRENCY: v({
     name: 'FETCH_CONCURRENCY',
     parser: integer({ min: 1, max: 256 }),

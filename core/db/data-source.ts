@@ -13,6 +13,7 @@ import { LoadBarrier1764748800000 } from './migrations/1764748800000-load-barrie
 import { VanishedTransforms1764835200000 } from './migrations/1764835200000-vanished-transforms.js';
 import { History1765000000000 } from './migrations/1765000000000-history.js';
 import { SupersededBatches1765100000000 } from './migrations/1765100000000-superseded-batches.js';
+import { CoverageGaps1765200000000 } from './migrations/1765200000000-coverage-gaps.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   VanishedTransforms1764835200000,
   History1765000000000,
   SupersededBatches1765100000000,
+  CoverageGaps1765200000000,
 ];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {

@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import { buildJob } from '../../core/queues/build-job.js';
 import { SCHEDULERS } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
+import { watchCoverage } from './coverage-watch.js';
 import { markLostRuns, resolveVanishedTransforms } from './lost-runs.js';
 
 /**
@@ -67,6 +68,7 @@ export function lostRunAgeMs(runtime: Runtime): number {
 }
 
 export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): () => void {
+  let coverageBusy = false;
   const timer = setInterval(() => {
     checkJobSchedulers(runtime).then(
       (findings) => {
@@ -86,6 +88,14 @@ export function startSchedulerWatchdog(runtime: Runtime, intervalMs: number): ()
           runtime.logger.warn('runs whose transform job vanished were never transformed', { lost: transformsLost });
       })
       .catch((error: unknown) => runtime.logger.warn('could not check for lost runs', { reason: errorMessage(error) }));
+    // One pass at a time: re-adding a large run's jobs can outlast the interval (each step is idempotent anyway).
+    if (coverageBusy) return;
+    coverageBusy = true;
+    watchCoverage(runtime)
+      .catch((error: unknown) =>
+        runtime.logger.warn('could not check coverage gaps and history runs', { reason: errorMessage(error) }),
+      )
+      .finally(() => (coverageBusy = false));
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

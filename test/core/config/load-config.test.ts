@@ -51,6 +51,7 @@ describe(loadConfig.name, () => {
         },
         universe: { topN: 1000, coinIds: undefined, refreshIntervalMs: 3_600_000, waitMs: 300_000 },
         tick: { intervalMs: 60_000 },
+        history: { backfillDays: 30, gapThresholdMs: 150_000, gapLookbackMs: 86_400_000, gapRepairMaxCoins: 250 },
         fetch: { concurrency: 4, attempts: 6 },
         load: { concurrency: 2, attempts: 8, payloadTtlMs: 21_600_000, partitionDaysAhead: 3 },
         transform: { runner: 'auto', attempts: 3 },
@@ -252,6 +253,13 @@ describe(loadConfig.name, () => {
       expect(
         loadConfig({ COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: API_KEY, COINGECKO_BASE_URL: given }).coingecko.baseUrl,
       ).toBe(baseUrl);
+    });
+  });
+
+  describe('coverage gaps', () => {
+    it('count as a gap 2.5 ticks without a load unless GAP_THRESHOLD says otherwise', () => {
+      expect(loadConfig({ TICK_INTERVAL: '2s' }).history.gapThresholdMs).toBe(5000);
+      expect(loadConfig({ TICK_INTERVAL: '2s', GAP_THRESHOLD: '10m' }).history.gapThresholdMs).toBe(600_000);
     });
   });
 
