@@ -4,6 +4,7 @@ import type pg from 'pg';
 import client from 'prom-client';
 import { registry as processRegistry } from '../core/metrics/registry.js';
 import { registerFreshnessMetrics } from './freshness-metrics.js';
+import { registerGapMetrics } from './gap-metrics.js';
 import { withTimeout } from './timeout.js';
 
 /** The states `cdp_queue_jobs` reports; every one is always present for a reachable queue. */
@@ -42,7 +43,7 @@ export function createDashboardMetrics(
     timeoutMs: number;
     onError?: (queue: string, error: unknown) => void;
     /**
-     * When given, the freshness gauges (freshness-metrics.ts) are exported too, read through this pool
+     * When given, the freshness and coverage gap gauges (freshness-metrics.ts, gap-metrics.ts) are exported too, read through this pool
      * and judged by this threshold (config.freshness.staleAfterSeconds).
      */
     freshness?: { pool: pg.Pool; staleAfterSeconds: number; onError?: (error: unknown) => void };
@@ -52,6 +53,7 @@ export function createDashboardMetrics(
   if (options.freshness) {
     const { pool, staleAfterSeconds, onError } = options.freshness;
     registerFreshnessMetrics(registry, pool, { timeoutMs: options.timeoutMs, staleAfterSeconds, onError });
+    registerGapMetrics(registry, pool, { timeoutMs: options.timeoutMs, onError });
   }
 
   const collectErrors = new client.Counter({

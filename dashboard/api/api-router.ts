@@ -12,6 +12,7 @@ import { MarketQueries } from './market-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
+import { coverageGaps } from './gap-queries.js';
 import { callBudget, freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
 
 export interface ApiDeps {
@@ -165,6 +166,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
   });
   get('/pipeline/queues', async (_req, res) => {
     res.json({ queues: await queueDepths(deps.queues, deps.timeoutMs) });
+  });
+
+  get('/pipeline/gaps', async (_req, res, query) => {
+    res.json(await coverageGaps(deps.pool, query.limit));
   });
 
   // Built once: it depends on the schemas only.

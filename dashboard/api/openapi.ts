@@ -18,6 +18,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
   '/pipeline/history': 'The newest history runs (backfills, the first-start backfill, gap repairs) with their progress',
   '/pipeline/call-budget':
     "The newest tick's CoinGecko calls needed vs allowed per tick interval, and batches superseded in the last hour",
+  '/pipeline/gaps':
+    'The newest coverage gaps (no tick loaded for longer than GAP_THRESHOLD), open or repaired, and how many are open',
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
 };

@@ -50,6 +50,7 @@ export const API_QUERIES = {
   '/pipeline/queues': none,
   '/pipeline/history': limit(100, 10),
   '/pipeline/call-budget': none,
+  '/pipeline/gaps': limit(200, 20),
   '/events': none,
   '/openapi.json': none,
 } as const satisfies Record<string, z.ZodObject>;

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { api, byId, duration, el, fill, setText, start, utc } from './dom.js';
+import { loadGaps } from './gaps-section.js';
 
 interface Run {
   runId: string;
@@ -148,6 +149,7 @@ async function load(): Promise<void> {
   const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(
     () => undefined,
   );
+  await loadGaps();
   freshness = { data: f, fetchedAt: Date.now() };
   showFreshness();
   setText('fresh-coins', `${f.staleCoins} / ${f.trackedCoins}`, f.staleCoins > 0 ? 'stale' : '');

@@ -137,9 +137,9 @@ th button { font: inherit; font-weight: 600; background: none; border: 0; paddin
 th[aria-sort="ascending"] button::after { content: " ▲"; }
 th[aria-sort="descending"] button::after { content: " ▼"; }
 .up { color: var(--up); } .down { color: var(--down); } .muted { color: var(--muted); }
-.status-failed, .status-lost, .status-error, .status-fail, .status-runtime-error { color: var(--down); }
-.status-partial, .status-superseded, .status-warn { color: #b45309; }
-.status-loaded, .status-success, .status-pass, .status-succeeded { color: var(--up); }
+.status-failed, .status-lost, .status-error, .status-fail, .status-runtime-error, .status-unrepairable { color: var(--down); }
+.status-partial, .status-superseded, .status-warn, .status-open, .status-repairing { color: #b45309; }
+.status-loaded, .status-success, .status-pass, .status-succeeded, .status-repaired { color: var(--up); }
 .toolbar { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
 .toolbar input[type="search"] { flex: 1 1 12rem; min-width: 0; padding: .4rem .5rem; font: inherit; }
 .download { white-space: nowrap; }

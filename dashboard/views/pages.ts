@@ -110,6 +110,9 @@ ${card('call-budget', 'CoinGecko calls per tick: needed vs allowed')}
 <h2>Stale coins</h2>
 <p class="muted" id="stale-total"></p>
 <div class="table"><table id="stale-coins"><thead><tr><th class="left">Coin</th><th>Rank</th><th>Last loaded (UTC)</th><th>Age</th></tr></thead><tbody></tbody></table></div>
+<h2>Coverage gaps</h2>
+<p class="muted" id="gaps-total"></p>
+<div class="table"><table id="gaps"><thead><tr><th class="left">Gap (UTC)</th><th>Length</th><th>Coins</th><th class="left">Status</th><th>Calls</th><th>Points stored</th><th class="left">Note</th></tr></thead><tbody></tbody></table></div>
 <h2>Queues</h2>
 <div class="table"><table id="queues"><thead><tr><th class="left">Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Waiting children</th><th>Failed</th><th>Completed</th></tr></thead><tbody></tbody></table></div>
 <h2>Recent ticks</h2>

@@ -47,6 +47,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/queues': {},
   '/pipeline/history': { limit: int(1, 100) },
   '/pipeline/call-budget': {},
+  '/pipeline/gaps': { limit: int(1, 200) },
   '/events': {},
   '/openapi.json': {},
 };

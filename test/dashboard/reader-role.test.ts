@@ -83,6 +83,7 @@ it.each([
   '/api/v1/pipeline/quarantine',
   '/api/v1/pipeline/stale-coins',
   '/api/v1/pipeline/queues',
+  '/api/v1/pipeline/gaps',
 ])('GET %s answers 200 as cdp_reader', async (path) => {
   const reply = await call(`${served.url}${path}`);
   if (reply.status !== 200)

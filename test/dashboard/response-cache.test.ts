@@ -275,6 +275,7 @@ describe('pipeline endpoints', () => {
       '/pipeline/transform-runs',
       '/pipeline/stale-coins',
       '/pipeline/queues',
+      '/pipeline/gaps',
     ]) {
       const reply = await call(`${url}${path}`);
       expect([path, reply.status, reply.headers.get('x-cache'), reply.headers.get('cache-control')]).toEqual([

@@ -133,6 +133,7 @@ describe('Grafana provisioning', () => {
       expect.arrayContaining([
         'cdp-data-stale',
         'cdp-coins-stale',
+        'cdp-coverage-gap-open',
         'cdp-ticks-failing',
         'cdp-queue-backlog',
         'cdp-coingecko-429',
