@@ -194,6 +194,8 @@ function assembleConfig(read: Read) {
       schema: read('TRANSFORM_SCHEMA'),
       /** 0 keeps raw snapshots forever. */
       rawRetentionDays: read('TRANSFORM_RAW_RETENTION_DAYS'),
+      /** How long a retention drop waits for the raw table's lock before it leaves the partition for the next run. */
+      rawRetentionLockTimeoutMs: read('TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT'),
     },
     retry: { baseDelayMs: read('RETRY_BASE_DELAY'), maxDelayMs: read('RETRY_MAX_DELAY') },
     jobs: {

@@ -292,6 +292,13 @@ export const VARIABLES = {
     description:
       'After a successful transform, drop daily raw snapshot partitions older than this many days once their candles exist (0 = keep raw forever).',
   }),
+  TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT: v({
+    name: 'TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT',
+    parser: duration({ minMs: 10, maxMs: 60_000 }),
+    default: '1s',
+    description:
+      'How long dropping an aged raw partition waits for the raw table while a load or a long read uses it. Loads arriving meanwhile queue behind the drop for at most this long; then the drop gives up and the next transform tries again.',
+  }),
 
   JOB_LOCK_DURATION: v({
     name: 'JOB_LOCK_DURATION',

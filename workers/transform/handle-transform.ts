@@ -1,11 +1,11 @@
 import type { Handler } from '../../core/jobs/run-job.js';
-import { PermanentError, RetryableError, errorMessage } from '../../core/errors.js';
+import { PermanentError, RetryableError } from '../../core/errors.js';
 import { transformRuns } from './transform-metrics.js';
 import { markBatchFailed, setTransformStatus } from '../../core/pipeline/run-ledger.js';
 import type { Runtime } from '../../core/runtime.js';
 import { executeTransformRun } from './engine/execute-run.js';
 import { coveringRun } from './engine/record-results.js';
-import { dropAgedRawPartitions } from './engine/retention.js';
+import { maintainRawPartitions } from './raw-maintenance.js';
 import { resolveTransformRunner } from './engine/resolve-runner.js';
 import type { TransformRunner } from './engine/runner-types.js';
 import { readyTransforms } from './newer-transform.js';
@@ -66,17 +66,7 @@ export function transformHandler(runtime: Runtime, runner?: () => TransformRunne
     const warned = summary.nodes.filter((n) => n.status === 'warn').map((n) => n.name);
     if (warned.length > 0) log.warn('transform passed with warnings', { warned });
 
-    const retention = await dropAgedRawPartitions(pool, {
-      retentionDays: config.transform.rawRetentionDays,
-      martsSchema: `${config.transform.schema}_marts`,
-      vsCurrency: config.coingecko.vsCurrency,
-    }).catch((error: unknown) => {
-      log.warn('raw retention failed; will try again after the next run', { reason: errorMessage(error) });
-      return { dropped: [], kept: [] };
-    });
-    if (retention.dropped.length > 0) log.info('dropped aged raw partitions', { dropped: retention.dropped });
-    if (retention.kept.length > 0)
-      log.warn('kept aged raw partitions: some snapshots have no candle', { kept: retention.kept });
+    await maintainRawPartitions(runtime, log);
 
     await setTransformStatus(pool, data.runId, 'succeeded');
     return { status: 'succeeded', runId: data.runId, failedBatches, detail: summary.detail };

@@ -35,3 +35,9 @@ export const rawPartitionsDropped = new client.Counter({
   help: 'Daily raw snapshot partitions dropped by retention after their candles were built',
   registers: [registry],
 });
+
+export const rawPartitionDropsDeferred = new client.Counter({
+  name: 'cdp_transform_raw_partition_drops_deferred_total',
+  help: 'Drops of aged raw partitions that gave up after TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT because loads or reads held the raw table; retried after the next transform',
+  registers: [registry],
+});

@@ -107,6 +107,7 @@ const CASES: Record<VariableName, Case> = {
   TRANSFORM_ATTEMPTS: { wrong: '3.0', missing: 'default' },
   TRANSFORM_SCHEMA: { wrong: 'Analytics-Prod', missing: 'default' },
   TRANSFORM_RAW_RETENTION_DAYS: { wrong: '30d', missing: 'default' },
+  TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT: { wrong: 'briefly', missing: 'default' },
   JOB_LOCK_DURATION: { wrong: '30 secs', missing: 'default' },
   JOB_STALLED_INTERVAL: { wrong: 'often', missing: 'default' },
   JOB_MAX_STALLED: { wrong: 'none', missing: 'default' },

@@ -53,7 +53,7 @@ describe('least-privilege database roles', () => {
       await expect(loader.query('drop table raw.coins')).rejects.toThrow(/must be owner/);
       await expect(loader.query('delete from raw.coin_market_snapshots')).rejects.toThrow(denied);
       await expect(loader.query('select * from pipeline.transform_runs')).rejects.toThrow(denied);
-      await expect(loader.query('select raw.drop_snapshot_partition(current_date)')).rejects.toThrow(denied);
+      await expect(loader.query('select raw.drop_snapshot_partition(current_date, 1000)')).rejects.toThrow(denied);
       await expect(loader.query('create schema sneaky')).rejects.toThrow(denied);
     });
   });
@@ -74,8 +74,8 @@ describe('least-privilege database roles', () => {
         /must be owner/,
       );
       expect(
-        (await transformer.query("select raw.drop_snapshot_partition('2020-01-01') as dropped")).rows[0].dropped,
-      ).toBe(true);
+        (await transformer.query("select raw.drop_snapshot_partition('2020-01-01', 1000) as dropped")).rows[0].dropped,
+      ).toBe('dropped');
     });
 
     it("cannot write raw data or the load ledger's plan", async () => {

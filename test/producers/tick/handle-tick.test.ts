@@ -47,6 +47,27 @@ describe('tick planning', () => {
     }
   });
 
+  it("creates today's partition and PARTITION_DAYS_AHEAD more before its loads need them", async () => {
+    const pipeline = await new InProcessPipeline(
+      scenario.config({ TRACK_TOP_N: '100', PARTITION_DAYS_AHEAD: '5' }),
+    ).start(['planner']);
+    try {
+      const runId = await enqueueTick(pipeline.runtime);
+      await waitFor('the tick to be planned', async () => runRow(scenario.db, runId));
+      const days = Array.from({ length: 6 }, (_, n) =>
+        new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10).replaceAll('-', ''),
+      );
+      const found = await scenario.db.pool.query<{ name: string }>(
+        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+          where i.inhparent = 'raw.coin_market_snapshots'::regclass and c.relname = any($1) order by 1`,
+        [days.map((day) => `coin_market_snapshots_p${day}`)],
+      );
+      expect(found.rows.map((r) => r.name)).toEqual(days.map((day) => `coin_market_snapshots_p${day}`));
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   it('re-plans a retried tick with the batches it stored the first time', async () => {
     const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
     try {

@@ -279,11 +279,13 @@ describe(BundledRunner.name, () => {
         retentionDays: 1,
         martsSchema: MARTS,
         vsCurrency: 'usd',
+        lockTimeoutMs: 1000,
         now: new Date('2026-11-27T08:00:00Z'),
       });
       expect(outcome).toEqual({
         dropped: ['coin_market_snapshots_p20261125'],
         kept: ['coin_market_snapshots_p20261120'],
+        busy: [],
       });
       const left = await db.pool.query(
         "select to_regclass('raw.coin_market_snapshots_p20261125') as gone, count(*)::int as n from raw.coin_market_snapshots",
@@ -299,9 +301,14 @@ describe(BundledRunner.name, () => {
     });
 
     it('keeps everything when retention is 0', async () => {
-      expect(await dropAgedRawPartitions(db.pool, { retentionDays: 0, martsSchema: MARTS, vsCurrency: 'usd' })).toEqual(
-        { dropped: [], kept: [] },
-      );
+      expect(
+        await dropAgedRawPartitions(db.pool, {
+          retentionDays: 0,
+          martsSchema: MARTS,
+          vsCurrency: 'usd',
+          lockTimeoutMs: 1000,
+        }),
+      ).toEqual({ dropped: [], kept: [], busy: [] });
     });
   });
 
