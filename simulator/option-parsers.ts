@@ -107,6 +107,19 @@ export function stringMap(env: string): Field<Record<string, string>> {
   };
 }
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
+
+/** A JSON object of coin id → ISO-8601 UTC timestamp. */
+export function timestampMap(env: string): Field<Record<string, string>> {
+  const expects = 'a JSON object of coin id to ISO-8601 UTC timestamp, e.g. {"old-coin":"2021-03-10T08:14:02.000Z"}';
+  const fromJson = (v: unknown) =>
+    isPlainObject(v) &&
+    Object.values(v).every((s) => typeof s === 'string' && ISO_UTC.test(s) && Number.isFinite(Date.parse(s)))
+      ? ok({ ...(v as Record<string, string>) })
+      : bad(expects);
+  return { env, fromJson, fromText: jsonText({ fromJson }, expects) };
+}
+
 export function object(env: string): Field<Record<string, unknown>> {
   const expects = 'a JSON object';
   const fromJson = (v: unknown) => (isPlainObject(v) ? ok(structuredClone(v)) : bad(expects));

@@ -14,6 +14,7 @@ import {
   stringList,
   stringMap,
   text,
+  timestampMap,
   type Field,
 } from './option-parsers.js';
 
@@ -61,6 +62,11 @@ export interface FaultSettings {
   invalidCoinIds: string[];
   /** SIM_BAD_HISTORY_COIN_IDS: coins whose market_chart/range bodies have a null price, a duplicated and an out-of-order timestamp (history-faults.ts). */
   badHistoryCoinIds: string[];
+  /**
+   * SIM_INACTIVE_COINS: coins CoinGecko still lists but no longer updates (JSON object of id → last_updated):
+   * their markets record always carries that old `last_updated`, like the 2021/2022 ones seen in real responses.
+   */
+  inactiveCoins: Record<string, string>;
   /** SIM_OUTAGE: every API request (including /ping) gets a 503 HTML page. */
   outage: boolean;
   /** SIM_THROTTLE_STYLE: `json` | `text` | `html` body of 429s. */
@@ -113,6 +119,7 @@ export const DEFAULT_FAULTS: Readonly<FaultSettings> = Object.freeze({
   invalidRecordRate: 0,
   invalidCoinIds: [],
   badHistoryCoinIds: [],
+  inactiveCoins: {},
   outage: false,
   throttleStyle: 'json',
   renameFields: {},
@@ -164,6 +171,7 @@ const FAULT_FIELDS: { [K in keyof FaultSettings]: Field<FaultSettings[K]> } = {
   invalidRecordRate: fraction('SIM_INVALID_RECORD_RATE'),
   invalidCoinIds: stringList('SIM_INVALID_COIN_IDS'),
   badHistoryCoinIds: stringList('SIM_BAD_HISTORY_COIN_IDS'),
+  inactiveCoins: timestampMap('SIM_INACTIVE_COINS'),
   outage: bool('SIM_OUTAGE'),
   throttleStyle: oneOf('SIM_THROTTLE_STYLE', ['json', 'text', 'html']),
   renameFields: stringMap('SIM_RENAME_FIELDS'),

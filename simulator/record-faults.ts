@@ -24,13 +24,15 @@ export function corruptionFor(
   return CORRUPTIONS[Math.floor(unitOf(faultSeed, coin.index, step, 0xbad2) * CORRUPTIONS.length)];
 }
 
-/** Applies corruption, then renames, stringified numbers and extra fields. */
+/** Freezes an inactive coin's last_updated, applies corruption, then renames, stringified numbers and extra fields. */
 export function presentRecord(
   item: MarketsItem,
   corruption: Corruption | undefined,
   settings: FaultSettings,
 ): Record<string, unknown> {
   let record: Record<string, unknown> = { ...item };
+  const frozenAt = settings.inactiveCoins[item.id];
+  if (frozenAt !== undefined) record.last_updated = frozenAt;
   switch (corruption) {
     case 'price-string':
       record.current_price = 'n/a';

@@ -290,7 +290,7 @@ export const VARIABLES = {
     parser: integer({ min: 0, max: 36_500 }),
     default: '30',
     description:
-      'After a successful transform, drop daily raw snapshot partitions older than this many days once their candles exist (0 = keep raw forever).',
+      'After a successful transform, drop daily raw snapshot partitions older than this many days once their candles exist (0 = keep raw forever). Load workers record a snapshot observed before this window (an inactive coin CoinGecko still lists) once in pipeline.stale_observations instead of loading it: give load and transform workers the same value.',
   }),
   TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT: v({
     name: 'TRANSFORM_RAW_RETENTION_LOCK_TIMEOUT',

@@ -15,6 +15,7 @@ import { History1765000000000 } from './migrations/1765000000000-history.js';
 import { SupersededBatches1765100000000 } from './migrations/1765100000000-superseded-batches.js';
 import { CoverageGaps1765200000000 } from './migrations/1765200000000-coverage-gaps.js';
 import { PartitionMaintenance1765300000000 } from './migrations/1765300000000-partition-maintenance.js';
+import { StaleObservations1765400000000 } from './migrations/1765400000000-stale-observations.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   SupersededBatches1765100000000,
   CoverageGaps1765200000000,
   PartitionMaintenance1765300000000,
+  StaleObservations1765400000000,
 ];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {

@@ -104,6 +104,8 @@ export async function alreadyLoadedOrGone(
       rowsLoaded: 0,
       rowsDuplicate: 0,
       recordsRejected: 0,
+      rowsStale: 0,
+      staleRecorded: 0,
       unknownFields: {},
       staleKeyCheck: false,
     };

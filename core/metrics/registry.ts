@@ -67,7 +67,7 @@ export const rateLimitWaitSeconds = new client.Counter({
 
 export const rowsLoaded = new client.Counter({
   name: 'cdp_load_rows_total',
-  help: 'Snapshot rows handled by load workers, by outcome (inserted, duplicate, quarantined)',
+  help: 'Snapshot rows handled by load workers, by outcome (inserted, duplicate, quarantined, stale: older than the raw retention window, not loaded)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
@@ -76,6 +76,12 @@ export const historyRows = new client.Counter({
   name: 'cdp_history_rows_total',
   help: 'History points (market_chart/range) handled by fetch workers, by outcome (inserted, duplicate, quarantined)',
   labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const staleObservations = new client.Counter({
+  name: 'cdp_stale_observations_total',
+  help: 'Observations older than the raw retention window recorded in pipeline.stale_observations: each coin and last_updated once, however many ticks see it again',
   registers: [registry],
 });
 

@@ -103,6 +103,8 @@ export interface BatchLoadCounts {
   readonly recordsReceived: number;
   readonly rowsLoaded: number;
   readonly rowsDuplicate: number;
+  /** Valid rows older than the raw retention window, not loaded (core/snapshots/stale-observations.ts). */
+  readonly rowsStale: number;
   readonly recordsRejected: number;
 }
 
@@ -139,7 +141,7 @@ export async function markBatchLoaded(
      moved as (
        update pipeline.pipeline_batches b
           set status = 'loaded', loaded_at = now(), fetched_at = coalesce(b.fetched_at, now()),
-              records_received = $3, rows_loaded = $4, rows_duplicate = $5, records_rejected = $6, error = null
+              records_received = $3, rows_loaded = $4, rows_duplicate = $5, records_rejected = $6, rows_stale = $7, error = null
          from previous
         where b.run_id = $1 and b.batch_no = $2 and previous.status in ('planned', 'fetched', 'failed')
         returning (previous.status = 'failed')::int as was_failed, (previous.fetched_at is null)::int as unfetched)
@@ -148,10 +150,19 @@ export async function markBatchLoaded(
             batches_failed = ${failed},
             batches_fetched = batches_fetched + moved.unfetched,
             rows_loaded = rows_loaded + $4, rows_duplicate = rows_duplicate + $5, records_rejected = records_rejected + $6,
+            rows_stale = rows_stale + $7,
             finished_at = case when ${finishes(failed, loaded)} then now() else finished_at end,
             status = case when ${finishes(failed, loaded)} then ${runOutcome(failed, loaded)} else status end
        from moved where r.run_id = $1`,
-    values: [runId, batchNo, counts.recordsReceived, counts.rowsLoaded, counts.rowsDuplicate, counts.recordsRejected],
+    values: [
+      runId,
+      batchNo,
+      counts.recordsReceived,
+      counts.rowsLoaded,
+      counts.rowsDuplicate,
+      counts.recordsRejected,
+      counts.rowsStale,
+    ],
   });
 }
 

@@ -8,6 +8,8 @@ import { ENTER_LOAD } from './load-barrier.js';
 import { keyParameters, KEYS_TO_SKIP } from './loaded-keys.js';
 import { ensurePartitionsFor, forgetPartitions } from './partitions.js';
 import { SNAPSHOT_COLUMNS } from './raw-columns.js';
+import { retentionCutoff } from './retention-window.js';
+import { recordStaleObservations, staleRows } from './stale-observations.js';
 import type { UnknownFields } from './validated-batch.js';
 
 export interface LoadBatchOutcome {
@@ -15,6 +17,10 @@ export interface LoadBatchOutcome {
   readonly rowsLoaded: number;
   readonly rowsDuplicate: number;
   readonly recordsRejected: number;
+  /** Valid rows older than the raw retention window: not loaded, counted here on every tick that sees them. */
+  readonly rowsStale: number;
+  /** Of those, how many were recorded in pipeline.stale_observations for the first time. */
+  readonly staleRecorded: number;
   /** Fields CoinGecko sent that the documented schema lacks (schema drift): how many records, one example coin. */
   readonly unknownFields: UnknownFields;
   /**
@@ -39,14 +45,23 @@ const CONCURRENT_DUPLICATE_ATTEMPTS = 3;
  * once adds no row; a failure anywhere leaves nothing half-written. Five statements when nothing is
  * rejected (begin, start, COPY, ledger, commit): each is a round trip the batch's 250 rows must
  * amortise, so none is spent on its own.
+ *
+ * Rows observed before the raw retention window (`retentionDays`, TRANSFORM_RAW_RETENTION_DAYS; 0 or
+ * absent: none) are not loaded and get no partition: they are recorded once as stale observations
+ * (core/snapshots/stale-observations.ts).
  */
-export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<LoadBatchOutcome> {
+export async function loadBatch(
+  pool: pg.Pool,
+  batch: ParkedBatch,
+  options: { readonly retentionDays?: number; readonly now?: Date } = {},
+): Promise<LoadBatchOutcome> {
   const context = batch.context;
   const { unknownFields, rejected } = batch;
   const valid = batch.coinIds.length;
   const leftOut = batch.duplicatesLeftOut ?? 0;
+  const stale = staleRows(batch.lastUpdated, retentionCutoff(options.retentionDays ?? 0, options.now));
   try {
-    await ensurePartitionsFor(pool, batch.lastUpdated);
+    await ensurePartitionsFor(pool, stale.length === 0 ? batch.lastUpdated : withoutRows(batch.lastUpdated, stale));
     const checked = batch.duplicatesLeftOut !== undefined;
     let lookUp = !checked;
     for (let lookups = lookUp ? 1 : 0; ; lookups++) {
@@ -62,16 +77,21 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
               rowsLoaded: 0,
               rowsDuplicate: 0,
               recordsRejected: 0,
+              rowsStale: 0,
+              staleRecorded: 0,
               unknownFields,
               staleKeyCheck,
             };
           }
-          const rowsLoaded = await insertSnapshots(client, batch, start.skip);
+          const skip = stale.length === 0 ? start.skip : [...new Set([...start.skip, ...stale])];
+          const rowsLoaded = await insertSnapshots(client, batch, skip);
+          const staleRecorded = await recordStaleObservations(client, context, batch, stale);
           await quarantine(client, context, rejected);
           const counts = {
             recordsReceived: batch.recordsReceived,
             rowsLoaded,
-            rowsDuplicate: leftOut + valid - rowsLoaded,
+            rowsDuplicate: leftOut + valid - rowsLoaded - stale.length,
+            rowsStale: stale.length,
             recordsRejected: rejected.length,
           };
           await markBatchLoaded(client, context.runId, context.batchNo, counts);
@@ -80,6 +100,8 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
             rowsLoaded,
             rowsDuplicate: counts.rowsDuplicate,
             recordsRejected: rejected.length,
+            rowsStale: stale.length,
+            staleRecorded,
             unknownFields,
             staleKeyCheck,
           };
@@ -103,6 +125,11 @@ export async function loadBatch(pool: pg.Pool, batch: ParkedBatch): Promise<Load
     }
     throw classified;
   }
+}
+
+function withoutRows(values: readonly string[], rows: readonly number[]): string[] {
+  const leave = new Set(rows);
+  return values.filter((_, i) => !leave.has(i));
 }
 
 /**

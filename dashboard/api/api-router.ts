@@ -13,7 +13,14 @@ import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
 import { coverageGaps } from './gap-queries.js';
-import { callBudget, freshness, quarantine, queueDepths, transformRuns } from './pipeline-queries.js';
+import {
+  callBudget,
+  freshness,
+  quarantine,
+  queueDepths,
+  staleObservations,
+  transformRuns,
+} from './pipeline-queries.js';
 
 export interface ApiDeps {
   readonly pool: pg.Pool;
@@ -148,6 +155,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
 
   get('/pipeline/quarantine', async (_req, res, query) => {
     res.json(await quarantine(deps.pool, query.limit));
+  });
+
+  get('/pipeline/stale-observations', async (_req, res, query) => {
+    res.json(await staleObservations(deps.pool, query.limit));
   });
 
   get(

@@ -14,6 +14,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
   '/pipeline/transform-runs': 'The newest dbt runs, each with every node result',
   '/pipeline/quarantine': 'The newest rejected records with their reasons, and how many there are',
   '/pipeline/stale-coins': 'Tracked coins without a load within STALE_AFTER',
+  '/pipeline/stale-observations':
+    'Coins CoinGecko lists with a last update older than the raw retention window (recorded once, not loaded), newest first',
   '/pipeline/queues': 'Job counts of every BullMQ queue',
   '/pipeline/history': 'The newest history runs (backfills, the first-start backfill, gap repairs) with their progress',
   '/pipeline/call-budget':

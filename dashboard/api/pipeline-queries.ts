@@ -154,6 +154,38 @@ export async function quarantine(
   return { records: records.rows, total: total.rows[0]?.n ?? 0 };
 }
 
+export interface StaleObservation {
+  readonly coinId: string;
+  readonly vsCurrency: string;
+  /** CoinGecko's last_updated, older than the raw retention window when first seen. */
+  readonly lastUpdated: Date;
+  /** The tick that first saw it. */
+  readonly runId: string;
+  readonly recordedAt: Date;
+}
+
+/**
+ * Coins CoinGecko still lists with a last_updated older than the raw retention window (not loaded;
+ * core/snapshots/stale-observations.ts), newest first, and how many such observations there are.
+ */
+export async function staleObservations(
+  pool: pg.Pool,
+  limit: number,
+): Promise<{ observations: StaleObservation[]; total: number; coins: number }> {
+  const [observations, total] = await Promise.all([
+    pool.query<StaleObservation>(
+      `select coin_id as "coinId", vs_currency as "vsCurrency", last_updated as "lastUpdated", run_id as "runId",
+              recorded_at as "recordedAt"
+         from pipeline.stale_observations order by recorded_at desc, coin_id limit $1`,
+      [limit],
+    ),
+    pool.query<{ n: number; coins: number }>(
+      'select count(*)::int as n, count(distinct coin_id)::int as coins from pipeline.stale_observations',
+    ),
+  ]);
+  return { observations: observations.rows, total: total.rows[0]?.n ?? 0, coins: total.rows[0]?.coins ?? 0 };
+}
+
 export interface QueueDepth {
   /** Registry key (tick, universe, fetch, load, transform). */
   readonly key: string;

@@ -47,6 +47,7 @@ export const API_QUERIES = {
   '/pipeline/transform-runs': limit(50, 5),
   '/pipeline/quarantine': limit(500, 50),
   '/pipeline/stale-coins': limit(500, 50),
+  '/pipeline/stale-observations': limit(500, 50),
   '/pipeline/queues': none,
   '/pipeline/history': limit(100, 10),
   '/pipeline/call-budget': none,

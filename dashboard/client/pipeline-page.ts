@@ -136,15 +136,25 @@ function showCallBudget(budget: CallBudget | null): void {
     : '';
 }
 
+interface StaleObservation {
+  coinId: string;
+  vsCurrency: string;
+  lastUpdated: string;
+  runId: string;
+  recordedAt: string;
+}
+
 async function load(): Promise<void> {
-  const [{ freshness: f }, { callBudget }, { queues }, { runs }, { transformRuns }, quarantine] = await Promise.all([
-    api<{ freshness: Freshness }>('/pipeline/freshness'),
-    api<{ callBudget: CallBudget | null }>('/pipeline/call-budget'),
-    api<{ queues: QueueDepth[] }>('/pipeline/queues'),
-    api<{ runs: Run[] }>('/runs?limit=20'),
-    api<{ transformRuns: TransformRun[] }>('/pipeline/transform-runs?limit=5'),
-    api<{ records: Quarantined[]; total: number }>('/pipeline/quarantine?limit=50'),
-  ]);
+  const [{ freshness: f }, { callBudget }, { queues }, { runs }, { transformRuns }, quarantine, inactive] =
+    await Promise.all([
+      api<{ freshness: Freshness }>('/pipeline/freshness'),
+      api<{ callBudget: CallBudget | null }>('/pipeline/call-budget'),
+      api<{ queues: QueueDepth[] }>('/pipeline/queues'),
+      api<{ runs: Run[] }>('/runs?limit=20'),
+      api<{ transformRuns: TransformRun[] }>('/pipeline/transform-runs?limit=5'),
+      api<{ records: Quarantined[]; total: number }>('/pipeline/quarantine?limit=50'),
+      api<{ observations: StaleObservation[]; total: number; coins: number }>('/pipeline/stale-observations?limit=50'),
+    ]);
   // Per-coin freshness comes from a mart: before the first transform there is none (503), not an error.
   const stale = await api<{ coins: StaleCoin[]; total: number }>('/pipeline/stale-coins?limit=50').catch(
     () => undefined,
@@ -285,6 +295,25 @@ async function load(): Promise<void> {
       ),
     ),
     'No stale coin.',
+    4,
+  );
+
+  // Observations older than the raw retention window: CoinGecko lists these coins, but not loaded.
+  byId('stale-observations-total').textContent =
+    `${inactive.coins} coin${inactive.coins === 1 ? '' : 's'} listed by CoinGecko with a last update older than the raw retention window: recorded once each, not loaded${inactive.total > inactive.observations.length ? `; newest ${inactive.observations.length} shown` : ''}.`;
+  fill(
+    byId('stale-observations').querySelector('tbody')!,
+    inactive.observations.map((o) =>
+      el(
+        'tr',
+        {},
+        el('td', { class: 'left' }, o.coinId),
+        el('td', { class: 'left' }, utc(o.lastUpdated)),
+        el('td', { class: 'left muted' }, utc(o.recordedAt)),
+        el('td', { class: 'left' }, el('code', {}, o.runId)),
+      ),
+    ),
+    'None.',
     4,
   );
 

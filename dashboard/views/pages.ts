@@ -122,6 +122,9 @@ ${card('call-budget', 'CoinGecko calls per tick: needed vs allowed')}
 <div class="table"><table id="history-runs"><thead><tr><th class="left">Run</th><th class="left">Kind</th><th class="left">Status</th><th class="left">Range (UTC)</th><th>Coins</th><th>Calls done/failed/total</th><th>Rows</th><th>Rejected</th><th class="left">Failures</th></tr></thead><tbody></tbody></table></div>
 <h2>dbt runs</h2>
 <div id="transform-runs"></div>
+<h2>Inactive coins</h2>
+<p class="muted" id="stale-observations-total"></p>
+<div class="table"><table id="stale-observations"><thead><tr><th class="left">Coin</th><th class="left">Last updated by CoinGecko (UTC)</th><th class="left">First seen (UTC)</th><th class="left">Run</th></tr></thead><tbody></tbody></table></div>
 <h2>Quarantine</h2>
 <p class="muted" id="quarantine-total"></p>
 <div class="table"><table id="quarantine"><thead><tr><th class="left">When (UTC)</th><th class="left">Run / batch / record</th><th class="left">Coin</th><th class="left">Reason</th></tr></thead><tbody></tbody></table></div>`,

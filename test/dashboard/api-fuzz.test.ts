@@ -44,6 +44,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/transform-runs': { limit: int(1, 50) },
   '/pipeline/quarantine': { limit: int(1, 500) },
   '/pipeline/stale-coins': { limit: int(1, 500) },
+  '/pipeline/stale-observations': { limit: int(1, 500) },
   '/pipeline/queues': {},
   '/pipeline/history': { limit: int(1, 100) },
   '/pipeline/call-budget': {},

@@ -82,6 +82,7 @@ it.each([
   '/api/v1/pipeline/transform-runs',
   '/api/v1/pipeline/quarantine',
   '/api/v1/pipeline/stale-coins',
+  '/api/v1/pipeline/stale-observations',
   '/api/v1/pipeline/queues',
   '/api/v1/pipeline/gaps',
 ])('GET %s answers 200 as cdp_reader', async (path) => {

@@ -274,6 +274,7 @@ describe('pipeline endpoints', () => {
       '/pipeline/freshness',
       '/pipeline/transform-runs',
       '/pipeline/stale-coins',
+      '/pipeline/stale-observations',
       '/pipeline/queues',
       '/pipeline/gaps',
     ]) {

@@ -154,6 +154,14 @@ describe('fault injection', () => {
       expect(json.find((i) => i.id === 'ethereum')!.current_price).toBe('n/a');
     });
 
+    it('serves the inactiveCoins with the old last_updated they were frozen at, and refuses a timestamp that is not UTC ISO', async () => {
+      sim.control.setFaults({ inactiveCoins: { ethereum: '2021-03-10T08:14:02.000Z' } });
+      const { json } = await getJson<Record<string, unknown>[]>(marketsUrl());
+      expect(json.find((i) => i.id === 'ethereum')!.last_updated).toBe('2021-03-10T08:14:02.000Z');
+      expect(json.filter((i) => String(i.last_updated).startsWith('2021')).map((i) => i.id)).toEqual(['ethereum']);
+      expect(() => sim.control.setFaults({ inactiveCoins: { ethereum: 'last year' } })).toThrow(/inactiveCoins/);
+    });
+
     it('corrupts about invalidRecordRate of the records, the same ones within a step', async () => {
       sim.control.setFaults({ invalidRecordRate: 0.2 });
       const url = `${sim.url}/coins/markets?vs_currency=usd&per_page=250`;

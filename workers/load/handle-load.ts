@@ -1,7 +1,13 @@
 import { dropParkedBatch, readParkedBatch } from '../../core/handoff/parked-batch.js';
 import { alreadyLoadedOrGone, loadRefetchingOnce, parkedBatchKey } from '../../core/handoff/recovery.js';
 import type { Handler } from '../../core/jobs/run-job.js';
-import { copyDuration, rowsLoaded, schemaDrift, staleKeyChecks } from '../../core/metrics/registry.js';
+import {
+  copyDuration,
+  rowsLoaded,
+  schemaDrift,
+  staleKeyChecks,
+  staleObservations,
+} from '../../core/metrics/registry.js';
 import type { PayloadOf } from '../../core/queues/registry.js';
 import type { Runtime } from '../../core/runtime.js';
 import { loadBatch, type LoadBatchOutcome } from '../../core/snapshots/load-snapshots.js';
@@ -24,7 +30,7 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     const key = await parkedBatchKey(runtime, context);
     const started = performance.now();
     const outcome = await loadRefetchingOnce(runtime, context, key, (parkedAt) =>
-      loadParkedBatch(runtime, parkedAt, data),
+      loadParkedBatch(runtime, parkedAt, data, runtime.config.transform.rawRetentionDays),
     );
     if (outcome.staleKeyCheck) staleKeyChecks.inc();
     if (outcome.status === 'already-loaded') {
@@ -36,6 +42,12 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
     rowsLoaded.inc({ outcome: 'inserted' }, outcome.rowsLoaded);
     rowsLoaded.inc({ outcome: 'duplicate' }, outcome.rowsDuplicate);
     rowsLoaded.inc({ outcome: 'quarantined' }, outcome.recordsRejected);
+    rowsLoaded.inc({ outcome: 'stale' }, outcome.rowsStale);
+    staleObservations.inc(outcome.staleRecorded);
+    if (outcome.staleRecorded > 0)
+      log.info('recorded observations older than the raw retention window as stale (not loaded)', {
+        recorded: outcome.staleRecorded,
+      });
     for (const [field, { records, exampleCoin }] of Object.entries(outcome.unknownFields)) {
       countSchemaDrift(field, records);
       if (!driftLogged.has(field) && driftLogged.size < 100) {
@@ -57,17 +69,18 @@ export function loadHandler(runtime: Runtime): Handler<'load'> {
  * Everything a load job does with its batch once it knows where it is parked: read the parked batch,
  * load it, drop it. With nothing parked, the batch is either loaded already (a redelivered job) or
  * gone. The load benchmark times this same function, so what it measures is what the worker does per
- * batch.
+ * batch. `retentionDays` (TRANSFORM_RAW_RETENTION_DAYS) decides which rows are stale (see loadBatch).
  */
 export async function loadParkedBatch(
   { pool, redis }: Pick<Runtime, 'pool' | 'redis'>,
   key: string,
   data: Pick<PayloadOf<'load'>, 'runId' | 'batchNo' | 'vsCurrency'>,
+  retentionDays = 0,
 ): Promise<LoadBatchOutcome> {
   const context = { runId: data.runId, batchNo: data.batchNo, vsCurrency: data.vsCurrency };
   const batch = await readParkedBatch(redis, key, context);
   if (batch === undefined) return alreadyLoadedOrGone(pool, key, context);
-  const outcome = await loadBatch(pool, batch);
+  const outcome = await loadBatch(pool, batch, { retentionDays });
   await dropParkedBatch(redis, key);
   return outcome;
 }

@@ -28,6 +28,7 @@ export class PipelineBatch {
   @Column({ name: 'records_received', type: 'integer', nullable: true }) recordsReceived!: number | null;
   @Column({ name: 'rows_loaded', type: 'integer', nullable: true }) rowsLoaded!: number | null;
   @Column({ name: 'rows_duplicate', type: 'integer', nullable: true }) rowsDuplicate!: number | null;
+  @Column({ name: 'rows_stale', type: 'integer', nullable: true }) rowsStale!: number | null;
   @Column({ name: 'records_rejected', type: 'integer', nullable: true }) recordsRejected!: number | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
   /** The run whose planning superseded this batch. */

@@ -36,6 +36,15 @@ export class PipelineRun {
   @Column({ name: 'batches_failed', type: 'integer', default: 0 }) batchesFailed!: number;
   @Column({ name: 'rows_loaded', type: 'bigint', default: 0, transformer: bigintAsNumber }) rowsLoaded!: number;
   @Column({ name: 'rows_duplicate', type: 'bigint', default: 0, transformer: bigintAsNumber }) rowsDuplicate!: number;
+  @Column({
+    name: 'rows_stale',
+    type: 'bigint',
+    default: 0,
+    transformer: bigintAsNumber,
+    comment:
+      'Valid rows not loaded because their last_updated was older than the raw retention window (see pipeline.stale_observations)',
+  })
+  rowsStale!: number;
   @Column({ name: 'records_rejected', type: 'integer', default: 0 }) recordsRejected!: number;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;
   @Column({ type: 'text', default: 'running' }) status!: RunStatus;

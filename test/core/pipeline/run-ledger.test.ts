@@ -32,6 +32,7 @@ describe('the run ledger', () => {
     recordsReceived: rowsLoaded + rowsDuplicate + recordsRejected,
     rowsLoaded,
     rowsDuplicate,
+    rowsStale: 0,
     recordsRejected,
   });
   const loaded = (runId: string, batchNo: number, c = counts(2)) =>

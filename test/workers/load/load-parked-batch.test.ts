@@ -82,6 +82,8 @@ describe(loadParkedBatch.name, () => {
       rowsLoaded: 19,
       rowsDuplicate: 0,
       recordsRejected: 1,
+      rowsStale: 0,
+      staleRecorded: 0,
       unknownFields: {},
       staleKeyCheck: false,
     });
@@ -148,6 +150,8 @@ describe(loadParkedBatch.name, () => {
       rowsLoaded: 0,
       rowsDuplicate: 0,
       recordsRejected: 0,
+      rowsStale: 0,
+      staleRecorded: 0,
       unknownFields: {},
       staleKeyCheck: false,
     });
