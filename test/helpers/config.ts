@@ -29,6 +29,9 @@ export function testEnv(options: {
     UNIVERSE_WAIT: '60s',
     // Extract/load tests need no dbt run; transform tests ask for the bundled runner.
     TRANSFORM_RUNNER: 'none',
+    // Many tests pin the simulator's clock to fixed days; retention counts from the real clock and
+    // would, weeks later, make their rows stale (not loaded) or drop them. Tests of retention set it.
+    TRANSFORM_RAW_RETENTION_DAYS: '0',
     METRICS_ENABLED: 'false',
     // No first-start backfill: its calls would share every test's fetch queue; history tests ask for it.
     BACKFILL_DAYS: '0',

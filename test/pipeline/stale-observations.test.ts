@@ -30,7 +30,7 @@ describe('observations older than the raw retention window', () => {
     scenario.simulator.control.setFaults({
       inactiveCoins: Object.fromEntries(inactive.map((id, i) => [id, INACTIVE_AT[i % 2]!])),
     });
-    pipeline = await new InProcessPipeline(scenario.config()).start();
+    pipeline = await new InProcessPipeline(scenario.config({ TRANSFORM_RAW_RETENTION_DAYS: '30' })).start();
     const app = createApp({
       config: pipeline.config,
       pool: pipeline.runtime.pool,

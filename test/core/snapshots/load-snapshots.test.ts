@@ -2,6 +2,7 @@ import pg from 'pg';
 import { recordPlannedRun } from '../../../core/pipeline/run-ledger.js';
 import { loadBatch } from '../../../core/snapshots/load-snapshots.js';
 import { ensurePartitionsFor } from '../../../core/snapshots/partitions.js';
+import { parkedBatchOf } from '../../helpers/parked-batches.js';
 import { startSimulator, type SimulatorHandle } from '../../../simulator/server.js';
 import { createTestDatabase, sessionsWaitingOnLocks, type TestDatabase } from '../../helpers/database.js';
 import { loadSnapshotBatch } from '../../helpers/snapshot-loads.js';
@@ -196,4 +197,44 @@ describe(loadBatch.name, () => {
       holder.release();
     }
   }
+
+  it('records a row older than the retention window once as stale, without loading it or creating its partition', async () => {
+    // Retention 30 days at 2026-12-07: the window starts at 2026-11-07T00:00Z.
+    const options = { retentionDays: 30, now: new Date('2026-12-07T12:00:00Z') };
+    const items = () => [
+      ...snapshot(['near'], '2026-11-07T00:00:00.000Z'),
+      ...snapshot(['uniswap'], '2026-11-06T23:59:59.999Z'),
+    ];
+    const parked = async () => {
+      const input = await batchOf(items());
+      return parkedBatchOf({ runId: input.runId, batchNo: 0, vsCurrency: 'usd' }, input.items);
+    };
+    const first = await parked();
+    expect(await loadBatch(loaders, first, options)).toMatchObject({
+      rowsLoaded: 1,
+      rowsDuplicate: 0,
+      rowsStale: 1,
+      staleRecorded: 1,
+    });
+    expect(await loadBatch(loaders, await parked(), options)).toMatchObject({
+      rowsLoaded: 0,
+      rowsDuplicate: 1,
+      rowsStale: 1,
+      staleRecorded: 0,
+    });
+    expect((await rows(['near', 'uniswap'])).map((r) => r.coin_id)).toEqual(['near']);
+    const recorded = await db.pool.query(
+      'select coin_id, last_updated, run_id from pipeline.stale_observations where coin_id = $1',
+      ['uniswap'],
+    );
+    expect(recorded.rows).toEqual([
+      { coin_id: 'uniswap', last_updated: new Date('2026-11-06T23:59:59.999Z'), run_id: first.context.runId },
+    ]);
+    const partition = await db.pool.query("select to_regclass('raw.coin_market_snapshots_p20261106') as p");
+    expect(partition.rows[0].p).toBeNull();
+    const ledger = await db.pool.query('select rows_loaded, rows_stale from pipeline.pipeline_runs where run_id = $1', [
+      first.context.runId,
+    ]);
+    expect(ledger.rows[0]).toEqual({ rows_loaded: 1, rows_stale: 1 });
+  });
 });
