@@ -26,13 +26,20 @@ export class PartitionMaintenance1765300000000 implements MigrationInterface {
         d date := p_from;
         created integer := 0;
         part text;
+        space text;
       begin
         perform pg_advisory_xact_lock(hashtext('raw.coin_market_snapshots partitions'));
+        -- A table created on its own does not inherit the parent's tablespace as PARTITION OF does:
+        -- name it (an operator who moved raw to its own disk keeps every new day there).
+        select t.spcname into space
+          from pg_class c join pg_tablespace t on t.oid = c.reltablespace
+         where c.oid = 'raw.coin_market_snapshots'::regclass;
         while d <= p_to loop
           part := 'coin_market_snapshots_p' || to_char(d, 'YYYYMMDD');
           if to_regclass('raw.' || part) is null then
             -- Columns, defaults, storage and compression as the parent's; ATTACH adds the parent's indexes.
-            execute format('create table raw.%I (like raw.coin_market_snapshots including all excluding indexes)', part);
+            execute format('create table raw.%I (like raw.coin_market_snapshots including all excluding indexes)%s',
+                           part, case when space is null then '' else format(' tablespace %I', space) end);
             execute format(
               'alter table raw.coin_market_snapshots attach partition raw.%I for values from (%L) to (%L)',
               part, d::timestamptz at time zone 'UTC', (d + 1)::timestamptz at time zone 'UTC');
