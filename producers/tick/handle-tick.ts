@@ -55,7 +55,10 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
       batches: planned,
       budget,
     });
-    const superseded = await supersedeOlderBatches(runtime, runId, batches.flat());
+    // Only when the tracked coins cannot be fetched within a tick interval under the limit: then the
+    // backlog would grow without bound. Otherwise a burst of ticks (added by hand, or after a pause)
+    // drains on its own, and each keeps its own prices.
+    const superseded = budget.overloaded ? await supersedeOlderBatches(runtime, runId, batches.flat()) : [];
     if (superseded.length > 0) {
       log.warn('superseded unfetched batches of older ticks: the fetch queue cannot keep up with the ticks', {
         superseded: superseded.length,
