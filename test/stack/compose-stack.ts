@@ -73,6 +73,9 @@ export function writeStackFiles(dir: string): StackFiles {
     TRACK_TOP_N: String(COINS),
     // The checks count ticks' calls and jobs; history is tested against the simulator outside the stack.
     BACKFILL_DAYS: '0',
+    // Gaps are recorded but not repaired: a repair's calls (one per coin, up to 250) would share the
+    // limit with the ticks these checks count; repair is tested against the simulator outside the stack.
+    GAP_REPAIR_MAX_COINS: '0',
     TRANSFORM_RUNNER: 'bundled',
     DASHBOARD_PUBLISH: '127.0.0.1:',
     SIMULATOR_PUBLISH: '127.0.0.1:',
