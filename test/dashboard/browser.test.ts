@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { QUEUE_KEYS, QUEUES } from '../../core/queues/registry.js';
-import { waitFor } from '../helpers/wait-for.js';
 import { PASSWORD, startMarketFixture, USER, type MarketFixture } from './market-fixture.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { inked } from '../helpers/canvas-ink.js';
 
 /*
  * The dashboard in a real browser: Debian's Chromium (scripts/ensure-services.sh installs it) driven
@@ -46,40 +46,6 @@ async function open(target: Page, pathname: string): Promise<void> {
 const shot = (target: Page, name: string) =>
   target.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
-/** Pixels of every canvas inside `selector` within a small distance of `rgb`: proof that the chart drew that series. */
-function ink(target: Page, selector: string, rgb: [number, number, number]): Promise<number> {
-  return target.evaluate(
-    ({ selector, rgb }) => {
-      let count = 0;
-      for (const canvas of document.querySelectorAll<HTMLCanvasElement>(`${selector} canvas`)) {
-        if (!canvas.width || !canvas.height) continue;
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        for (let i = 0; i < data.length; i += 4) {
-          if (
-            data[i + 3]! > 200 &&
-            Math.abs(data[i]! - rgb[0]) < 24 &&
-            Math.abs(data[i + 1]! - rgb[1]) < 24 &&
-            Math.abs(data[i + 2]! - rgb[2]) < 24
-          )
-            count++;
-        }
-      }
-      return count;
-    },
-    { selector, rgb },
-  );
-}
-/** Waits (charts draw on animation frames) until the chart shows at least `min` such pixels. */
-const inked = (target: Page, selector: string, rgbs: Array<[number, number, number]>, min: number) =>
-  waitFor(
-    `${selector} to draw`,
-    async () => {
-      let total = 0;
-      for (const rgb of rgbs) total += await ink(target, selector, rgb);
-      return total >= min ? total : undefined;
-    },
-    5000,
-  );
 const GREEN: [number, number, number] = [22, 163, 74];
 const RED: [number, number, number] = [220, 38, 38];
 const BLUE: [number, number, number] = [37, 99, 235];
