@@ -5,7 +5,7 @@ import { createRedis } from '../core/queues/redis.js';
 import { errorMessage } from '../core/errors.js';
 import { Runtime } from '../core/runtime.js';
 import { createApp } from './app.js';
-import { migrationCheck } from './migration-check.js';
+import { migrationCheck } from './http/migration-check.js';
 
 const SERVICE = 'dashboard';
 const { config, logger, lifecycle } = boot(SERVICE);

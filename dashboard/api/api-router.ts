@@ -2,17 +2,17 @@ import type { Queue } from 'bullmq';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
-import { ROUTE_LABEL } from '../metrics.js';
-import { recentRuns } from '../runs.js';
+import { ROUTE_LABEL } from '../metrics/dashboard-metrics.js';
+import { recentRuns } from '../queries/run-queries.js';
 import { transformEvents, type TransformEventsOptions } from '../live/transform-events.js';
 import { csvFilename, sendCsv } from './csv-export.js';
-import { CsvQueries } from './csv-queries.js';
-import { historyRuns } from './history-queries.js';
-import { MarketQueries } from './market-queries.js';
+import { CsvQueries } from '../queries/csv-queries.js';
+import { historyRuns } from '../queries/history-queries.js';
+import { MarketQueries } from '../queries/market-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
-import { coverageGaps } from './gap-queries.js';
+import { coverageGaps } from '../queries/gap-queries.js';
 import {
   callBudget,
   freshness,
@@ -20,7 +20,7 @@ import {
   queueDepths,
   staleObservations,
   transformRuns,
-} from './pipeline-queries.js';
+} from '../queries/pipeline-queries.js';
 
 export interface ApiDeps {
   readonly pool: pg.Pool;

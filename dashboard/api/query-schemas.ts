@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../runs.js';
-import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from './market-queries.js';
+import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../queries/run-queries.js';
+import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from '../queries/market-queries.js';
 import { coinIdParam, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
 
 export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];

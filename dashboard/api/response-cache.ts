@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
-import { ROUTE_LABEL } from '../metrics.js';
+import { ROUTE_LABEL } from '../metrics/dashboard-metrics.js';
 import type { TransformWatch } from '../live/transform-watch.js';
 
 /**

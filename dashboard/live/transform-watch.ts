@@ -16,7 +16,7 @@ export interface TransformFinished {
 
 // Newest settled run, by the primary key (a backward index scan that stops at the first settled row).
 // dataAt reads the newest barrier through transform_runs_loads_barrier_idx and the newest load as
-// the freshness gauges do (freshness-metrics.ts): two index probes, not a scan of the snapshots.
+// the freshness gauges do (queries/freshness-queries.ts): two index probes, not a scan of the snapshots.
 const LATEST_SQL = `
   with barrier as (
     select max(loads_barrier_at) as at from pipeline.transform_runs where status = 'success'

@@ -1,4 +1,4 @@
-import type { CoinDetail } from '../api/market-queries.js';
+import type { CoinDetail } from '../queries/market-queries.js';
 import { usdPrice } from '../client/price-format.js';
 import { escapeHtml } from './html.js';
 import { renderPage, type PageFrame } from './layout.js';

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { MarketQueries } from '../../dashboard/api/market-queries.js';
+import { MarketQueries } from '../../dashboard/queries/market-queries.js';
 import { createApp } from '../../dashboard/app.js';
 import { Runtime } from '../../core/runtime.js';
 import { serve, type Served } from './http.js';

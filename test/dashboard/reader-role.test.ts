@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import winston from 'winston';
 import { createApp } from '../../dashboard/app.js';
-import { migrationCheck } from '../../dashboard/migration-check.js';
+import { migrationCheck } from '../../dashboard/http/migration-check.js';
 import { createRedis } from '../../core/queues/redis.js';
 import { Runtime } from '../../core/runtime.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { loadConfig } from '../../core/config/index.js';
 import { registry as processRegistry } from '../../core/metrics/registry.js';
 import '../../workers/transform/transform-metrics.js';
-import { createDashboardMetrics } from '../../dashboard/metrics.js';
+import { createDashboardMetrics } from '../../dashboard/metrics/dashboard-metrics.js';
 
 /** Series Prometheus adds to every target itself. */
 const SCRAPE_SERIES = [

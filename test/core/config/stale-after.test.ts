@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../core/config/index.js';
-import { createDashboardMetrics } from '../../../dashboard/metrics.js';
+import { createDashboardMetrics } from '../../../dashboard/metrics/dashboard-metrics.js';
 import { dbtVars } from '../../../workers/transform/engine/dbt-env.js';
 import { alertRules, dashboards, GRAFANA_DIR } from '../../observability/grafana-files.js';
 

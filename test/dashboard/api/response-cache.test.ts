@@ -1,9 +1,9 @@
 import winston from 'winston';
-import { createApp } from '../../dashboard/app.js';
-import type { ResponseCache } from '../../dashboard/api/response-cache.js';
-import { Runtime } from '../../core/runtime.js';
-import { call, serve, type Served } from './http.js';
-import { startSyntheticMarts, type SyntheticMarts } from './synthetic-marts.js';
+import { createApp } from '../../../dashboard/app.js';
+import type { ResponseCache } from '../../../dashboard/api/response-cache.js';
+import { Runtime } from '../../../core/runtime.js';
+import { call, serve, type Served } from '../http.js';
+import { startSyntheticMarts, type SyntheticMarts } from '../synthetic-marts.js';
 
 /**
  * The market API's response cache (dashboard/api/response-cache.ts) over marts built by real

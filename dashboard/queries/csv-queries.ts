@@ -1,6 +1,6 @@
-import type { CsvQuery } from './csv-export.js';
+import type { CsvQuery } from '../api/csv-export.js';
 import { COIN_SORTS, RANGE_INTERVALS, type CandleInterval, type CandleRange, type CoinSort } from './market-queries.js';
-import { likePattern } from './params.js';
+import { likePattern } from '../api/params.js';
 
 const COIN_COLUMNS = [
   'rank',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { likePattern } from './params.js';
+import { likePattern } from '../api/params.js';
 
 /**
  * Reads of the dbt marts (schema `<TRANSFORM_SCHEMA>_marts`), never raw: the marts hold the lasting

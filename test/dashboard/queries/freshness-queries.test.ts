@@ -1,8 +1,8 @@
-import { readFreshness } from '../../dashboard/freshness-metrics.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { readFreshness } from '../../../dashboard/queries/freshness-queries.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
 /**
- * The run ledger's freshness (dashboard/freshness-metrics.ts): tracked and stale coins counted over
+ * The run ledger's freshness (dashboard/queries/freshness-queries.ts): tracked and stale coins counted over
  * ledgers written as the pipeline writes them, checked against the definition computed the plain way
  * (every planned coin of the newest run that no batch loaded within the window), and concurrent
  * reads sharing one.

@@ -2,9 +2,13 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import type { Express, Router } from 'express';
-import type { QueueKey } from '../core/queues/registry.js';
-import { QUEUES } from '../core/queues/registry.js';
+import type { Express, RequestHandler, Router } from 'express';
+import type { QueueKey } from '../../core/queues/registry.js';
+import { QUEUES } from '../../core/queues/registry.js';
+import { ROUTE_LABEL } from '../metrics/dashboard-metrics.js';
+import { basicAuth, BOARD_CSP, boardWriteGuard, type Credentials } from './security.js';
+
+export const BOARD_PATH = '/queues';
 
 export interface BoardOptions {
   /** Registry queues, in registry order. */
@@ -71,4 +75,28 @@ function withoutThirdPartyFonts(board: Express): void {
   board.engine('ejs', (file, options, callback) => {
     render(file, options, (error, html) => callback(error, html?.replace(GOOGLE_FONTS_LINK, '')));
   });
+}
+
+/**
+ * Everything mounted at BOARD_PATH: its request metric label (the board's own paths are many and
+ * unbounded), its own CSP (its UI needs inline styles the pages' policy refuses), basic auth when
+ * credentials are set, read-only without them, and the board.
+ */
+export function boardRoutes(
+  options: Omit<BoardOptions, 'basePath' | 'readOnly'> & {
+    readonly credentials: Credentials | undefined;
+  },
+): RequestHandler[] {
+  const readOnly = options.credentials === undefined;
+  return [
+    (req, res, next) => {
+      res.locals[ROUTE_LABEL] =
+        BOARD_PATH + (req.path.startsWith('/api/') ? '/api' : req.path.startsWith('/static/') ? '/static' : '');
+      res.setHeader('Content-Security-Policy', BOARD_CSP);
+      next();
+    },
+    ...(options.credentials ? [basicAuth(options.credentials)] : []),
+    boardWriteGuard(readOnly),
+    createBoardRouter({ ...options, basePath: BOARD_PATH, readOnly }),
+  ];
 }

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type pg from 'pg';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '../http/timeout.js';
 
 /** Open gaps (recorded, or being repaired) and the age of the oldest, through coverage_gaps_open. */
 const OPEN_GAPS_SQL = `

@@ -1,7 +1,7 @@
 import express from 'express';
-import { createApiRouter, type ApiDeps } from '../../dashboard/api/api-router.js';
-import { API_QUERIES, type ApiPath } from '../../dashboard/api/query-schemas.js';
-import { call, serve, type Served } from './http.js';
+import { createApiRouter, type ApiDeps } from '../../../dashboard/api/api-router.js';
+import { API_QUERIES, type ApiPath } from '../../../dashboard/api/query-schemas.js';
+import { call, serve, type Served } from '../http.js';
 
 /**
  * GET /api/v1/openapi.json: the OpenAPI 3.1 document, generated from the schemas that validate each

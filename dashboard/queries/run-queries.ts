@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { RunStatus, TransformStatus } from '../core/db/entities/pipeline-run.js';
-import { redactForLog } from '../core/log/logger.js';
+import type { RunStatus, TransformStatus } from '../../core/db/entities/pipeline-run.js';
+import { redactForLog } from '../../core/log/logger.js';
 
 /** One row of pipeline.pipeline_runs as the API returns it (camelCase; timestamps as ISO strings in JSON). */
 export interface RunSummary {

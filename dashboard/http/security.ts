@@ -51,14 +51,17 @@ export function securityHeaders(): RequestHandler {
 
 const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();
 
+/** DASHBOARD_USER and DASHBOARD_PASSWORD (config.dashboard.credentials). */
+export interface Credentials {
+  readonly user: string;
+  readonly password: string;
+}
+
 /**
  * HTTP Basic authentication. User and password are compared as SHA-256 digests with
  * crypto.timingSafeEqual (equal lengths whatever was sent), both always, so timing reveals neither.
  */
-export function basicAuth(
-  credentials: { readonly user: string; readonly password: string },
-  realm = 'cdp',
-): RequestHandler {
+export function basicAuth(credentials: Credentials, realm = 'cdp'): RequestHandler {
   const expectedUser = digest(credentials.user);
   const expectedPassword = digest(credentials.password);
   return (req, res, next) => {

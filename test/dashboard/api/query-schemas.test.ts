@@ -1,8 +1,8 @@
 import querystring from 'node:querystring';
 import { z } from 'zod';
-import { API_PARAMS } from '../../dashboard/api/api-router.js';
-import { ParamError, parseQuery } from '../../dashboard/api/params.js';
-import { API_PATH_PARAMS, API_QUERIES, type ApiPath } from '../../dashboard/api/query-schemas.js';
+import { API_PARAMS } from '../../../dashboard/api/api-router.js';
+import { ParamError, parseQuery } from '../../../dashboard/api/params.js';
+import { API_PATH_PARAMS, API_QUERIES, type ApiPath } from '../../../dashboard/api/query-schemas.js';
 
 /**
  * The /api/v1 query schemas (dashboard/api/query-schemas.ts) as a future OpenAPI document would read

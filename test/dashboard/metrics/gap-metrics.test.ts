@@ -1,6 +1,6 @@
 import client from 'prom-client';
-import { registerGapMetrics } from '../../dashboard/gap-metrics.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { registerGapMetrics } from '../../../dashboard/metrics/gap-metrics.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
 describe('coverage gap gauges', () => {
   let db: TestDatabase;

@@ -1,6 +1,10 @@
 import { once } from 'node:events';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import { noStore } from './responses.js';
 import { TimeoutError, withTimeout } from './timeout.js';
 
 export type CheckName = 'postgres' | 'redis' | 'migrations';
@@ -70,4 +74,24 @@ function safeReason(error: unknown): string {
   if (error instanceof TimeoutError) return `timed out after ${error.timeoutMs}ms`;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[A-Za-z0-9_]{2,40}$/.test(code) ? `failed (${code})` : 'failed';
+}
+
+/**
+ * /healthz (the process answers: liveness) and /readyz (its dependencies answer: readiness, 503 with
+ * each check's secret-free reason otherwise; the full error goes to the log only).
+ */
+export function createHealthRouter(deps: ReadinessDeps & { readonly logger: Logger }): express.Router {
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    noStore(res).json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const readiness = await checkReadiness(deps);
+    for (const [check, error] of Object.entries(readiness.errors))
+      deps.logger.warn('readiness check failed', { check, reason: errorMessage(error) });
+    noStore(res)
+      .status(readiness.ready ? 200 : 503)
+      .json({ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks });
+  });
+  return router;
 }

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createDataSource, pendingMigrations } from '../core/db/data-source.js';
+import { createDataSource, pendingMigrations } from '../../core/db/data-source.js';
 
 /**
  * The readiness probe's "is a migration pending?" over a small TypeORM data source, connected on first

@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import { redactForLog } from '../../core/log/logger.js';
-import { readFreshness } from '../freshness-metrics.js';
-import { QUEUE_STATES } from '../metrics.js';
-import { withTimeout } from '../timeout.js';
+import { readFreshness } from './freshness-queries.js';
+import { QUEUE_STATES } from '../metrics/dashboard-metrics.js';
+import { withTimeout } from '../http/timeout.js';
 
 /** Reads of the pipeline's own tables (pipeline.*) and queue counts, for the pipeline page. */
 

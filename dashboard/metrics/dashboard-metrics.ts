@@ -2,10 +2,10 @@ import type { Queue } from 'bullmq';
 import type { Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
 import client from 'prom-client';
-import { registry as processRegistry } from '../core/metrics/registry.js';
+import { registry as processRegistry } from '../../core/metrics/registry.js';
 import { registerFreshnessMetrics } from './freshness-metrics.js';
 import { registerGapMetrics } from './gap-metrics.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '../http/timeout.js';
 
 /** The states `cdp_queue_jobs` reports; every one is always present for a reachable queue. */
 export const QUEUE_STATES = [
@@ -43,8 +43,8 @@ export function createDashboardMetrics(
     timeoutMs: number;
     onError?: (queue: string, error: unknown) => void;
     /**
-     * When given, the freshness and coverage gap gauges (freshness-metrics.ts, gap-metrics.ts) are exported too, read through this pool
-     * and judged by this threshold (config.freshness.staleAfterSeconds).
+     * When given, the freshness and coverage gap gauges (freshness-metrics.ts, gap-metrics.ts) are
+     * exported too, read through this pool and judged by this threshold (config.freshness.staleAfterSeconds).
      */
     freshness?: { pool: pg.Pool; staleAfterSeconds: number; onError?: (error: unknown) => void };
   },
@@ -125,4 +125,12 @@ function routeLabel(req: Request, res: Response): string {
   if (typeof label === 'string') return label;
   const path: unknown = req.route?.path;
   return typeof path === 'string' ? path : 'unmatched';
+}
+
+/** GET /metrics: the exposition Prometheus scrapes (the queue, freshness and gap gauges read on each scrape). */
+export function metricsRoute(metrics: DashboardMetrics): RequestHandler {
+  return async (_req, res) => {
+    const text = await metrics.metrics();
+    res.set('Cache-Control', 'no-store').type(metrics.contentType).send(text);
+  };
 }

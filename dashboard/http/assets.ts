@@ -3,19 +3,21 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { APP_CSS, ASSETS, CHART_LIBRARY_PATH, FAVICON_PATH, FAVICON_SVG } from './views/layout.js';
+import { ASSETS, CHART_LIBRARY_PATH, FAVICON_PATH, FAVICON_SVG } from '../views/layout.js';
 
 /**
- * The pages' static files, all from this install (no CDN): the stylesheet, the client modules that
- * tsc compiled from dashboard/client/ next to this file, and the chart library's standalone build
+ * The pages' static files, all from this install (no CDN): the stylesheet (dashboard/static/), the
+ * client modules that tsc compiled from dashboard/client/, and the chart library's standalone build
  * straight from node_modules.
  */
 export function createAssetsRouter(): express.Router {
   const router = express.Router();
   const cache = (res: express.Response) => res.set('Cache-Control', 'public, max-age=300');
 
-  router.get('/app.css', (_req, res) => {
-    cache(res).type('css').send(APP_CSS);
+  router.get('/app.css', (_req, res, next) => {
+    cache(res)
+      .type('css')
+      .sendFile(path.join(builtDir('static', 'app.css'), 'app.css'), (error) => error && next(error));
   });
   router.get(FAVICON_PATH.slice(ASSETS.length), (_req, res) => {
     cache(res).type('image/svg+xml').send(FAVICON_SVG);
@@ -57,12 +59,17 @@ export function chartLibraryFile(): string {
   );
 }
 
-/**
- * dist/dashboard/client/ when running the build; under ts-jest this file runs from the sources,
- * where only .ts exists, so the build's copy is used (tests run `npm run build` first).
- */
+/** The compiled client modules: under ts-jest, the build's copy (tests run `npm run build` first). */
 export function clientDir(): string {
-  const here = fileURLToPath(new URL('./client/', import.meta.url));
-  if (existsSync(path.join(here, 'dom.js'))) return here;
-  return fileURLToPath(new URL('../dist/dashboard/client/', import.meta.url));
+  return builtDir('client', 'dom.js');
+}
+
+/**
+ * dashboard/<dir>/ as the build lays it out (tsc compiles client/, the build script copies static/),
+ * found from this file whether it runs from dist/ or, under ts-jest, from the sources.
+ */
+function builtDir(dir: 'client' | 'static', probe: string): string {
+  const here = fileURLToPath(new URL(`../${dir}/`, import.meta.url));
+  if (existsSync(path.join(here, probe))) return here;
+  return fileURLToPath(new URL(`../../dist/dashboard/${dir}/`, import.meta.url));
 }
