@@ -76,11 +76,15 @@ export class PriceChart {
   private hovered: number | null = null;
   private digits = 2;
 
+  /** `label` names the coin's own % change in the readout when comparing (its symbol). */
   constructor(
     private readonly container: HTMLElement,
     private readonly readout: HTMLElement,
+    private readonly label: string,
   ) {
     this.chart = createChart(container);
+    // The price series first: the chart's first series is the price (the browser tests read it so).
+    this.mainSeries('candles');
     // Volume on its own scale in the bottom fifth of the pane. Its last value and price line would be
     // drawn on the price axis, over the prices' labels.
     this.volume = this.chart.addSeries(lwc().HistogramSeries, {
@@ -257,7 +261,7 @@ export class PriceChart {
       };
       const others = [...this.comparedByTime.values()];
       items.push(
-        item('change', 'Δ', change(candles, candle)),
+        item('change', this.label, change(candles, candle)),
         item('compare', compare.label, change(others, this.comparedByTime.get(candle.time))),
       );
     }

@@ -100,7 +100,8 @@ if (ignored.length) {
   replaceUrl();
 }
 
-const priceChart = new PriceChart(byId('price-chart'), byId('chart-readout'));
+const symbol = byId('coin-title').querySelector('.muted')?.textContent?.trim();
+const priceChart = new PriceChart(byId('price-chart'), byId('chart-readout'), symbol || coinId);
 const volatilityChart = createChart(byId('volatility-chart'));
 const volatility = volatilityChart.addSeries(lwc().LineSeries, {
   color: '#7c3aed',

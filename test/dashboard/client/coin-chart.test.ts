@@ -320,10 +320,31 @@ describe('the chart toggles', () => {
       expect(await page.textContent('#compare-note')).toMatch(
         /% change from the first visible candle.*Log scale is off/,
       );
-      // The readout adds both coins' change since the first visible candle; at the newest candle:
+      // The readout adds both coins' change since the first visible candle (the axis's 0%), here at
+      // the newest candle (the cursor off the chart).
+      await page.mouse.move(1, 1);
+      await page.waitForFunction(
+        (t) => document.getElementById('chart-readout')?.dataset.time === String(t),
+        own.at(-1)!.time,
+      );
+      const from = await page.evaluate(async () => {
+        const { chartOf } = (await import('/assets/js/charts.js' as string)) as {
+          chartOf(c: HTMLElement): { chart: { timeScale(): { getVisibleRange(): { from: number } } } };
+        };
+        return chartOf(document.getElementById('price-chart')!).chart.timeScale().getVisibleRange().from;
+      });
+      const since = (list: ApiCandle[]) => {
+        const change = (list.at(-1)!.close / list.find((c) => c.time >= from)!.close - 1) * 100;
+        return `${change > 0 ? '+' : ''}${change.toFixed(2)}%`;
+      };
       const shown = await readout(page);
-      expect(shown.compare).toMatch(/^[+-]?\d+\.\d\d%$/);
-      expect(shown.change).toMatch(/^[+-]?\d+\.\d\d%$/);
+      expect([shown.change, shown.compare]).toEqual([since(own), since(span)]);
+      // Each change is labelled with its coin: this coin's symbol, then BTC.
+      expect(
+        await page.$$eval('#chart-readout .ro:has([data-key="change"], [data-key="compare"]) .ro-label', (n) =>
+          n.map((x) => x.textContent),
+        ),
+      ).toEqual([(await page.textContent('#coin-title .muted'))!.trim(), 'BTC']);
       await toChart(page);
       await page.screenshot({ path: `${SHOTS}/coin-chart-compare-${name}.png` });
       await page.reload();
