@@ -267,6 +267,8 @@ describe('the chart toggles', () => {
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await pressed(page, 'scale')).toBe('log');
     await chartWhen(page, 'a logarithmic price axis after the reload', (s) => s.mode === 1);
+    await toChart(page);
+    await page.screenshot({ path: `${SHOTS}/coin-chart-log-desktop.png` });
     await page.click('#scale-buttons button[data-scale="linear"]');
     await page.waitForFunction(() => location.search === '');
     await chartWhen(page, 'a linear price axis', (s) => s.mode === 0);
@@ -293,6 +295,8 @@ describe('the chart toggles', () => {
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await pressed(page, 'chart')).toBe('line');
     await chartWhen(page, 'a line series after the reload', (s) => s.series[0]?.type === 'Line');
+    await toChart(page);
+    await page.screenshot({ path: `${SHOTS}/coin-chart-line-desktop.png` });
     expect(problems).toEqual([]);
     await page.context().close();
   });
