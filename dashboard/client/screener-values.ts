@@ -68,9 +68,10 @@ export function fieldText(bound: Bound, value: number | undefined): string {
     ['M', 1e6],
     ['K', 1e3],
   ] as const) {
-    const scaled = value / size;
-    if (scaled >= 1 && Math.round(Number(scaled.toFixed(3)) * size) === value)
-      return `${Number(scaled.toFixed(3))}${unit}`;
+    if (value < size) continue;
+    // The largest unit the amount reaches, or none: 1234567 stays 1234567, not 1234.567K.
+    const scaled = Number((value / size).toFixed(3));
+    return Math.round(scaled * size) === value ? `${scaled}${unit}` : String(value);
   }
   return String(value);
 }

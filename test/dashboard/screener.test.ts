@@ -437,7 +437,7 @@ describe('the screener on a phone (390×844)', () => {
     expect(await page.isVisible('#coins th[data-sort="change_1h"]')).toBe(true);
     await page.locator('#screener').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SCREENSHOTS}/screener-390-open.png` });
-    await page.locator('#match-count').scrollIntoViewIfNeeded();
+    await page.evaluate(() => document.querySelector('#match-count')!.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: `${SCREENSHOTS}/screener-390-table.png` });
   });
 
