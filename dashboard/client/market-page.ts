@@ -60,9 +60,9 @@ interface CoinPage {
 }
 
 /**
- * Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. A value
- * the API would refuse (a hand-edited or outdated link) falls back to its default, with a notice,
- * instead of an error banner and an empty table.
+ * Table state lives in the URL (?sort=&order=&q=&page=, and the screener's filters), so a view can be
+ * linked and reloaded. A value the API would refuse (a hand-edited or outdated link) falls back to its
+ * default, with a notice, instead of an error banner and an empty table.
  */
 const SORTS = new Set(
   [...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!),
