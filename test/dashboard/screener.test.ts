@@ -366,6 +366,8 @@ describe('the screener on the market page', () => {
       'No coin matches these filters and "coin": widen them or clear them.',
     );
     expect(await page.textContent('#match-count')).toBe('0 coins match the filters and "coin".');
+    await page.locator('#screener').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SCREENSHOTS}/screener-1440-empty.png` });
     await page.click('#clear-filters');
     await page.waitForFunction(() => !new URL(location.href).searchParams.has('changeMin'));
     expect(search(page)).toEqual({ q: 'coin' }); // the search is not a filter of the screener
@@ -390,6 +392,10 @@ describe('the screener on the market page', () => {
     for (const part of named) expect(notice).toContain(part);
     expect(search(page)).toEqual(kept);
     expect(await tableIds(page)).toEqual(model(kept).slice(0, 25));
+    if (pathname.includes('lots')) {
+      await page.locator('#url-notice').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SCREENSHOTS}/screener-1440-notice.png` });
+    }
   });
 
   it('logged no console error or failed request on the way (bad URLs fall back before any request)', () => {
