@@ -1,6 +1,15 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { createChart, emptyState, lwc, priceAxis, seriesMarkers, type Lwc } from './charts.js';
+import { createChart, emptyState, lwc, type Lwc } from './charts.js';
+import {
+  compareNote,
+  MIN_POINTS,
+  PriceChart,
+  type Anomaly,
+  type Candle,
+  type ChartStyle,
+  type PriceData,
+} from './coin-chart.js';
 import {
   api,
   byId,
@@ -30,28 +39,21 @@ interface Coin {
   anomalyCount: number;
 }
 interface Candles {
-  candles: Array<{
-    time: number;
-    open: number;
-    high: number;
-    low: number;
-    close: number;
-    volume: number | null;
-    source: 'snapshots' | 'history' | 'mixed';
-    pointCount: number;
-  }>;
+  candles: Candle[];
   volatility24h: Array<{ time: number; value: number }>;
-  anomalies: Array<{ time: number; direction: 'spike' | 'drop'; zScore: number; return1h: number }>;
+  anomalies: Anomaly[];
 }
 
 const coinId = byId('coin-title').dataset.coinId!;
 
 /**
- * The chart's interval and range live in the URL (?interval=&range=), so a view can be linked and
- * reloaded; the choices are the page's buttons. A value not among them falls back to the default
- * (the button pressed in the server's HTML), with a notice, and leaves the URL.
+ * The chart's interval, range, type (candles or line), scale (linear or log) and comparison live in
+ * the URL (?interval=&range=&chart=&scale=&compare=), so a view can be linked and reloaded; the
+ * choices are the page's buttons. A value not among them falls back to the default (the button
+ * pressed in the server's HTML), with a notice, and leaves the URL. The compared coin's own page has
+ * no compare buttons (hidden), so it takes no comparison from the URL either.
  */
-const GROUPS = ['interval', 'range'] as const;
+const GROUPS = ['interval', 'range', 'chart', 'scale', 'compare'] as const;
 const choices = (group: string) =>
   [...byId(`${group}-buttons`).querySelectorAll<HTMLButtonElement>('button')].map((b) => ({
     button: b,
@@ -61,17 +63,20 @@ type Group = (typeof GROUPS)[number];
 const DEFAULTS = Object.fromEntries(
   GROUPS.map((group) => [group, choices(group).find((o) => o.button.getAttribute('aria-pressed') === 'true')!.value]),
 ) as Record<Group, string>;
+const offered = (group: Group) => !byId(`${group}-buttons`).hidden;
 const ignored: string[] = [];
 const view = Object.fromEntries(
   GROUPS.map((group) => [
     group,
-    urlParam(group, DEFAULTS[group], (v) => choices(group).some((o) => o.value === v), ignored),
+    urlParam(group, DEFAULTS[group], (v) => offered(group) && choices(group).some((o) => o.value === v), ignored),
   ]),
 ) as Record<Group, string>;
 
 function showView(): void {
   for (const group of GROUPS)
     for (const { button, value } of choices(group)) button.setAttribute('aria-pressed', String(value === view[group]));
+  // A percentage axis cannot be logarithmic: while comparing, the log choice waits (kept in the URL).
+  for (const { button } of choices('scale')) button.disabled = view.compare !== DEFAULTS.compare;
 }
 
 /** Defaults are left out, so the plain page's URL stays plain. */
@@ -95,37 +100,8 @@ if (ignored.length) {
   replaceUrl();
 }
 
-const priceChart = createChart(byId('price-chart'));
-const candles = priceChart.addSeries(lwc().CandlestickSeries, {
-  upColor: '#16a34a',
-  downColor: '#dc2626',
-  wickUpColor: '#16a34a',
-  wickDownColor: '#dc2626',
-  // Borders drawn in the body colour: a live candle looks solid, a history candle (HISTORY_STYLE) hollow.
-  borderUpColor: '#16a34a',
-  borderDownColor: '#dc2626',
-});
-/**
- * Candles built from history points (a backfill or repair: hourly points, or daily ones) rather than
- * live snapshots: hollow, with a pale fill, so a chart mixing both shows where the ticks begin. A daily
- * candle with hours of both ('mixed') is drawn the same way: part of it is history.
- */
-const HISTORY_STYLE = {
-  up: { color: 'rgba(22,163,74,.15)', borderColor: '#16a34a', wickColor: '#86efac' },
-  down: { color: 'rgba(220,38,38,.15)', borderColor: '#dc2626', wickColor: '#fca5a5' },
-};
-// Volume on its own scale in the bottom fifth of the pane. Its last value and price line would be
-// drawn on the price axis, over the prices' labels.
-const volume = priceChart.addSeries(lwc().HistogramSeries, {
-  priceScaleId: 'volume',
-  priceFormat: { type: 'volume' },
-  color: 'rgba(100,116,139,.45)',
-  lastValueVisible: false,
-  priceLineVisible: false,
-});
-priceChart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
-const markers = seriesMarkers(byId('price-chart'), candles);
+const symbol = byId('coin-title').querySelector('.muted')?.textContent?.trim();
+const priceChart = new PriceChart(byId('price-chart'), byId('chart-readout'), symbol || coinId);
 const volatilityChart = createChart(byId('volatility-chart'));
 const volatility = volatilityChart.addSeries(lwc().LineSeries, {
   color: '#7c3aed',
@@ -134,8 +110,6 @@ const volatility = volatilityChart.addSeries(lwc().LineSeries, {
 });
 
 const time = (t: number) => t as Lwc.UTCTimestamp;
-/** Fewer points than this draw no line or trend: the chart says so instead of showing a blank pane. */
-const MIN_POINTS = 2;
 
 async function loadStats(): Promise<void> {
   const { coin } = await api<{ coin: Coin }>(`/coins/${encodeURIComponent(coinId)}`);
@@ -150,66 +124,70 @@ async function loadStats(): Promise<void> {
   setText('stat-anomalies', String(coin.anomalyCount));
 }
 
-async function loadCharts(): Promise<void> {
+const COMPARE_LABEL = 'BTC';
+/** Each load's number: an answer that arrives after a newer load started is dropped, not drawn. */
+let loads = 0;
+
+/**
+ * The compared coin's candles of the same interval and range, or null when not comparing or when it
+ * is not tracked (404); the note under the toggles says which, and what the axis shows.
+ */
+async function comparedCandles(own: Candles): Promise<PriceData['compare']> {
+  if (view.compare === DEFAULTS.compare) {
+    compareNote(null);
+    return null;
+  }
+  // Whether it is tracked comes from the coin list: its candles would answer 404, which the browser
+  // logs as a console error.
+  const listed = await api<{ coins: Array<{ id: string }> }>(
+    `/coins?q=${encodeURIComponent(view.compare)}&pageSize=100`,
+  );
+  if (!listed.coins.some((c) => c.id === view.compare)) {
+    compareNote(`Bitcoin isn't tracked, so there is nothing to compare with.`);
+    return null;
+  }
+  const other = await api<Candles>(
+    `/coins/${encodeURIComponent(view.compare)}/candles?interval=${view.interval}&range=${view.range}`,
+  );
+  const [first, last] = [own.candles[0]?.time ?? Infinity, own.candles.at(-1)?.time ?? -Infinity];
+  const shared = other.candles.filter((c) => c.time >= first && c.time <= last).length;
+  compareNote(
+    shared < MIN_POINTS
+      ? `Bitcoin has ${shared === 0 ? 'no candles' : 'one candle'} in this range to compare with.`
+      : `% change from the first visible candle: this coin and ${COMPARE_LABEL} (orange line).${view.scale === 'log' ? ' Log scale is off while comparing.' : ''}`,
+  );
+  return { label: COMPARE_LABEL, candles: other.candles };
+}
+
+/** Fetches and draws the charts; `fit` shows the whole range (a new interval or range, a new run). */
+async function loadCharts(fit = true): Promise<void> {
+  const load = ++loads;
   const data = await api<Candles>(
     `/coins/${encodeURIComponent(coinId)}/candles?interval=${view.interval}&range=${view.range}`,
   );
-  if (data.candles.length)
-    candles.applyOptions(
-      priceAxis(Math.min(...data.candles.map((c) => c.low)), Math.max(...data.candles.map((c) => c.high))),
-    );
-  candles.setData(
-    data.candles.map((c) => ({
-      time: time(c.time),
-      open: c.open,
-      high: c.high,
-      low: c.low,
-      close: c.close,
-      ...(c.source === 'snapshots' ? {} : HISTORY_STYLE[c.close >= c.open ? 'up' : 'down']),
-    })),
-  );
-  // The legend shows only when the range holds history candles, with how many.
+  const compare = await comparedCandles(data);
+  if (load !== loads) return;
+  const style: ChartStyle = {
+    interval: view.interval,
+    chart: view.chart === 'line' ? 'line' : 'candles',
+    scale: view.scale === 'log' ? 'log' : 'linear',
+  };
+  priceChart.draw({ candles: data.candles, anomalies: data.anomalies, compare }, style, fit);
+  // The legend shows only when the range holds history candles, with how many; a line has no hollow candles.
   const fromHistory = data.candles.filter((c) => c.source !== 'snapshots').length;
   byId('price-chart').dataset.historyCandles = String(fromHistory);
   const legend = byId('history-legend');
-  legend.hidden = fromHistory === 0;
+  legend.hidden = fromHistory === 0 || style.chart === 'line';
   setText(
     'history-legend-count',
     `${fromHistory} of ${data.candles.length} candles from history (${view.interval === 'daily' ? 'daily or hourly' : 'hourly or 5-minute'} points)`,
   );
-  volume.setData(
-    data.candles.map((c) => ({
-      time: time(c.time),
-      value: c.volume ?? 0,
-      color: c.close >= c.open ? 'rgba(22,163,74,.4)' : 'rgba(220,38,38,.4)',
-    })),
-  );
-  // Anomalies are hourly; on daily candles they sit on their day's bar. No text beside the arrows:
-  // at an hour per few pixels it covered the neighbouring candles (the table below has the details).
-  const bar = (t: number) => (view.interval === 'daily' ? t - (t % 86_400) : t);
-  markers.setMarkers(
-    data.anomalies.map((a) => ({
-      time: time(bar(a.time)),
-      position: a.direction === 'spike' ? 'aboveBar' : 'belowBar',
-      shape: a.direction === 'spike' ? 'arrowDown' : 'arrowUp',
-      color: a.direction === 'spike' ? '#b45309' : '#7c3aed',
-    })),
-  );
   volatility.setData(data.volatility24h.map((v) => ({ time: time(v.time), value: v.value * 100 })));
-  priceChart.timeScale().fitContent();
-  volatilityChart.timeScale().fitContent();
-  const n = data.candles.length;
-  emptyState(
-    byId('price-chart'),
-    n >= MIN_POINTS
-      ? null
-      : `Not enough data yet for ${view.interval} candles: ${n === 0 ? 'none' : 'one'} in this range, the chart draws from ${MIN_POINTS}.`,
-  );
+  if (fit) volatilityChart.timeScale().fitContent();
   emptyState(
     byId('volatility-chart'),
     data.volatility24h.length >= MIN_POINTS ? null : 'Not enough data yet: volatility needs 24 hours of hourly prices.',
   );
-  byId('price-chart').dataset.points = String(n);
   fill(
     byId('anomalies').querySelector('tbody')!,
     data.anomalies
@@ -237,7 +215,8 @@ for (const group of GROUPS) {
     view[group] = button.dataset[group]!;
     showView();
     replaceUrl();
-    loadCharts().catch((error: unknown) => console.error(error));
+    // A new interval or range shows all of it; the other toggles keep the part the user zoomed to.
+    loadCharts(group === 'interval' || group === 'range').catch((error: unknown) => console.error(error));
   });
 }
 

@@ -66,6 +66,9 @@ const SCREENER_FORM = `<details class="screener" id="screener"><summary>Filters 
 </details>
 <p id="match-count" class="muted" aria-live="polite"></p>`;
 
+/** The coin the price chart compares against (client/coin-chart.ts); its own page has no compare toggle. */
+export const COMPARE_WITH = 'bitcoin';
+
 export function renderCoinPage(coin: CoinDetail, frame: PageFrame): string {
   const seg = (attr: string, value: string, label: string, pressed: boolean) =>
     `<button type="button" class="seg" data-${attr}="${value}" aria-pressed="${pressed}">${label}</button>`;
@@ -89,7 +92,9 @@ ${card('stat-anomalies', 'Anomalies flagged', String(coin.anomalyCount))}
 <div class="toolbar" id="interval-buttons">${seg('interval', 'hourly', 'Hourly', true)}${seg('interval', 'daily', 'Daily', false)}</div>
 <div class="toolbar" id="range-buttons">${seg('range', '24h', '24h', false)}${seg('range', '7d', '7d', true)}${seg('range', '30d', '30d', false)}${seg('range', 'all', 'All', false)}</div>
 <h2>Price and volume</h2>
-<p class="toolbar"><a id="candles-csv" class="download" href="/api/v1/coins/${encodeURIComponent(coin.id)}/candles.csv" download>Download these candles (CSV)</a></p>
+<div class="toolbar" id="chart-options"><span class="seg-group" id="chart-buttons" role="group" aria-label="Chart type">${seg('chart', 'candles', 'Candles', true)}${seg('chart', 'line', 'Line', false)}</span><span class="seg-group" id="scale-buttons" role="group" aria-label="Price scale">${seg('scale', 'linear', 'Linear', true)}${seg('scale', 'log', 'Log', false)}</span><span class="seg-group" id="compare-buttons" role="group" aria-label="Compare"${coin.id === COMPARE_WITH ? ' hidden' : ''}>${seg('compare', 'off', 'Price', true)}${seg('compare', COMPARE_WITH, '% vs BTC', false)}</span><a id="candles-csv" class="download" href="/api/v1/coins/${encodeURIComponent(coin.id)}/candles.csv" download>Download these candles (CSV)</a></div>
+<p id="compare-note" class="legend muted" role="status" hidden></p>
+<div id="chart-readout" class="readout" aria-label="Candle under the cursor"></div>
 <div id="price-chart" class="chart"></div>
 <p id="price-legend" class="muted legend"><span class="spike">▼</span> spike · <span class="drop">▲</span> drop: hours flagged as anomalies, listed under Anomalies below.</p>
 <p id="history-legend" class="legend muted" hidden><span class="swatch history" aria-hidden="true"></span> Hollow, pale candles: from history (backfilled market_chart points, not live ticks): <span id="history-legend-count"></span></p>
