@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'test/core/history/history-points.test.ts',
   'test/core/history/plan-history.test.ts',
   'test/dashboard/client/price-format.test.ts',
+  'test/dashboard/client/screener-values.test.ts',
   'test/dashboard/api/openapi.test.ts',
   'test/dashboard/api/query-schemas.test.ts',
   'test/dbt/project-conventions.test.ts',

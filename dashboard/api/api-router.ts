@@ -9,6 +9,7 @@ import { csvFilename, sendCsv } from './csv-export.js';
 import { CsvQueries } from '../queries/csv-queries.js';
 import { historyRuns } from '../queries/history-queries.js';
 import { MarketQueries } from '../queries/market-queries.js';
+import type { CoinFilters } from '../queries/coin-filters.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
@@ -90,11 +91,14 @@ export function createApiRouter(deps: ApiDeps): express.Router {
         search: query.q,
         page: query.page,
         pageSize: query.pageSize,
+        filters: screenerFilters(query),
       };
       const { coins, total } = await market.coins(params);
       res.json({
         ...params,
         search: params.search ?? null,
+        // Every filter echoed, an absent bound as null.
+        filters: Object.fromEntries(Object.entries(params.filters).map(([name, value]) => [name, value ?? null])),
         total,
         pages: Math.max(1, Math.ceil(total / params.pageSize)),
         coins,
@@ -125,7 +129,12 @@ export function createApiRouter(deps: ApiDeps): express.Router {
   get(
     '/coins.csv',
     marts(async (_req, res, query) => {
-      const select = csv.coins({ sort: query.sort, order: query.order, search: query.q });
+      const select = csv.coins({
+        sort: query.sort,
+        order: query.order,
+        search: query.q,
+        filters: screenerFilters(query),
+      });
       await sendCsv(deps.pool, res, select, csvFilename('coins', query.sort, query.order));
     }),
   );
@@ -194,6 +203,12 @@ export function createApiRouter(deps: ApiDeps): express.Router {
 
   router.use(paramErrors);
   return router;
+}
+
+/** The screener's part of a /coins or /coins.csv query (queries/coin-filters.ts). */
+function screenerFilters(query: ApiQuery<'/coins'> | ApiQuery<'/coins.csv'>): CoinFilters {
+  const { marketCapMin, marketCapMax, changeWindow, changeMin, changeMax, volumeMin } = query;
+  return { marketCapMin, marketCapMax, changeWindow, changeMin, changeMax, volumeMin };
 }
 
 /** Marts missing entirely (no transform has run yet on this database) answer 503, not 500. */

@@ -42,6 +42,20 @@ export function integer(min: number, max: number, fallback: number) {
     .meta({ description: `an integer from ${min} to ${max}` });
 }
 
+/**
+ * A decimal number in [min, max], optional (absent means no bound): digits with an optional sign and
+ * fraction, no exponent, blanks or thousands separators, so what a URL says is what the filter uses.
+ */
+export function decimal(min: number, max: number, what: string) {
+  return z
+    .codec(z.string().regex(/^-?[0-9]+(\.[0-9]+)?$/), z.number().min(min).max(max), {
+      decode: Number,
+      encode: String,
+    })
+    .optional()
+    .meta({ description: `a decimal number from ${min} to ${max} (${what})` });
+}
+
 export const MAX_SEARCH_LENGTH = 64;
 
 /** Free text matched against names and symbols: printable, at most `max` characters, trimmed; blank means none. */
@@ -104,6 +118,8 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: Record<strin
     );
   }
   const name = String(issues[0]!.path[0]);
+  // A rule across parameters (a minimum above its maximum) says what it wants in its own message.
+  if (issues[0]!.code === 'custom') throw new ParamError(name, issues[0]!.message);
   const allowed = schema.shape[name]?.description;
   if (allowed === undefined) throw new Error(`parseQuery: parameter "${name}" has no description`);
   throw new ParamError(name, allowed);

@@ -1,12 +1,41 @@
 import { z } from 'zod';
 import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../queries/run-queries.js';
 import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from '../queries/market-queries.js';
-import { coinIdParam, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
+import { CHANGE_WINDOWS, MAX_AMOUNT_USD, MAX_CHANGE_PCT } from '../queries/coin-filters.js';
+import { coinIdParam, decimal, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
 
 export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
 export const MAX_PAGE_SIZE = 100;
 
 const none = z.strictObject({});
+
+/**
+ * The screener's filters, taken by /coins and /coins.csv alike (queries/coin-filters.ts applies them).
+ * Bounds are inclusive; a coin without the value filtered on is left out.
+ */
+const SCREENER = {
+  marketCapMin: decimal(0, MAX_AMOUNT_USD, 'USD, inclusive'),
+  marketCapMax: decimal(0, MAX_AMOUNT_USD, 'USD, inclusive'),
+  changeWindow: oneOf(CHANGE_WINDOWS, '24h'),
+  changeMin: decimal(-100, MAX_CHANGE_PCT, 'percent over changeWindow, inclusive'),
+  changeMax: decimal(-100, MAX_CHANGE_PCT, 'percent over changeWindow, inclusive'),
+  volumeMin: decimal(0, MAX_AMOUNT_USD, '24h volume in USD, inclusive'),
+};
+
+/**
+ * A minimum above its maximum is a 400 naming the maximum, rather than an empty table that reads as
+ * a market without such coins.
+ */
+function minNotAboveMax(ctx: z.core.ParsePayload<Record<string, unknown>>): void {
+  for (const [min, max] of [
+    ['marketCapMin', 'marketCapMax'],
+    ['changeMin', 'changeMax'],
+  ] as const)
+    if ((ctx.value[min] as number | undefined)! > (ctx.value[max] as number | undefined)!)
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: [max], message: `at least ${min}` });
+}
+/** A coin-table query (/coins, /coins.csv): its own parameters, then the screener's. */
+const screened = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...SCREENER }).check(minNotAboveMax);
 const limit = (max: number, fallback: number) => z.strictObject({ limit: integer(1, max, fallback) });
 
 /**
@@ -22,7 +51,7 @@ const limit = (max: number, fallback: number) => z.strictObject({ limit: integer
 export const API_QUERIES = {
   '/runs': limit(MAX_RUNS_LIMIT, DEFAULT_RUNS_LIMIT),
   '/market/overview': none,
-  '/coins': z.strictObject({
+  '/coins': screened({
     sort: oneOf(COIN_SORT_KEYS, 'rank'),
     order: oneOf(['asc', 'desc'], 'asc'),
     q: searchText(MAX_SEARCH_LENGTH),
@@ -34,7 +63,7 @@ export const API_QUERIES = {
     interval: oneOf(CANDLE_INTERVALS, 'hourly'),
     range: oneOf(CANDLE_RANGES, '7d'),
   }),
-  '/coins.csv': z.strictObject({
+  '/coins.csv': screened({
     sort: oneOf(COIN_SORT_KEYS, 'rank'),
     order: oneOf(['asc', 'desc'], 'asc'),
     q: searchText(MAX_SEARCH_LENGTH),

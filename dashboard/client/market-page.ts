@@ -17,6 +17,8 @@ import {
   usdCompactPriceFormat,
 } from './dom.js';
 import { usdPrice } from './price-format.js';
+import { bindScreener, screenerFromUrl } from './screener.js';
+import { activeBounds, screenerParams } from './screener-values.js';
 
 interface Mover {
   id: string;
@@ -58,9 +60,9 @@ interface CoinPage {
 }
 
 /**
- * Table state lives in the URL (?sort=&order=&q=&page=), so a view can be linked and reloaded. A value
- * the API would refuse (a hand-edited or outdated link) falls back to its default, with a notice,
- * instead of an error banner and an empty table.
+ * Table state lives in the URL (?sort=&order=&q=&page=, and the screener's filters), so a view can be
+ * linked and reloaded. A value the API would refuse (a hand-edited or outdated link) falls back to its
+ * default, with a notice, instead of an error banner and an empty table.
  */
 const SORTS = new Set(
   [...document.querySelectorAll<HTMLElement>('#coins th[data-sort]')].map((th) => th.dataset.sort!),
@@ -71,6 +73,7 @@ const state = {
   order: urlParam('order', 'asc', (v) => v === 'asc' || v === 'desc', ignored),
   q: urlParam('q', '', (v) => v.trim().length <= 64, ignored).trim(),
   page: Number(urlParam('page', '1', (v) => /^[1-9]\d{0,8}$/.test(v), ignored)),
+  filters: screenerFromUrl(ignored),
 };
 
 /** A line above the table saying which part of the URL was not used. */
@@ -159,6 +162,7 @@ async function loadCoins(): Promise<void> {
     pageSize: String(PAGE_SIZE),
   });
   if (state.q) params.set('q', state.q);
+  for (const [name, value] of screenerParams(state.filters)) params.set(name, value);
   const page = await api<CoinPage>(`/coins?${params}`);
   if (page.page > page.pages && page.pages >= 1) {
     // Past the end (a link from when there were more coins): the last page instead.
@@ -191,9 +195,15 @@ async function loadCoins(): Promise<void> {
         el('td', {}, sparkline(c.sparkline7d) as unknown as HTMLElement),
       ),
     ),
-    state.q ? `No coin matches "${state.q}".` : 'No coins yet.',
+    emptyText(),
     9,
   );
+  const screened = activeBounds(state.filters) > 0;
+  byId('match-count').textContent = screened
+    ? `${page.total} ${page.total === 1 ? 'coin matches' : 'coins match'} the filters${state.q ? ` and "${state.q}"` : ''}.`
+    : '';
+  // A phone shows the change column the screener filters on (app.css hides 1h and 7d there otherwise).
+  byId('coins').dataset.changeWindow = state.filters.changeWindow;
   for (const th of byId('coins').querySelectorAll<HTMLElement>('th[data-sort]')) {
     if (th.dataset.sort === state.sort)
       th.setAttribute('aria-sort', state.order === 'asc' ? 'ascending' : 'descending');
@@ -204,11 +214,18 @@ async function loadCoins(): Promise<void> {
   byId<HTMLButtonElement>('next').disabled = page.page >= page.pages;
 }
 
+function emptyText(): string {
+  if (activeBounds(state.filters) > 0)
+    return `No coin matches these filters${state.q ? ` and "${state.q}"` : ''}: widen them or clear them.`;
+  return state.q ? `No coin matches "${state.q}".` : 'No coins yet.';
+}
+
 function replaceUrl(): void {
   const next = new URL(location.pathname, location.origin);
   if (state.sort !== 'rank') next.searchParams.set('sort', state.sort);
   if (state.order !== 'asc') next.searchParams.set('order', state.order);
   if (state.q) next.searchParams.set('q', state.q);
+  for (const [name, value] of screenerParams(state.filters)) next.searchParams.set(name, value);
   if (state.page > 1) next.searchParams.set('page', String(state.page));
   history.replaceState(null, '', next);
   showDownload();
@@ -220,6 +237,7 @@ function showDownload(): void {
   if (state.sort !== 'rank') csv.set('sort', state.sort);
   if (state.order !== 'asc') csv.set('order', state.order);
   if (state.q) csv.set('q', state.q);
+  for (const [name, value] of screenerParams(state.filters)) csv.set(name, value);
   byId<HTMLAnchorElement>('coins-csv').href = `/api/v1/coins.csv${csv.size ? `?${csv}` : ''}`;
 }
 
@@ -251,6 +269,11 @@ search.addEventListener('input', () => {
     state.page = 1;
     changed();
   }, 250);
+});
+bindScreener(state.filters, (filters) => {
+  state.filters = filters;
+  state.page = 1;
+  changed();
 });
 byId('prev').addEventListener('click', () => {
   state.page = Math.max(1, state.page - 1);

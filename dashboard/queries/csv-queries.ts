@@ -1,6 +1,7 @@
 import type { CsvQuery } from '../api/csv-export.js';
 import { COIN_SORTS, RANGE_INTERVALS, type CandleInterval, type CandleRange, type CoinSort } from './market-queries.js';
 import { likePattern } from '../api/params.js';
+import { screenerSql, screenerValues, type CoinFilters } from './coin-filters.js';
 
 const COIN_COLUMNS = [
   'rank',
@@ -29,8 +30,8 @@ export class CsvQueries {
     return `"${this.schema}".${name}`;
   }
 
-  /** Every coin of the table, sorted and filtered as /coins is. */
-  coins(params: { sort: CoinSort; order: 'asc' | 'desc'; search: string | undefined }): CsvQuery {
+  /** Every coin of the table, sorted, searched and screened as /coins is. */
+  coins(params: { sort: CoinSort; order: 'asc' | 'desc'; search: string | undefined; filters: CoinFilters }): CsvQuery {
     const column = COIN_SORTS[params.sort];
     const direction = params.order === 'asc' ? 'asc' : 'desc';
     return {
@@ -39,9 +40,10 @@ export class CsvQueries {
                     price_change_pct_24h::float8 as change_pct_24h, price_change_pct_7d::float8 as change_pct_7d,
                     market_cap::float8 as market_cap, volume_24h::float8 as volume_24h
                from ${this.table('dim_coins')}
-              where $1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1
+              where ($1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1)
+                and ${screenerSql(2)}
               order by ${column} ${direction} nulls last, coin_id`,
-      values: [params.search === undefined ? null : likePattern(params.search)],
+      values: [params.search === undefined ? null : likePattern(params.search), ...screenerValues(params.filters)],
       columns: COIN_COLUMNS,
     };
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { likePattern } from '../api/params.js';
+import { screenerSql, screenerValues, type CoinFilters } from './coin-filters.js';
 
 /**
  * Reads of the dbt marts (schema `<TRANSFORM_SCHEMA>_marts`), never raw: the marts hold the lasting
@@ -140,7 +141,8 @@ export class MarketQueries {
          select ${COIN_COLUMNS}, count(*) over ()::int as total,
                 row_number() over (order by ${column} ${direction} nulls last, coin_id) as position
            from ${this.table('dim_coins')}
-          where $1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1
+          where ($1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1)
+            and ${screenerSql(4)}
           order by ${column} ${direction} nulls last, coin_id
           limit $2 offset $3
        )
@@ -156,16 +158,18 @@ export class MarketQueries {
         params.search === undefined ? null : likePattern(params.search),
         params.pageSize,
         (params.page - 1) * params.pageSize,
+        ...screenerValues(params.filters),
       ],
     );
-    const total = rows[0]?.total ?? (params.page > 1 ? await this.count(params.search) : 0);
+    const total = rows[0]?.total ?? (params.page > 1 ? await this.count(params.search, params.filters) : 0);
     return { coins: rows.map((r) => ({ ...coinFromRow(r), sparkline7d: r.closes ?? [] })), total };
   }
 
-  private async count(search: string | undefined): Promise<number> {
+  private async count(search: string | undefined, filters: CoinFilters): Promise<number> {
     const { rows } = await this.query<{ n: number }>(
-      `select count(*)::int as n from ${this.table('dim_coins')} where $1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1`,
-      [search === undefined ? null : likePattern(search)],
+      `select count(*)::int as n from ${this.table('dim_coins')}
+        where ($1::text is null or coin_name ilike $1 or coin_symbol ilike $1 or coin_id ilike $1) and ${screenerSql(2)}`,
+      [search === undefined ? null : likePattern(search), ...screenerValues(filters)],
     );
     return rows[0]?.n ?? 0;
   }
@@ -329,6 +333,7 @@ export interface CoinListParams {
   readonly search: string | undefined;
   readonly page: number;
   readonly pageSize: number;
+  readonly filters: CoinFilters;
 }
 
 /** A coin's latest state (dim_coins). Percentages are in percent; amounts in vsCurrency. */

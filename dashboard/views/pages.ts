@@ -34,7 +34,8 @@ ${card('coin-count', 'Coins tracked')}
 <section><h2>Top movers, 24h</h2><div class="grid2"><ul class="movers" id="gainers"></ul><ul class="movers" id="losers"></ul></div></section>
 </div>
 <h2>Coins</h2>
-<div class="toolbar"><input type="search" id="search" placeholder="Search name or symbol" aria-label="Search coins" maxlength="64"><a id="coins-csv" class="download" href="/api/v1/coins.csv" download>Download CSV (every coin)</a></div>
+<div class="toolbar"><input type="search" id="search" placeholder="Search name or symbol" aria-label="Search coins" maxlength="64"><a id="coins-csv" class="download" href="/api/v1/coins.csv" download>Download CSV (every page)</a></div>
+${SCREENER_FORM}
 <div class="table"><table id="coins">
 <thead><tr>${sortable('rank', '#')}${sortable('name', 'Coin', true)}${sortable('price', 'Price')}${sortable('change_1h', '1h')}${sortable('change_24h', '24h')}${sortable('change_7d', '7d')}${sortable('market_cap', 'Market cap')}${sortable('volume', 'Volume 24h')}<th>7 days</th></tr></thead>
 <tbody></tbody>
@@ -42,6 +43,28 @@ ${card('coin-count', 'Coins tracked')}
 <div class="pager"><button type="button" id="prev">Previous</button><span id="page-info" class="muted"></span><button type="button" id="next">Next</button></div>`,
   });
 }
+
+/** The screener (client/screener.ts fills the band presets and wires it); a <details>, so a phone can fold it away. */
+const SCREENER_FORM = `<details class="screener" id="screener"><summary>Filters <span id="filter-badge" class="muted"></span></summary>
+<form id="screener-form" class="screener-form" novalidate>
+<fieldset><legend>Market cap (USD)</legend>
+<select id="f-cap-band" aria-label="Market cap band"></select>
+<label>from <input id="f-cap-min" inputmode="decimal" autocomplete="off" placeholder="e.g. 1B" size="8"></label>
+<label>to <input id="f-cap-max" inputmode="decimal" autocomplete="off" placeholder="any" size="8"></label>
+</fieldset>
+<fieldset><legend>Price change (%)</legend>
+<select id="f-change-window" aria-label="Change window"><option value="1h">over 1h</option><option value="24h" selected>over 24h</option><option value="7d">over 7d</option></select>
+<label>from <input id="f-change-min" inputmode="decimal" autocomplete="off" placeholder="e.g. -5" size="6"></label>
+<label>to <input id="f-change-max" inputmode="decimal" autocomplete="off" placeholder="e.g. 10" size="6"></label>
+</fieldset>
+<fieldset><legend>Volume 24h (USD)</legend>
+<label>at least <input id="f-volume-min" inputmode="decimal" autocomplete="off" placeholder="e.g. 10M" size="8"></label>
+</fieldset>
+<div class="screener-actions"><button type="submit">Apply</button><button type="button" id="clear-filters">Clear filters</button></div>
+<p id="filter-error" class="stale" aria-live="polite" hidden></p>
+</form>
+</details>
+<p id="match-count" class="muted" aria-live="polite"></p>`;
 
 /** The coin the price chart compares against (client/coin-chart.ts); its own page has no compare toggle. */
 export const COMPARE_WITH = 'bitcoin';

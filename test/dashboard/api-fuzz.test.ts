@@ -16,10 +16,25 @@ import { startMarketFixture, type MarketFixture } from './market-fixture.js';
 type Kind =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'int'; min: number; max: number }
-  | { kind: 'text'; max: number };
+  | { kind: 'text'; max: number }
+  | { kind: 'decimal'; min: number; max: number };
 const oneOf = (...values: string[]): Kind => ({ kind: 'enum', values });
 const enumValues = (kind: Kind): readonly string[] => (kind.kind === 'enum' ? kind.values : []);
 const int = (min: number, max: number): Kind => ({ kind: 'int', min, max });
+const decimal = (min: number, max: number): Kind => ({ kind: 'decimal', min, max });
+/** The screener's filters (/coins, /coins.csv); a minimum above its maximum is refused, naming the maximum. */
+const SCREENER: Record<string, Kind> = {
+  marketCapMin: decimal(0, 1e15),
+  marketCapMax: decimal(0, 1e15),
+  changeWindow: oneOf('1h', '24h', '7d'),
+  changeMin: decimal(-100, 1e6),
+  changeMax: decimal(-100, 1e6),
+  volumeMin: decimal(0, 1e15),
+};
+const MIN_MAX = [
+  ['marketCapMin', 'marketCapMax'],
+  ['changeMin', 'changeMax'],
+] as const;
 
 /** The contract as documented, written out independently of the router's code. */
 const SPEC: Record<ApiPath, Record<string, Kind>> = {
@@ -31,6 +46,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
     q: { kind: 'text', max: 64 },
     page: int(1, 100_000),
     pageSize: int(1, 100),
+    ...SCREENER,
   },
   '/coins/:id': {},
   '/coins/:id/candles': { interval: oneOf('hourly', 'daily'), range: oneOf('24h', '7d', '30d', 'all') },
@@ -38,6 +54,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
     sort: oneOf('rank', 'name', 'price', 'change_1h', 'change_24h', 'change_7d', 'market_cap', 'volume'),
     order: oneOf('asc', 'desc'),
     q: { kind: 'text', max: 64 },
+    ...SCREENER,
   },
   '/coins/:id/candles.csv': { interval: oneOf('hourly', 'daily'), range: oneOf('24h', '7d', '30d', 'all') },
   '/pipeline/freshness': {},
@@ -116,6 +133,8 @@ function valid(kind: Kind, value: string | string[]): boolean {
       return kind.values.includes(value);
     case 'int':
       return /^[0-9]+$/.test(value) && Number(value) >= kind.min && Number(value) <= kind.max;
+    case 'decimal':
+      return /^-?[0-9]+(\.[0-9]+)?$/.test(value) && Number(value) >= kind.min && Number(value) <= kind.max;
     case 'text':
       // eslint-disable-next-line no-control-regex -- control characters are exactly what the API rejects
       return value.length <= kind.max && !/[\u0000-\u001f\u007f]/.test(value);
@@ -146,6 +165,9 @@ function expected(path: ApiPath, rawId: string, rawQuery: string): Expected {
   for (const [name, value] of Object.entries(query))
     if (value !== undefined && !valid(spec[name]!, value)) bad.push(name);
   if (bad.length > 0) return { status: 400, bad };
+  for (const [min, max] of MIN_MAX)
+    if (spec[min] && query[min] !== undefined && query[max] !== undefined && Number(query[min]) > Number(query[max]))
+      return { status: 400, bad: [max] };
   if (id !== undefined && !knownCoins.has(id)) return { status: 404, id };
   return { status: 200 };
 }
@@ -356,7 +378,11 @@ const VALID_VALUES = [
   ...new Set(
     PATHS.flatMap((p) =>
       Object.values(SPEC[p]).flatMap((k) =>
-        k.kind === 'enum' ? k.values : k.kind === 'int' ? [String(k.min), String(k.max)] : ['bit', 'Bitcoin', ' eth '],
+        k.kind === 'enum'
+          ? k.values
+          : k.kind === 'int' || k.kind === 'decimal'
+            ? [String(k.min), String(k.max), ...(k.kind === 'decimal' ? ['0.5', '-2.25'] : [])]
+            : ['bit', 'Bitcoin', ' eth '],
       ),
     ),
   ),
@@ -465,6 +491,10 @@ describe('the fuzzed API', () => {
     for (const sort of enumValues(coins.sort!))
       for (const order of ['asc', 'desc']) shapes.push(['/coins', '', `sort=${sort}&order=${order}`]);
     shapes.push(['/coins', '', 'q=bit&page=1&pageSize=5'], ['/coins', '', 'page=99'], ['/coins', '', 'q=zzzz']);
+    const screened =
+      'marketCapMin=1&marketCapMax=1000000000000000&changeWindow=7d&changeMin=-5&changeMax=5&volumeMin=0.5';
+    shapes.push(['/coins', '', screened], ['/coins', '', 'volumeMin=1&page=99']);
+    shapes.push(['/coins.csv', '', screened]);
     for (const sort of enumValues(coins.sort!))
       for (const order of ['asc', 'desc']) shapes.push(['/coins.csv', '', `sort=${sort}&order=${order}`]);
     for (const interval of ['hourly', 'daily'])

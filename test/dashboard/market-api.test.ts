@@ -258,7 +258,11 @@ describe('parameter validation', () => {
       'sort must be one of rank, name, price, change_1h, change_24h, change_7d, market_cap, volume',
     ],
     [`/coins?q=${'x'.repeat(MAX_SEARCH_LENGTH + 1)}`, 'q', 'q must be text of at most 64 printable characters'],
-    ['/coins?color=red', 'color', 'color must be absent: this endpoint takes sort, order, q, page, pageSize'],
+    [
+      '/coins?color=red',
+      'color',
+      'color must be absent: this endpoint takes sort, order, q, page, pageSize, marketCapMin, marketCapMax, changeWindow, changeMin, changeMax, volumeMin',
+    ],
     [
       '/coins/Bitcoin',
       'id',

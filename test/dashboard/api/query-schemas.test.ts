@@ -74,6 +74,7 @@ describe('API_QUERIES', () => {
       order: 'asc',
       page: 1,
       pageSize: 25,
+      changeWindow: '24h', // the screener's window; no bound is set
     });
     expect(parseQuery(API_QUERIES['/coins'], querystring.parse('q=%20bit%20&page=007'))).toMatchObject({
       q: 'bit',
