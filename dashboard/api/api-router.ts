@@ -10,6 +10,7 @@ import { CsvQueries } from '../queries/csv-queries.js';
 import { historyRuns } from '../queries/history-queries.js';
 import { MarketQueries } from '../queries/market-queries.js';
 import type { CoinFilters } from '../queries/coin-filters.js';
+import { AnomalyQueries } from '../queries/anomaly-queries.js';
 import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
@@ -50,6 +51,7 @@ export const API_PARAMS: Readonly<Record<ApiPath, readonly string[]>> = (() => {
 export function createApiRouter(deps: ApiDeps): express.Router {
   const market = new MarketQueries(deps.pool, deps.martsSchema);
   const csv = new CsvQueries(deps.martsSchema);
+  const anomalies = new AnomalyQueries(deps.pool, deps.martsSchema);
   const router = express.Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -151,6 +153,35 @@ export function createApiRouter(deps: ApiDeps): express.Router {
         csv.candles(id, query.interval, query.range),
         csvFilename(id, query.interval, query.range),
       );
+    }),
+  );
+
+  get(
+    '/anomalies',
+    marts(async (_req, res, { page, pageSize, ...filters }) => {
+      const feed = await anomalies.page(filters, page, pageSize);
+      res.json({
+        ...filters,
+        rankTo: filters.rankTo ?? null,
+        page,
+        pageSize,
+        pages: Math.max(1, Math.ceil(feed.total / pageSize)),
+        ...feed,
+      });
+    }),
+  );
+
+  get(
+    '/anomalies.csv',
+    marts(async (_req, res, filters) => {
+      const name = csvFilename(
+        'anomalies',
+        filters.window,
+        filters.direction,
+        `rank${filters.rankFrom}-${filters.rankTo ?? 'all'}`,
+        `z${filters.minZ}`,
+      );
+      await sendCsv(deps.pool, res, anomalies.csv(filters), name);
     }),
   );
 

@@ -24,6 +24,9 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
     'The newest coverage gaps (no tick loaded for longer than GAP_THRESHOLD), open or repaired, and how many are open',
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
+  '/anomalies':
+    'Price anomalies of every coin in the last 24 h or 7 d, newest first, filtered by rank band, |z| and direction',
+  '/anomalies.csv': 'The anomaly feed as CSV, every row, filtered as /anomalies (streamed)',
 };
 
 const ERROR = {
@@ -73,7 +76,12 @@ export function openApiDocument(): Record<string, unknown> {
       400: { description: 'A bad or unknown parameter, named', content: { 'application/json': { schema: ERROR } } },
     };
     if (hasId) responses[404] = { description: 'Unknown coin', content: { 'application/json': { schema: ERROR } } };
-    if (path.startsWith('/coins') || path === '/market/overview' || path === '/pipeline/stale-coins')
+    if (
+      path.startsWith('/coins') ||
+      path.startsWith('/anomalies') ||
+      path === '/market/overview' ||
+      path === '/pipeline/stale-coins'
+    )
       responses[503] = {
         description: 'Market data not built yet (no transform has run)',
         content: { 'application/json': { schema: ERROR } },

@@ -56,6 +56,14 @@ export function decimal(min: number, max: number, what: string) {
     .meta({ description: `a decimal number from ${min} to ${max} (${what})` });
 }
 
+/** A whole number in [min, max], as integer() reads it; absent means none (no bound). */
+export function optionalInteger(min: number, max: number) {
+  return z
+    .codec(z.string().regex(/^[0-9]+$/), z.int().min(min).max(max), { decode: Number, encode: String })
+    .optional()
+    .meta({ description: `an integer from ${min} to ${max}` });
+}
+
 export const MAX_SEARCH_LENGTH = 64;
 
 /** Free text matched against names and symbols: printable, at most `max` characters, trimmed; blank means none. */

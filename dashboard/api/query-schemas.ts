@@ -3,6 +3,8 @@ import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../queries/run-queries.js';
 import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from '../queries/market-queries.js';
 import { CHANGE_WINDOWS, MAX_AMOUNT_USD, MAX_CHANGE_PCT } from '../queries/coin-filters.js';
 import { coinIdParam, decimal, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
+import { ANOMALY_DIRECTIONS, ANOMALY_WINDOWS, type AnomalyWindow } from '../queries/anomaly-queries.js';
+import { optionalInteger } from './params.js';
 
 export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
 export const MAX_PAGE_SIZE = 100;
@@ -36,6 +38,14 @@ function minNotAboveMax(ctx: z.core.ParsePayload<Record<string, unknown>>): void
 }
 /** A coin-table query (/coins, /coins.csv): its own parameters, then the screener's. */
 const screened = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...SCREENER }).check(minNotAboveMax);
+/** The anomaly feed's filters (queries/anomaly-queries.ts), shared by its page and its CSV. */
+const anomalyFilters = {
+  window: oneOf(Object.keys(ANOMALY_WINDOWS) as AnomalyWindow[], '24h'),
+  rankFrom: integer(1, 100_000, 1),
+  rankTo: optionalInteger(1, 100_000),
+  minZ: decimal(0, 1000, '|robust z|, inclusive'),
+  direction: oneOf(ANOMALY_DIRECTIONS, 'both'),
+};
 const limit = (max: number, fallback: number) => z.strictObject({ limit: integer(1, max, fallback) });
 
 /**
@@ -83,6 +93,8 @@ export const API_QUERIES = {
   '/pipeline/gaps': limit(200, 20),
   '/events': none,
   '/openapi.json': none,
+  '/anomalies': z.strictObject({ ...anomalyFilters, page: integer(1, 100_000, 1), pageSize: integer(1, 200, 50) }),
+  '/anomalies.csv': z.strictObject(anomalyFilters),
 } as const satisfies Record<string, z.ZodObject>;
 
 export type ApiPath = keyof typeof API_QUERIES;

@@ -24,7 +24,7 @@ import type { TransformWatch } from '../live/transform-watch.js';
  */
 
 /** The market endpoints, relative to /api/v1. */
-const CACHEABLE = /^\/(?:market\/overview|coins(?:\/[^/]+(?:\/candles)?)?)$/;
+const CACHEABLE = /^\/(?:market\/overview|anomalies|coins(?:\/[^/]+(?:\/candles)?)?)$/;
 export const TRANSFORM_RUN_HEADER = 'X-Transform-Run';
 
 interface Entry {

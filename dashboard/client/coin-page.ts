@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { createChart, emptyState, lwc, type Lwc } from './charts.js';
+import { chartOf, createChart, emptyState, lwc, type Lwc } from './charts.js';
 import {
   compareNote,
   MIN_POINTS,
@@ -26,6 +26,7 @@ import {
   utc,
 } from './dom.js';
 import { usdPrice } from './price-format.js';
+import { atHourParam, atHourText, AtHourMark, widerRange } from './coin-at-hour.js';
 
 interface Coin {
   price: number | null;
@@ -71,6 +72,10 @@ const view = Object.fromEntries(
     urlParam(group, DEFAULTS[group], (v) => offered(group) && choices(group).some((o) => o.value === v), ignored),
   ]),
 ) as Record<Group, string>;
+/** `?at=<hour>`: the hour to centre and mark (coin-at-hour.ts); kept in the URL while the view changes. */
+const at = atHourParam(ignored);
+/** On the first load only, the range widens until it holds `at`; later choices are the user's. */
+let widenToAt = at !== null;
 
 function showView(): void {
   for (const group of GROUPS)
@@ -83,6 +88,7 @@ function showView(): void {
 function replaceUrl(): void {
   const next = new URL(location.pathname, location.origin);
   for (const group of GROUPS) if (view[group] !== DEFAULTS[group]) next.searchParams.set(group, view[group]);
+  if (at !== null) next.searchParams.set('at', atHourText(at));
   history.replaceState(null, '', next);
   showDownload();
 }
@@ -102,6 +108,7 @@ if (ignored.length) {
 
 const symbol = byId('coin-title').querySelector('.muted')?.textContent?.trim();
 const priceChart = new PriceChart(byId('price-chart'), byId('chart-readout'), symbol || coinId);
+const atMark = at === null ? undefined : new AtHourMark(chartOf(byId('price-chart'))!.chart, byId('price-chart'), at);
 const volatilityChart = createChart(byId('volatility-chart'));
 const volatility = volatilityChart.addSeries(lwc().LineSeries, {
   color: '#7c3aed',
@@ -165,6 +172,14 @@ async function loadCharts(fit = true): Promise<void> {
   const data = await api<Candles>(
     `/coins/${encodeURIComponent(coinId)}/candles?interval=${view.interval}&range=${view.range}`,
   );
+  const wider = widerRange(view.range);
+  if (widenToAt && wider && !(data.candles.length && data.candles[0]!.time <= at!)) {
+    view.range = wider;
+    showView();
+    replaceUrl();
+    return loadCharts(fit);
+  }
+  widenToAt = false;
   const compare = await comparedCandles(data);
   if (load !== loads) return;
   const style: ChartStyle = {
@@ -173,6 +188,11 @@ async function loadCharts(fit = true): Promise<void> {
     scale: view.scale === 'log' ? 'log' : 'linear',
   };
   priceChart.draw({ candles: data.candles, anomalies: data.anomalies, compare }, style, fit);
+  if (fit)
+    atMark?.show(
+      data.candles.map((c) => c.time),
+      style.interval === 'daily' ? 'daily' : 'hourly',
+    );
   // The legend shows only when the range holds history candles, with how many; a line has no hollow candles.
   const fromHistory = data.candles.filter((c) => c.source !== 'snapshots').length;
   byId('price-chart').dataset.historyCandles = String(fromHistory);
@@ -196,7 +216,7 @@ async function loadCharts(fit = true): Promise<void> {
       .map((a) =>
         el(
           'tr',
-          {},
+          { 'data-time': String(a.time) },
           el('td', { class: 'left' }, utc(new Date(a.time * 1000).toISOString())),
           el('td', { class: `left ${a.direction === 'spike' ? 'up' : 'down'}` }, a.direction),
           el('td', {}, pct(a.return1h * 100)),
@@ -206,6 +226,7 @@ async function loadCharts(fit = true): Promise<void> {
     'No anomaly flagged in this range.',
     4,
   );
+  atMark?.highlightRow(byId('anomalies'));
 }
 
 for (const group of GROUPS) {

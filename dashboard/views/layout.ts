@@ -34,7 +34,7 @@ export const CHART_ATTRIBUTION = `<footer class="attribution">Charts: <a href="h
 `;
 
 /** 'error': the error pages, which mark no navigation link as current. */
-export type PageKey = 'market' | 'coin' | 'pipeline' | 'error';
+export type PageKey = 'market' | 'coin' | 'pipeline' | 'error' | 'anomalies';
 
 /** What every page's frame shows, the same for every page a process serves. */
 export interface PageFrame {
@@ -78,6 +78,7 @@ ${shell.charts ? `<script src="${CHART_LIBRARY_PATH}" defer></script>\n` : ''}<s
 <nav>
 <strong class="brand">CDP</strong>
 ${link('/', 'Market', 'market')}
+${link('/anomalies', 'Anomalies', 'anomalies')}
 ${link('/pipeline', 'Pipeline', 'pipeline')}
 ${link('/queues', shell.frame.boardReadOnly ? 'Queues (read-only)' : 'Queues')}
 ${link('/metrics', 'Metrics')}

@@ -7,6 +7,7 @@ import { noStore } from '../http/responses.js';
 import type { MarketQueries } from '../queries/market-queries.js';
 import { FAVICON_SVG, PAGE_CSP, type PageFrame } from './layout.js';
 import { renderCoinPage, renderErrorPage, renderMarketPage, renderPipelinePage } from './pages.js';
+import { renderAnomaliesPage } from './anomalies-page.js';
 
 /** An HTML page under the pages' strict policy (layout.ts PAGE_CSP); never cached, as it shows live state. */
 export function sendPage(res: Response, status: number, html: string): void {
@@ -38,6 +39,9 @@ export function createPageRouter(deps: {
   });
   router.get('/', (_req, res) => {
     sendPage(res, 200, renderMarketPage(frame));
+  });
+  router.get('/anomalies', (_req, res) => {
+    sendPage(res, 200, renderAnomaliesPage(frame));
   });
   router.get('/pipeline', (_req, res) => {
     sendPage(res, 200, renderPipelinePage(frame));

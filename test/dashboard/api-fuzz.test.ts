@@ -68,6 +68,22 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/gaps': { limit: int(1, 200) },
   '/events': {},
   '/openapi.json': {},
+  '/anomalies': {
+    window: oneOf('24h', '7d'),
+    rankFrom: int(1, 100_000),
+    rankTo: int(1, 100_000),
+    minZ: { kind: 'decimal', min: 0, max: 1000 },
+    direction: oneOf('both', 'spike', 'drop'),
+    page: int(1, 100_000),
+    pageSize: int(1, 200),
+  },
+  '/anomalies.csv': {
+    window: oneOf('24h', '7d'),
+    rankFrom: int(1, 100_000),
+    rankTo: int(1, 100_000),
+    minZ: { kind: 'decimal', min: 0, max: 1000 },
+    direction: oneOf('both', 'spike', 'drop'),
+  },
 };
 const PATHS = Object.keys(SPEC) as ApiPath[];
 const ALL_NAMES = [...new Set(PATHS.flatMap((p) => Object.keys(SPEC[p])))];
@@ -138,6 +154,8 @@ function valid(kind: Kind, value: string | string[]): boolean {
     case 'text':
       // eslint-disable-next-line no-control-regex -- control characters are exactly what the API rejects
       return value.length <= kind.max && !/[\u0000-\u001f\u007f]/.test(value);
+    case 'decimal':
+      return /^[0-9]{1,6}(\.[0-9]{1,2})?$/.test(value) && Number(value) >= kind.min && Number(value) <= kind.max;
   }
 }
 

@@ -8,7 +8,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
  * attribution shows, Bull Board stays on this host, errors are pages for browsers and JSON for API
  * clients, and ten tabs share the live updates.
  */
-const PAGES = ['/', '/coins/bitcoin', '/pipeline'];
+const PAGES = ['/', '/coins/bitcoin', '/pipeline', '/anomalies'];
 
 let f: MarketFixture;
 let browser: Browser;
