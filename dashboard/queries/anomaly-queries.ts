@@ -70,76 +70,78 @@ export class AnomalyQueries {
   }
 
   /**
-   * The filtered rows (shared by the page and the CSV): $1 window, $2 rankFrom, $3 rankTo (null: no
-   * upper bound), $4 minZ, $5 direction ('both' or one). The `newest` CTE reads one index entry.
+   * The filtered rows, from columns the mart's (is_anomaly, bucket_start, robust_z_score, coin_id)
+   * index holds (an index-only scan; direction is the sign of z, as the model sets it) and the coin's
+   * rank: $1 window, $2 rankFrom, $3 rankTo (null: no upper bound), $4 minZ, $5 direction ('both' or
+   * one). The `newest` CTE reads one index entry.
    */
-  private selected(columns: string, tail: string): string {
+  private matched(): string {
     const anomalies = `"${this.schema}".fct_price_anomalies`;
-    return `with newest as (select max(bucket_start) as hour from ${anomalies})
-       select ${columns}
-         from ${anomalies} a
-         join "${this.schema}".dim_coins d on d.coin_id = a.coin_id
-        where a.is_anomaly
-          and a.bucket_start > (select hour from newest) - $1::interval
-          and abs(a.robust_z_score) >= $4::float8
-          and ($5::text = 'both' or a.anomaly_direction = $5::text)
-          and (($2::int = 1 and $3::int is null) or d.market_cap_rank between $2::int and coalesce($3::int, 2147483647))
-        ${tail}`;
+    return `newest as (select max(bucket_start) as hour from ${anomalies}),
+       matched as (
+         select a.coin_id, a.bucket_start, a.robust_z_score
+           from ${anomalies} a
+           join "${this.schema}".dim_coins d on d.coin_id = a.coin_id
+          where a.is_anomaly
+            and a.bucket_start > (select hour from newest) - $1::interval
+            and abs(a.robust_z_score) >= $4::float8
+            and ($5::text = 'both' or ($5::text = 'spike') = (a.robust_z_score > 0))
+            and (($2::int = 1 and $3::int is null) or d.market_cap_rank between $2::int and coalesce($3::int, 2147483647))
+       )`;
+  }
+
+  /** The row each matched hour shows: its return and close from the mart, its coin's name and rank. */
+  private details(from: string, columns: string): string {
+    return `select ${columns}
+         from ${from} m
+         join "${this.schema}".fct_price_anomalies a on a.coin_id = m.coin_id and a.bucket_start = m.bucket_start
+         join "${this.schema}".dim_coins d on d.coin_id = m.coin_id
+        order by m.bucket_start desc, abs(m.robust_z_score) desc, m.coin_id`;
   }
 
   private values(filters: AnomalyFilters): unknown[] {
     return [ANOMALY_WINDOWS[filters.window], filters.rankFrom, filters.rankTo ?? null, filters.minZ, filters.direction];
   }
 
-  /** One page of the feed, newest hour first, then the largest |z|, and how many rows match. */
+  /**
+   * One page of the feed, newest hour first, then the largest |z|, and how many rows match. The count
+   * and the page's keys come from the index alone; only the page's rows are read from the table.
+   */
   async page(filters: AnomalyFilters, page: number, pageSize: number): Promise<AnomalyFeed> {
-    const text = this.selected(
-      `a.coin_id as "coinId", d.coin_name as name, d.coin_symbol as symbol, d.market_cap_rank as rank,
-              to_char(a.bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as time,
-              a.anomaly_direction as direction, a.robust_z_score::float8 as "zScore",
-              a.return_1h::float8 as "return1h", a.close_price::float8 as "closePrice",
-              count(*) over ()::int as total,
-              to_char((select hour from newest) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as until`,
-      `order by a.bucket_start desc, abs(a.robust_z_score) desc, a.coin_id
-        limit $6 offset $7`,
-    );
-    const { rows } = await this.pool.query<FeedAnomaly & { total: number; until: string | null }>({
+    const text = `with ${this.matched()},
+       counted as (select count(*)::int as total from matched),
+       paged as (
+         select * from matched order by bucket_start desc, abs(robust_z_score) desc, coin_id limit $6 offset $7
+       ),
+       shown as (${this.details(
+         'paged',
+         `m.coin_id as "coinId", d.coin_name as name, d.coin_symbol as symbol, d.market_cap_rank as rank,
+                to_char(m.bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as time,
+                a.anomaly_direction as direction, m.robust_z_score::float8 as "zScore",
+                a.return_1h::float8 as "return1h", a.close_price::float8 as "closePrice"`,
+       )})
+       select (select total from counted) as total,
+              (select to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from newest) as until,
+              coalesce((select json_agg(s order by s.time desc, abs(s."zScore") desc, s."coinId") from shown s), '[]') as anomalies`;
+    const { rows } = await this.pool.query<AnomalyFeed>({
       name: `cdp_anomalies_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`,
       text,
       values: [...this.values(filters), pageSize, (page - 1) * pageSize],
     });
-    // A page past the end has no row to carry the total and the newest hour: count them apart.
-    if (rows.length === 0 && page > 1) return this.count(filters);
-    if (rows.length === 0) return { ...(await this.count(filters)), anomalies: [] };
-    return {
-      until: rows[0]!.until,
-      total: rows[0]!.total,
-      anomalies: rows.map(({ total: _t, until: _u, ...anomaly }) => anomaly),
-    };
-  }
-
-  private async count(filters: AnomalyFilters): Promise<AnomalyFeed> {
-    const { rows } = await this.pool.query<{ total: number; until: string | null }>(
-      this.selected(
-        `count(*)::int as total,
-                (select to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from newest) as until`,
-        '',
-      ),
-      this.values(filters),
-    );
-    return { until: rows[0]?.until ?? null, total: rows[0]?.total ?? 0, anomalies: [] };
+    return rows[0]!;
   }
 
   /** Every row of the feed as CSV (csv-export.ts streams it), in the page's order. */
   csv(filters: AnomalyFilters): CsvQuery {
     return {
-      text: this.selected(
-        `to_char(a.bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as time, a.coin_id,
+      text: `with ${this.matched()}
+       ${this.details(
+         'matched',
+         `to_char(m.bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as time, m.coin_id,
                 d.coin_symbol as symbol, d.coin_name as name, d.market_cap_rank as rank,
-                a.anomaly_direction as direction, a.robust_z_score::float8 as z_score,
+                a.anomaly_direction as direction, m.robust_z_score::float8 as z_score,
                 a.return_1h::float8 as return_1h, a.close_price::float8 as close_price`,
-        'order by a.bucket_start desc, abs(a.robust_z_score) desc, a.coin_id',
-      ),
+       )}`,
       values: this.values(filters),
       columns: CSV_COLUMNS,
     };

@@ -211,12 +211,14 @@ describe('GET /api/v1/anomalies', () => {
     ]);
   });
 
-  it('reads the flagged hours through the (is_anomaly, bucket_start) index the dbt model declares', async () => {
+  it('has the covering index the feed reads, declared by the dbt model and built by the bundled runner', async () => {
     const { rows } = await marts.db.pool.query<{ indexdef: string }>(
       `select indexdef from pg_indexes where schemaname = $1 and tablename = 'fct_price_anomalies'`,
       [schema.replace(/"/g, '')],
     );
-    expect(rows.map((r) => r.indexdef)).toContainEqual(expect.stringMatching(/\(is_anomaly, bucket_start\)$/));
+    expect(rows.map((r) => r.indexdef)).toContainEqual(
+      expect.stringMatching(/\(is_anomaly, bucket_start, robust_z_score, coin_id\)$/),
+    );
   });
 });
 
