@@ -14,7 +14,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
  */
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
-const PAGES = ['/', '/coins/bitcoin', '/pipeline'];
+const PAGES = ['/', '/coins/bitcoin', '/pipeline', '/anomalies'];
 /** A scheduled tick's id and a longer hand-made one, as the Recent ticks table lists them. */
 const RUN_IDS = ['t1765121280000', 'backfill-2026-12-07T15-28-00Z-a1b2c3d4'];
 

@@ -85,6 +85,9 @@ it.each([
   '/api/v1/pipeline/stale-observations',
   '/api/v1/pipeline/queues',
   '/api/v1/pipeline/gaps',
+  '/anomalies',
+  '/api/v1/anomalies?window=7d',
+  '/api/v1/anomalies.csv',
 ])('GET %s answers 200 as cdp_reader', async (path) => {
   const reply = await call(`${served.url}${path}`);
   if (reply.status !== 200)
