@@ -29,8 +29,12 @@ export function widerRange(range: string): string | undefined {
   return i >= 0 && i < RANGES.length - 1 ? RANGES[i + 1] : undefined;
 }
 
-/** Bars shown either side of the hour: three days of hours, a month of days. */
+/**
+ * Bars shown either side of the hour: up to three days of hours or a month of days, and no more than
+ * fit at ~15 px a bar (on a phone 72 hours left the marked bar 4 px wide).
+ */
 const HALF_VIEW = { hourly: 36, daily: 15 } as const;
+const BAR_PX = 15;
 
 export class AtHourMark {
   private readonly band: Lwc.ISeriesApi<'Histogram'>;
@@ -68,7 +72,7 @@ export class AtHourMark {
       return;
     }
     this.band.setData([{ time: bar as Lwc.UTCTimestamp, value: 1 }]);
-    const half = HALF_VIEW[interval];
+    const half = Math.max(4, Math.min(HALF_VIEW[interval], Math.round(this.container.clientWidth / BAR_PX / 2)));
     this.chart.timeScale().setVisibleLogicalRange({ from: index - half, to: index + half });
     this.note.textContent = `Marked: ${hour}${interval === 'daily' ? ' (its day)' : ''}, the shaded bar.`;
   }

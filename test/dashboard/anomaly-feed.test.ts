@@ -211,6 +211,28 @@ describe('GET /api/v1/anomalies', () => {
     ]);
   });
 
+  it('is kept by the response cache until the next transform run, as the other market endpoints are', async () => {
+    const silent = winston.createLogger({ silent: true });
+    const cached = await serve(
+      createApp({
+        config: marts.config(),
+        pool: marts.db.pool,
+        redis: runtime.redis,
+        queues: (key) => runtime.queue(key),
+        checkMigrations: async () => false,
+        logger: silent,
+      }),
+    );
+    try {
+      const url = `${cached.url}/api/v1/anomalies?window=7d&direction=drop`;
+      const [first, second] = [await call(url), await call(url)];
+      expect([first.headers.get('x-cache'), second.headers.get('x-cache')]).toEqual(['miss', 'hit']);
+      expect(second.json()).toEqual(first.json());
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('has the covering index the feed reads, declared by the dbt model and built by the bundled runner', async () => {
     const { rows } = await marts.db.pool.query<{ indexdef: string }>(
       `select indexdef from pg_indexes where schemaname = $1 and tablename = 'fct_price_anomalies'`,
