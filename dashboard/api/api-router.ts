@@ -163,6 +163,7 @@ export function createApiRouter(deps: ApiDeps): express.Router {
       res.json({
         ...filters,
         rankTo: filters.rankTo ?? null,
+        minZ: filters.minZ ?? null,
         page,
         pageSize,
         pages: Math.max(1, Math.ceil(feed.total / pageSize)),
@@ -179,7 +180,7 @@ export function createApiRouter(deps: ApiDeps): express.Router {
         filters.window,
         filters.direction,
         `rank${filters.rankFrom}-${filters.rankTo ?? 'all'}`,
-        `z${filters.minZ}`,
+        `z${filters.minZ ?? 'any'}`,
       );
       await sendCsv(deps.pool, res, anomalies.csv(filters), name);
     }),

@@ -34,7 +34,7 @@ const state = {
   window: urlParam('window', '24h', (v) => v === '24h' || v === '7d', ignored),
   rankFrom: urlParam('rankFrom', '1', rank, ignored),
   rankTo: urlParam('rankTo', '', rank, ignored),
-  minZ: urlParam('minZ', '', (v) => /^\d{1,6}(\.\d{1,2})?$/.test(v) && Number(v) <= 1000, ignored),
+  minZ: urlParam('minZ', '', (v) => /^\d+(\.\d+)?$/.test(v) && Number(v) <= 1000, ignored),
   direction: urlParam('direction', 'both', (v) => ['both', 'spike', 'drop'].includes(v), ignored),
   page: Number(urlParam('page', '1', (v) => /^[1-9]\d{0,4}$/.test(v) && Number(v) <= 100_000, ignored)),
 };
@@ -166,8 +166,8 @@ minZInput.addEventListener('input', () => {
   clearTimeout(typing);
   typing = window.setTimeout(() => {
     const value = minZInput.value.trim();
-    // The input's own checks (a number, 0–1000); two decimals at most, as the API takes.
-    if (value !== '' && (!minZInput.checkValidity() || !/^\d{1,6}(\.\d{1,2})?$/.test(value))) return;
+    // The input's own checks (a number, 0–1000), in the digits-and-point form the API takes.
+    if (value !== '' && (!minZInput.checkValidity() || !/^\d+(\.\d+)?$/.test(value))) return;
     state.minZ = value;
     changed();
   }, 300);

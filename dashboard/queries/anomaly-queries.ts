@@ -22,8 +22,8 @@ export interface AnomalyFilters {
   /** Market-cap rank band, inclusive; rankFrom 1 with no rankTo also keeps coins without a rank. */
   readonly rankFrom: number;
   readonly rankTo?: number | undefined;
-  /** |robust z| at least this. */
-  readonly minZ: number;
+  /** |robust z| at least this; none: every flagged hour. */
+  readonly minZ?: number | undefined;
   readonly direction: AnomalyDirection;
 }
 
@@ -100,7 +100,13 @@ export class AnomalyQueries {
   }
 
   private values(filters: AnomalyFilters): unknown[] {
-    return [ANOMALY_WINDOWS[filters.window], filters.rankFrom, filters.rankTo ?? null, filters.minZ, filters.direction];
+    return [
+      ANOMALY_WINDOWS[filters.window],
+      filters.rankFrom,
+      filters.rankTo ?? null,
+      filters.minZ ?? 0,
+      filters.direction,
+    ];
   }
 
   /**

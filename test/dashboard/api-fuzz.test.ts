@@ -72,7 +72,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
     window: oneOf('24h', '7d'),
     rankFrom: int(1, 100_000),
     rankTo: int(1, 100_000),
-    minZ: { kind: 'decimal', min: 0, max: 1000 },
+    minZ: decimal(0, 1000),
     direction: oneOf('both', 'spike', 'drop'),
     page: int(1, 100_000),
     pageSize: int(1, 200),
@@ -81,7 +81,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
     window: oneOf('24h', '7d'),
     rankFrom: int(1, 100_000),
     rankTo: int(1, 100_000),
-    minZ: { kind: 'decimal', min: 0, max: 1000 },
+    minZ: decimal(0, 1000),
     direction: oneOf('both', 'spike', 'drop'),
   },
 };
@@ -154,8 +154,6 @@ function valid(kind: Kind, value: string | string[]): boolean {
     case 'text':
       // eslint-disable-next-line no-control-regex -- control characters are exactly what the API rejects
       return value.length <= kind.max && !/[\u0000-\u001f\u007f]/.test(value);
-    case 'decimal':
-      return /^[0-9]{1,6}(\.[0-9]{1,2})?$/.test(value) && Number(value) >= kind.min && Number(value) <= kind.max;
   }
 }
 
