@@ -58,15 +58,13 @@ export interface OperationsReport {
 
 /*
  * Buckets are aligned on the epoch (date_bin), so a bucket's contents do not change as the window
- * slides; the newest bucket is the one holding now(). Both ledger reads are range scans of their
- * started_at index.
+ * slides; the newest bucket is the one holding now(). The window's start is a stable expression (not
+ * a joined row), so both ledger reads are range scans of their started_at index.
  */
+const FIRST_START = `(date_bin($1::interval, now(), timestamptz 'epoch') - $1::interval * ($2::int - 1))`;
 const OPERATIONS_SQL = `
-with bounds as (
-  select date_bin($1::interval, now(), timestamptz 'epoch') - $1::interval * ($2::int - 1) as first_start, now() as until
-),
-buckets as (
-  select generate_series(b.first_start, b.until, $1::interval) as bucket_start from bounds b
+with buckets as (
+  select generate_series(${FIRST_START}, now(), $1::interval) as bucket_start
 ),
 ticks as (
   select date_bin($1::interval, r.started_at, timestamptz 'epoch') as bucket_start,
@@ -81,8 +79,8 @@ ticks as (
          sum(r.records_rejected)::float8 as rejected,
          max(r.fetch_jobs_waiting) as fetch_waiting,
          max(r.load_jobs_waiting) as load_waiting
-    from pipeline.pipeline_runs r, bounds b
-   where r.started_at >= b.first_start and r.started_at <= b.until
+    from pipeline.pipeline_runs r
+   where r.started_at >= ${FIRST_START} and r.started_at <= now()
    group by 1
 ),
 transforms as (
@@ -90,8 +88,8 @@ transforms as (
          count(*)::int as runs,
          avg(t.duration_ms)::float8 / 1000 as seconds_avg,
          max(t.duration_ms)::float8 / 1000 as seconds_max
-    from pipeline.transform_runs t, bounds b
-   where t.started_at >= b.first_start and t.started_at <= b.until
+    from pipeline.transform_runs t
+   where t.started_at >= ${FIRST_START} and t.started_at <= now()
    group by 1
 )
 select k.bucket_start as "start",
@@ -103,19 +101,27 @@ select k.bucket_start as "start",
        ti.fetch_waiting as "fetchJobsWaitingMax", ti.load_waiting as "loadJobsWaitingMax",
        coalesce(tr.runs, 0) as "transformRuns",
        tr.seconds_avg as "transformSecondsAvg", tr.seconds_max as "transformSecondsMax",
-       (select until from bounds) as until
+       now() as until
   from buckets k
   left join ticks ti using (bucket_start)
   left join transforms tr using (bucket_start)
  order by k.bucket_start`;
 
+/** The statement and its parameters for `window` (exported for the EXPLAIN in its test). */
+export function operationsQuery(window: OperationsWindow): { text: string; values: unknown[] } {
+  const { seconds, bucketSeconds } = OPERATIONS_WINDOWS[window];
+  return { text: OPERATIONS_SQL, values: [`${bucketSeconds} seconds`, seconds / bucketSeconds] };
+}
+
 /** The operations trends over `window`, one entry per bucket. */
 export async function operations(pool: pg.Pool, window: OperationsWindow): Promise<OperationsReport> {
-  const { seconds, bucketSeconds } = OPERATIONS_WINDOWS[window];
-  const { rows } = await pool.query<OperationsBucket & { until: Date }>(OPERATIONS_SQL, [
-    `${bucketSeconds} seconds`,
-    seconds / bucketSeconds,
-  ]);
+  const { rows } = await pool.query<OperationsBucket & { until: Date }>(operationsQuery(window));
   const buckets = rows.map(({ until: _until, ...bucket }) => bucket);
-  return { window, bucketSeconds, from: buckets[0]!.start, to: rows[0]!.until, buckets };
+  return {
+    window,
+    bucketSeconds: OPERATIONS_WINDOWS[window].bucketSeconds,
+    from: buckets[0]!.start,
+    to: rows[0]!.until,
+    buckets,
+  };
 }
