@@ -59,7 +59,8 @@ export interface OperationsReport {
 /*
  * Buckets are aligned on the epoch (date_bin), so a bucket's contents do not change as the window
  * slides; the newest bucket is the one holding now(). The window's start is a stable expression (not
- * a joined row), so both ledger reads are range scans of their started_at index.
+ * a joined row), so both ledger reads are range scans of their started_at index. Durations are
+ * aggregated as float8: extract() returns numeric, whose avg took half of a 7-day answer's time.
  */
 const FIRST_START = `(date_bin($1::interval, now(), timestamptz 'epoch') - $1::interval * ($2::int - 1))`;
 const OPERATIONS_SQL = `
@@ -69,14 +70,14 @@ with buckets as (
 ticks as (
   select date_bin($1::interval, r.started_at, timestamptz 'epoch') as bucket_start,
          count(*)::int as ticks,
-         avg(extract(epoch from r.finished_at - r.started_at))::float8 as loaded_avg,
-         max(extract(epoch from r.finished_at - r.started_at))::float8 as loaded_max,
-         avg(extract(epoch from r.transform_finished_at - r.started_at))
-           filter (where r.transform_status in ('succeeded', 'coalesced'))::float8 as transformed_avg,
-         max(extract(epoch from r.transform_finished_at - r.started_at))
-           filter (where r.transform_status in ('succeeded', 'coalesced'))::float8 as transformed_max,
-         sum(r.rows_loaded)::float8 as rows_loaded,
-         sum(r.records_rejected)::float8 as rejected,
+         avg(extract(epoch from r.finished_at - r.started_at)::float8) as loaded_avg,
+         max(extract(epoch from r.finished_at - r.started_at)::float8) as loaded_max,
+         avg(extract(epoch from r.transform_finished_at - r.started_at)::float8)
+           filter (where r.transform_status in ('succeeded', 'coalesced')) as transformed_avg,
+         max(extract(epoch from r.transform_finished_at - r.started_at)::float8)
+           filter (where r.transform_status in ('succeeded', 'coalesced')) as transformed_max,
+         sum(r.rows_loaded::float8) as rows_loaded,
+         sum(r.records_rejected::float8) as rejected,
          max(r.fetch_jobs_waiting) as fetch_waiting,
          max(r.load_jobs_waiting) as load_waiting
     from pipeline.pipeline_runs r
@@ -86,7 +87,7 @@ ticks as (
 transforms as (
   select date_bin($1::interval, t.started_at, timestamptz 'epoch') as bucket_start,
          count(*)::int as runs,
-         avg(t.duration_ms)::float8 / 1000 as seconds_avg,
+         avg(t.duration_ms::float8) / 1000 as seconds_avg,
          max(t.duration_ms)::float8 / 1000 as seconds_max
     from pipeline.transform_runs t
    where t.started_at >= ${FIRST_START} and t.started_at <= now()
