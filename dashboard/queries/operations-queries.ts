@@ -59,8 +59,8 @@ export interface OperationsReport {
 /*
  * Buckets are aligned on the epoch (date_bin), so a bucket's contents do not change as the window
  * slides; the newest bucket is the one holding now(). The window's start is a stable expression (not
- * a joined row), so both ledger reads are range scans of their started_at index. Durations are
- * aggregated as float8: extract() returns numeric, whose avg took half of a 7-day answer's time.
+ * a joined row), so both ledger reads are range scans of their started_at index. Values are
+ * aggregated as float8 (extract() returns numeric, slower to average and sent to node as a string).
  */
 const FIRST_START = `(date_bin($1::interval, now(), timestamptz 'epoch') - $1::interval * ($2::int - 1))`;
 const OPERATIONS_SQL = `
