@@ -22,6 +22,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
     "The newest tick's CoinGecko calls needed vs allowed per tick interval, and batches superseded in the last hour",
   '/pipeline/gaps':
     'The newest coverage gaps (no tick loaded for longer than GAP_THRESHOLD), open or repaired, and how many are open',
+  '/pipeline/operations':
+    'Tick duration, rows loaded, rejects, queue backlog and dbt run time over a window, in buckets (at most 360)',
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../queries/run-queries.js';
 import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from '../queries/market-queries.js';
 import { CHANGE_WINDOWS, MAX_AMOUNT_USD, MAX_CHANGE_PCT } from '../queries/coin-filters.js';
+import { OPERATIONS_WINDOW_KEYS } from '../queries/operations-queries.js';
 import { coinIdParam, decimal, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
 
 export const COIN_SORT_KEYS = Object.keys(COIN_SORTS) as CoinSort[];
@@ -81,6 +82,7 @@ export const API_QUERIES = {
   '/pipeline/history': limit(100, 10),
   '/pipeline/call-budget': none,
   '/pipeline/gaps': limit(200, 20),
+  '/pipeline/operations': z.strictObject({ window: oneOf(OPERATIONS_WINDOW_KEYS, '6h') }),
   '/events': none,
   '/openapi.json': none,
 } as const satisfies Record<string, z.ZodObject>;

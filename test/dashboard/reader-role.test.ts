@@ -85,6 +85,7 @@ it.each([
   '/api/v1/pipeline/stale-observations',
   '/api/v1/pipeline/queues',
   '/api/v1/pipeline/gaps',
+  '/api/v1/pipeline/operations?window=7d',
 ])('GET %s answers 200 as cdp_reader', async (path) => {
   const reply = await call(`${served.url}${path}`);
   if (reply.status !== 200)
