@@ -205,7 +205,7 @@ export const dashboardBenchmark: Benchmark = {
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
     ctx.defer(() => agent.destroy());
     const rnd = random(20261127);
-    await freshenLedger(admin);
+    await freshenLedger(admin, COINS);
     for (const e of endpoints) await requester(url, e, rnd, agent)(); // fails fast on a 503/404
 
     // Reference: select 1 from this process, 50 loops over a pool of 50.
@@ -230,7 +230,7 @@ export const dashboardBenchmark: Benchmark = {
     const cold = new Map<string, number[]>(endpoints.map((e) => [e.name, []]));
     for (let i = 0; i < COLD_SAMPLES; i++) {
       ctx.signal.throwIfAborted();
-      await freshenLedger(admin);
+      await freshenLedger(admin, COINS);
       await transformRun();
       await sleep(1100, ctx.signal);
       for (const e of endpoints) {
@@ -261,7 +261,7 @@ export const dashboardBenchmark: Benchmark = {
     });
     for (const e of endpoints) {
       ctx.signal.throwIfAborted();
-      await freshenLedger(admin);
+      await freshenLedger(admin, COINS);
       const request = requester(url, e, rnd, agent);
       const single = await runLoad({
         concurrency: 1,
@@ -344,16 +344,13 @@ async function metricsAtScale(
 ): Promise<Measurement[]> {
   const small = await ctx.database();
   const smallPool = new pg.Pool({ connectionString: small.url, max: 1 });
-  try {
-    await insertLedger(smallPool, { coins: METRICS_SMALL_COINS, minutes: HISTORY_MINUTES });
-  } finally {
-    await smallPool.end();
-  }
+  ctx.defer(() => smallPool.end());
+  await insertLedger(smallPool, { coins: METRICS_SMALL_COINS, minutes: HISTORY_MINUTES });
   const smallDashboard = await deps.startDashboard(small.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   ctx.defer(() => agent.destroy());
-  const scrape = async (base: string) => {
-    await freshenLedger(deps.admin);
+  const scrape = async (base: string, pool: pg.Pool, coins: number) => {
+    await freshenLedger(pool, coins);
     return runLoad({
       concurrency: 1,
       warmupMs: 500,
@@ -364,9 +361,9 @@ async function metricsAtScale(
   };
   // Large, small, large again: the better of the two large runs, so a burst of other work on the
   // shared machine during one of them does not decide the ratio.
-  const large1 = await scrape(deps.url);
-  const smallRun = await scrape(smallDashboard.url);
-  const large2 = await scrape(deps.url);
+  const large1 = await scrape(deps.url, deps.admin, COINS);
+  const smallRun = await scrape(smallDashboard.url, smallPool, METRICS_SMALL_COINS);
+  const large2 = await scrape(deps.url, deps.admin, COINS);
   const large = large1.p50 <= large2.p50 ? large1 : large2;
   ctx.log(`/metrics at ${COINS} coins, 1 connection: ${fmt(large1)} | again: ${fmt(large2)}`);
   ctx.log(`/metrics at ${METRICS_SMALL_COINS} coins, 1 connection: ${fmt(smallRun)}`);

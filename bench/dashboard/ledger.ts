@@ -12,30 +12,7 @@ const BATCH_COINS = 250;
  */
 export async function insertLedger(pool: pg.Pool, options: { coins: number; minutes: number }): Promise<void> {
   const { coins, minutes } = options;
-  await pool.query(
-    `insert into pipeline.pipeline_runs
-       (run_id, trigger, scheduled_at, started_at, coins_planned, batches_planned, batches_fetched, batches_loaded,
-        rows_loaded, finished_at, status, transform_status, transform_finished_at)
-     select 'bench-' || to_char(t at time zone 'UTC', 'YYYYMMDDHH24MI'), 'schedule', t, t, $1::int, b, b, b, $1::int,
-            t + interval '3 seconds', 'loaded', 'succeeded', t + interval '5 seconds'
-       from generate_series(date_trunc('minute', now()) - make_interval(mins => $2::int - 1), date_trunc('minute', now()),
-                            interval '1 minute') as t,
-            (select ceil($1::numeric / ${BATCH_COINS})::int as b) as n`,
-    [coins, minutes],
-  );
-  await pool.query(
-    `with batches as (
-       select (c - 1) / ${BATCH_COINS} as batch_no,
-              array_agg(case c when 1 then 'bitcoin' when 2 then 'ethereum' else 'coin-' || c end order by c) as coin_ids
-         from generate_series(1, $1::int) as c group by 1
-     )
-     insert into pipeline.pipeline_batches
-       (run_id, batch_no, coin_ids, status, fetched_at, loaded_at, records_received, rows_loaded, rows_duplicate, records_rejected)
-     select r.run_id, b.batch_no, b.coin_ids, 'loaded', r.started_at + interval '1 second', r.started_at + interval '2 seconds',
-            cardinality(b.coin_ids), cardinality(b.coin_ids), 0, 0
-       from pipeline.pipeline_runs r cross join batches b`,
-    [coins],
-  );
+  await appendTicks(pool, coins, minutes);
   await pool.query(
     `insert into pipeline.quarantined_records (run_id, batch_no, record_index, coin_id, reason, record, quarantined_at)
      select r.run_id, 0, i, 'coin-' || i, 'current_price: expected a number', json_build_object('id', 'coin-' || i), r.started_at
@@ -70,20 +47,47 @@ export async function insertLedger(pool: pg.Pool, options: { coins: number; minu
 }
 
 /**
- * Moves the whole ledger forward so its newest tick started this minute, as if the pipeline were
- * still running: the freshness queries look at the last STALE_AFTER, and a ledger that aged during
- * the benchmark would leave them nothing recent to compare (cheaper than in production).
+ * The 1-minute ticks of `coins` coins from the newest one in the ledger up to this minute (the last
+ * `minutes` when the ledger is empty), as a running pipeline would have written them meanwhile.
+ * Appended, never moved by an update: rewriting the ledger left it with dead rows autovacuum had not
+ * reached and statistics far off, which no running pipeline shows.
  */
-export async function freshenLedger(pool: pg.Pool): Promise<void> {
-  await pool.query(
-    `with shift as (
-       select date_trunc('minute', now()) - max(started_at) as by from pipeline.pipeline_runs
-     ), runs as (
-       update pipeline.pipeline_runs r set started_at = r.started_at + s.by, scheduled_at = r.scheduled_at + s.by,
-              finished_at = r.finished_at + s.by, transform_finished_at = r.transform_finished_at + s.by
-         from shift s where s.by > interval '0'
-     )
-     update pipeline.pipeline_batches b set fetched_at = b.fetched_at + s.by, loaded_at = b.loaded_at + s.by
-       from shift s where s.by > interval '0'`,
+async function appendTicks(pool: pg.Pool, coins: number, minutes: number): Promise<void> {
+  const runs = await pool.query<{ run_id: string }>(
+    `insert into pipeline.pipeline_runs
+       (run_id, trigger, scheduled_at, started_at, coins_planned, batches_planned, batches_fetched, batches_loaded,
+        rows_loaded, finished_at, status, transform_status, transform_finished_at)
+     select 'bench-' || to_char(t at time zone 'UTC', 'YYYYMMDDHH24MI'), 'schedule', t, t, $1::int, b, b, b, $1::int,
+            t + interval '3 seconds', 'loaded', 'succeeded', t + interval '5 seconds'
+       from generate_series(coalesce((select max(started_at) from pipeline.pipeline_runs) + interval '1 minute',
+                                     date_trunc('minute', now()) - make_interval(mins => $2::int - 1)),
+                            date_trunc('minute', now()), interval '1 minute') as t,
+            (select ceil($1::numeric / ${BATCH_COINS})::int as b) as n
+     returning run_id`,
+    [coins, minutes],
   );
+  if (runs.rowCount === 0) return;
+  await pool.query(
+    `with batches as (
+       select (c - 1) / ${BATCH_COINS} as batch_no,
+              array_agg(case c when 1 then 'bitcoin' when 2 then 'ethereum' else 'coin-' || c end order by c) as coin_ids
+         from generate_series(1, $1::int) as c group by 1
+     )
+     insert into pipeline.pipeline_batches
+       (run_id, batch_no, coin_ids, status, fetched_at, loaded_at, records_received, rows_loaded, rows_duplicate, records_rejected)
+     select r.run_id, b.batch_no, b.coin_ids, 'loaded', r.started_at + interval '1 second', r.started_at + interval '2 seconds',
+            cardinality(b.coin_ids), cardinality(b.coin_ids), 0, 0
+       from pipeline.pipeline_runs r cross join batches b
+      where r.run_id = any($2)`,
+    [coins, runs.rows.map((r) => r.run_id)],
+  );
+}
+
+/**
+ * Appends the ticks a running pipeline would have written since the newest one, so the freshness
+ * queries (the last STALE_AFTER of the ledger) see the shape they see in production all through the
+ * benchmark, not a ledger that ages into having nothing recent to compare.
+ */
+export async function freshenLedger(pool: pg.Pool, coins: number): Promise<void> {
+  await appendTicks(pool, coins, 1);
 }
