@@ -54,6 +54,8 @@ export function openApiDocument(): Record<string, unknown> {
               required: true,
               description: API_PATH_PARAMS.shape.id.description,
               schema: jsonSchema(API_PATH_PARAMS.shape.id),
+              // Required, so it needs an example: `npm run bench -- dashboard` requests every route with them.
+              example: 'bitcoin',
             },
           ]
         : []),
