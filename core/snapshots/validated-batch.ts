@@ -33,8 +33,9 @@ export interface ValidatedBatch {
 
 /**
  * Validates a parsed /coins/markets array and encodes its valid records as COPY text lines. `texts`
- * (each item's JSON as sent, from jsonArrayItems) become the `record` column; without them each
- * record is serialised again.
+ * (each item's JSON as sent, from jsonArrayItems) are what a rejected record is quarantined with;
+ * without them it is serialised again. Valid records need no text: their rows keep only what the
+ * typed columns do not (core/snapshots/record-residual.ts).
  */
 export function validateSnapshotBatch(
   context: SnapshotContext,
@@ -62,7 +63,7 @@ export function validateSnapshotBatch(
       const { record } = result;
       coinIds.push(record.id);
       lastUpdated.push(record.lastUpdated);
-      lines.push(snapshotCopyLine(record, context, texts?.[index]));
+      lines.push(snapshotCopyLine(record, context));
       for (const field of record.unknownFields) {
         const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
         seen.records++;

@@ -63,11 +63,10 @@ function withHeader(payload: Buffer, edit: (header: Record<string, unknown>) => 
 }
 
 describe(validateSnapshotBatch.name, () => {
-  it('encodes each valid record as its COPY line, with the record text as sent, in response order', () => {
+  it('encodes each valid record as its COPY line, in response order', () => {
     const batch = validated();
-    const texts = jsonArrayItems(body);
     const sources = JSON.parse(body) as Record<string, unknown>[];
-    expect(batch.lines).toEqual([0, 2, 3].map((i) => snapshotCopyLine(record(sources[i]!), context, texts[i])));
+    expect(batch.lines).toEqual([0, 2, 3].map((i) => snapshotCopyLine(record(sources[i]!), context)));
     expect(batch.coinIds).toEqual(['bitcoin', 'ethereum', 'tether']);
     expect(batch.lastUpdated).toEqual([
       '2026-11-27T10:00:00.000Z',
