@@ -82,6 +82,19 @@ describe(validateSnapshotBatch.name, () => {
     ]);
   });
 
+  it('cuts the record texts, when given a function, only for a batch with a rejected record', () => {
+    let cuts = 0;
+    const cut = (text: string) => () => {
+      cuts++;
+      return jsonArrayItems(text);
+    };
+    const clean = JSON.stringify([item('bitcoin'), item('tether')]);
+    expect(validateSnapshotBatch(context, JSON.parse(clean) as unknown[], cut(clean)).lines).toHaveLength(2);
+    expect(cuts).toBe(0);
+    expect(validateSnapshotBatch(context, items(), cut(body)).rejected).toEqual(validated().rejected);
+    expect(cuts).toBe(1);
+  });
+
   it('counts undocumented fields with an example coin (schema drift)', () => {
     expect(validated().unknownFields).toEqual({ brand_new_field: { records: 1, exampleCoin: 'ethereum' } });
   });
