@@ -1,3 +1,5 @@
+import { MARKET_FIELDS } from '../coingecko/market-record.js';
+
 /**
  * What a raw snapshot row stores of the record besides its typed columns, so that the record can be
  * replayed (raw.replay_record(), migration 1765500000000) without keeping the whole JSON a second
@@ -56,10 +58,15 @@ export const REPLAYED_KEYS = [
 
 const REPLAYED = new Set<string>(REPLAYED_KEYS);
 const DATE_KEYS = new Set<string>(['ath_date', 'atl_date', 'last_updated']);
+/** Documented keys without a column (image, sparkline_in_7d, the longer windows, …): always in `extra` when sent. */
+const DOCUMENTED_UNTYPED = Object.keys(MARKET_FIELDS).filter((key) => !REPLAYED.has(key));
 
-/** The only timestamp form replay writes back (CoinGecko's); anything else is kept verbatim in `extra`. */
-const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const replaysAsIs = (iso: string) => CANONICAL_ISO.test(iso) && new Date(iso).toISOString() === iso;
+/**
+ * The only timestamp form replay writes back (CoinGecko's), with every part in the range Postgres
+ * keeps as written (no hour 24, no leap second, which it would roll over); anything else is kept
+ * verbatim in `extra`. A day the month lacks (02-30) is refused by Postgres at COPY, as before.
+ */
+const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 /** A roi the three roi columns give back: exactly times, currency, percentage (validation checked their types). */
 function plainRoi(roi: object): boolean {
@@ -78,10 +85,20 @@ export interface RecordResidual {
   readonly untyped: number | null;
 }
 
-/** The residual of one validated record (`source` as parsed from CoinGecko's JSON). */
-export function recordResidual(source: Readonly<Record<string, unknown>>): RecordResidual {
-  // No prototype: keys are CoinGecko's, and "__proto__" must stay a key like any other.
-  let extra: Record<string, unknown> | undefined;
+/**
+ * The residual of one validated record: `source` as parsed from CoinGecko's JSON, `unknownFields`
+ * its undocumented keys (validation found them). On the fetch workers' hot path, so the text is
+ * written key by key rather than through an intermediate object, and only the few keys that can
+ * be in it are looked at.
+ */
+export function recordResidual(
+  source: Readonly<Record<string, unknown>>,
+  unknownFields: readonly string[] = unknownKeys(source),
+): RecordResidual {
+  let extra = '';
+  const add = (key: string, value: unknown) => {
+    extra += `${extra === '' ? '{' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  };
   let untyped = 0;
   for (let bit = 0; bit < REPLAYED_KEYS.length; bit++) {
     const key = REPLAYED_KEYS[bit]!;
@@ -89,14 +106,20 @@ export function recordResidual(source: Readonly<Record<string, unknown>>): Recor
     if (value === undefined) untyped |= 1 << bit;
     else if (
       value !== null &&
-      (DATE_KEYS.has(key) ? !replaysAsIs(value as string) : key === 'roi' && !plainRoi(value as object))
+      (DATE_KEYS.has(key) ? !CANONICAL_ISO.test(value as string) : key === 'roi' && !plainRoi(value as object))
     ) {
-      (extra ??= Object.create(null) as Record<string, unknown>)[key] = value;
+      add(key, value);
       untyped |= 1 << bit;
     }
   }
-  for (const key in source) {
-    if (!REPLAYED.has(key)) (extra ??= Object.create(null) as Record<string, unknown>)[key] = source[key];
+  for (const key of DOCUMENTED_UNTYPED) {
+    const value = source[key];
+    if (value !== undefined) add(key, value);
   }
-  return { extra: extra === undefined ? '{}' : JSON.stringify(extra), untyped: untyped === 0 ? null : untyped };
+  for (const key of unknownFields) add(key, source[key]);
+  return { extra: extra === '' ? '{}' : `${extra}}`, untyped: untyped === 0 ? null : untyped };
 }
+
+const DOCUMENTED = new Set(Object.keys(MARKET_FIELDS));
+const unknownKeys = (source: Readonly<Record<string, unknown>>) =>
+  Object.keys(source).filter((key) => !DOCUMENTED.has(key));

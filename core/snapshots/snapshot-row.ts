@@ -16,7 +16,7 @@ function readerOf(value: RawColumnValue): ReadColumn {
   if ('field' in value) return (record) => record.values[value.field];
   if ('context' in value) return (_record, context) => context[value.context];
   if ('roi' in value) return (record) => (record.values.roi as Roi)?.[value.roi] ?? null;
-  if ('residual' in value) return (record) => recordResidual(record.source)[value.residual];
+  if ('residual' in value) return (record) => recordResidual(record.source, record.unknownFields)[value.residual];
   throw new Error('snapshotRow: a column left to its default, or legacy, is not copied');
 }
 
@@ -48,6 +48,6 @@ export function snapshotCopyLine(record: MarketRecord, context: SnapshotContext)
   const roi = values.roi as Roi;
   line +=
     roi === null ? '\t\\N\t\\N\t\\N' : `\t${encode(roi.times)}\t${encode(roi.currency)}\t${encode(roi.percentage)}`;
-  const { extra, untyped } = recordResidual(record.source);
+  const { extra, untyped } = recordResidual(record.source, record.unknownFields);
   return `${line}\t${copyTextEscape(extra)}\t${untyped === null ? '\\N' : untyped}\n`;
 }
