@@ -247,6 +247,15 @@ export const loadBenchmark: Benchmark = {
         reference: `TypeORM save(), ${Math.round(TYPEORM_BUDGET_MS / 1000)}s sample`,
         referenceValue: d,
       },
+      // Issue 18's figure: everything the pipeline spends per row (fetch workers' preparation with
+      // their key checks, 2 loaders, their backends) against psql \copy of the same rows.
+      {
+        metric: 'CPU-s end to end: fetch-side preparation + 2 loaders + backends (lower is better)',
+        value: seconds(prepareMs + a2.nodeCpuMs + a2.backendCpuMs),
+        unit: 's',
+        reference: bCpu,
+        referenceValue: seconds(b.psqlCpuMs + b.backendCpuMs),
+      },
       // CPU-seconds for the whole fixture: steadier than rows/s on a shared machine. Lower is better.
       {
         metric: 'CPU-s, 2 loaders: Node + backends (lower is better)',
