@@ -16,6 +16,7 @@ import { SupersededBatches1765100000000 } from './migrations/1765100000000-super
 import { CoverageGaps1765200000000 } from './migrations/1765200000000-coverage-gaps.js';
 import { PartitionMaintenance1765300000000 } from './migrations/1765300000000-partition-maintenance.js';
 import { StaleObservations1765400000000 } from './migrations/1765400000000-stale-observations.js';
+import { ReplayableRawRecords1765500000000 } from './migrations/1765500000000-replayable-raw-records.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
 import { QueueDepthAtPlan1765700000000 } from './migrations/1765700000000-queue-depth-at-plan.js';
 
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   CoverageGaps1765200000000,
   PartitionMaintenance1765300000000,
   StaleObservations1765400000000,
+  ReplayableRawRecords1765500000000,
   QueueDepthAtPlan1765700000000,
 ];
 
