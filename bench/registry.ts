@@ -5,6 +5,7 @@ import { fetchBenchmark } from './fetch/fetch-bench.js';
 import { loadBenchmark } from './load/load-bench.js';
 import { tickLatencyBenchmark } from './tick-latency/tick-latency-bench.js';
 import { scalingBenchmark } from './scaling-bench.js';
+import { storageBenchmark } from './storage/storage-bench.js';
 import { transformBenchmark } from './transform-bench.js';
 
 /**
@@ -14,6 +15,7 @@ import { transformBenchmark } from './transform-bench.js';
  */
 export const BENCHMARKS: readonly Benchmark[] = [
   loadBenchmark,
+  storageBenchmark,
   fetchBenchmark,
   tickLatencyBenchmark,
   scalingBenchmark,

@@ -28,8 +28,14 @@ export interface SimulatorControl {
   /**
    * The records `GET /coins/markets?ids=…&vs_currency=…` would return at `atMs` (default now), in
    * the default `market_cap_desc` order and without pagination; faults on records apply.
+   * `changeTimeframes` as `price_change_percentage` asks for them (the pipeline asks for 1h,24h,7d).
    */
-  marketsSnapshot(ids: string[], vsCurrency?: string, atMs?: number): Record<string, unknown>[];
+  marketsSnapshot(
+    ids: string[],
+    vsCurrency?: string,
+    atMs?: number,
+    changeTimeframes?: readonly string[],
+  ): Record<string, unknown>[];
 }
 
 export function createControl(state: SimulatorState): SimulatorControl {
@@ -43,11 +49,11 @@ export function createControl(state: SimulatorState): SimulatorControl {
     },
     reset: () => state.reset(),
     universeIds: () => state.sim.coins.map((c) => c.id),
-    marketsSnapshot(ids, vsCurrency = 'usd', atMs = state.clock()) {
+    marketsSnapshot(ids, vsCurrency = 'usd', atMs = state.clock(), changeTimeframes = []) {
       const rate = vsRate(vsCurrency.toLowerCase());
       if (rate === undefined) throw new Error(`unsupported vs_currency ${vsCurrency}`);
       return state.sim.markets(
-        { ids, order: 'market_cap_desc', rate, extras: { sparkline: false, changeTimeframes: [] } },
+        { ids, order: 'market_cap_desc', rate, extras: { sparkline: false, changeTimeframes: [...changeTimeframes] } },
         state.settings,
         atMs,
       );

@@ -121,3 +121,30 @@ export function httpGetter(
       req.on('error', reject);
     });
 }
+
+/**
+ * A GET of `path()` that resolves at the first byte of a 200's body (a CSV download's header and first
+ * row, an event stream's first event), then closes the connection: what a user waits for before a
+ * download starts or a stream says something. The socket is not reused, so each request also opens
+ * a connection (a fraction of a millisecond on loopback).
+ */
+export function httpFirstByte(baseUrl: string, path: () => string): () => Promise<string | void> {
+  return () =>
+    new Promise<string | void>((resolve, reject) => {
+      const p = path();
+      const req = http.get(new URL(p, baseUrl), { agent: false }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          res.on('end', () => reject(new Error(`GET ${p}: HTTP ${res.statusCode}`)));
+          return;
+        }
+        res.once('data', () => {
+          const cache = res.headers['x-cache'];
+          resolve(typeof cache === 'string' ? cache : undefined);
+          req.destroy();
+        });
+        res.on('error', () => undefined); // the destroy above
+      });
+      req.on('error', reject);
+    });
+}

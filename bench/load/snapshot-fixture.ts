@@ -23,7 +23,11 @@ export const BATCH_SIZE = 250;
  * Realistic records straight from the simulator: each step is the whole universe `stepMs` later, so
  * every coin has a new last_updated and no row conflicts with another.
  */
-export async function snapshotFixture(coins: number, steps: number): Promise<SnapshotFixture> {
+export async function snapshotFixture(
+  coins: number,
+  steps: number,
+  changeTimeframes: readonly string[] = [],
+): Promise<SnapshotFixture> {
   const simulator = await startSimulator({ coins, stepMs: 10_000 });
   try {
     const ids = simulator.control.universeIds();
@@ -32,7 +36,7 @@ export async function snapshotFixture(coins: number, steps: number): Promise<Sna
     const batchIds: string[][][] = [];
     const timestamps = new Set<string>();
     for (let step = 0; step < steps; step++) {
-      const records = simulator.control.marketsSnapshot(ids, 'usd', base + step * 10_000);
+      const records = simulator.control.marketsSnapshot(ids, 'usd', base + step * 10_000, changeTimeframes);
       const stepBodies: string[] = [];
       const stepIds: string[][] = [];
       for (let i = 0; i < records.length; i += BATCH_SIZE) {

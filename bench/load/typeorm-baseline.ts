@@ -1,6 +1,7 @@
 import type { Repository } from 'typeorm';
 import { validateMarketRecord, type MarketRecord } from '../../core/coingecko/market-record.js';
 import { MarketSnapshot } from '../../core/db/entities/market-snapshot.js';
+import { recordResidual } from '../../core/snapshots/record-residual.js';
 import type { ParsedBatch } from './load-path.js';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : null);
@@ -9,6 +10,7 @@ const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
 function toEntity(record: MarketRecord, input: ParsedBatch): MarketSnapshot {
   const v = record.values;
   const roi = v.roi as { times: number; currency: string; percentage: number } | null;
+  const residual = recordResidual(record.source);
   return Object.assign(new MarketSnapshot(), {
     coinId: record.id,
     vsCurrency: input.vsCurrency,
@@ -43,7 +45,8 @@ function toEntity(record: MarketRecord, input: ParsedBatch): MarketSnapshot {
     priceChangePercentage1h: num(v.price_change_percentage_1h_in_currency),
     priceChangePercentage24hInCurrency: num(v.price_change_percentage_24h_in_currency),
     priceChangePercentage7d: num(v.price_change_percentage_7d_in_currency),
-    record: record.source,
+    recordExtra: JSON.parse(residual.extra) as unknown,
+    recordUntyped: residual.untyped,
   });
 }
 

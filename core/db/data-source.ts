@@ -16,7 +16,9 @@ import { SupersededBatches1765100000000 } from './migrations/1765100000000-super
 import { CoverageGaps1765200000000 } from './migrations/1765200000000-coverage-gaps.js';
 import { PartitionMaintenance1765300000000 } from './migrations/1765300000000-partition-maintenance.js';
 import { StaleObservations1765400000000 } from './migrations/1765400000000-stale-observations.js';
+import { ReplayableRawRecords1765500000000 } from './migrations/1765500000000-replayable-raw-records.js';
 import { TransformResults1764403200000 } from './migrations/1764403200000-transform-results.js';
+import { QueueDepthAtPlan1765700000000 } from './migrations/1765700000000-queue-depth-at-plan.js';
 
 export const ENTITIES = [Coin, MarketSnapshot, PipelineRun, PipelineBatch, QuarantinedRecord];
 /** Every schema change, in order. A new migration is appended here and nowhere else. */
@@ -33,6 +35,8 @@ export const MIGRATIONS = [
   CoverageGaps1765200000000,
   PartitionMaintenance1765300000000,
   StaleObservations1765400000000,
+  ReplayableRawRecords1765500000000,
+  QueueDepthAtPlan1765700000000,
 ];
 
 export function createDataSource(databaseUrl: string, options: { poolMax?: number } = {}): DataSource {

@@ -16,6 +16,12 @@ export function createPool(config: AppConfig, applicationName: string): pg.Pool 
     statement_timeout: config.postgres.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // Every statement on this pool is a short read or write (ledger, loads, the dashboard's queries).
+    // One whose estimate crosses jit_above_cost (a misestimate, e.g. while autovacuum lags behind a
+    // ledger's updates) was JIT-compiled on each run: 140 ms of compilation for a 1 ms freshness
+    // query at 15,000 coins, on every /metrics scrape (docs/benchmarks.md). The transform's own
+    // connections turn JIT off for the same reason (TRANSFORM_PGOPTIONS).
+    options: '-c jit=off',
   });
   // An idle client losing its connection (Postgres restart) must not crash the process; the next
   // checkout reconnects.

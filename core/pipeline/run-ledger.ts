@@ -17,6 +17,8 @@ export interface PlannedRun {
   readonly batches: readonly (readonly string[])[];
   /** The tick's call budget as planned (producers/tick/call-budget.ts); callsAllowed null: unlimited. */
   readonly budget?: { readonly callsNeeded: number; readonly callsAllowed: number | null };
+  /** Fetch and load jobs waiting in BullMQ when the tick was planned (the backlog it found); absent: not known. */
+  readonly queueDepth?: { readonly fetch: number; readonly load: number };
 }
 
 /**
@@ -29,8 +31,9 @@ export async function recordPlannedRun(
 ): Promise<{ batches: string[][]; created: boolean }> {
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
-      `insert into pipeline.pipeline_runs (run_id, trigger, scheduled_at, coins_planned, batches_planned, calls_needed, calls_allowed)
-       values ($1, $2, $3, $4, $5, $6, $7) on conflict (run_id) do nothing`,
+      `insert into pipeline.pipeline_runs (run_id, trigger, scheduled_at, coins_planned, batches_planned, calls_needed, calls_allowed,
+                                          fetch_jobs_waiting, load_jobs_waiting)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (run_id) do nothing`,
       [
         run.runId,
         run.trigger,
@@ -39,6 +42,8 @@ export async function recordPlannedRun(
         run.batches.length,
         run.budget?.callsNeeded ?? null,
         run.budget?.callsAllowed ?? null,
+        run.queueDepth?.fetch ?? null,
+        run.queueDepth?.load ?? null,
       ],
     );
     if (inserted.rowCount === 1) {

@@ -59,7 +59,7 @@ export async function encodeForParking(
   pool: pg.Pool,
   context: SnapshotContext,
   items: readonly unknown[],
-  texts?: readonly string[],
+  texts?: readonly string[] | (() => readonly string[]),
 ): Promise<{ readonly parked: Buffer; readonly checkFailed?: Error }> {
   const validated = validateSnapshotBatch(context, items, texts);
   try {

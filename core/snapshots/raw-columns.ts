@@ -22,8 +22,10 @@ export type RawColumnValue =
   | { readonly context: 'runId' | 'batchNo' | 'vsCurrency' }
   /** One member of the roi object; null when roi is. */
   | { readonly roi: 'times' | 'currency' | 'percentage' }
-  /** The record as CoinGecko sent it (JSON). */
-  | { readonly source: true }
+  /** What of the record the typed columns do not reproduce (core/snapshots/record-residual.ts). */
+  | { readonly residual: 'extra' | 'untyped' }
+  /** Not copied and left null: the whole record, held only by rows loaded before migration 1765500000000. */
+  | { readonly legacy: true }
   /** Not copied: Postgres fills in the column's default. */
   | { readonly columnDefault: true };
 
@@ -78,7 +80,7 @@ export const VERBATIM_FIELDS = [
   'price_change_percentage_7d_in_currency',
 ] as const;
 
-/** Every column of raw.coin_market_snapshots: the copied ones in COPY order, then those left to their default. */
+/** Every column of raw.coin_market_snapshots: the copied ones in COPY order, with those not copied (default, legacy) among them. */
 export const RAW_SNAPSHOT_COLUMNS: readonly RawColumn[] = [
   field('id', 'coin_id'),
   { name: 'vs_currency', type: 'text', nullable: false, value: { context: 'vsCurrency' } },
@@ -91,14 +93,17 @@ export const RAW_SNAPSHOT_COLUMNS: readonly RawColumn[] = [
   { name: 'roi_times', type: 'double precision', nullable: true, value: { roi: 'times' } },
   { name: 'roi_currency', type: 'text', nullable: true, value: { roi: 'currency' } },
   { name: 'roi_percentage', type: 'double precision', nullable: true, value: { roi: 'percentage' } },
-  { name: 'record', type: 'json', nullable: false, value: { source: true } },
+  { name: 'record', type: 'json', nullable: true, value: { legacy: true } },
   // When the row became visible to readers (the load barrier, core/snapshots/load-barrier.ts).
   { name: 'loaded_at', type: 'timestamptz', nullable: false, value: { columnDefault: true } },
+  // Added by migration 1765500000000, so after loaded_at in the table; raw.replay_record() reads them.
+  { name: 'record_extra', type: 'json', nullable: true, value: { residual: 'extra' } },
+  { name: 'record_untyped', type: 'integer', nullable: true, value: { residual: 'untyped' } },
 ];
 
 /** The columns a load writes, in COPY order. */
 export const COPIED_COLUMNS: readonly RawColumn[] = RAW_SNAPSHOT_COLUMNS.filter(
-  (column) => !('columnDefault' in column.value),
+  (column) => !('columnDefault' in column.value) && !('legacy' in column.value),
 );
 
 /** Names of COPIED_COLUMNS: the column list of the COPY statement. */

@@ -33,20 +33,29 @@ export interface ValidatedBatch {
 
 /**
  * Validates a parsed /coins/markets array and encodes its valid records as COPY text lines. `texts`
- * (each item's JSON as sent, from jsonArrayItems) become the `record` column; without them each
- * record is serialised again.
+ * (each item's JSON as sent, from jsonArrayItems, or a function cutting them) are what a rejected
+ * record is quarantined with; without them it is serialised again. Valid records need no text: their
+ * rows keep only what the typed columns do not (core/snapshots/record-residual.ts), so a function is
+ * called only when a record is rejected, sparing every clean batch the cutting.
  */
 export function validateSnapshotBatch(
   context: SnapshotContext,
   items: readonly unknown[],
-  texts?: readonly string[],
+  texts?: readonly string[] | (() => readonly string[]),
 ): ValidatedBatch {
-  if (texts !== undefined && texts.length !== items.length) {
-    // Both come from one body; a mismatch would pair records with the wrong stored text.
-    throw new PermanentError(
-      `batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${texts.length} record texts`,
-    );
-  }
+  let cut: readonly string[] | undefined;
+  const textOf = (index: number): string | undefined => {
+    if (texts === undefined) return undefined;
+    cut ??= typeof texts === 'function' ? texts() : texts;
+    if (cut.length !== items.length) {
+      // Both come from one body; a mismatch would pair records with the wrong stored text.
+      throw new PermanentError(
+        `batch ${context.batchNo} of run ${context.runId}: ${items.length} records but ${cut.length} record texts`,
+      );
+    }
+    return cut[index];
+  };
+  if (Array.isArray(texts)) textOf(0);
   const coinIds: string[] = [];
   const lastUpdated: string[] = [];
   const lines: string[] = [];
@@ -62,7 +71,7 @@ export function validateSnapshotBatch(
       const { record } = result;
       coinIds.push(record.id);
       lastUpdated.push(record.lastUpdated);
-      lines.push(snapshotCopyLine(record, context, texts?.[index]));
+      lines.push(snapshotCopyLine(record, context));
       for (const field of record.unknownFields) {
         const seen = (unknownFields[field] ??= { records: 0, exampleCoin: record.id });
         seen.records++;
@@ -72,7 +81,7 @@ export function validateSnapshotBatch(
         index,
         coinId: result.coinId,
         reason: result.reason,
-        text: texts?.[index] ?? JSON.stringify(result.source ?? null),
+        text: textOf(index) ?? JSON.stringify(result.source ?? null),
       });
     }
   }

@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.js';
 import { coinId, coinIdError, ParamError, parseQuery } from './params.js';
 import { API_QUERIES, type ApiPath, type ApiQuery } from './query-schemas.js';
 import { coverageGaps } from '../queries/gap-queries.js';
+import { operations } from '../queries/operations-queries.js';
 import {
   callBudget,
   freshness,
@@ -222,6 +223,10 @@ export function createApiRouter(deps: ApiDeps): express.Router {
 
   get('/pipeline/gaps', async (_req, res, query) => {
     res.json(await coverageGaps(deps.pool, query.limit));
+  });
+
+  get('/pipeline/operations', async (_req, res, query) => {
+    res.json({ operations: await operations(deps.pool, query.window) });
   });
 
   // Built once: it depends on the schemas only.

@@ -22,6 +22,8 @@ const SUMMARIES: Partial<Record<ApiPath, string>> = {
     "The newest tick's CoinGecko calls needed vs allowed per tick interval, and batches superseded in the last hour",
   '/pipeline/gaps':
     'The newest coverage gaps (no tick loaded for longer than GAP_THRESHOLD), open or repaired, and how many are open',
+  '/pipeline/operations':
+    'Tick duration, rows loaded, rejects, queue backlog and dbt run time over a window, in buckets (at most 360)',
   '/events': 'Server-sent events: one per finished transform run',
   '/openapi.json': 'This document',
   '/anomalies':
@@ -55,6 +57,8 @@ export function openApiDocument(): Record<string, unknown> {
               required: true,
               description: API_PATH_PARAMS.shape.id.description,
               schema: jsonSchema(API_PATH_PARAMS.shape.id),
+              // Required, so it needs an example: `npm run bench -- dashboard` requests every route with them.
+              example: 'bitcoin',
             },
           ]
         : []),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_RUNS_LIMIT, MAX_RUNS_LIMIT } from '../queries/run-queries.js';
 import { CANDLE_INTERVALS, CANDLE_RANGES, COIN_SORTS, type CoinSort } from '../queries/market-queries.js';
 import { CHANGE_WINDOWS, MAX_AMOUNT_USD, MAX_CHANGE_PCT } from '../queries/coin-filters.js';
+import { OPERATIONS_WINDOW_KEYS } from '../queries/operations-queries.js';
 import { coinIdParam, decimal, integer, MAX_SEARCH_LENGTH, oneOf, searchText } from './params.js';
 import { ANOMALY_DIRECTIONS, ANOMALY_WINDOWS, type AnomalyWindow } from '../queries/anomaly-queries.js';
 import { optionalInteger } from './params.js';
@@ -91,6 +92,7 @@ export const API_QUERIES = {
   '/pipeline/history': limit(100, 10),
   '/pipeline/call-budget': none,
   '/pipeline/gaps': limit(200, 20),
+  '/pipeline/operations': z.strictObject({ window: oneOf(OPERATIONS_WINDOW_KEYS, '6h') }),
   '/events': none,
   '/openapi.json': none,
   '/anomalies': z.strictObject({ ...anomalyFilters, page: integer(1, 100_000, 1), pageSize: integer(1, 200, 50) }),

@@ -2,6 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { api, byId, duration, el, fill, setText, start, utc } from './dom.js';
 import { loadGaps } from './gaps-section.js';
+import { initOperations, loadOperations } from './operations-section.js';
 
 interface Run {
   runId: string;
@@ -374,8 +375,9 @@ async function loadHistory(): Promise<void> {
   );
 }
 
+initOperations();
 start(async () => {
-  await Promise.all([load(), loadHistory()]);
+  await Promise.all([load(), loadHistory(), loadOperations()]);
 });
 window.setInterval(showFreshness, 1000);
 // Queues, ticks and freshness change without a transform run (which is all the live update reports).
@@ -383,7 +385,7 @@ let refreshing = false;
 window.setInterval(() => {
   if (refreshing) return;
   refreshing = true;
-  Promise.all([load(), loadHistory()])
+  Promise.all([load(), loadHistory(), loadOperations()])
     .catch((error: unknown) => console.error('refresh failed', error))
     .finally(() => {
       refreshing = false;

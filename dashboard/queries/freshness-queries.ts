@@ -35,28 +35,47 @@ const RECENT_RUNS_SQL = `
 // *which* coins, on the pipeline page): the ledger exists before the first transform and does not go
 // stale when transforms stop. The coins planned by the newest run, minus those whose batch loaded
 // within the window (bounded by runs started within it, found through the started_at index).
-// Batches are compared whole first: a planned batch whose exact id list a loaded batch in the window
-// has (every batch, when the universe did not change) needs no look at its coins. Only the others
-// are unnested and checked coin by coin. At 15,000 coins and 15 minutes of 1-minute ticks, unnesting
-// every batch (225,000 ids, sorted and spilled to disk for the distinct) took 0.5-1 s; this, 62 ms.
+// Batches are compared whole first, and only where they can differ: a planned batch that itself
+// loaded within the window, or whose batch number's newest load within the window had the same id
+// list (every batch, when the universe did not change: the newest runs through the started_at index,
+// a primary-key probe each, one array comparison), needs no look at its coins. Only the others are unnested and checked coin by
+// coin against every batch of the window. Both shortcuts only skip batches whose coins are all fresh,
+// so the count is the same as checking every coin. Comparing each planned batch with every batch of
+// the window by hash (900 arrays of 250 ids at 15,000 coins and 1-minute ticks) grew with the coins
+// tracked and was most of /metrics' time (docs/benchmarks.md); unnesting every batch (225,000 ids,
+// sorted and spilled to disk for the distinct) took 0.5-1 s before that.
 // A run never lists a coin twice, so the planned coins are counted without a distinct.
-const STALE_COINS_SQL = `
+export const STALE_COINS_SQL = `
   with latest as (
-    select run_id from pipeline.pipeline_runs order by started_at desc limit 1
+    select run_id, started_at from pipeline.pipeline_runs order by started_at desc limit 1
   ), tracked as materialized (
-    select b.coin_ids from pipeline.pipeline_batches b where b.run_id = (select run_id from latest)
-  ), recent as materialized (
+    select b.batch_no, b.coin_ids, b.status, b.loaded_at, l.started_at
+      from latest l join pipeline.pipeline_batches b on b.run_id = l.run_id
+  ), unmatched as materialized (
+    select t.coin_ids
+      from tracked t
+     where not (t.status = 'loaded' and t.loaded_at > now() - make_interval(secs => $1)
+                and t.started_at > now() - make_interval(secs => $1))
+       and (select b.coin_ids
+              from pipeline.pipeline_runs r
+              join pipeline.pipeline_batches b on b.run_id = r.run_id and b.batch_no = t.batch_no
+             where r.started_at > now() - make_interval(secs => $1)
+               and b.status = 'loaded' and b.loaded_at > now() - make_interval(secs => $1)
+             order by r.started_at desc
+             limit 1) is distinct from t.coin_ids
+  ), recent as (
     select b.coin_ids
       from pipeline.pipeline_runs r join pipeline.pipeline_batches b on b.run_id = r.run_id
      where r.started_at > now() - make_interval(secs => $1)
        and b.status = 'loaded' and b.loaded_at > now() - make_interval(secs => $1)
-  ), unmatched as materialized (
-    select t.coin_ids from tracked t where not exists (select from recent r where r.coin_ids = t.coin_ids)
   )
   select (select coalesce(sum(cardinality(coin_ids)), 0) from tracked)::int as tracked,
-         (select count(*) from (select unnest(coin_ids) as coin_id from unmatched) u
-           where not exists (select from (select unnest(coin_ids) as coin_id from recent) f
-                              where f.coin_id = u.coin_id))::int as stale`;
+         -- The window's batches are read only when some planned batch is left to check coin by coin.
+         case when exists (select from unmatched)
+              then (select count(*) from (select unnest(coin_ids) as coin_id from unmatched) u
+                     where not exists (select from (select unnest(coin_ids) as coin_id from recent) f
+                                        where f.coin_id = u.coin_id))
+              else 0 end::int as stale`;
 
 /** One read of the run ledger: shared by the pipeline page (pipeline-queries.ts) and the gauges (metrics/freshness-metrics.ts). */
 export interface Freshness {

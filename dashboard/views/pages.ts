@@ -125,6 +125,7 @@ export function renderPipelinePage(frame: PageFrame): string {
     page: 'pipeline',
     title: 'Pipeline',
     script: 'pipeline-page.js',
+    charts: true,
     frame,
     body: `<h1>Pipeline</h1>
 <section class="cards" id="freshness">
@@ -135,6 +136,16 @@ ${card('fresh-tick', 'Last tick (load / transform)')}
 ${card('call-budget', 'CoinGecko calls per tick: needed vs allowed')}
 </section>
 <p class="stale" id="overload" hidden></p>
+<h2>Operations</h2>
+<div class="toolbar" id="ops-window" role="group" aria-label="Operations window"><span class="muted">Window</span>${['1h', '6h', '24h', '7d'].map((w) => `<button type="button" class="seg" data-window="${w}" aria-pressed="${w === '6h'}">${w}</button>`).join('')}</div>
+<p class="muted" id="ops-summary"></p>
+<div class="ops-charts">
+<section><h3>Tick duration</h3><div id="ops-duration" class="chart small"></div></section>
+<section><h3>Rows loaded per tick</h3><div id="ops-rows" class="chart small"></div></section>
+<section><h3>Rejects (quarantined records)</h3><div id="ops-rejects" class="chart small"></div></section>
+<section><h3>Queue depth at each tick</h3><div id="ops-queue" class="chart small"></div></section>
+<section><h3>dbt run time</h3><div id="ops-transform" class="chart small"></div></section>
+</div>
 <h2>Stale coins</h2>
 <p class="muted" id="stale-total"></p>
 <div class="table"><table id="stale-coins"><thead><tr><th class="left">Coin</th><th>Rank</th><th>Last loaded (UTC)</th><th>Age</th></tr></thead><tbody></tbody></table></div>

@@ -9,6 +9,7 @@ import { ensurePartitionsAhead } from '../../core/snapshots/partitions.js';
 import { tickCallsAllowed, tickCallsNeeded } from '../../core/metrics/registry.js';
 import { callBudget } from './call-budget.js';
 import { idsBudget, planBatches } from './plan-batches.js';
+import { queueBacklog } from './queue-backlog.js';
 import { resolveUniverse } from './resolve-universe.js';
 import { supersedeOlderBatches } from './supersede-batches.js';
 import { tickFlow } from './tick-flow.js';
@@ -48,12 +49,15 @@ export function tickHandler(runtime: Runtime): Handler<'tick'> {
     const budget = callBudget(config, planned.length);
     tickCallsNeeded.set(budget.callsNeeded);
     tickCallsAllowed.set(budget.callsAllowed ?? Infinity);
+    const queueDepth = await queueBacklog(runtime);
+    if (!queueDepth) log.warn('could not read the fetch and load queue counts; the tick is recorded without them');
     const { batches, created } = await recordPlannedRun(pool, {
       runId,
       trigger: data.trigger,
       scheduledAt,
       batches: planned,
       budget,
+      queueDepth,
     });
     // Only when the tracked coins cannot be fetched within a tick interval under the limit: then the
     // backlog would grow without bound. Otherwise a burst of ticks (added by hand, or after a pause)

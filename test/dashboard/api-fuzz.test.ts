@@ -66,6 +66,7 @@ const SPEC: Record<ApiPath, Record<string, Kind>> = {
   '/pipeline/history': { limit: int(1, 100) },
   '/pipeline/call-budget': {},
   '/pipeline/gaps': { limit: int(1, 200) },
+  '/pipeline/operations': { window: oneOf('1h', '6h', '24h', '7d') },
   '/events': {},
   '/openapi.json': {},
   '/anomalies': {

@@ -85,6 +85,7 @@ it.each([
   '/api/v1/pipeline/stale-observations',
   '/api/v1/pipeline/queues',
   '/api/v1/pipeline/gaps',
+  '/api/v1/pipeline/operations?window=7d',
   '/anomalies',
   '/api/v1/anomalies?window=7d',
   '/api/v1/anomalies.csv',

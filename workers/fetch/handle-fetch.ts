@@ -50,7 +50,8 @@ export function fetchHandler(runtime: Runtime, client = clientFor(runtime)): Han
         pool,
         context,
         response.json,
-        jsonArrayItems(response.body),
+        // Cut only if a record is rejected: the quarantine keeps its text as sent.
+        () => jsonArrayItems(response.body),
       );
       if (checkFailed)
         log.warn('could not check which keys are loaded; parked unchecked, its load looks them up', {

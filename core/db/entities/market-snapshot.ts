@@ -9,7 +9,7 @@ const primaryKeyConstraintName = 'coin_market_snapshots_pkey';
  * the entity exists for reads and for the TypeORM baseline in the load benchmark.
  *
  * Mirrors raw.coin_market_snapshots as the migrations create it (InitialSchema1764230400000,
- * SnapshotsLoadedAtIndex1764576000000, LoadBarrier1764748800000), column for column as
+ * SnapshotsLoadedAtIndex1764576000000, LoadBarrier1764748800000, ReplayableRawRecords1765500000000), column for column as
  * core/snapshots/raw-columns.ts declares it for the load (test/core/snapshots/raw-columns.test.ts
  * compares this entity's metadata with that declaration). What TypeORM cannot state:
  * - The table is PARTITION BY RANGE (last_updated), one partition a day, made by the
@@ -58,5 +58,8 @@ export class MarketSnapshot {
   @num('price_change_percentage_1h_in_currency') priceChangePercentage1h!: number | null;
   @num('price_change_percentage_24h_in_currency') priceChangePercentage24hInCurrency!: number | null;
   @num('price_change_percentage_7d_in_currency') priceChangePercentage7d!: number | null;
-  @Column({ type: 'json' }) record!: unknown;
+  /** The whole record: rows loaded before ReplayableRawRecords1765500000000 only (read raw.replay_record(row)). */
+  @Column({ type: 'json', nullable: true }) record!: unknown;
+  @Column({ name: 'record_extra', type: 'json', nullable: true }) recordExtra!: unknown;
+  @Column({ name: 'record_untyped', type: 'integer', nullable: true }) recordUntyped!: number | null;
 }

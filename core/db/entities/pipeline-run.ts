@@ -65,4 +65,21 @@ export class PipelineRun {
   @Column({ name: 'calls_needed', type: 'double precision', nullable: true }) callsNeeded!: number | null;
   /** Calls the rate limit allows in one tick interval; null when unlimited. */
   @Column({ name: 'calls_allowed', type: 'integer', nullable: true }) callsAllowed!: number | null;
+  /** BullMQ backlog when the tick was planned (QueueDepthAtPlan1765700000000); null: not recorded. */
+  @Column({
+    name: 'fetch_jobs_waiting',
+    type: 'integer',
+    nullable: true,
+    comment:
+      'Fetch jobs waiting, prioritized or delayed in BullMQ when this tick was planned, before its own were added; null: not recorded',
+  })
+  fetchJobsWaiting!: number | null;
+  @Column({
+    name: 'load_jobs_waiting',
+    type: 'integer',
+    nullable: true,
+    comment:
+      'Load jobs waiting, prioritized or delayed in BullMQ (fetched, not yet loading) when this tick was planned; null: not recorded',
+  })
+  loadJobsWaiting!: number | null;
 }

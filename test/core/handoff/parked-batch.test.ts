@@ -63,11 +63,10 @@ function withHeader(payload: Buffer, edit: (header: Record<string, unknown>) => 
 }
 
 describe(validateSnapshotBatch.name, () => {
-  it('encodes each valid record as its COPY line, with the record text as sent, in response order', () => {
+  it('encodes each valid record as its COPY line, in response order', () => {
     const batch = validated();
-    const texts = jsonArrayItems(body);
     const sources = JSON.parse(body) as Record<string, unknown>[];
-    expect(batch.lines).toEqual([0, 2, 3].map((i) => snapshotCopyLine(record(sources[i]!), context, texts[i])));
+    expect(batch.lines).toEqual([0, 2, 3].map((i) => snapshotCopyLine(record(sources[i]!), context)));
     expect(batch.coinIds).toEqual(['bitcoin', 'ethereum', 'tether']);
     expect(batch.lastUpdated).toEqual([
       '2026-11-27T10:00:00.000Z',
@@ -81,6 +80,19 @@ describe(validateSnapshotBatch.name, () => {
     expect(validated().rejected).toEqual([
       { index: 1, coinId: 'broken', reason: expect.stringContaining('current_price'), text: jsonArrayItems(body)[1] },
     ]);
+  });
+
+  it('cuts the record texts, when given a function, only for a batch with a rejected record', () => {
+    let cuts = 0;
+    const cut = (text: string) => () => {
+      cuts++;
+      return jsonArrayItems(text);
+    };
+    const clean = JSON.stringify([item('bitcoin'), item('tether')]);
+    expect(validateSnapshotBatch(context, JSON.parse(clean) as unknown[], cut(clean)).lines).toHaveLength(2);
+    expect(cuts).toBe(0);
+    expect(validateSnapshotBatch(context, items(), cut(body)).rejected).toEqual(validated().rejected);
+    expect(cuts).toBe(1);
   });
 
   it('counts undocumented fields with an example coin (schema drift)', () => {

@@ -95,6 +95,20 @@ describe('GET /api/v1/openapi.json', () => {
     expect(id).toMatchObject({ name: 'id', required: true, schema: { type: 'string', pattern: expect.any(String) } });
   });
 
+  // The dashboard benchmark requests every route of this document, filling in these examples; a
+  // parameter with neither an example nor a default would leave it unable to (and it fails loudly).
+  it('gives every parameter without a default a valid example', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const p of (item as { get: { parameters: Record<string, unknown>[] } }).get.parameters) {
+        const schema = p.schema as { default?: unknown; pattern?: string };
+        if (schema.default !== undefined) continue;
+        if (!p.required) continue;
+        expect([path, p.name, typeof p.example]).toEqual([path, p.name, 'string']);
+        if (schema.pattern) expect(String(p.example)).toMatch(new RegExp(schema.pattern));
+      }
+    }
+  });
+
   it('has unique operation ids', () => {
     const ids = Object.values(doc.paths).map((p) => (p as { get: { operationId: string } }).get.operationId);
     expect(new Set(ids).size).toBe(ids.length);

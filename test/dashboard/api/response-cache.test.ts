@@ -277,6 +277,7 @@ describe('pipeline endpoints', () => {
       '/pipeline/stale-observations',
       '/pipeline/queues',
       '/pipeline/gaps',
+      '/pipeline/operations',
     ]) {
       const reply = await call(`${url}${path}`);
       expect([path, reply.status, reply.headers.get('x-cache'), reply.headers.get('cache-control')]).toEqual([

@@ -68,6 +68,35 @@ describe('tick planning', () => {
     }
   });
 
+  it('records the fetch and load jobs it finds waiting, before adding its own (the operations view)', async () => {
+    const config = scenario.config({ TRACK_TOP_N: '600' });
+    // The universe refresh calls CoinGecko through the fetch workers: a whole pipeline refreshes it first.
+    const full = await new InProcessPipeline(config).start();
+    await refreshUniverse(full.runtime).finally(() => full.stop());
+    // Then only the planner runs: the first tick's fetch jobs stay waiting, its load jobs wait for them.
+    const pipeline = await new InProcessPipeline(config).start(['planner']);
+    try {
+      // Earlier tests of this scenario may have left unfetched jobs behind.
+      const fetchQueue = pipeline.runtime.queue('fetch');
+      const before = await fetchQueue.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+      const first = await enqueueTick(pipeline.runtime);
+      const firstRun = await waitFor('the first tick to be planned', async () => {
+        const run = await runRow(scenario.db, first);
+        return run?.transform_status === 'queued' ? run : undefined;
+      });
+      expect(firstRun).toMatchObject({ fetch_jobs_waiting: before, load_jobs_waiting: 0 });
+      expect(firstRun.batches_planned).toBeGreaterThan(1);
+      const second = await enqueueTick(pipeline.runtime);
+      const secondRun = await waitFor('the second tick to be planned', async () => runRow(scenario.db, second));
+      expect(secondRun).toMatchObject({
+        fetch_jobs_waiting: before + Number(firstRun.batches_planned),
+        load_jobs_waiting: 0,
+      });
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   it('re-plans a retried tick with the batches it stored the first time', async () => {
     const pipeline = await new InProcessPipeline(scenario.config({ TRACK_TOP_N: '600' })).start();
     try {

@@ -57,15 +57,19 @@ describe(loadParkedBatch.name, () => {
   const stored = async (runId: string) =>
     (
       await db.pool.query(
-        'select coin_id, current_price, name, record::text as record from raw.coin_market_snapshots where run_id = $1 order by coin_id',
+        'select coin_id, current_price, name, raw.replay_record(s)::text as record from raw.coin_market_snapshots s where run_id = $1 order by coin_id',
         [runId],
       )
-    ).rows;
+    ).rows.map((r: { coin_id: string; name: string; record: string }) => ({
+      ...r,
+      record: JSON.parse(r.record) as unknown,
+    }));
   const quarantined = async (runId: string) =>
     (
-      await db.pool.query('select record_index, coin_id, reason from pipeline.quarantined_records where run_id = $1', [
-        runId,
-      ])
+      await db.pool.query(
+        'select record_index, coin_id, reason, record::text as record from pipeline.quarantined_records where run_id = $1',
+        [runId],
+      )
     ).rows;
 
   it('loads a parked batch, its records as sent, and drops it', async () => {
@@ -92,14 +96,17 @@ describe(loadParkedBatch.name, () => {
     const rows = (await stored(mine.data.runId))
       .map(({ coin_id, name, record }) => ({ coin_id, name, record }))
       .sort(byCoin);
-    // Every valid record, its text stored as CoinGecko sent it.
+    // Every valid record replays as CoinGecko sent it.
     expect(rows).toEqual(
       texts
-        .flatMap((record, i) => (i === 7 ? [] : [{ coin_id: sources[i]!.id, name: sources[i]!.name, record }]))
+        .flatMap((text, i) =>
+          i === 7 ? [] : [{ coin_id: sources[i]!.id, name: sources[i]!.name, record: JSON.parse(text) as unknown }],
+        )
         .sort(byCoin),
     );
     expect(await quarantined(mine.data.runId)).toEqual([
-      { record_index: 7, coin_id: sources[7]!.id, reason: expect.stringContaining('current_price') },
+      // The rejected record whole, as sent.
+      { record_index: 7, coin_id: sources[7]!.id, reason: expect.stringContaining('current_price'), record: texts[7] },
     ]);
     expect(await redis.exists(mine.key)).toBe(0);
   });
