@@ -41,3 +41,31 @@
     {{ column }} >= {{ lookback_window_start(watermark, extra_hours) }}
     and {{ column }} <= 'infinity'::timestamptz
 {%- endmacro %}
+
+{#- The first hour holding a live candle of `candles` (a ref to fct_coin_candles_hourly) rebuilt since
+    the last run, 'infinity' when none: hours before it hold no new or changed candle, so nothing built
+    from candles alone changes there. Only meaningful with loaded_after (the worker's runs): candles
+    carry last_loaded_at, models downstream of them do not, so a hand-run dbt has no watermark to
+    compare with and the callers keep their whole look-back window then. A late snapshot moves it back
+    for one run (slower, never wrong). It keeps a run's reads to the hours that changed (usually the
+    newest) instead of the lookback_hours window, which a new deployment does not fill yet: that is
+    what made a tick after a day of history cost more than after an hour. -#}
+{% macro first_rebuilt_candle_hour(candles) -%}
+    (
+        select coalesce(min(bucket_start), 'infinity'::timestamptz)
+        from {{ candles }}
+        where source = 'snapshots'
+          and {{ loaded_since_last_run('last_loaded_at') }}
+    )
+{%- endmacro %}
+
+{#- Rows whose `column` (an hour) is at or after first_rebuilt_candle_hour, paired with an upper bound
+    so the column's index is used; `true` without loaded_after. -#}
+{% macro from_first_rebuilt_candle_hour(column, candles, hours_before=0) -%}
+    {%- if var('loaded_after') -%}
+    {{ column }} >= {{ first_rebuilt_candle_hour(candles) }} - interval '{{ hours_before }} hours'
+    and {{ column }} <= 'infinity'::timestamptz
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
