@@ -20,7 +20,8 @@ import { copyRealisticHistory, rawBytesPerRow } from './realistic-history.js';
  * - BENCH_SCALE_HISTORY_MINUTES: the long history (1440, a day: 21.6M rows at 15,000 coins);
  * - BENCH_SCALE_REFERENCE_MINUTES: the reference history (60);
  * - BENCH_SCALE_MINUTE: the minute of the hour both histories end at and the timed ticks start (55);
- * - BENCH_SCALE_ROUNDS: transform-only ticks timed on each database, alternately (5);
+ * - BENCH_SCALE_ROUNDS: transform-only ticks timed on each database, alternately (3; the real ticks
+ *   follow at the next minute, so at the default minute 55 they stay in the hour);
  * - BENCH_SCALE_TICKS: real ticks (simulator → fetch → load → transform) timed on each (5, after a warm-up);
  * - BENCH_SCALE_ENCODE_EVERY: in the long history, every this-many minutes go through the simulator and
  *   the load path's encoder, the minutes between repeat their rows in SQL (10; 1 = every minute, over
@@ -38,7 +39,7 @@ const positive = (variable: string, fallback: number): number => {
 const COINS = positive('BENCH_SCALE_COINS', 15_000);
 const HISTORY_MINUTES = positive('BENCH_SCALE_HISTORY_MINUTES', 1440);
 const REFERENCE_MINUTES = positive('BENCH_SCALE_REFERENCE_MINUTES', 60);
-const ROUNDS = positive('BENCH_SCALE_ROUNDS', 5);
+const ROUNDS = positive('BENCH_SCALE_ROUNDS', 3);
 const TICKS = positive('BENCH_SCALE_TICKS', 5);
 const ENCODE_EVERY = positive('BENCH_SCALE_ENCODE_EVERY', 10);
 const BUDGET_S = positive('BENCH_SCALE_BUDGET_S', 5400);
