@@ -14,7 +14,13 @@ const MINUTE = 60_000;
  * code (validateSnapshotBatch: the record column is each item's text as sent), one COPY text buffer.
  * So the rows follow whatever raw-columns.ts and snapshot-row.ts say the table stores.
  */
-function minuteBuffer(control: SimulatorControl, ids: string[], minute: number, runId: string): Buffer {
+function minuteBuffer(
+  control: SimulatorControl,
+  ids: string[],
+  minute: number,
+  runId: string,
+  loadedAt: string | undefined,
+): Buffer {
   // The simulator dates a step's data inside the step before the one asked for (never in the future):
   // asking for the next minute gives last_updated within this one.
   const body = toJson(control.marketsSnapshot(ids, 'usd', minute + MINUTE));
@@ -22,26 +28,33 @@ function minuteBuffer(control: SimulatorControl, ids: string[], minute: number, 
   const batch = validateSnapshotBatch({ runId, batchNo: 0, vsCurrency: 'usd' }, items, texts);
   if (batch.rejected.length > 0)
     throw new Error(`simulated minute ${new Date(minute).toISOString()}: ${batch.rejected[0]!.reason}`);
-  return Buffer.from(batch.lines.join(''));
+  if (loadedAt === undefined) return Buffer.from(batch.lines.join(''));
+  // Each line ends in a newline; loaded_at goes last (COPY_COLUMNS_WITH_LOADED_AT).
+  return Buffer.from(batch.lines.map((line) => `${line.slice(0, -1)}\t${loadedAt}\n`).join(''));
 }
+
+const COPY_COLUMNS_WITH_LOADED_AT = [...SNAPSHOT_COLUMNS, 'loaded_at'];
 
 /**
  * The statement that repeats the rows of one encoded minute for the `copies` minutes after it, every
- * stored column as it is (so it follows whatever the table stores) but last_updated (shifted a
- * minute per copy), run_id, current_price (drifted, so hours are not flat) and loaded_at (the
- * default, now()). Built from the catalog once, so a storage redesign needs no change here.
+ * stored column as it is (so it follows whatever the table stores) but last_updated and loaded_at
+ * (shifted a minute per copy; loaded_at left to its default, now(), with `loadedNow`), run_id and
+ * current_price (drifted, so hours are not flat). Built from the catalog once, so a storage redesign
+ * needs no change here.
  */
-async function repeatStatement(client: pg.PoolClient): Promise<string> {
+async function repeatStatement(client: pg.PoolClient, loadedNow: boolean): Promise<string> {
   const columns = await client.query<{ name: string }>(
     `select column_name as name from information_schema.columns
       where table_schema = 'raw' and table_name = 'coin_market_snapshots'
-        and is_generated = 'NEVER' and is_identity = 'NO' and column_name <> 'loaded_at'
+        and is_generated = 'NEVER' and is_identity = 'NO' and ($1 or column_name <> 'loaded_at')
       order by ordinal_position`,
+    [!loadedNow],
   );
   const expression: Record<string, string> = {
     last_updated: `s.last_updated + k * interval '1 minute'`,
     run_id: `s.run_id || '+' || k`,
     current_price: `s.current_price * (1 + 0.002 * sin(k + length(s.coin_id)))`,
+    loaded_at: `s.loaded_at + k * interval '1 minute'`,
   };
   const names = columns.rows.map((c) => `"${c.name}"`).join(', ');
   const values = columns.rows.map((c) => expression[c.name] ?? `s."${c.name}"`).join(', ');
@@ -53,7 +66,9 @@ async function repeatStatement(client: pg.PoolClient): Promise<string> {
 
 /**
  * Writes one snapshot of every simulated coin per minute in [from, to) straight into raw (what the
- * load workers write for a tick, without the ledger); loaded_at is now(), as for a load. Every
+ * load workers write for a tick, without the ledger). loaded_at is 2 s after the minute ends, as if
+ * loaded then (the data tests and the models' load watermarks read loaded_at: a day of rows loaded
+ * all at once would look to them like one huge tick), or now() with `loadedNow` (a fresh tick). Every
  * `encodeEvery`-th minute (and the first) is a simulator response encoded and COPYed by the load
  * path's own code; the minutes between repeat its stored rows in SQL (repeatStatement): encoding
  * every minute costs ~3 s of Node per 15,000 rows on this machine, over an hour for a day. The next
@@ -68,11 +83,13 @@ export async function copyRealisticHistory(
     readonly to: number;
     readonly signal: AbortSignal;
     readonly encodeEvery?: number;
+    readonly loadedNow?: boolean;
     readonly progress?: (rows: number) => void;
   },
 ): Promise<number> {
   const { from, to, signal, progress } = options;
   const encodeEvery = options.encodeEvery ?? 1;
+  const loadedNow = options.loadedNow ?? false;
   if (to <= from) return 0;
   const ids = control.universeIds();
   await pool.query('select raw.ensure_snapshot_partitions($1::date, $2::date)', [
@@ -81,9 +98,10 @@ export async function copyRealisticHistory(
   ]);
   const client = await pool.connect();
   try {
-    const repeat = encodeEvery > 1 ? await repeatStatement(client) : '';
+    const repeat = encodeEvery > 1 ? await repeatStatement(client, loadedNow) : '';
+    const columns = loadedNow ? SNAPSHOT_COLUMNS : COPY_COLUMNS_WITH_LOADED_AT;
     const write = async (buffer: Buffer, minute: number, copies: number): Promise<number> => {
-      let rows = await copyBuffers(client, 'raw.coin_market_snapshots', SNAPSHOT_COLUMNS, [buffer]);
+      let rows = await copyBuffers(client, 'raw.coin_market_snapshots', columns, [buffer]);
       if (copies > 0) {
         const repeated = await client.query(repeat, [
           new Date(minute).toISOString(),
@@ -99,7 +117,8 @@ export async function copyRealisticHistory(
     for (let minute = from; minute < to; minute += encodeEvery * MINUTE) {
       signal.throwIfAborted();
       const runId = `bench-${new Date(minute).toISOString().slice(0, 16)}`;
-      const buffer = minuteBuffer(control, ids, minute, runId);
+      const loadedAt = loadedNow ? undefined : new Date(minute + MINUTE + 2000).toISOString();
+      const buffer = minuteBuffer(control, ids, minute, runId, loadedAt);
       if (pending) rows += await pending;
       progress?.(rows);
       const copies = Math.min(encodeEvery, (to - minute) / MINUTE) - 1;

@@ -116,6 +116,7 @@ async function timeTransformTick(ctx: BenchContext, simulator: SimulatorHandle, 
     from: at,
     to: at + MINUTE,
     signal: ctx.signal,
+    loadedNow: true,
   });
   const run = await runBundledTransform(history.pool, history.config, `${history.label}-tick-${at}`, ctx.signal);
   history.ticks.push({
