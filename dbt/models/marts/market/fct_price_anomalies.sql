@@ -9,6 +9,9 @@
         ]
     )
 }}
+-- depends_on: {{ ref('fct_coin_candles_hourly') }}
+-- (Read only in incremental runs, below: dbt's parser renders with is_incremental() false, so the ref
+-- is declared here, or real dbt refuses the run with "unable to infer all dependencies".)
 -- Rule: a coin's hourly log return r is anomalous when its robust z-score against a baseline of the
 -- coin's own returns in the trailing anomaly_window_hours, the hour itself left out (leave-one-out: the
 -- returns of the hours after bucket_start - anomaly_window_hours and before bucket_start), exceeds
