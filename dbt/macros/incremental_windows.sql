@@ -59,13 +59,25 @@
     )
 {%- endmacro %}
 
-{#- Rows whose `column` (an hour) is at or after first_rebuilt_candle_hour, paired with an upper bound
-    so the column's index is used; `true` without loaded_after. -#}
-{% macro from_first_rebuilt_candle_hour(column, candles, hours_before=0) -%}
+{#- Rows whose `column` (an hour) lies in the look-back window (lookback_window_start, plus
+    `extra_hours`) and, in the worker's runs, at or after first_rebuilt_candle_hour minus `extra_hours`:
+    one range with the greater start, paired with an upper bound, so Postgres estimates it as it does
+    in_lookback_window (two such ranges ANDed were estimated at one row, and the plan joined the
+    recent returns to each other in a nested loop: 2.25M comparisons for 1,500 coins).
+    changed_window_start alone is its start, for filters on rows already read (a CTE), where an
+    upper bound would again make the estimate one row. -#}
+{% macro changed_window_start(candles, extra_hours=0) -%}
     {%- if var('loaded_after') -%}
-    {{ column }} >= {{ first_rebuilt_candle_hour(candles) }} - interval '{{ hours_before }} hours'
-    and {{ column }} <= 'infinity'::timestamptz
+    greatest(
+        {{ lookback_window_start(extra_hours=extra_hours) }},
+        {{ first_rebuilt_candle_hour(candles) }} - interval '{{ extra_hours }} hours'
+    )
     {%- else -%}
-    true
+    {{ lookback_window_start(extra_hours=extra_hours) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro in_changed_window(column, candles, extra_hours=0) -%}
+    {{ column }} >= {{ changed_window_start(candles, extra_hours) }}
+    and {{ column }} <= 'infinity'::timestamptz
 {%- endmacro %}

@@ -41,8 +41,12 @@ built as (
 
     select *
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
-      and bucket_start >= (select coalesce(min(bucket_start), 'infinity'::timestamptz) from touched)
+    -- One range (the later start), not two: two ranges ANDed are estimated at one row.
+    where bucket_start >= greatest(
+            {{ lookback_window_start() }},
+            (select coalesce(min(bucket_start), 'infinity'::timestamptz) from touched)
+        )
+      and bucket_start <= 'infinity'::timestamptz
 
 ),
 

@@ -30,8 +30,7 @@ with candles as (
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
     where source = 'snapshots'
-      and {{ in_lookback_window('bucket_start', extra_hours=1) }}
-      and {{ from_first_rebuilt_candle_hour('bucket_start', ref('fct_coin_candles_hourly'), hours_before=1) }}
+      and {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly'), extra_hours=1) }}
 
 ),
 {% else %}
@@ -73,11 +72,10 @@ returns as (
 {% if is_incremental() %}
 recent_returns as (
 
+    -- The hour before the first rebuilt one was read only for its close: its own return lacks its
+    -- previous hour here.
     select * from returns
-    where bucket_start >= {{ lookback_window_start() }}
-      -- The hour before the first rebuilt one was read only for its close: its own return lacks its
-      -- previous hour here.
-      and {{ from_first_rebuilt_candle_hour('bucket_start', ref('fct_coin_candles_hourly')) }}
+    where bucket_start >= {{ changed_window_start(ref('fct_coin_candles_hourly')) }}
 
 ),
 
@@ -87,8 +85,7 @@ recently_built as (
 
     select coin_id, bucket_start, close_price, log_return_1h
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
-      and {{ from_first_rebuilt_candle_hour('bucket_start', ref('fct_coin_candles_hourly')) }}
+    where {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 

@@ -37,10 +37,9 @@ with recent as (
     select coin_id, bucket_start, close_price, return_1h, log_return_1h
     from {{ ref('fct_coin_returns_hourly') }}
     where log_return_1h is not null
-      and {{ in_lookback_window('bucket_start') }}
       -- In the worker's runs, from the first hour with a rebuilt candle on: a return (and so a score
       -- or a later hour's baseline) changes only from there (macros/incremental_windows.sql).
-      and {{ from_first_rebuilt_candle_hour('bucket_start', ref('fct_coin_candles_hourly')) }}
+      and {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 
@@ -48,8 +47,7 @@ recently_scored as (
 
     select coin_id, bucket_start, log_return_1h, median_log_return, mad_log_return, mean_abs_deviation, observation_count
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
-      and {{ from_first_rebuilt_candle_hour('bucket_start', ref('fct_coin_candles_hourly')) }}
+    where {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 
