@@ -54,6 +54,8 @@ export interface Benchmark {
   readonly budgetMs: number;
   /** Other names that select this benchmark on the command line (e.g. `memory` → tick-latency). */
   readonly reports?: readonly string[];
+  /** Left out of `npm run bench` without names; runs only when named (a long benchmark). */
+  readonly optIn?: boolean;
   run(ctx: BenchContext): Promise<Measurement[]>;
 }
 

@@ -25,18 +25,18 @@ const HOUR = 60 * MINUTE;
  * latest past instant at that minute of an hour. The rebuilt hour holds as many snapshots per coin as
  * the minute it is at (up to its history), so e.g. 50 times the late-hour case whatever the clock says.
  */
-function ticksStart(): number {
+export function ticksStart(variable = 'BENCH_TRANSFORM_MINUTE', fallback?: string): number {
   const now = Math.floor(Date.now() / MINUTE) * MINUTE;
-  const setting = process.env.BENCH_TRANSFORM_MINUTE;
+  const setting = process.env[variable] || fallback;
   if (setting === undefined || setting === '') return now;
   const minute = Number(setting);
   if (!Number.isInteger(minute) || minute < 0 || minute > 59)
-    throw new Error(`BENCH_TRANSFORM_MINUTE must be a minute 0-59, got '${setting}'`);
+    throw new Error(`${variable} must be a minute 0-59, got '${setting}'`);
   const at = Math.floor(now / HOUR) * HOUR + minute * MINUTE;
   return at <= now ? at : at - HOUR;
 }
 
-async function copyDatabase(from: string, to: string): Promise<void> {
+export async function copyDatabase(from: string, to: string): Promise<void> {
   const client = new pg.Client({ connectionString: BENCH_PG_ADMIN_URL });
   await client.connect();
   try {
@@ -55,7 +55,7 @@ interface History {
   readonly ticks: { ms: number; models: Map<string, number>; tests: number }[];
 }
 
-async function modelTimes(pool: pg.Pool, transformRunId: number): Promise<Map<string, number>> {
+export async function modelTimes(pool: pg.Pool, transformRunId: number): Promise<Map<string, number>> {
   const result = await pool.query<{ name: string; ms: number }>(
     `select name, execution_time_ms as ms from pipeline.transform_node_results
       where transform_run_id = $1 and resource_type = 'model' order by started_at`,
@@ -64,7 +64,7 @@ async function modelTimes(pool: pg.Pool, transformRunId: number): Promise<Map<st
   return new Map(result.rows.map((r) => [r.name, r.ms]));
 }
 
-async function testTime(pool: pg.Pool, transformRunId: number): Promise<number> {
+export async function testTime(pool: pg.Pool, transformRunId: number): Promise<number> {
   const result = await pool.query<{ ms: number }>(
     `select coalesce(sum(execution_time_ms), 0)::int as ms from pipeline.transform_node_results where transform_run_id = $1 and resource_type in ('test', 'source')`,
     [transformRunId],

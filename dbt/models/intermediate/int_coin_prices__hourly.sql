@@ -35,12 +35,18 @@ with touched as (
 
 ),
 
--- The rows this model holds in the look-back window, read in one bucket_start index range.
+-- The rows this model holds in the look-back window from the first touched hour on (usually just the
+-- newest hour, whatever the window holds), read in one bucket_start index range.
 built as (
 
     select *
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
+    -- One range (the later start), not two: two ranges ANDed are estimated at one row.
+    where bucket_start >= greatest(
+            {{ lookback_window_start() }},
+            (select coalesce(min(bucket_start), 'infinity'::timestamptz) from touched)
+        )
+      and bucket_start <= 'infinity'::timestamptz
 
 ),
 

@@ -24,11 +24,13 @@
 with candles as (
 
     -- The look-back window and the hour before it (for the first hour's 1h return), through the
-    -- bucket_start index (macros/incremental_windows.sql).
+    -- bucket_start index (macros/incremental_windows.sql); in the worker's runs only from the first
+    -- hour with a rebuilt candle (and the hour before it) on: an hour's 1h return changes only with
+    -- its own candle or the one before, so earlier hours would only be compared to find them equal.
     select coin_id, bucket_start, close_price
     from {{ ref('fct_coin_candles_hourly') }}
     where source = 'snapshots'
-      and {{ in_lookback_window('bucket_start', extra_hours=1) }}
+      and {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly'), extra_hours=1) }}
 
 ),
 {% else %}
@@ -70,8 +72,10 @@ returns as (
 {% if is_incremental() %}
 recent_returns as (
 
+    -- The hour before the first rebuilt one was read only for its close: its own return lacks its
+    -- previous hour here.
     select * from returns
-    where bucket_start >= {{ lookback_window_start() }}
+    where bucket_start >= {{ changed_window_start(ref('fct_coin_candles_hourly')) }}
 
 ),
 
@@ -81,7 +85,7 @@ recently_built as (
 
     select coin_id, bucket_start, close_price, log_return_1h
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
+    where {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 

@@ -15,7 +15,8 @@ with candles as (
     select * from {{ ref('fct_coin_candles_hourly') }}
     where source = 'snapshots'
     {% if is_incremental() %}
-      and {{ in_lookback_window('bucket_start') }}
+      -- In the worker's runs only the hours with a rebuilt candle change (macros/incremental_windows.sql).
+      and {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
     {% endif %}
 
 ),

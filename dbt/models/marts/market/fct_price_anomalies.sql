@@ -18,6 +18,9 @@
 -- columns only, so no partial index.) Created when the table is built: an existing deployment gets it
 -- from a full refresh of this model (dashboard/README.md, "Anomaly feed").
 --
+-- depends_on: {{ ref('fct_coin_candles_hourly') }}
+-- (Read only in incremental runs, below: dbt's parser renders with is_incremental() false, so the ref
+-- is declared here, or real dbt refuses the run with "unable to infer all dependencies".)
 -- Rule: a coin's hourly log return r is anomalous when its robust z-score against a baseline of the
 -- coin's own returns in the trailing anomaly_window_hours, the hour itself left out (leave-one-out: the
 -- returns of the hours after bucket_start - anomaly_window_hours and before bucket_start), exceeds
@@ -43,7 +46,9 @@ with recent as (
     select coin_id, bucket_start, close_price, return_1h, log_return_1h
     from {{ ref('fct_coin_returns_hourly') }}
     where log_return_1h is not null
-      and {{ in_lookback_window('bucket_start') }}
+      -- In the worker's runs, from the first hour with a rebuilt candle on: a return (and so a score
+      -- or a later hour's baseline) changes only from there (macros/incremental_windows.sql).
+      and {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 
@@ -51,7 +56,7 @@ recently_scored as (
 
     select coin_id, bucket_start, log_return_1h, median_log_return, mad_log_return, mean_abs_deviation, observation_count
     from {{ this }}
-    where {{ in_lookback_window('bucket_start') }}
+    where {{ in_changed_window('bucket_start', ref('fct_coin_candles_hourly')) }}
 
 ),
 
