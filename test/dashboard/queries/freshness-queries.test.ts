@@ -128,19 +128,29 @@ describe('readFreshness: tracked and stale coins', () => {
 });
 
 describe('STALE_COINS_SQL: work per read', () => {
-  /** Rows of pipeline.pipeline_batches one read of the stale coins fetches, from this transaction's own counters. */
+  /**
+   * Rows of pipeline.pipeline_batches one read of the stale coins fetches: the growth of this backend's
+   * own counters across the read. Counted as a difference because pg_stat_xact_user_tables also holds
+   * the counts of earlier transactions on the same pooled connection until the backend reports them
+   * (at most once a second), such as the reads of expected().
+   */
   async function batchRowsRead(): Promise<number> {
     const client = await db.pool.connect();
-    try {
-      await client.query('begin');
-      const { rows } = await client.query<{ tracked: number; stale: number }>(STALE_COINS_SQL, [STALE_AFTER]);
+    const fetched = async () => {
       const stats = await client.query<{ n: string }>(
         `select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as n
            from pg_stat_xact_user_tables where schemaname = 'pipeline' and relname = 'pipeline_batches'`,
       );
+      return Number(stats.rows[0]?.n ?? 0);
+    };
+    try {
+      await client.query('begin');
+      const before = await fetched();
+      const { rows } = await client.query<{ tracked: number; stale: number }>(STALE_COINS_SQL, [STALE_AFTER]);
+      const after = await fetched();
       await client.query('commit');
       expect(rows[0]).toEqual(await expected());
-      return Number(stats.rows[0]!.n);
+      return after - before;
     } finally {
       client.release();
     }
