@@ -1,7 +1,7 @@
 import client from 'prom-client';
 import type pg from 'pg';
-import { withTimeout } from '../http/timeout.js';
-import { readFreshness, RUN_STATUSES, type Freshness } from '../queries/freshness-queries.js';
+import { readFreshness, RUN_STATUSES } from '../queries/freshness-queries.js';
+import { scrapeRead } from './scrape-read.js';
 
 /**
  * Data freshness gauges, read from the run ledger on each scrape. Registered by the dashboard only:
@@ -21,22 +21,16 @@ export function registerFreshnessMetrics(
   },
 ): void {
   const staleAfter = options.staleAfterSeconds;
-  let inflight: Promise<Freshness | undefined> | undefined;
-  const read = () => {
-    inflight ??= withTimeout(readFreshness(pool, staleAfter), options.timeoutMs, 'freshness queries')
-      .catch((error: unknown) => {
-        errors.inc();
-        options.onError?.(error);
-        return undefined;
-      })
-      .finally(() => setImmediate(() => (inflight = undefined)));
-    return inflight;
-  };
-
   const errors = new client.Counter({
     name: 'cdp_freshness_collect_errors_total',
     help: 'Scrapes in which the freshness gauges could not be read from Postgres; they are absent then',
     registers: [registry],
+  });
+  const read = scrapeRead(() => readFreshness(pool, staleAfter), {
+    timeoutMs: options.timeoutMs,
+    what: 'freshness queries',
+    errors,
+    onError: options.onError,
   });
 
   // The threshold itself, so that Grafana's freshness alert compares with the dashboard's setting

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type pg from 'pg';
-import { withTimeout } from '../http/timeout.js';
+import { scrapeRead } from './scrape-read.js';
 
 /** Open gaps (recorded, or being repaired) and the age of the oldest, through coverage_gaps_open. */
 const OPEN_GAPS_SQL = `
@@ -17,28 +17,18 @@ export function registerGapMetrics(
   pool: pg.Pool,
   options: { timeoutMs: number; onError?: (error: unknown) => void },
 ): void {
-  let inflight: Promise<{ open: number; oldestSeconds: number } | undefined> | undefined;
-  const read = () => {
-    inflight ??= withTimeout(
-      pool.query<{ open: number; oldest_seconds: string | null }>(OPEN_GAPS_SQL),
-      options.timeoutMs,
-      'gap query',
-    )
-      .then(({ rows }) => ({ open: rows[0]?.open ?? 0, oldestSeconds: Number(rows[0]?.oldest_seconds ?? 0) }))
-      .catch((error: unknown) => {
-        errors.inc();
-        options.onError?.(error);
-        return undefined;
-      })
-      .finally(() => setImmediate(() => (inflight = undefined)));
-    return inflight;
-  };
-
   const errors = new client.Counter({
     name: 'cdp_coverage_gaps_collect_errors_total',
     help: 'Scrapes in which the coverage gap gauges could not be read from Postgres; they read NaN then',
     registers: [registry],
   });
+  const read = scrapeRead(
+    async () => {
+      const { rows } = await pool.query<{ open: number; oldest_seconds: string | null }>(OPEN_GAPS_SQL);
+      return { open: rows[0]?.open ?? 0, oldestSeconds: Number(rows[0]?.oldest_seconds ?? 0) };
+    },
+    { timeoutMs: options.timeoutMs, what: 'gap query', errors, onError: options.onError },
+  );
 
   new client.Gauge({
     name: 'cdp_coverage_gaps_open',
