@@ -1,4 +1,5 @@
 /** Small numeric helpers shared by benchmarks. */
+import os from 'node:os';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -48,3 +49,10 @@ export async function waitFor<T>(
     await sleep(everyMs, signal);
   }
 }
+
+/** The machine's load average over 1, 5 and 15 minutes, for benchmark logs: figures from a busy machine say so. */
+export const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');

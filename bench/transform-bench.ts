@@ -1,10 +1,9 @@
-import os from 'node:os';
 import pg from 'pg';
 import { loadConfig, type AppConfig } from '../core/config/index.js';
 import type { Benchmark, BenchContext, Measurement } from './benchmark.js';
 import { pipelineEnv } from './pipeline-env.js';
 import { BENCH_PG_ADMIN_URL } from './services.js';
-import { median } from './stats.js';
+import { loadAverage, median } from './stats.js';
 import { insertSyntheticSnapshots, runBundledTransform } from './synthetic-history.js';
 
 const COINS = Number(process.env.BENCH_TRANSFORM_COINS ?? 1000);
@@ -134,12 +133,6 @@ async function timeTick(history: History, at: Date, round: number): Promise<void
 }
 
 const spread = (values: readonly number[]) => `${Math.round(Math.min(...values))}-${Math.round(Math.max(...values))}`;
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
 /**
  * Transform time of one new tick after a short history (~10k snapshot rows) and after a long one
  * (~5M rows, 3.5 days of 1-minute ticks for 1000 coins), in two databases timed alternately at the same

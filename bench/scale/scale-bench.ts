@@ -1,4 +1,3 @@
-import os from 'node:os';
 import pg from 'pg';
 import { loadConfig, type AppConfig } from '../../core/config/index.js';
 import { jobIds } from '../../core/queues/registry.js';
@@ -7,7 +6,7 @@ import { startSimulator, type SimulatorHandle } from '../../simulator/server.js'
 import type { Benchmark, BenchContext, BenchDatabase, Measurement } from '../benchmark.js';
 import { benchRuntime, pipelineEnv } from '../pipeline-env.js';
 import { PipelineProcess, type ProcessKind } from '../pipeline-process.js';
-import { median, sleep, waitFor } from '../stats.js';
+import { loadAverage, median, sleep, waitFor } from '../stats.js';
 import { runBundledTransform } from '../synthetic-history.js';
 import { totalMs, tickTimeline, STAGES } from '../tick-latency/job-timeline.js';
 import { copyDatabase, modelTimes, testTime, ticksStart } from '../transform-bench.js';
@@ -206,12 +205,6 @@ async function timeRealTicks(ctx: BenchContext, history: History, from: number):
     await simulator.close();
   }
 }
-
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
 
 /**
  * A day of 1-minute history for 15,000 coins (21.6M raw rows of CoinGecko-shaped records, written by
